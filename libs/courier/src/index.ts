@@ -1,0 +1,2 @@
+// Public API of @courier/courier: backbones, user-intention reconstruction, losses, export.
+export {};

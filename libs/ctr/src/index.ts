@@ -1,0 +1,2 @@
+// Public API of @courier/ctr: CTR model with self-attention history.
+export {};

@@ -1,0 +1,4 @@
+// Public API of @courier/io: Parquet/Arrow streaming I/O, atomic writes, image decoding.
+export * from './atomic';
+export * from './parquet';
+export * from './embeddings';

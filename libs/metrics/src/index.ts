@@ -1,0 +1,2 @@
+// Public API of @courier/metrics: AUC, GAUC, Recall@K, NDCG@K.
+export {};

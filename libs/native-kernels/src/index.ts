@@ -1,0 +1,2 @@
+// Public API of @courier/native-kernels: BLAS-backed tfjs CPU kernels (N-API).
+export {};

@@ -1,0 +1,2 @@
+// Public API of @courier/runtime: tfjs backend choice, seeding, config, logging, progress.
+export * from './random';
