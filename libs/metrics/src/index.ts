@@ -1,2 +1,3 @@
 // Public API of @courier/metrics: AUC, GAUC, Recall@K, NDCG@K.
-export {};
+export * from './auc';
+export * from './topk';
