@@ -1,0 +1,2 @@
+// Test fixtures of @courier/courier: the golden loss vectors and a tolerance checker.
+export * from './golden';
