@@ -35,7 +35,19 @@ export function formatLocation(where: Location): string {
   return text;
 }
 
+/**
+ * Marks the `got` part of a ContractError as a description rather than a value, so it is printed
+ * as is (`got an empty (0-byte) file`) instead of quoted like a string value (`got "abc"`).
+ */
+export class Described {
+  constructor(readonly text: string) {}
+}
+
+/** `new ContractError(where, expected, described('no such file'))`. */
+export const described = (text: string): Described => new Described(text);
+
 export function describeValue(value: unknown): string {
+  if (value instanceof Described) return value.text;
   if (value === null) return 'null';
   if (value === undefined) return 'nothing (missing)';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}...` : value);

@@ -41,3 +41,8 @@ export function writeFileAtomicSync(target: string, data: string | Uint8Array): 
 export function writeJsonAtomic(target: string, value: unknown): void {
   writeFileAtomicSync(target, `${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** Async form of `writeFileAtomicSync`. */
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await writeAtomically(target, (tmp) => fs.promises.writeFile(tmp, data));
+}

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as arrow from 'apache-arrow';
-import { ContractError, ContractSpec, ITEM_EMBEDDINGS, arrowSchema } from '@courier/data-contracts';
+import { ContractError, ContractSpec, ITEM_EMBEDDINGS, arrowSchema, described } from '@courier/data-contracts';
 import { writeFileAtomicSync } from './atomic';
 
 /** A dense table of vectors keyed by integer id (item embeddings, cluster centres). */
@@ -48,10 +48,10 @@ export function readVectorTable(file: string, spec: ContractSpec = ITEM_EMBEDDIN
   const [idSpec, vecSpec] = spec.fields;
   const idCol = table.getChild(idSpec.name);
   const vecCol = table.getChild(vecSpec.name);
-  if (!idCol) throw new ContractError({ file: name, column: idSpec.name }, `column "${idSpec.name}" (int32)`, 'a missing column');
-  if (!vecCol) throw new ContractError({ file: name, column: vecSpec.name }, `column "${vecSpec.name}" (fixed-size list of float32)`, 'a missing column');
+  if (!idCol) throw new ContractError({ file: name, column: idSpec.name }, `column "${idSpec.name}" (int32)`, described('a missing column'));
+  if (!vecCol) throw new ContractError({ file: name, column: vecSpec.name }, `column "${vecSpec.name}" (fixed-size list of float32)`, described('a missing column'));
   const vecType = vecCol.type;
-  if (!(vecType instanceof arrow.FixedSizeList)) throw new ContractError({ file: name, column: vecSpec.name }, 'a fixed-size list of float32', String(vecType));
+  if (!(vecType instanceof arrow.FixedSizeList)) throw new ContractError({ file: name, column: vecSpec.name }, 'a fixed-size list of float32', described(String(vecType)));
   const dim = vecType.listSize;
   const n = table.numRows;
   const ids = new Int32Array(n);

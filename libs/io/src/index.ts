@@ -2,3 +2,4 @@
 export * from './atomic';
 export * from './parquet';
 export * from './embeddings';
+export * from './images';

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 // parquetjs-lite ships no type declarations; the small surface we use is typed below.
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const parquet = require('parquetjs-lite');
-import { ContractError, ContractSpec, FieldType, validateColumns, validateRecord } from '@courier/data-contracts';
+import { ContractError, ContractSpec, FieldType, described, validateColumns, validateRecord } from '@courier/data-contracts';
 import { temporaryPathFor } from './atomic';
 
 type Row = Record<string, unknown>;
@@ -132,14 +132,14 @@ interface OpenedReader {
 
 async function openReader(file: string, spec: ContractSpec): Promise<OpenedReader> {
   const name = path.basename(file);
-  if (!fs.existsSync(file)) throw new ContractError({ file }, `an existing ${spec.name} Parquet file`, 'no such file');
+  if (!fs.existsSync(file)) throw new ContractError({ file }, `an existing ${spec.name} Parquet file`, described('no such file'));
   const size = fs.statSync(file).size;
-  if (size === 0) throw new ContractError({ file }, `a ${spec.name} Parquet file`, 'an empty (0-byte) file');
+  if (size === 0) throw new ContractError({ file }, `a ${spec.name} Parquet file`, described('an empty (0-byte) file'));
   let reader: OpenedReader['reader'];
   try {
     reader = await parquet.ParquetReader.openFile(file);
   } catch (err) {
-    throw new ContractError({ file }, `a readable Parquet file (${spec.name} contract)`, `an unreadable file (${(err as Error).message}); is it truncated or not Parquet?`);
+    throw new ContractError({ file }, `a readable Parquet file (${spec.name} contract)`, described(`an unreadable file (${(err as Error).message}); is it truncated or not Parquet?`));
   }
   const schemaFields = (reader as unknown as { getSchema(): { fields: Record<string, { primitiveType?: string; repetitionType?: string }> } }).getSchema().fields;
   const columns = Object.entries(schemaFields).map(([colName, f]) => {
@@ -183,7 +183,7 @@ export async function* readParquetRows(file: string, spec: ContractSpec, options
       try {
         row = await cursor.next();
       } catch (err) {
-        throw new ContractError({ file: name, row: rowIndex }, 'a readable row group', `a decoding error (${(err as Error).message}); the file may be truncated or corrupt`);
+        throw new ContractError({ file: name, row: rowIndex }, 'a readable row group', described(`a decoding error (${(err as Error).message}); the file may be truncated or corrupt`));
       }
       if (!row) break;
       // parquetjs-lite omits empty repeated fields and nulls, and returns INT64 as bigint.
