@@ -1,2 +1,10 @@
-// Public API of @courier/world: synthetic Taobao-style world and MMRec-format datasets.
-export {};
+// Public API of @courier/world: the synthetic Taobao-style search world (specs/synthetic-world.md).
+export { WORLD_PRESETS, worldConfigSchema, resolveWorldConfig } from './config';
+export type { WorldConfig, WorldPreset } from './config';
+export { generateWorld, worldDays, SECONDS_PER_DAY } from './generate';
+export type { GenerateWorldOptions, WorldSummary, WorldInfo, WorldDays, WorldCounts, GroundTruth } from './generate';
+export { readWorldInfo, readGroundTruth, truthFeatures } from './info';
+export type { LoadedGroundTruth, TruthFeatures } from './info';
+export { CATEGORIES, STYLES, PATTERNS, HUE_REGIONS, HUE_NAMES, ORACLE_DIM, lookMatchRaw, styleMatchRaw, priceTerm, clickLogit, oracleVector } from './model';
+export type { CategorySpec, StyleSpec, HiddenItem, HiddenUser, MatchCentres } from './model';
+export { renderItem, hslToRgb, SILHOUETTES } from './render';

@@ -1,0 +1,30 @@
+import type { ConfigSchema } from '@courier/runtime';
+
+/** Config keys of `nx run data:build` (flat camelCase; --seed, --out, --world are flags). */
+export const DATA_BUILDER_SCHEMA: ConfigSchema = {
+  lPv: { default: 5, doc: 'PV items kept per pre-training sample, positives first (paper l_pv)', integer: true, min: 1 },
+  lClick: { default: 5, doc: 'latest clicks kept as the pre-training history (paper l_click)', integer: true, min: 1 },
+  negativeRate: { default: 0.2, doc: 'share of unclicked PV items kept in pre-training samples (paper: 20%)', min: 0, max: 1 },
+  maxHistory: { default: 50, doc: 'most recent clicks kept as a CTR sample history', integer: true, min: 1 },
+  ctrNegativeRate: { default: 1, doc: 'share of unclicked CTR-train impressions kept (eval rows never down-sampled)', min: 0, max: 1 },
+  pretrainCategories: { default: null, type: 'array', doc: "categories of the pre-training samples; null = world.json's inPretraining categories (all when there is no world.json)" },
+  pretrainHistoryScope: { default: 'pretrain-categories', doc: 'pre-training histories: clicks on pre-training categories only, or all clicks', choices: ['pretrain-categories', 'all'] },
+  pretrainDays: { default: null, type: 'array', doc: 'pre-training days; null = from world.json' },
+  ctrTrainDays: { default: null, type: 'array', doc: 'CTR training days; null = from world.json' },
+  evalDay: { default: null, type: 'number', doc: 'evaluation day; null = from world.json' },
+  validateOutput: { default: true, doc: 'validate every output row against its contract before writing' },
+};
+
+export interface DataBuilderConfig {
+  lPv: number;
+  lClick: number;
+  negativeRate: number;
+  maxHistory: number;
+  ctrNegativeRate: number;
+  pretrainCategories: string[] | null;
+  pretrainHistoryScope: 'pretrain-categories' | 'all';
+  pretrainDays: number[] | null;
+  ctrTrainDays: number[] | null;
+  evalDay: number | null;
+  validateOutput: boolean;
+}

@@ -1,0 +1,354 @@
+/**
+ * Generates a synthetic search-shopping world (specs/synthetic-world.md) into a folder:
+ * items.parquet, impressions.parquet, images/, world.json, ground-truth.json,
+ * oracle-embeddings.arrow. Deterministic by seed: every random draw comes from forks of one Rng.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ITEM_EMBEDDINGS, RAW_IMPRESSIONS, RAW_ITEMS, impressionToRow, rawItemToRow } from '@courier/data-contracts';
+import { ParquetTableWriter, writeJsonAtomic, writeParquetRows, writeVectorTable } from '@courier/io';
+import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
+import { WorldConfig, WorldPreset, resolveWorldConfig } from './config';
+import { writeImageFile } from './image-file';
+import {
+  CATEGORIES,
+  HiddenItem,
+  HiddenUser,
+  MatchCentres,
+  ORACLE_DIM,
+  PATTERNS,
+  STYLES,
+  clickLogit,
+  generateItems,
+  generateUsers,
+  matchCentres,
+  oracleVector,
+} from './model';
+import { renderItem } from './render';
+
+export const SECONDS_PER_DAY = 86400;
+
+export interface GenerateWorldOptions {
+  preset: WorldPreset;
+  outDir: string;
+  seed: number;
+  /** Keys over the preset's values (validated: unknown keys and wrong types are errors). */
+  overrides?: Partial<WorldConfig> | Record<string, unknown>;
+  /** Config file layered between the preset and the overrides. */
+  configFile?: string;
+  log?: Logger;
+}
+
+export interface WorldDays {
+  pretrain: number[];
+  ctrTrain: number[];
+  eval: number;
+}
+
+export interface WorldCounts {
+  items: number;
+  users: number;
+  sessions: number;
+  impressions: number;
+  clicks: number;
+  newItemsOnEvalDay: number;
+}
+
+/** world.json: what downstream stages may know about a world (no hidden attributes). */
+export interface WorldInfo {
+  contract: 'world';
+  version: 1;
+  preset: WorldPreset;
+  seed: number;
+  config: WorldConfig;
+  days: WorldDays;
+  categories: { name: string; inPretraining: boolean }[];
+  styles: string[];
+  imageSize: number;
+  imageFormat: string;
+  imagesRendered: boolean;
+  visualSignal: number;
+  counts: WorldCounts;
+  ctr: { all: number; pretrain: number; ctrTrain: number; eval: number };
+  files: { items: string; impressions: string; images: string; groundTruth: string; oracleEmbeddings: string };
+}
+
+export interface WorldSummary extends WorldInfo {
+  outDir: string;
+  timings: Record<string, number>;
+}
+
+export function worldDays(config: Pick<WorldConfig, 'pretrainDays' | 'ctrTrainDays'>): WorldDays {
+  const pretrain = Array.from({ length: config.pretrainDays }, (_, d) => d);
+  const ctrTrain = Array.from({ length: config.ctrTrainDays }, (_, d) => config.pretrainDays + d);
+  return { pretrain, ctrTrain, eval: config.pretrainDays + config.ctrTrainDays };
+}
+
+function poisson(rng: Rng, lambda: number): number {
+  if (lambda <= 0) return 0;
+  if (lambda > 30) return Math.max(0, Math.round(rng.normal(lambda, Math.sqrt(lambda))));
+  const limit = Math.exp(-lambda);
+  let k = 0;
+  let p = rng.next();
+  while (p > limit) {
+    k++;
+    p *= rng.next();
+  }
+  return k;
+}
+
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+export async function generateWorld(options: GenerateWorldOptions): Promise<WorldSummary> {
+  const log = options.log ?? createLogger('world');
+  const config = resolveWorldConfig(options.preset, { file: options.configFile, overrides: options.overrides as Record<string, unknown> });
+  if (!Number.isSafeInteger(options.seed)) throw new Error(`world: seed must be an integer, got ${options.seed}`);
+  const outDir = path.resolve(options.outDir);
+  fs.mkdirSync(outDir, { recursive: true });
+  // world.json marks a finished world: remove it first so a killed run never looks finished.
+  fs.rmSync(path.join(outDir, 'world.json'), { force: true });
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[name] = (performance.now() - t0) / 1000;
+    }
+  };
+  const root = new Rng(options.seed);
+  const days = worldDays(config);
+  const lastDay = days.eval;
+
+  const items = generateItems(config, lastDay, root.fork('items'));
+  const users = generateUsers(config, root.fork('users'));
+  const centres = matchCentres(users, items, root.fork('centres'));
+  log.info(`preset=${options.preset} seed=${options.seed}: ${items.length} items, ${users.length} users, days pretrain=${days.pretrain.join(',')} ctrTrain=${days.ctrTrain.join(',')} eval=${days.eval}, visualSignal=${config.visualSignal}`);
+
+  const ext = config.imageFormat === 'jpg' ? 'jpg' : 'png';
+  await timed('items', () =>
+    writeParquetRows(
+      path.join(outDir, RAW_ITEMS.fileName),
+      RAW_ITEMS,
+      items.map((it) =>
+        rawItemToRow({ itemId: it.itemId, category: CATEGORIES[it.category].name, title: it.title, price: it.price, imagePath: `images/${it.itemId}.${ext}`, styleTag: it.styleTag, firstDay: it.firstDay }),
+      ),
+    ),
+  );
+
+  if (config.renderImages) await timed('images', () => renderImages(items, config, outDir, ext, root.fork('images'), log));
+
+  const sim = await timed('impressions', () => simulateImpressions(items, users, centres, config, days, outDir, root.fork('sessions'), log));
+
+  await timed('groundTruth', () => {
+    const oracle = new Float32Array(items.length * ORACLE_DIM);
+    items.forEach((it, i) => oracleVector(it, oracle, i * ORACLE_DIM));
+    writeVectorTable(path.join(outDir, 'oracle-embeddings.arrow'), {
+      ids: Int32Array.from(items, (it) => it.itemId),
+      vectors: oracle,
+      dim: ORACLE_DIM,
+      metadata: { method: 'oracle', normalized: 'false', layout: `hue-region one-hot(8), 0.5*cos/sin(hue), pattern one-hot(5: ${PATTERNS.join(',')}), lightness, saturation` },
+    });
+    writeJsonAtomic(path.join(outDir, 'ground-truth.json'), groundTruthDocument(config, centres, items, users));
+  });
+
+  const info: WorldInfo = {
+    contract: 'world',
+    version: 1,
+    preset: options.preset,
+    seed: options.seed,
+    config,
+    days,
+    categories: CATEGORIES.map((c) => ({ name: c.name, inPretraining: c.inPretraining })),
+    styles: STYLES.map((s) => s.name),
+    imageSize: config.imageSize,
+    imageFormat: ext,
+    imagesRendered: config.renderImages,
+    visualSignal: config.visualSignal,
+    counts: {
+      items: items.length,
+      users: users.length,
+      sessions: sim.sessions,
+      impressions: sim.impressions,
+      clicks: sim.clicks,
+      newItemsOnEvalDay: items.filter((it) => it.firstDay === days.eval).length,
+    },
+    ctr: sim.ctr,
+    files: { items: RAW_ITEMS.fileName, impressions: RAW_IMPRESSIONS.fileName, images: 'images', groundTruth: 'ground-truth.json', oracleEmbeddings: 'oracle-embeddings.arrow' },
+  };
+  writeJsonAtomic(path.join(outDir, 'world.json'), info);
+  log.info(
+    `wrote ${outDir}: ${sim.sessions} page views, ${sim.impressions} impressions, CTR ${sim.ctr.all.toFixed(4)} ` +
+      `(${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')})`,
+  );
+  return { ...info, outDir, timings };
+}
+
+async function renderImages(items: HiddenItem[], config: WorldConfig, outDir: string, ext: string, rng: Rng, log: Logger): Promise<void> {
+  // Images go to a temporary folder renamed onto images/ when all are written.
+  const finalDir = path.join(outDir, 'images');
+  const tmpDir = path.join(outDir, `.images.tmp-${process.pid}`);
+  fs.rmSync(tmpDir, { recursive: true, force: true });
+  fs.mkdirSync(tmpDir, { recursive: true });
+  const progress = new Progress('world/images', items.length, { unit: 'images', log: log.child('images') });
+  const batch = config.imageConcurrency * 4;
+  for (let start = 0; start < items.length; start += batch) {
+    const slice = items.slice(start, start + batch);
+    // Rendering is synchronous JS; encoding runs on sharp's thread pool, `imageConcurrency` at a time.
+    const pixels = slice.map((it) => renderItem(it, config.imageSize, config.pixelNoise, rng.fork(it.itemId)));
+    for (let k = 0; k < slice.length; k += config.imageConcurrency) {
+      await Promise.all(
+        slice.slice(k, k + config.imageConcurrency).map((it, j) => writeImageFile(path.join(tmpDir, `${it.itemId}.${ext}`), pixels[k + j], config.imageSize, config.imageSize)),
+      );
+    }
+    progress.tick(slice.length);
+  }
+  progress.done();
+  fs.rmSync(finalDir, { recursive: true, force: true });
+  fs.renameSync(tmpDir, finalDir);
+}
+
+interface SimResult {
+  sessions: number;
+  impressions: number;
+  clicks: number;
+  ctr: { all: number; pretrain: number; ctrTrain: number; eval: number };
+}
+
+async function simulateImpressions(
+  items: HiddenItem[],
+  users: HiddenUser[],
+  centres: MatchCentres,
+  config: WorldConfig,
+  days: WorldDays,
+  outDir: string,
+  rng: Rng,
+  log: Logger,
+): Promise<SimResult> {
+  const writer = await ParquetTableWriter.open(path.join(outDir, RAW_IMPRESSIONS.fileName), RAW_IMPRESSIONS, {
+    // Rows are built here from typed values; the data builder validates them on read.
+    validate: false,
+    rowGroupSize: 16384,
+  });
+  const expected = Math.round(users.reduce((s, u) => s + u.activity, 0) * config.sessionsPerUserDay * (days.eval + 1));
+  const progress = new Progress('world/sessions', expected, { unit: 'page views', log: log.child('sessions') });
+  let sessionId = 0;
+  let impressions = 0;
+  let clicks = 0;
+  const shown = { pretrain: 0, ctrTrain: 0, eval: 0 };
+  const clicked = { pretrain: 0, ctrTrain: 0, eval: 0 };
+  const pool: number[] = [];
+  const scores: number[] = [];
+  try {
+    for (let day = 0; day <= days.eval; day++) {
+      const dayRng = rng.fork(`day:${day}`);
+      const phase = day === days.eval ? 'eval' : days.pretrain.includes(day) ? 'pretrain' : 'ctrTrain';
+      const available: number[][] = CATEGORIES.map(() => []);
+      for (const it of items) if (it.firstDay <= day) available[it.category].push(it.itemId);
+      const catWeight = available.map((a) => (a.length > 0 ? 1 : 0));
+      const sessions: { ts: number; user: number; category: number }[] = [];
+      for (const u of users) {
+        const n = poisson(dayRng, u.activity * config.sessionsPerUserDay);
+        for (let s = 0; s < n; s++) {
+          const category = dayRng.weightedIndex(u.categoryWeights.map((w, c) => w * catWeight[c]));
+          sessions.push({ ts: day * SECONDS_PER_DAY + dayRng.int(SECONDS_PER_DAY), user: u.userId, category });
+        }
+      }
+      sessions.sort((a, b) => a.ts - b.ts || a.user - b.user || a.category - b.category);
+      for (const s of sessions) {
+        const user = users[s.user];
+        const cands = available[s.category];
+        pool.length = 0;
+        if (cands.length <= config.candidatePool) pool.push(...cands);
+        else {
+          const seen = new Set<number>();
+          while (pool.length < config.candidatePool) {
+            const id = cands[dayRng.int(cands.length)];
+            if (!seen.has(id)) {
+              seen.add(id);
+              pool.push(id);
+            }
+          }
+        }
+        // The stand-in production ranker: quality, popularity, freshness and noise; blind to taste.
+        scores.length = 0;
+        for (const id of pool) {
+          const it = items[id];
+          const fresh = it.firstDay > 0 && day - it.firstDay < 2 ? config.rankerRecencyBoost : 0;
+          scores.push(it.quality + config.rankerPopularityWeight * it.popularity + fresh + dayRng.normal(0, config.rankerNoise));
+        }
+        const order = pool.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || pool[a] - pool[b]);
+        const page = order.slice(0, config.pageSize).map((i) => pool[i]);
+        const query = CATEGORIES[s.category].name;
+        for (let pos = 0; pos < page.length; pos++) {
+          const it = items[page[pos]];
+          const examined = dayRng.bernoulli(config.examinationDecay ** pos);
+          const logit = clickLogit(config, centres, user, it, pos) + dayRng.normal(0, config.clickNoise);
+          const label = examined && dayRng.bernoulli(sigmoid(logit)) ? 1 : 0;
+          await writer.append(impressionToRow({ sessionId, userId: user.userId, query, itemId: it.itemId, position: pos, label, timestamp: s.ts, day }));
+          impressions++;
+          clicks += label;
+          shown[phase]++;
+          clicked[phase] += label;
+        }
+        sessionId++;
+        progress.tick(1, { impressions });
+      }
+    }
+    await writer.close();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  progress.done({ impressions });
+  const rate = (c: number, n: number) => (n > 0 ? Math.round((c / n) * 1e6) / 1e6 : 0);
+  return {
+    sessions: sessionId,
+    impressions,
+    clicks,
+    ctr: { all: rate(clicks, impressions), pretrain: rate(clicked.pretrain, shown.pretrain), ctrTrain: rate(clicked.ctrTrain, shown.ctrTrain), eval: rate(clicked.eval, shown.eval) },
+  };
+}
+
+/** ground-truth.json: hidden attributes for evaluation and plots only, never for training. */
+export interface GroundTruth {
+  contract: 'world-ground-truth';
+  version: 1;
+  config: WorldConfig;
+  centres: MatchCentres;
+  categories: string[];
+  styles: string[];
+  patterns: string[];
+  items: (Omit<HiddenItem, 'category' | 'style' | 'pattern' | 'title' | 'styleTag'> & { category: string; style: string; pattern: string })[];
+  users: (Omit<HiddenUser, 'styles' | 'patterns'> & { styles: string[]; patterns: string[] })[];
+}
+
+function groundTruthDocument(config: WorldConfig, centres: MatchCentres, items: HiddenItem[], users: HiddenUser[]): GroundTruth {
+  const r = (x: number, k = 4) => Math.round(x * 10 ** k) / 10 ** k;
+  return {
+    contract: 'world-ground-truth',
+    version: 1,
+    config,
+    centres,
+    categories: CATEGORIES.map((c) => c.name),
+    styles: STYLES.map((s) => s.name),
+    patterns: [...PATTERNS],
+    items: items.map((it) => ({
+      itemId: it.itemId,
+      category: CATEGORIES[it.category].name,
+      variant: it.variant,
+      style: STYLES[it.style].name,
+      hueRegion: it.hueRegion,
+      hue: r(it.hue, 2),
+      saturation: r(it.saturation),
+      lightness: r(it.lightness),
+      pattern: PATTERNS[it.pattern],
+      patternScale: r(it.patternScale),
+      quality: r(it.quality),
+      popularity: r(it.popularity),
+      price: it.price,
+      firstDay: it.firstDay,
+    })),
+    users: users.map((u) => ({ ...u, styles: u.styles.map((s) => STYLES[s].name), patterns: u.patterns.map((p) => PATTERNS[p]), priceSensitivity: r(u.priceSensitivity), activity: r(u.activity) })),
+  };
+}
