@@ -29,8 +29,16 @@ try {
   console.warn('[native-kernels] node-gyp not found; skipping the native build (tfjs falls back to WebAssembly/CPU)');
   process.exit(0);
 }
+// node-gyp downloads Node's headers unless told where they are; this machine is offline, so
+// point it at the headers installed next to the running node (e.g. /usr/include/node) when
+// npm has not already passed a nodedir.
+const args = [gyp, 'rebuild', '--jobs=max'];
+const prefix = path.resolve(path.dirname(process.execPath), '..');
+if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) {
+  args.push(`--nodedir=${prefix}`);
+}
 console.log('[native-kernels] building the BLAS-backed kernels with node-gyp ...');
-const result = spawnSync(process.execPath, [gyp, 'rebuild', '--jobs=max'], {
+const result = spawnSync(process.execPath, args, {
   cwd: addonDir,
   stdio: ['ignore', 'pipe', 'pipe'],
   encoding: 'utf8',

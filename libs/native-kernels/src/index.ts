@@ -1,2 +1,11 @@
-// Public API of @courier/native-kernels: BLAS-backed tfjs CPU kernels (N-API).
-export {};
+// Public API of @courier/native-kernels: BLAS-backed tfjs CPU kernels (N-API addon over OpenBLAS).
+export {
+  NATIVE_BACKEND_NAME,
+  nativeKernelsStatus,
+  registerNativeBackend,
+  resolveThreads,
+  setNativeThreads,
+  type NativeBackendOptions,
+  type NativeKernelsStatus,
+} from './backend';
+export { NATIVE_KERNELS } from './kernels';

@@ -1,0 +1,118 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Activation codes understood by the addon's fused epilogue (csrc/courier_blas.cc). */
+export const ACTIVATION_CODES = {
+  linear: 0,
+  relu: 1,
+  relu6: 2,
+  elu: 3,
+  sigmoid: 4,
+  leakyrelu: 5,
+  prelu: 6,
+} as const;
+
+export type ActivationName = keyof typeof ACTIVATION_CODES;
+
+/**
+ * Convolution geometry in the order the addon reads it: [batch, inH, inW, inC, outH, outW,
+ * outC, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft] (NHWC).
+ */
+export type ConvGeometry = [
+  number, number, number, number, number, number, number, number,
+  number, number, number, number, number, number, number,
+];
+
+/** The N-API addon's surface. Outputs are caller-allocated; every length is checked in C++. */
+export interface CourierBlasAddon {
+  matmul(
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    batch: number,
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    aIndex: Int32Array | null,
+    bIndex: Int32Array | null,
+    bias: Float32Array | null,
+    activation: number,
+    leakyAlpha: number,
+    prelu: Float32Array | null,
+  ): void;
+  conv2d(
+    x: Float32Array,
+    filter: Float32Array,
+    out: Float32Array,
+    geometry: ConvGeometry,
+    bias: Float32Array | null,
+    activation: number,
+    leakyAlpha: number,
+    prelu: Float32Array | null,
+  ): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: ConvGeometry): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: ConvGeometry): void;
+  softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  setThreads(threads: number): void;
+  getThreads(): number;
+  /** OpenBLAS build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH Zen MAX_THREADS=64". */
+  config(): string;
+  abiVersion: number;
+}
+
+/** Where node-gyp puts the addon (libs/native-kernels/build/Release/courier_blas.node). */
+export const DEFAULT_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'Release', 'courier_blas.node');
+
+/** Bumped together with `abiVersion` in the C++ source when the call signatures change. */
+const EXPECTED_ABI = 1;
+
+export const BUILD_HINT = 'run npm run build:native; needs g++ and libopenblas-dev';
+
+export type AddonLoad = { addon: CourierBlasAddon; reason?: undefined } | { addon: null; reason: string };
+
+const cache = new Map<string, AddonLoad>();
+
+/**
+ * Loads the addon from `file` (default: the node-gyp output) once per path. Never throws:
+ * a missing, unloadable or stale build gives `{ addon: null, reason }` with the reason and
+ * the command that fixes it.
+ */
+export function loadAddon(file: string = DEFAULT_ADDON_PATH): AddonLoad {
+  const hit = cache.get(file);
+  if (hit) return hit;
+  let result: AddonLoad;
+  if (!fs.existsSync(file)) {
+    result = { addon: null, reason: `native kernels not built: ${BUILD_HINT} (${file} is missing)` };
+  } else {
+    try {
+      // process.dlopen loads the shared object directly (no module resolution, works under jest).
+      const mod = { exports: {} as Record<string, unknown> };
+      process.dlopen(mod, file);
+      const addon = mod.exports as unknown as CourierBlasAddon;
+      if (addon.abiVersion !== EXPECTED_ABI || typeof addon.matmul !== 'function') {
+        result = {
+          addon: null,
+          reason: `native kernels at ${file} are from another version (abi ${String(addon.abiVersion)}, expected ${EXPECTED_ABI}): ${BUILD_HINT}`,
+        };
+      } else {
+        result = { addon };
+      }
+    } catch (err) {
+      const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+      result = { addon: null, reason: `native kernels not built or not loadable: ${BUILD_HINT} (${message})` };
+    }
+  }
+  cache.set(file, result);
+  return result;
+}
+
+/** The loaded addon, or throws the clear "not built" error. */
+export function requireAddon(file: string = DEFAULT_ADDON_PATH): CourierBlasAddon {
+  const loaded = loadAddon(file);
+  if (!loaded.addon) throw new Error(loaded.reason);
+  return loaded.addon;
+}

@@ -1,0 +1,111 @@
+import * as os from 'node:os';
+
+import * as tf from '@tensorflow/tfjs';
+
+import { type AddonLoad, type CourierBlasAddon, DEFAULT_ADDON_PATH, loadAddon } from './addon';
+import { nativeKernelConfigs } from './kernels';
+
+/** The tfjs backend name registered by registerNativeBackend. */
+export const NATIVE_BACKEND_NAME = 'native';
+
+export interface NativeBackendOptions {
+  /**
+   * BLAS threads (openblas_set_num_threads). Default: $COURIER_THREADS, else all cores
+   * (os.availableParallelism()).
+   */
+  threads?: number;
+}
+
+export interface NativeKernelsStatus {
+  available: boolean;
+  /** Why the addon cannot be used (missing build, load error), with the fix. */
+  reason?: string;
+  /** OpenBLAS build string when available. */
+  blas?: string;
+  /** Current BLAS thread count when available. */
+  threads?: number;
+}
+
+/** Availability of the addon at `file` (internal: tests point it at a bogus path). */
+export function statusFrom(load: AddonLoad): NativeKernelsStatus {
+  if (!load.addon) return { available: false, reason: load.reason };
+  return { available: true, blas: load.addon.config(), threads: load.addon.getThreads() };
+}
+
+/** Whether the BLAS kernels are built and load, and why not. Never throws. */
+export function nativeKernelsStatus(): NativeKernelsStatus {
+  return statusFrom(loadAddon(DEFAULT_ADDON_PATH));
+}
+
+/** Resolves the thread count: option, then $COURIER_THREADS, then all cores. */
+export function resolveThreads(threads: number | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  let value = threads;
+  let source = 'threads option';
+  if (value === undefined && env.COURIER_THREADS !== undefined && env.COURIER_THREADS !== '') {
+    value = Number(env.COURIER_THREADS);
+    source = 'COURIER_THREADS';
+  }
+  if (value === undefined) return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  if (!Number.isInteger(value) || value < 1 || value > 1024) {
+    throw new Error(`${source}: expected a whole number of threads between 1 and 1024, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Sets the BLAS thread count of the loaded addon (throws if it is not built). */
+export function setNativeThreads(threads: number): void {
+  requireLoaded(loadAddon(DEFAULT_ADDON_PATH)).setThreads(resolveThreads(threads));
+}
+
+function requireLoaded(load: AddonLoad): CourierBlasAddon {
+  if (!load.addon) throw new Error(load.reason);
+  return load.addon;
+}
+
+/**
+ * Registers the tfjs backend `native` with the given addon load (internal; registerNativeBackend
+ * passes the default build). The backend is a fresh MathBackendCPU (the CPU backend's factory)
+ * carrying all of tfjs-backend-cpu's kernels, with the BLAS-backed ones replacing BatchMatMul,
+ * _FusedMatMul, Conv2D, FusedConv2D, Conv2DBackpropInput, Conv2DBackpropFilter and Softmax.
+ */
+export function registerNativeBackendWith(load: AddonLoad, options: NativeBackendOptions = {}): string {
+  const addon = requireLoaded(load);
+  addon.setThreads(resolveThreads(options.threads));
+  const name = NATIVE_BACKEND_NAME;
+  if (!tf.findBackendFactory(name)) {
+    const cpuFactory = tf.findBackendFactory('cpu');
+    if (!cpuFactory) throw new Error('native-kernels: the tfjs cpu backend is not registered (import @tensorflow/tfjs first)');
+    tf.registerBackend(
+      name,
+      () => {
+        const backend = cpuFactory() as tf.KernelBackend & { firstUse?: boolean };
+        // MathBackendCPU prints "looks like you are running TensorFlow.js in Node.js ... install
+        // the node backend" on first use; this backend is the answer to that, so skip it.
+        if (typeof backend.firstUse === 'boolean') backend.firstUse = false;
+        return backend;
+      },
+      1,
+    );
+  }
+  const overrides = nativeKernelConfigs(name, addon);
+  const overridden = new Set(overrides.map((k) => k.kernelName));
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    if (overridden.has(config.kernelName)) continue;
+    if (tf.getKernel(config.kernelName, name)) continue;
+    tf.registerKernel({ ...config, backendName: name });
+  }
+  for (const config of overrides) {
+    if (tf.getKernel(config.kernelName, name)) tf.unregisterKernel(config.kernelName, name);
+    tf.registerKernel(config);
+  }
+  return name;
+}
+
+/**
+ * Registers the `native` tfjs backend (tfjs's CPU backend with BLAS-backed matmul, conv and
+ * softmax kernels) and returns its name for tf.setBackend. Idempotent; a later call only
+ * changes the thread count. Throws "native kernels not built: ..." when the addon is missing.
+ */
+export function registerNativeBackend(options: NativeBackendOptions = {}): string {
+  return registerNativeBackendWith(loadAddon(DEFAULT_ADDON_PATH), options);
+}
