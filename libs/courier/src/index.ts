@@ -2,3 +2,8 @@
 export * from './loss';
 export { courierLossReference } from './loss-reference';
 export type { ReferenceLossInputs, ReferenceLossResult } from './loss-reference';
+export * from './backbones/backbone';
+export { CNN_BACKBONE } from './backbones/cnn';
+export { MLP_PIXELS_BACKBONE, MLP_FEATURES_BACKBONE } from './backbones/mlp';
+export { LAYERS_MODEL_BACKBONE, LAYERS_MODEL_FEATURES_BACKBONE, loadLayersModelFromDir, saveLayersModelToDir } from './backbones/layers-model';
+export { BUILTIN_BACKBONES, registerBuiltinBackbones } from './backbones/register-all';

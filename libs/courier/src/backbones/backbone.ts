@@ -1,0 +1,175 @@
+/**
+ * Image backbones: image (or precomputed feature vector) -> embedding. One interface, one
+ * registry (STYLE guideline 4): each backend registers `{ name, input, defaults, create }`;
+ * `createBackbone` looks it up (unknown name -> error listing the known ones), builds it and
+ * checks it yields [n, dim] on a probe input.
+ *
+ * Every backbone ends in a linear head to `dim` (paper: d = 256). `forward` returns the head's raw
+ * output (what the COURIER loss sees, see trainer.ts); `embed` returns it L2-normalised (what is
+ * exported). Weights are seeded from an Rng, so the same seed gives the same initial model.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@courier/runtime';
+
+/** [n, H, W, 3] images in [0, 1] (RGB, channels last) or [n, F] feature vectors. */
+export type BackboneInput = tf.Tensor4D | tf.Tensor2D;
+export type BackboneInputKind = 'image' | 'features';
+
+/** A trainable variable with a name that is stable across processes (checkpoints key on it). */
+export interface NamedVariable {
+  name: string;
+  variable: tf.Variable;
+}
+
+export interface Backbone {
+  readonly name: string;
+  readonly input: BackboneInputKind;
+  /** Output size d. */
+  readonly dim: number;
+  /** Trainable variables, in a fixed order. */
+  readonly variables: readonly NamedVariable[];
+  /** Linear-head output [n, dim], not normalised. */
+  forward(x: BackboneInput, training: boolean): tf.Tensor2D;
+  /** L2-normalised embedding [n, dim]. */
+  embed(x: BackboneInput): tf.Tensor2D;
+  dispose(): void;
+}
+
+export interface BackboneCreateOptions {
+  /** Embedding size d. */
+  dim: number;
+  /** Side of the square input image in pixels (image backbones). */
+  imageSize: number;
+  /** Length of the precomputed feature vectors (feature backbones). */
+  featureDim: number;
+  /** Seed of the weight initialisation. */
+  seed: number;
+  /** Backbone-specific parameters, merged over the entry's defaults. */
+  params: Record<string, unknown>;
+}
+
+export interface BackboneEntry {
+  name: string;
+  input: BackboneInputKind;
+  /** One line for READMEs and errors. */
+  doc: string;
+  /** Backbone-specific parameters with their defaults (config key `backboneParams`). */
+  defaults: Record<string, unknown>;
+  create(options: BackboneCreateOptions): Backbone | Promise<Backbone>;
+}
+
+const registry = new Map<string, BackboneEntry>();
+
+/** Registers a backbone; a second entry with the same name is an error (no silent override). */
+export function registerBackbone(entry: BackboneEntry): void {
+  if (!/^[a-z][a-z0-9-]*$/.test(entry.name)) throw new Error(`registerBackbone: name "${entry.name}" must be lower-case kebab-case`);
+  if (registry.has(entry.name)) throw new Error(`registerBackbone: a backbone named "${entry.name}" is already registered`);
+  if (entry.input !== 'image' && entry.input !== 'features') throw new Error(`registerBackbone("${entry.name}"): input must be "image" or "features"`);
+  registry.set(entry.name, entry);
+}
+
+export function backboneNames(): string[] {
+  return [...registry.keys()].sort();
+}
+
+export function getBackboneEntry(name: string): BackboneEntry {
+  const entry = registry.get(name);
+  if (!entry) throw new Error(`Unknown backbone "${name}"; known: ${backboneNames().join(', ') || '(none registered: import register-all)'}`);
+  return entry;
+}
+
+/**
+ * Builds a registered backbone and checks it: a probe batch of 2 must give [2, dim].
+ * Unknown `params` keys are an error naming the key and the valid ones.
+ */
+export async function createBackbone(name: string, options: Omit<BackboneCreateOptions, 'params'> & { params?: Record<string, unknown> }): Promise<Backbone> {
+  const entry = getBackboneEntry(name);
+  const params = { ...entry.defaults };
+  for (const [k, v] of Object.entries(options.params ?? {})) {
+    if (!(k in entry.defaults)) throw new Error(`backbone "${name}": unknown parameter "${k}"; known: ${Object.keys(entry.defaults).join(', ') || '(none)'}`);
+    params[k] = v;
+  }
+  if (!Number.isInteger(options.dim) || options.dim < 1) throw new Error(`backbone "${name}": dim must be a positive integer, got ${options.dim}`);
+  const backbone = await entry.create({ ...options, params });
+  const probe = tf.tidy(() => {
+    const x = entry.input === 'image' ? tf.zeros([2, options.imageSize, options.imageSize, 3]) : tf.zeros([2, options.featureDim]);
+    return { shape: backbone.embed(x as BackboneInput).shape };
+  });
+  if (probe.shape[0] !== 2 || probe.shape[1] !== options.dim) {
+    backbone.dispose();
+    throw new Error(`backbone "${name}": a probe batch gave shape [${probe.shape.join(', ')}], expected [2, ${options.dim}]`);
+  }
+  return backbone;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks shared by the backbones.
+
+let instanceCounter = 0;
+
+/** Creates variables under a per-instance prefix (tfjs variable names are process-global). */
+export class VariableStore {
+  readonly variables: NamedVariable[] = [];
+  private readonly prefix = `courier-bb${instanceCounter++}`;
+  constructor(private readonly rng: Rng) {}
+
+  /** Uniform(-limit, limit) init; He-uniform (ReLU layers) uses limit = sqrt(6 / fanIn). */
+  uniform(name: string, shape: number[], limit: number): tf.Variable {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(n);
+    for (let i = 0; i < n; i++) values[i] = this.rng.uniform(-limit, limit);
+    return this.add(name, tf.tensor(values, shape));
+  }
+
+  zeros(name: string, shape: number[]): tf.Variable {
+    return this.add(name, tf.zeros(shape));
+  }
+
+  private add(name: string, init: tf.Tensor): tf.Variable {
+    if (this.variables.some((v) => v.name === name)) throw new Error(`VariableStore: duplicate variable "${name}"`);
+    const variable = tf.variable(init, true, `${this.prefix}/${name}`);
+    init.dispose();
+    this.variables.push({ name, variable });
+    return variable;
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.variable.dispose();
+  }
+}
+
+export interface Dense {
+  w: tf.Variable;
+  b: tf.Variable;
+}
+
+/** A dense layer: He-uniform weights for ReLU layers, Glorot-uniform for linear ones. */
+export function dense(store: VariableStore, name: string, fanIn: number, fanOut: number, relu: boolean): Dense {
+  const limit = relu ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+  return { w: store.uniform(`${name}/kernel`, [fanIn, fanOut], limit), b: store.zeros(`${name}/bias`, [fanOut]) };
+}
+
+export function applyDense(x: tf.Tensor2D, layer: Dense, relu: boolean): tf.Tensor2D {
+  const y = tf.add(tf.matMul(x, layer.w), layer.b) as tf.Tensor2D;
+  return relu ? tf.relu(y) : y;
+}
+
+/** Rows scaled to unit L2 norm (norm clamped at 1e-12). [n, d] -> [n, d] */
+export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), 1, true)), 1e-12)) as tf.Tensor2D);
+}
+
+/** Reads a numeric list parameter (e.g. hidden sizes), naming the backbone and key on error. */
+export function intListParam(backbone: string, params: Record<string, unknown>, key: string): number[] {
+  const v = params[key];
+  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x > 0)) {
+    throw new Error(`backbone "${backbone}": parameter "${key}" must be a list of positive integers, got ${JSON.stringify(v)}`);
+  }
+  return v as number[];
+}
+
+/** Checks the input's rank and trailing shape against what the backbone expects. */
+export function checkInput(backbone: string, x: tf.Tensor, expected: number[]): void {
+  const ok = x.rank === expected.length + 1 && expected.every((s, i) => x.shape[i + 1] === s);
+  if (!ok) throw new Error(`backbone "${backbone}": input has shape [${x.shape.join(', ')}], expected [n, ${expected.join(', ')}]`);
+}
