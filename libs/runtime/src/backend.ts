@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backendState } from './backend-state';
 
 /**
  * Compute backends, fastest first. `tensorflow-gpu` and `tensorflow` are the native TensorFlow
@@ -28,7 +29,8 @@ export interface BackendOptions {
   log?: (line: string) => void;
 }
 
-let current: BackendInfo | null = null;
+// The process-wide choice lives in backend-state.ts so that tests can reset it (testing.ts).
+const state = backendState as { current: BackendInfo | null; pending: Promise<BackendInfo> | null };
 
 /** Parses a backend name from a flag or the environment; throws naming the valid ones. */
 export function parseBackendName(value: string, source: string): BackendName | 'auto' {
@@ -38,6 +40,11 @@ export function parseBackendName(value: string, source: string): BackendName | '
 
 // Loading a backend package registers its backend with tfjs-core as a side effect.
 function requireOptional(name: string): void {
+  try {
+    require.resolve(name);
+  } catch {
+    throw new Error(`${name} is not installed (optional; \`npm install ${name}@${tf.version_core}\` adds it)`);
+  }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(name);
 }
@@ -71,7 +78,8 @@ async function tryBackend(name: BackendName, threads: number | undefined): Promi
 }
 
 function firstLine(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  // Not `instanceof Error`: errors from other realms (jest's module registry, addons) fail that test.
+  const message = typeof (err as { message?: unknown })?.message === 'string' ? (err as Error).message : String(err);
   return message.split('\n')[0];
 }
 
@@ -81,34 +89,58 @@ function firstLine(err: unknown): string {
  */
 export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
   const envValue = process.env.COURIER_BACKEND;
-  const requested = options.backend ?? (envValue ? parseBackendName(envValue, 'COURIER_BACKEND') : 'auto');
+  const requested = options.backend !== undefined ? parseBackendName(options.backend, 'initBackend({ backend })') : envValue ? parseBackendName(envValue, 'COURIER_BACKEND') : 'auto';
+  if (!state.current && state.pending) await state.pending.catch(() => undefined);
+  const current = state.current;
   if (current) {
     if (requested !== 'auto' && requested !== current.name) {
       throw new Error(`backend already initialised as "${current.name}"; cannot switch to "${requested}" in the same process`);
     }
     return current;
   }
+  state.pending = chooseBackend(requested, options);
+  try {
+    return await state.pending;
+  } finally {
+    state.pending = null;
+  }
+}
+
+function parseThreads(options: BackendOptions): number | undefined {
+  if (options.threads !== undefined) {
+    if (!Number.isInteger(options.threads) || options.threads < 1) throw new Error(`initBackend({ threads }): expected a positive integer, got ${options.threads}`);
+    return options.threads;
+  }
+  const env = process.env.COURIER_THREADS;
+  if (env === undefined || env === '') return undefined;
+  const n = Number(env);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`COURIER_THREADS: expected a positive integer, got "${env}"`);
+  return n;
+}
+
+async function chooseBackend(requested: BackendName | 'auto', options: BackendOptions): Promise<BackendInfo> {
   const log = options.log ?? ((line: string) => console.error(line));
-  const envThreads = process.env.COURIER_THREADS ? Number(process.env.COURIER_THREADS) : undefined;
-  const threads = options.threads ?? envThreads;
+  const threads = parseThreads(options);
   const candidates: readonly BackendName[] = requested === 'auto' ? BACKEND_ORDER : [requested];
   const steppedDown: BackendInfo['steppedDown'] = [];
   for (const name of candidates) {
     try {
       const tfjsBackend = await tryBackend(name, threads);
       await tf.ready();
-      current = { name, tfjsBackend, steppedDown, requested };
+      const info: BackendInfo = { name, tfjsBackend, steppedDown, requested };
+      state.current = info;
       const why = steppedDown.length ? ` (stepped down: ${steppedDown.map((s) => `${s.backend}: ${s.reason}`).join('; ')})` : '';
       log(`[runtime] tfjs backend: ${name}${why}`);
-      return current;
+      return info;
     } catch (err) {
       steppedDown.push({ backend: name, reason: firstLine(err) });
     }
   }
-  throw new Error(`no tfjs backend could be initialised: ${steppedDown.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
+  const hint = requested === 'auto' ? '' : ` (forced by ${options.backend !== undefined ? 'the backend option' : 'COURIER_BACKEND'}; unset it to let the runtime step down)`;
+  throw new Error(`no tfjs backend could be initialised${hint}: ${steppedDown.map((s) => `${s.backend}: ${s.reason}`).join('; ')}`);
 }
 
 /** The backend chosen by initBackend, or null before it ran. */
 export function currentBackend(): BackendInfo | null {
-  return current;
+  return state.current;
 }
