@@ -1,0 +1,103 @@
+// Test and benchmark fixtures for @courier/clustering (seeded synthetic data).
+import { Rng } from '@courier/runtime';
+
+export interface Mixture {
+  x: Float32Array;
+  n: number;
+  d: number;
+  labels: Int32Array;
+  means: Float32Array;
+}
+
+/**
+ * V4-style dense mixture: `components` Gaussian means N(0, (sep²/d)·I), noise N(0, I/d), rows
+ * optionally L2-normalised; labels uniform.
+ */
+export function denseMixture(options: { n: number; d: number; components: number; sep: number; seed: number; normalise?: boolean }): Mixture {
+  const { n, d, components, sep, seed } = options;
+  const rng = new Rng(seed);
+  const means = new Float32Array(components * d);
+  const ms = sep / Math.sqrt(d);
+  for (let i = 0; i < means.length; i++) means[i] = rng.normal() * ms;
+  const x = new Float32Array(n * d);
+  const labels = new Int32Array(n);
+  const ns = 1 / Math.sqrt(d);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(components);
+    labels[i] = c;
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const v = means[c * d + j] + rng.normal() * ns;
+      x[i * d + j] = v;
+      norm += v * v;
+    }
+    if (options.normalise ?? true) {
+      norm = Math.sqrt(norm);
+      for (let j = 0; j < d; j++) x[i * d + j] /= norm;
+    }
+  }
+  return { x, n, d, labels, means };
+}
+
+/**
+ * V2 planted sparse centres: K unit centres with s random non-zeros of value 1/√s, points
+ * c_label + N(0, σ²I), labels uniform.
+ */
+export function sparseMixture(options: { n: number; d: number; k: number; s: number; sigma: number; seed: number }): Mixture & { supports: number[][] } {
+  const { n, d, k, s, sigma, seed } = options;
+  const rng = new Rng(seed);
+  const means = new Float32Array(k * d);
+  const supports: number[][] = [];
+  const all = Array.from({ length: d }, (_, j) => j);
+  for (let c = 0; c < k; c++) {
+    const support = rng.shuffle(all.slice()).slice(0, s).sort((a, b) => a - b);
+    supports.push(support);
+    for (const j of support) means[c * d + j] = 1 / Math.sqrt(s);
+  }
+  const x = new Float32Array(n * d);
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = rng.int(k);
+    labels[i] = c;
+    for (let j = 0; j < d; j++) x[i * d + j] = means[c * d + j] + rng.normal() * sigma;
+  }
+  return { x, n, d, labels, means, supports };
+}
+
+/** Greedy matching of estimated to true centres by distance; returns per-true-centre error and match. */
+export function matchCentres(est: Float32Array, truth: Float32Array, k: number, d: number): { errors: number[]; maxError: number; match: number[] } {
+  const pairs: { e: number; t: number; dist: number }[] = [];
+  for (let e = 0; e < k; e++) {
+    for (let t = 0; t < k; t++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (est[e * d + j] - truth[t * d + j]) ** 2;
+      pairs.push({ e, t, dist: Math.sqrt(s) });
+    }
+  }
+  pairs.sort((a, b) => a.dist - b.dist);
+  const usedE = new Set<number>();
+  const match = new Array<number>(k).fill(-1);
+  const errors = new Array<number>(k).fill(0);
+  for (const p of pairs) {
+    if (usedE.has(p.e) || match[p.t] >= 0) continue;
+    usedE.add(p.e);
+    match[p.t] = p.e;
+    errors[p.t] = p.dist;
+  }
+  return { errors, maxError: Math.max(...errors), match };
+}
+
+/** Mean squared distance of every row to its nearest centre (exact, float64). */
+export function inertiaOf(x: Float32Array, n: number, d: number, centres: Float32Array, k: number): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let best = Infinity;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (x[i * d + j] - centres[c * d + j]) ** 2;
+      if (s < best) best = s;
+    }
+    total += best;
+  }
+  return total / n;
+}
