@@ -12,6 +12,7 @@ import {
   RAW_IMPRESSIONS,
   RAW_ITEMS,
   ctrSampleToRow,
+  described,
   impressionFromRow,
   pretrainSampleToRow,
 } from '@courier/data-contracts';
@@ -63,7 +64,7 @@ function readWorldJson(dir: string): WorldJson | null {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as WorldJson;
   } catch (err) {
-    throw new ContractError({ file }, 'world.json as JSON', `unparsable text (${(err as Error).message})`);
+    throw new ContractError({ file }, 'world.json as JSON', described(`unparsable text (${(err as Error).message})`));
   }
 }
 
@@ -75,7 +76,7 @@ async function readCatalogue(file: string): Promise<{ category: Map<number, numb
   let row = 0;
   for await (const r of readParquetRows(file, RAW_ITEMS)) {
     const id = r.item_id as number;
-    if (category.has(id)) throw new ContractError({ file: path.basename(file), row, column: 'item_id' }, 'a unique item id', `${id}, already on an earlier row`);
+    if (category.has(id)) throw new ContractError({ file: path.basename(file), row, column: 'item_id' }, 'a unique item id', described(`${id}, already on an earlier row`));
     const name = r.category as string;
     let c = index.get(name);
     if (c === undefined) {
@@ -86,7 +87,7 @@ async function readCatalogue(file: string): Promise<{ category: Map<number, numb
     category.set(id, c);
     row++;
   }
-  if (row === 0) throw new ContractError({ file: path.basename(file) }, 'at least one item', 'an empty table');
+  if (row === 0) throw new ContractError({ file: path.basename(file) }, 'at least one item', described('an empty table'));
   return { category, names };
 }
 
@@ -146,7 +147,7 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
   const ptCats = new Set(ptNames.map((n) => catalogue.names.indexOf(n)).filter((i) => i >= 0));
 
   const { rowCount } = await parquetInfo(impressionsFile, RAW_IMPRESSIONS);
-  if (rowCount === 0) throw new ContractError({ file: path.basename(impressionsFile) }, 'at least one impression row', 'an empty table');
+  if (rowCount === 0) throw new ContractError({ file: path.basename(impressionsFile) }, 'at least one impression row', described('an empty table'));
 
   fs.mkdirSync(options.outDir, { recursive: true });
   const validate = options.validateOutput ?? true;

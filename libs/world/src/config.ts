@@ -46,8 +46,8 @@ export const WORLD_PRESETS: readonly WorldPreset[] = ['tiny', 'demo', 'bench'];
 const PRESET_SIZES: Record<WorldPreset, Partial<WorldConfig>> = {
   // Unit tests: ~400 items, 100 users, ~13k impressions, a few seconds.
   tiny: { nItems: 400, nUsers: 100, pretrainDays: 3, ctrTrainDays: 2, sessionsPerUserDay: 2.2 },
-  // The README's main pipeline: ~4k items, ~1.2k users, ~85k impressions.
-  demo: { nItems: 4000, nUsers: 1200, pretrainDays: 4, ctrTrainDays: 2, sessionsPerUserDay: 1.0 },
+  // The README's main pipeline: 3k items, 1k users, ~100k impressions (6 pre-training days).
+  demo: { nItems: 3000, nUsers: 1000, pretrainDays: 6, ctrTrainDays: 2, sessionsPerUserDay: 1.1 },
   // Regression benchmarks: ~20k items, 8k users, ~0.5M impressions.
   bench: { nItems: 20000, nUsers: 8000, pretrainDays: 5, ctrTrainDays: 4, sessionsPerUserDay: 0.6 },
 };
@@ -65,7 +65,7 @@ const BASE_DEFAULTS: WorldConfig = {
   styleWeight: 0.6,
   qualityWeight: 0.5,
   priceWeight: 0.5,
-  clickBias: -2.0,
+  clickBias: -1.8,
   positionWeight: 0.3,
   examinationDecay: 0.93,
   clickNoise: 0.5,
@@ -78,7 +78,7 @@ const BASE_DEFAULTS: WorldConfig = {
   styleInTitleRate: 0.35,
   colourWordNoise: 0.02,
   fillerWords: 4,
-  womenCategoryWeight: 2.0,
+  womenCategoryWeight: 3.0,
   favouriteCategories: 3,
   imageSize: 32,
   imageFormat: 'png',

@@ -1,15 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContractError } from '@courier/data-contracts';
+import { ContractError, described } from '@courier/data-contracts';
 import type { GroundTruth, WorldInfo } from './generate';
 import { CATEGORIES, HiddenItem, HiddenUser, MatchCentres, PATTERNS, STYLES, lookMatchRaw, priceTerm, styleMatchRaw } from './model';
 
 function readJson(file: string, what: string): unknown {
-  if (!fs.existsSync(file)) throw new ContractError({ file }, `${what} (is this a world folder written by \`nx run datagen:generate\`?)`, 'no such file');
+  if (!fs.existsSync(file)) throw new ContractError({ file }, `${what} (is this a world folder written by \`nx run datagen:generate\`?)`, described('no such file'));
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new ContractError({ file }, `${what} as JSON`, `unparsable text (${(err as Error).message})`);
+    throw new ContractError({ file }, `${what} as JSON`, described(`unparsable text (${(err as Error).message})`));
   }
 }
 
