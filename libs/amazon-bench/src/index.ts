@@ -1,2 +1,13 @@
-// Public API of @courier/amazon-bench: MMRec-format loader, BPR, BM3, MMGCN.
-export {};
+// Public API of @courier/amazon-bench: MMRec-format loader, splits, synthetic data, BPR, BM3,
+// MMGCN, the full-ranking protocol and the COURIER plug-in.
+export * from './npy';
+export * from './inter';
+export * from './dataset';
+export * from './synthetic';
+export * from './evaluate';
+export * from './nn';
+export * from './models';
+export * from './train';
+export * from './courier-plugin';
+export * from './protocol';
+export * from './bench';

@@ -1,0 +1,159 @@
+/**
+ * The whole benchmark as one function the app calls: (generate a synthetic dataset if asked)
+ * -> load -> COURIER pre-training on label-3 rows -> image_feat_courier.npy -> grid x seeds for
+ * BPR, BM3, BM3+ours, MMGCN, MMGCN+ours -> amazon-report.json (+ table.txt).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AmazonReport } from '@courier/data-contracts';
+import { writeFileAtomicSync, writeJsonAtomic } from '@courier/io';
+import type { ConfigSchema } from '@courier/runtime';
+import { COURIER_PRETRAIN_DEFAULTS, CourierLossFn, pretrainCourier, writeCourierFeatures } from './courier-plugin';
+import { MmrecDataset, loadMmrecDataset, withFeatures } from './dataset';
+import { ModelParams, getModel } from './models';
+import { DEFAULT_SEEDS, GridMode, GridResult, buildAmazonReport, formatTable, gridPoints, runGrid } from './protocol';
+import { SyntheticPreset, generateSynthetic, syntheticParams } from './synthetic';
+import { TrainOptions } from './train';
+
+export const AMAZON_BENCH_SCHEMA: ConfigSchema = {
+  dataset: { default: 'synthetic-small', doc: 'dataset folder name under dataRoot (baby, sports, clothing or a synthetic name)' },
+  dataRoot: { default: null, type: 'string', doc: 'folder holding <dataset>/<dataset>.inter and the .npy files (null = <out>/data)' },
+  generate: { default: 'small', doc: 'synthetic preset generated when the dataset folder does not exist ("none" = never generate)', choices: ['none', 'tiny', 'small', 'baby', 'sports', 'clothing'] },
+  imageTaste: { default: true, doc: 'synthetic data only: false removes the taste signal from the image features (control)' },
+  syntheticSeed: { default: 0, doc: 'seed of the synthetic generator', integer: true },
+  models: { default: ['BPR', 'BM3', 'MMGCN'], doc: 'models to run (registry names)' },
+  withCourier: { default: true, doc: 'also run BM3+ours / MMGCN+ours on [image | COURIER] features' },
+  seeds: { default: DEFAULT_SEEDS.slice(0, 2), doc: `training seeds per grid point (the paper protocol uses 5: ${DEFAULT_SEEDS.join(', ')})` },
+  grid: { default: 'defaults', doc: '"full" = the spec grids (BPR 7, BM3 8, MMGCN 30 points); "defaults" = one point per model', choices: ['full', 'defaults'] },
+  selectBy: { default: 'valid', doc: 'grid-point selection: mean validation Recall@20 (paper) or "test" (MMRec quirk, parity only)', choices: ['valid', 'test'] },
+  maxEpochs: { default: 1000, doc: 'epoch cap per run (MMRec 1000)', integer: true, min: 1 },
+  patience: { default: 20, doc: 'stop after patience+1 epochs without strict validation Recall@20 improvement', integer: true, min: 0 },
+  batchSize: { default: 2048, doc: 'training rows per batch', integer: true, min: 1 },
+  evalBlockSize: { default: 4096, doc: 'users scored per block in the full-ranking evaluation (no effect on results)', integer: true, min: 1 },
+  mmgcnPaperMode: { default: false, doc: 'MMGCN: train E_id and user preferences (MMRec never does; parity mode = false)' },
+  courierDim: { default: COURIER_PRETRAIN_DEFAULTS.dim, doc: 'COURIER embedding size d_c appended to the image features', integer: true, min: 1 },
+  courierHidden: { default: COURIER_PRETRAIN_DEFAULTS.hidden, doc: 'hidden width of the COURIER feature encoder', integer: true, min: 1 },
+  courierEpochs: { default: COURIER_PRETRAIN_DEFAULTS.epochs, doc: 'COURIER pre-training epochs over the label-3 users', integer: true, min: 1 },
+  courierBatchUsers: { default: COURIER_PRETRAIN_DEFAULTS.batchUsers, doc: 'users per COURIER batch (in-batch negatives)', integer: true, min: 2 },
+  courierLr: { default: COURIER_PRETRAIN_DEFAULTS.lr, doc: 'Adam learning rate of the COURIER encoder' },
+  courierNegatives: { default: COURIER_PRETRAIN_DEFAULTS.negatives, doc: 'negatives per user (paper: 10)', integer: true, min: 0 },
+  courierPvPositives: { default: COURIER_PRETRAIN_DEFAULTS.pvPositives, doc: 'positives per user put in the page view (the rest form the click history)', integer: true, min: 1 },
+  courierClickLength: { default: COURIER_PRETRAIN_DEFAULTS.clickLength, doc: 'click-history length l_click', integer: true, min: 1 },
+  courierTau: { default: 0.05, doc: 'COURIER softmax temperature' },
+  courierScale: { default: 'match-image', doc: 'scale of the appended COURIER rows (spec 11.3)', choices: ['match-image', 'unit', 'raw'] },
+};
+
+export interface AmazonBenchConfig {
+  dataset: string;
+  dataRoot: string | null;
+  generate: 'none' | SyntheticPreset;
+  imageTaste: boolean;
+  syntheticSeed: number;
+  models: string[];
+  withCourier: boolean;
+  seeds: number[];
+  grid: GridMode;
+  selectBy: 'valid' | 'test';
+  maxEpochs: number;
+  patience: number;
+  batchSize: number;
+  evalBlockSize: number;
+  mmgcnPaperMode: boolean;
+  courierDim: number;
+  courierHidden: number;
+  courierEpochs: number;
+  courierBatchUsers: number;
+  courierLr: number;
+  courierNegatives: number;
+  courierPvPositives: number;
+  courierClickLength: number;
+  courierTau: number;
+  courierScale: 'match-image' | 'unit' | 'raw';
+}
+
+export interface BenchEnv {
+  outDir: string;
+  seed: number;
+  log: (line: string) => void;
+  time<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /** `courierLoss` from @courier/courier bound to its options (injected by the app). */
+  courierLoss: CourierLossFn;
+}
+
+export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Promise<{ report: AmazonReport; summary: Record<string, unknown> }> {
+  const root = cfg.dataRoot ?? path.join(env.outDir, 'data');
+  const dir = path.join(root, cfg.dataset);
+  let generated: Record<string, unknown> | null = null;
+  if (!fs.existsSync(path.join(dir, `${cfg.dataset}.inter`))) {
+    if (cfg.generate === 'none') throw new Error(`dataset ${dir}/${cfg.dataset}.inter not found and generate is "none"`);
+    const params = syntheticParams(cfg.generate, { seed: cfg.syntheticSeed, imageTaste: cfg.imageTaste, split: 'courier' });
+    generated = (await env.time('generate', () => generateSynthetic(root, cfg.dataset, params, env.log))).stats;
+  }
+  const models = cfg.models.map(getModel);
+  const modalities = [...new Set(models.flatMap((m) => m.modalities))];
+  const needImage = modalities.includes('image') || cfg.withCourier;
+  const base = await env.time('load', () => loadMmrecDataset({ root, name: cfg.dataset, modalities: needImage ? [...new Set([...modalities, 'image' as const])] : modalities }));
+  if (base.rejects.length) writeFileAtomicSync(path.join(env.outDir, 'rejects.jsonl'), base.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  env.log(`dataset ${cfg.dataset}: ${JSON.stringify(base.stats)}`);
+  if (base.stats.labelCounts.pretrain === 0 && cfg.withCourier) throw new Error(`${dir}: no pre-training rows (x_label 3); relabel with the COURIER 50/30/10/10 split first (amazon-bench split)`);
+
+  let courierDs: MmrecDataset | null = null;
+  let courierInfo: Record<string, unknown> | null = null;
+  if (cfg.withCourier && models.some((m) => m.modalities.includes('image'))) {
+    const pre = await env.time('courier-pretrain', () =>
+      pretrainCourier(base, {
+        dim: cfg.courierDim,
+        hidden: cfg.courierHidden,
+        epochs: cfg.courierEpochs,
+        batchUsers: cfg.courierBatchUsers,
+        lr: cfg.courierLr,
+        negatives: cfg.courierNegatives,
+        pvPositives: cfg.courierPvPositives,
+        clickLength: cfg.courierClickLength,
+        lossFn: env.courierLoss,
+        seed: env.seed,
+        log: env.log,
+      }),
+    );
+    const feat = writeCourierFeatures(path.join(env.outDir, 'courier'), base.features.image!, pre.embeddings, pre.dim, cfg.courierScale);
+    courierDs = withFeatures(base, { image: feat });
+    courierInfo = { usersUsed: pre.usersUsed, usersSkipped: pre.usersSkipped, epochLosses: pre.epochLosses, paramCount: pre.paramCount, seconds: pre.seconds, featureFile: feat.file, featureDim: feat.dim };
+  }
+
+  const train: TrainOptions = { maxEpochs: cfg.maxEpochs, patience: cfg.patience, batchSize: cfg.batchSize, evalBlockSize: cfg.evalBlockSize, log: (l) => env.log(l) };
+  const rows: { label: string; model: string; features: 'original' | 'courier'; grid: GridResult }[] = [];
+  for (const entry of models) {
+    const overrides: ModelParams = entry.name === 'MMGCN' ? { paperMode: cfg.mmgcnPaperMode } : {};
+    const points = gridPoints(entry, cfg.grid, overrides);
+    const g = await env.time(`train-${entry.name}`, () => runGrid(entry, base, points, cfg.seeds, { ...train, log: undefined }, { selectBy: cfg.selectBy, log: env.log }));
+    rows.push({ label: entry.name, model: entry.name, features: 'original', grid: g });
+    if (courierDs && entry.modalities.includes('image')) {
+      const gc = await env.time(`train-${entry.name}+ours`, () => runGrid(entry, courierDs!, points, cfg.seeds, { ...train, log: undefined }, { selectBy: cfg.selectBy, log: env.log }));
+      rows.push({ label: `${entry.name}+ours`, model: entry.name, features: 'courier', grid: gc });
+    }
+  }
+  const report = buildAmazonReport({
+    dataset: cfg.dataset,
+    rows,
+    extra: {
+      split: 'courier 50/30/10/10 (spec 2.3): MMRec valid/test kept, training rows split 3:5 per user into train/pre-training',
+      protocol: { seeds: cfg.seeds, grid: cfg.grid, selectBy: cfg.selectBy, maxEpochs: cfg.maxEpochs, patience: cfg.patience, mmgcnMode: cfg.mmgcnPaperMode ? 'paper (E_id, preferences trainable)' : 'parity (E_id, preferences fixed)' },
+      datasetStats: base.stats,
+      courier: courierInfo,
+      synthetic: generated,
+    },
+  });
+  writeJsonAtomic(path.join(env.outDir, 'amazon-report.json'), report);
+  const table = formatTable(report);
+  writeFileAtomicSync(path.join(env.outDir, 'table.txt'), `${table}\n`);
+  env.log(`\n${table}`);
+  return {
+    report,
+    summary: {
+      report: path.join(env.outDir, 'amazon-report.json'),
+      dataset: base.stats,
+      rows: report.rows.map((r) => ({ label: r.label, 'recall@20': r['recall@20'], 'recall@50': r['recall@50'], 'ndcg@50': r['ndcg@50'] })),
+      courier: courierInfo,
+    },
+  };
+}

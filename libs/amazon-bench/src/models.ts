@@ -1,0 +1,401 @@
+/**
+ * BPR, BM3 and MMGCN as the spec defines them (amazon-benchmark.md, section 6), MMRec quirks
+ * included, in tfjs. Tensor shapes are noted as [rows, cols]; d = embedding size (64).
+ *
+ * Every model exposes the same small surface (a registry entry creates it): its trainable
+ * variables, the batch loss, and a block scorer for the full-ranking evaluation.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@courier/runtime';
+import type { MmrecDataset, Modality } from './dataset';
+import { BlockScorer } from './evaluate';
+import { Linear, SparseGraph, gatherRows, countParams, cosineRows, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+
+export interface Batch {
+  /** [B] user ids. */
+  users: Int32Array;
+  /** [B] positive item ids. */
+  pos: Int32Array;
+  /** [B] negative item ids (models with needsNegatives only). */
+  neg?: Int32Array;
+}
+
+export interface RecModel {
+  readonly name: string;
+  readonly needsNegatives: boolean;
+  trainable(): tf.Variable[];
+  /** Scalar batch loss; called inside optimizer.minimize. */
+  loss(batch: Batch): tf.Scalar;
+  /** Called once after the epoch's training steps; returns a scorer valid until disposed. */
+  scorer(): { score: BlockScorer; dispose(): void };
+  dispose(): void;
+}
+
+export type ModelParams = Record<string, number | boolean | string>;
+
+export interface ModelEntry {
+  name: string;
+  /** Modalities the model loads (a missing file is an error). */
+  modalities: Modality[];
+  needsNegatives: boolean;
+  /** Fixed defaults (spec sections 5-7). */
+  defaults: ModelParams;
+  /** Hyper-parameter grid (Cartesian product), spec section 7. */
+  grid: Record<string, (number | boolean | string)[]>;
+  create(ds: MmrecDataset, params: ModelParams, rng: Rng): RecModel;
+}
+
+function num(params: ModelParams, key: string): number {
+  const v = params[key];
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`model parameter "${key}" must be a number, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** [n, d] dot-product scores of user rows against all item rows. */
+function dotScorer(userEmb: tf.Tensor2D, itemEmb: tf.Tensor2D): { score: BlockScorer; dispose(): void } {
+  const itemT = tf.transpose(itemEmb);
+  return {
+    score: (users) =>
+      tf.tidy(() => tf.matMul(tf.gather(userEmb, tf.tensor1d(users, 'int32')), itemT)).data() as Promise<Float32Array>,
+    dispose: () => {
+      itemT.dispose();
+      userEmb.dispose();
+      itemEmb.dispose();
+    },
+  };
+}
+
+// ---------------------------------------------------------------- BPR (section 6.1)
+
+export class Bpr implements RecModel {
+  readonly name = 'BPR';
+  readonly needsNegatives = true;
+  readonly U: tf.Variable;
+  readonly I: tf.Variable;
+  private readonly reg: number;
+
+  constructor(ds: MmrecDataset, params: ModelParams, rng: Rng) {
+    const d = num(params, 'embeddingSize');
+    this.reg = num(params, 'reg');
+    this.U = tf.variable(tf.tensor2d(xavierNormal(rng, ds.nUsers, d), [ds.nUsers, d]), true, 'bpr/U');
+    this.I = tf.variable(tf.tensor2d(xavierNormal(rng, ds.nItems, d), [ds.nItems, d]), true, 'bpr/I');
+  }
+
+  trainable(): tf.Variable[] {
+    return [this.U, this.I];
+  }
+
+  loss(batch: Batch): tf.Scalar {
+    const u = gatherRows(this.U as tf.Tensor2D, batch.users);
+    const p = gatherRows(this.I as tf.Tensor2D, batch.pos);
+    const q = gatherRows(this.I as tf.Tensor2D, batch.neg!);
+    const diff = tf.sub(tf.sum(tf.mul(u, p), 1), tf.sum(tf.mul(u, q), 1));
+    const bpr = tf.neg(tf.mean(tf.log(tf.add(tf.sigmoid(diff), 1e-10))));
+    const B = batch.users.length;
+    const reg = tf.div(tf.addN([tf.norm(u), tf.norm(p), tf.norm(q)]), B);
+    return tf.add(bpr, tf.mul(reg, this.reg)) as tf.Scalar;
+  }
+
+  scorer(): { score: BlockScorer; dispose(): void } {
+    return dotScorer(this.U.clone() as tf.Tensor2D, this.I.clone() as tf.Tensor2D);
+  }
+
+  dispose(): void {
+    this.U.dispose();
+    this.I.dispose();
+  }
+}
+
+// ---------------------------------------------------------------- BM3 (section 6.2)
+
+interface Bm3Modality {
+  name: Modality;
+  /** Trainable copy of the feature matrix [nItems, D_m]. */
+  F: tf.Variable;
+  proj: Linear;
+}
+
+export class Bm3 implements RecModel {
+  readonly name = 'BM3';
+  readonly needsNegatives = false;
+  readonly Eu: tf.Variable;
+  readonly Ei: tf.Variable;
+  readonly predictor: Linear;
+  readonly modalities: Bm3Modality[] = [];
+  private readonly graph: SparseGraph;
+  private readonly layers: number;
+  private readonly dropout: number;
+  private readonly reg: number;
+  private readonly clWeight: number;
+  private readonly nUsers: number;
+  private readonly nItems: number;
+  private readonly dropRng: Rng;
+
+  constructor(ds: MmrecDataset, params: ModelParams, rng: Rng) {
+    const d = num(params, 'embeddingSize');
+    this.layers = num(params, 'nLayers');
+    this.dropout = num(params, 'dropout');
+    this.reg = num(params, 'reg');
+    this.clWeight = num(params, 'clWeight');
+    this.nUsers = ds.nUsers;
+    this.nItems = ds.nItems;
+    const init = rng.fork('init');
+    this.dropRng = rng.fork('dropout');
+    this.Eu = tf.variable(tf.tensor2d(xavierUniform(init, ds.nUsers, d), [ds.nUsers, d]), true, 'bm3/Eu');
+    this.Ei = tf.variable(tf.tensor2d(xavierUniform(init, ds.nItems, d), [ds.nItems, d]), true, 'bm3/Ei');
+    this.predictor = new Linear(init, d, d, { weight: 'xn', name: 'bm3/predictor' });
+    for (const m of ['text', 'image'] as Modality[]) {
+      const f = ds.features[m];
+      if (!f) throw new Error(`BM3 needs the ${m} features; the dataset was loaded without them`);
+      this.modalities.push({
+        name: m,
+        F: tf.variable(tf.tensor2d(f.data, [f.rows, f.dim]), true, `bm3/F_${m}`),
+        proj: new Linear(init, f.dim, d, { weight: 'xn', name: `bm3/proj_${m}` }),
+      });
+    }
+    this.graph = normalizedBipartite(ds.nUsers, ds.nItems, ds.train.users, ds.train.items);
+  }
+
+  trainable(): tf.Variable[] {
+    return [this.Eu, this.Ei, ...this.predictor.variables(), ...this.modalities.flatMap((m) => [m.F, ...m.proj.variables()])];
+  }
+
+  /** LightGCN-style encoder: mean of H_0..H_L; item rows get E_i added again. */
+  forward(): { ug: tf.Tensor2D; ig: tf.Tensor2D } {
+    let h = tf.concat([this.Eu, this.Ei], 0) as tf.Tensor2D;
+    const all: tf.Tensor2D[] = [h];
+    for (let l = 0; l < this.layers; l++) {
+      h = this.graph.propagate(h);
+      all.push(h);
+    }
+    const mean = tf.div(tf.addN(all), all.length) as tf.Tensor2D;
+    const [ug, igRaw] = tf.split(mean, [this.nUsers, this.nItems], 0) as tf.Tensor2D[];
+    return { ug, ig: tf.add(igRaw, this.Ei) };
+  }
+
+  private drop(x: tf.Tensor2D): tf.Tensor2D {
+    return (this.dropout > 0 ? tf.dropout(stopGradient(x), this.dropout, undefined, this.dropRng.seed()) : stopGradient(x)) as tf.Tensor2D;
+  }
+
+  loss(batch: Batch): tf.Scalar {
+    const { ug, ig } = this.forward();
+    const ut = this.drop(ug);
+    const it = this.drop(ig);
+    const uOn = this.predictor.apply(gatherRows(ug, batch.users));
+    const iOn = this.predictor.apply(gatherRows(ig, batch.pos));
+    const itB = gatherRows(it, batch.pos);
+    const utB = gatherRows(ut, batch.users);
+    const one = (c: tf.Tensor1D): tf.Scalar => tf.sub(1, tf.mean(c)) as tf.Scalar;
+    const lUi = one(cosineRows(uOn, itB));
+    const lIu = one(cosineRows(iOn, utB));
+    const terms: tf.Scalar[] = [];
+    for (const m of this.modalities) {
+      // Only the batch items' rows are needed; projecting the gathered rows is equivalent
+      // to projecting the whole table and gathering (the dropout target is row-wise).
+      const fB = m.proj.apply(gatherRows(m.F as tf.Tensor2D, batch.pos));
+      const ftB = this.drop(fB);
+      const fOn = this.predictor.apply(fB);
+      terms.push(one(cosineRows(fOn, itB)), one(cosineRows(fOn, ftB)));
+    }
+    const reg = tf.div(tf.add(tf.norm(ug), tf.norm(ig)), this.nItems);
+    return tf.addN([lUi, lIu, tf.mul(reg, this.reg), tf.mul(tf.addN(terms), this.clWeight)]) as tf.Scalar;
+  }
+
+  scorer(): { score: BlockScorer; dispose(): void } {
+    const [u, i] = tf.tidy(() => {
+      const { ug, ig } = this.forward();
+      return [this.predictor.apply(ug), this.predictor.apply(ig)];
+    });
+    return dotScorer(u, i);
+  }
+
+  dispose(): void {
+    this.trainable().forEach((v) => v.dispose());
+    this.graph.dispose();
+  }
+}
+
+// ---------------------------------------------------------------- MMGCN (section 6.3)
+
+interface GcnLayer {
+  conv: tf.Variable; // W_c [a, a], no bias
+  lin: Linear; // Linear(a, d)
+  g: Linear; // Linear(a + d, d)
+}
+
+interface GcnBranch {
+  name: Modality;
+  /** Fixed (parity) or trainable (paper mode) user preference [nUsers, w]. */
+  pref: tf.Variable;
+  /** Image: Linear(D_v, 256) on the features; text: none (raw features). */
+  mlp: Linear | null;
+  features: tf.Tensor2D;
+  layers: GcnLayer[];
+}
+
+export class Mmgcn implements RecModel {
+  readonly name = 'MMGCN';
+  readonly needsNegatives = true;
+  readonly idEmbedding: tf.Variable;
+  readonly branches: GcnBranch[] = [];
+  private readonly graph: SparseGraph;
+  private readonly reg: number;
+  private readonly nUsers: number;
+  private readonly paperMode: boolean;
+  /** R from the last training forward (MMRec evaluates with it). */
+  private cached: tf.Tensor2D | null = null;
+
+  constructor(ds: MmrecDataset, params: ModelParams, rng: Rng) {
+    const d = num(params, 'embeddingSize');
+    this.reg = num(params, 'reg');
+    this.paperMode = params.paperMode === true;
+    this.nUsers = ds.nUsers;
+    const init = rng.fork('init');
+    const n = ds.nUsers + ds.nItems;
+    // Created with XN but never registered as parameters in MMRec: trainable only in paper mode.
+    this.idEmbedding = tf.variable(tf.tensor2d(xavierNormal(init, n, d), [n, d]), this.paperMode, 'mmgcn/Eid');
+    for (const m of ['image', 'text'] as Modality[]) {
+      const f = ds.features[m];
+      if (!f) throw new Error(`MMGCN needs the ${m} features; the dataset was loaded without them`);
+      const latent = m === 'image' ? num(params, 'imageLatent') : f.dim;
+      const pref = tf.variable(tf.tensor2d(xavierNormal(init, ds.nUsers, latent), [ds.nUsers, latent]), this.paperMode, `mmgcn/pref_${m}`);
+      const mlp = m === 'image' ? new Linear(init, f.dim, latent, { weight: 'default', name: `mmgcn/mlp_${m}` }) : null;
+      const layers: GcnLayer[] = [];
+      for (let l = 0; l < 3; l++) {
+        const a = l === 0 ? latent : d;
+        // PyG first draws W_c uniformly, then MMRec overwrites it with XN: consume the draw.
+        defaultUniform(init, a * a, a);
+        const conv = tf.variable(tf.tensor2d(xavierNormal(init, a, a), [a, a]), true, `mmgcn/${m}/conv${l + 1}`);
+        const lin = new Linear(init, a, d, { weight: 'xn', name: `mmgcn/${m}/lin${l + 1}` });
+        const g = new Linear(init, a + d, d, { weight: l === 0 ? 'xn' : 'default', name: `mmgcn/${m}/g${l + 1}` });
+        layers.push({ conv, lin, g });
+      }
+      this.branches.push({ name: m, pref, mlp, features: tf.tensor2d(f.data, [f.rows, f.dim]), layers });
+    }
+    this.graph = rowBipartite(ds.nUsers, ds.nItems, ds.train.users, ds.train.items);
+  }
+
+  trainable(): tf.Variable[] {
+    const vars: tf.Variable[] = [];
+    if (this.paperMode) vars.push(this.idEmbedding);
+    for (const b of this.branches) {
+      if (this.paperMode) vars.push(b.pref);
+      if (b.mlp) vars.push(...b.mlp.variables());
+      for (const l of b.layers) vars.push(l.conv, ...l.lin.variables(), ...l.g.variables());
+    }
+    return vars;
+  }
+
+  /** R = mean over modalities of the 3-layer GCN output, [nUsers + nItems, d]. */
+  forward(): tf.Tensor2D {
+    const outs: tf.Tensor2D[] = [];
+    for (const b of this.branches) {
+      const items = b.mlp ? b.mlp.apply(b.features) : b.features;
+      let x = l2NormalizeRows(tf.concat([b.pref, items], 0) as tf.Tensor2D);
+      for (const layer of b.layers) {
+        const h = leakyRelu(this.graph.meanAggregate(tf.matMul(x, layer.conv)));
+        const xh = tf.add(leakyRelu(layer.lin.apply(x)), this.idEmbedding) as tf.Tensor2D;
+        // G([h ; xh]) as h W[:a] + xh W[a:] + b: tfjs-cpu's column split (the gradient of an
+        // axis-1 concat) is very slow, row slices of the weight are cheap.
+        const a = h.shape[1];
+        const wTop = tf.slice(layer.g.w, [0, 0], [a, -1]) as tf.Tensor2D;
+        const wBottom = tf.slice(layer.g.w, [a, 0], [-1, -1]) as tf.Tensor2D;
+        x = leakyRelu(tf.add(tf.add(tf.matMul(h, wTop), tf.matMul(xh, wBottom)), layer.g.b!) as tf.Tensor2D);
+      }
+      outs.push(x);
+    }
+    return tf.div(tf.addN(outs), outs.length) as tf.Tensor2D;
+  }
+
+  loss(batch: Batch): tf.Scalar {
+    const R = this.forward();
+    const nu = this.nUsers;
+    this.cached?.dispose();
+    this.cached = tf.keep(R.clone());
+    const posNode = batch.pos.map((i) => i + nu);
+    const negNode = batch.neg!.map((i) => i + nu);
+    const u = gatherRows(R, batch.users);
+    const sp = tf.sum(tf.mul(u, gatherRows(R, posNode)), 1);
+    const sq = tf.sum(tf.mul(u, gatherRows(R, negNode)), 1);
+    const bpr = tf.neg(tf.mean(tf.log(tf.sigmoid(tf.sub(sp, sq)))));
+    // lambda * [mean over 2B x d of (E_id[users]^2 + E_id[items]^2) + mean(Pref_v^2)]
+    const B = batch.users.length;
+    const d = this.idEmbedding.shape[1] as number;
+    const sq2 = (idx: Int32Array): tf.Scalar => tf.sum(tf.square(gatherRows(this.idEmbedding as tf.Tensor2D, idx)));
+    const idReg = tf.div(tf.addN([tf.mul(sq2(batch.users), 2), sq2(posNode), sq2(negNode)]), 2 * B * d);
+    const prefReg = tf.mean(tf.square(this.branches[0].pref));
+    return tf.add(bpr, tf.mul(tf.add(idReg, prefReg), this.reg)) as tf.Scalar;
+  }
+
+  scorer(): { score: BlockScorer; dispose(): void } {
+    // MMRec scores with R from the epoch's last training forward (before that step's update).
+    const R = this.cached ? this.cached.clone() : tf.tidy(() => this.forward());
+    const [u, i] = tf.split(R, [this.nUsers, R.shape[0] - this.nUsers], 0) as tf.Tensor2D[];
+    R.dispose();
+    return dotScorer(u, i);
+  }
+
+  dispose(): void {
+    this.idEmbedding.dispose();
+    for (const b of this.branches) {
+      b.pref.dispose();
+      b.mlp?.variables().forEach((v) => v.dispose());
+      b.features.dispose();
+      for (const l of b.layers) [l.conv, ...l.lin.variables(), ...l.g.variables()].forEach((v) => v.dispose());
+    }
+    this.cached?.dispose();
+    this.graph.dispose();
+  }
+}
+
+// ---------------------------------------------------------------- registry
+
+const REGISTRY = new Map<string, ModelEntry>();
+
+export function registerModel(entry: ModelEntry): void {
+  const key = entry.name.toLowerCase();
+  if (REGISTRY.has(key)) throw new Error(`model "${entry.name}" is already registered`);
+  REGISTRY.set(key, entry);
+}
+
+export function getModel(name: string): ModelEntry {
+  const entry = REGISTRY.get(name.toLowerCase());
+  if (!entry) throw new Error(`Unknown model "${name}"; known: ${[...REGISTRY.values()].map((e) => e.name).join(', ')}`);
+  return entry;
+}
+
+export function listModels(): string[] {
+  return [...REGISTRY.values()].map((e) => e.name);
+}
+
+registerModel({
+  name: 'BPR',
+  modalities: [],
+  needsNegatives: true,
+  defaults: { embeddingSize: 64, lr: 1e-3, reg: 1e-4 },
+  grid: { reg: [2.0, 1.0, 0.1, 0.01, 1e-3, 1e-4, 1e-5] },
+  create: (ds, params, rng) => new Bpr(ds, params, rng.fork('init')),
+});
+
+registerModel({
+  name: 'BM3',
+  modalities: ['image', 'text'],
+  needsNegatives: false,
+  defaults: { embeddingSize: 64, lr: 1e-3, clWeight: 2.0, nLayers: 1, reg: 0.1, dropout: 0.3 },
+  grid: { nLayers: [1, 2], reg: [0.1, 0.01], dropout: [0.3, 0.5] },
+  create: (ds, params, rng) => new Bm3(ds, params, rng),
+});
+
+registerModel({
+  name: 'MMGCN',
+  modalities: ['image', 'text'],
+  needsNegatives: true,
+  defaults: { embeddingSize: 64, lr: 1e-3, reg: 0, imageLatent: 256, paperMode: false },
+  grid: { reg: [0, 1e-5, 1e-4, 1e-3, 1e-2, 0.1], lr: [1e-4, 5e-4, 1e-3, 5e-3, 1e-2] },
+  create: (ds, params, rng) => new Mmgcn(ds, params, rng),
+});
+
+/** Trainable parameter count of a model built on a dataset (spec section 10 figures). */
+export function trainableParamCount(model: RecModel): number {
+  return countParams(model.trainable());
+}

@@ -1,0 +1,248 @@
+/**
+ * Small tfjs building blocks shared by the three models: seeded initialisers with the spec's
+ * names (XN, XU, PyTorch-default Linear), a Linear layer stored as [in, out], a stop-gradient,
+ * cosine similarity, and the sparse graph propagation (gather + unsortedSegmentSum: never a
+ * dense (users+items)^2 matrix).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@courier/runtime';
+
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
+
+/** Xavier-normal: N(0, 2/(rows+cols)). For an embedding table rows = n, cols = d. */
+export function xavierNormal(rng: Rng, rows: number, cols: number): Float32Array {
+  const std = Math.sqrt(2 / (rows + cols));
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < out.length; i++) out[i] = rng.normal(0, std);
+  return out;
+}
+
+/** Xavier-uniform: U(-b, b), b = sqrt(6/(rows+cols)). */
+export function xavierUniform(rng: Rng, rows: number, cols: number): Float32Array {
+  const bound = Math.sqrt(6 / (rows + cols));
+  const out = new Float32Array(rows * cols);
+  for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-bound, bound);
+  return out;
+}
+
+/** PyTorch's default Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+export function defaultUniform(rng: Rng, count: number, fanIn: number): Float32Array {
+  const bound = 1 / Math.sqrt(fanIn);
+  const out = new Float32Array(count);
+  for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-bound, bound);
+  return out;
+}
+
+/** Linear(in, out) as x[.., in] @ W[in, out] + b[out]. */
+export class Linear {
+  readonly w: tf.Variable;
+  readonly b: tf.Variable | null;
+
+  constructor(
+    rng: Rng,
+    readonly inDim: number,
+    readonly outDim: number,
+    options: { weight: 'xn' | 'default'; bias?: boolean; name: string; trainable?: boolean },
+  ) {
+    const trainable = options.trainable ?? true;
+    // Default init draws in PyTorch's (out, in) shape; the values are i.i.d., so the layout does not matter.
+    const w = options.weight === 'xn' ? xavierNormal(rng, outDim, inDim) : defaultUniform(rng, inDim * outDim, inDim);
+    this.w = tf.variable(tf.tensor2d(w, [inDim, outDim]), trainable, `${options.name}/w`);
+    this.b = options.bias === false ? null : tf.variable(tf.tensor1d(defaultUniform(rng, outDim, inDim)), trainable, `${options.name}/b`);
+  }
+
+  apply(x: tf.Tensor2D): tf.Tensor2D {
+    const y = tf.matMul(x, this.w);
+    return (this.b ? tf.add(y, this.b) : y) as tf.Tensor2D;
+  }
+
+  variables(): tf.Variable[] {
+    return this.b ? [this.w, this.b] : [this.w];
+  }
+}
+
+/** Identity in the forward pass, zero gradient (tfjs has no tf.stopGradient). */
+export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
+  value: x.clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as CustomGradFn) as (x: tf.Tensor) => tf.Tensor;
+
+/** Row-wise cosine similarity a.b / max(|a| |b|, eps) (torch's F.cosine_similarity, eps 1e-8). */
+export function cosineRows(a: tf.Tensor2D, b: tf.Tensor2D, eps = 1e-8): tf.Tensor1D {
+  const dot = tf.sum(tf.mul(a, b), 1);
+  const na = tf.sqrt(tf.sum(tf.square(a), 1));
+  const nb = tf.sqrt(tf.sum(tf.square(b), 1));
+  return tf.div(dot, tf.maximum(tf.mul(na, nb), eps)) as tf.Tensor1D;
+}
+
+/** Row-wise L2 normalisation x / max(|x|, 1e-12) (torch's F.normalize). */
+export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
+  const n = tf.sqrt(tf.sum(tf.square(x), 1, true));
+  return tf.div(x, tf.maximum(n, 1e-12));
+}
+
+export function leakyRelu(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.leakyRelu(x, 0.01);
+}
+
+// tfjs-cpu's UnsortedSegmentSum (also the gradient of tf.gather) loops over segments with a
+// tensor op per segment, O(segments x rows): a single BPR step on 300 users took seconds.
+// The row gather/scatter and the sparse product below are plain loops with custom gradients.
+
+function gatherRowsJs(x: Float32Array | Int32Array | Uint8Array, idx: Int32Array, d: number): Float32Array {
+  const out = new Float32Array(idx.length * d);
+  for (let r = 0; r < idx.length; r++) {
+    const s = idx[r] * d;
+    for (let k = 0; k < d; k++) out[r * d + k] = x[s + k];
+  }
+  return out;
+}
+
+function scatterAddRowsJs(y: ArrayLike<number>, idx: Int32Array, n: number, d: number): Float32Array {
+  const out = new Float32Array(n * d);
+  for (let r = 0; r < idx.length; r++) {
+    const t = idx[r] * d;
+    for (let k = 0; k < d; k++) out[t + k] += y[r * d + k];
+  }
+  return out;
+}
+
+/** out[dst_e] += w_e * x[src_e] over the edges, [n, d]. */
+function spmmJs(x: ArrayLike<number>, src: Int32Array, dst: Int32Array, w: Float32Array, n: number, d: number): Float32Array {
+  const out = new Float32Array(n * d);
+  for (let e = 0; e < src.length; e++) {
+    const s = src[e] * d;
+    const t = dst[e] * d;
+    const we = w[e];
+    for (let k = 0; k < d; k++) out[t + k] += we * x[s + k];
+  }
+  return out;
+}
+
+function checkIndices(idx: Int32Array, n: number, what: string): void {
+  for (let r = 0; r < idx.length; r++) {
+    if (idx[r] < 0 || idx[r] >= n) throw new Error(`${what}: index ${idx[r]} at position ${r} is outside [0, ${n})`);
+  }
+}
+
+/** Rows idx of x: [n, d] -> [idx.length, d]; gradient scatter-adds into [n, d]. */
+export function gatherRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
+  const [n, d] = x.shape;
+  checkIndices(idx, n, 'gatherRows');
+  const op = tf.customGrad(((xx: tf.Tensor2D) => ({
+    value: tf.tensor2d(gatherRowsJs(xx.dataSync() as Float32Array, idx, d), [idx.length, d]),
+    gradFunc: (dy: tf.Tensor2D) => tf.tensor2d(scatterAddRowsJs(dy.dataSync(), idx, n, d), [n, d]),
+  })) as unknown as CustomGradFn);
+  return op(x) as tf.Tensor2D;
+}
+
+/**
+ * A sparse operator out[dst] = sum_e weight_e * in[src_e] over a directed edge list
+ * (never a dense (users+items)^2 matrix); its gradient is the transposed operator.
+ */
+export class SparseGraph {
+  readonly weight: Float32Array;
+  /** 1/in-degree per node (0 for isolated nodes), for mean aggregation. */
+  readonly meanWeight: Float32Array;
+
+  constructor(
+    readonly nodes: number,
+    readonly src: Int32Array,
+    readonly dst: Int32Array,
+    weight: Float32Array | null,
+  ) {
+    checkIndices(src, nodes, 'SparseGraph src');
+    checkIndices(dst, nodes, 'SparseGraph dst');
+    this.weight = weight ?? new Float32Array(src.length).fill(1);
+    const deg = new Float32Array(nodes);
+    for (const t of dst) deg[t] += 1;
+    this.meanWeight = Float32Array.from(dst, (t) => 1 / deg[t]);
+  }
+
+  get edges(): number {
+    return this.src.length;
+  }
+
+  private apply(x: tf.Tensor2D, w: Float32Array): tf.Tensor2D {
+    const [n, d] = x.shape;
+    if (n !== this.nodes) throw new Error(`SparseGraph: input has ${n} rows, expected ${this.nodes} nodes`);
+    const { src, dst } = this;
+    const op = tf.customGrad(((xx: tf.Tensor2D) => ({
+      value: tf.tensor2d(spmmJs(xx.dataSync(), src, dst, w, n, d), [n, d]),
+      gradFunc: (dy: tf.Tensor2D) => tf.tensor2d(spmmJs(dy.dataSync(), dst, src, w, n, d), [n, d]),
+    })) as unknown as CustomGradFn);
+    return op(x) as tf.Tensor2D;
+  }
+
+  /** Weighted sum over in-edges: [nodes, d] -> [nodes, d]. */
+  propagate(x: tf.Tensor2D): tf.Tensor2D {
+    return this.apply(x, this.weight);
+  }
+
+  /** Mean over in-edges (0 for nodes without in-edges). */
+  meanAggregate(x: tf.Tensor2D): tf.Tensor2D {
+    return this.apply(x, this.meanWeight);
+  }
+
+  dispose(): void {
+    // Plain arrays only; kept for symmetry with the models' dispose().
+  }
+}
+
+/**
+ * BM3's normalised adjacency D^-1/2 A D^-1/2 over nodes [users; nUsers + items]: duplicates
+ * collapse to one edge, no self-loops, deg = row nnz + 1e-7.
+ */
+export function normalizedBipartite(nUsers: number, nItems: number, users: Int32Array, items: Int32Array): SparseGraph {
+  const seen = new Set<number>();
+  const us: number[] = [];
+  const is: number[] = [];
+  for (let r = 0; r < users.length; r++) {
+    const key = users[r] * nItems + items[r];
+    if (seen.has(key)) continue;
+    seen.add(key);
+    us.push(users[r]);
+    is.push(items[r]);
+  }
+  const n = nUsers + nItems;
+  const deg = new Float64Array(n);
+  for (let e = 0; e < us.length; e++) {
+    deg[us[e]]++;
+    deg[nUsers + is[e]]++;
+  }
+  const E = us.length;
+  const src = new Int32Array(2 * E);
+  const dst = new Int32Array(2 * E);
+  const w = new Float32Array(2 * E);
+  for (let e = 0; e < E; e++) {
+    const a = us[e];
+    const b = nUsers + is[e];
+    const v = 1 / Math.sqrt((deg[a] + 1e-7) * (deg[b] + 1e-7));
+    src[e] = a;
+    dst[e] = b;
+    w[e] = v;
+    src[E + e] = b;
+    dst[E + e] = a;
+    w[E + e] = v;
+  }
+  return new SparseGraph(n, src, dst, w);
+}
+
+/** MMGCN's edge list: every training row gives u->i and i->u (duplicates kept), unweighted. */
+export function rowBipartite(nUsers: number, nItems: number, users: Int32Array, items: Int32Array): SparseGraph {
+  const E = users.length;
+  const src = new Int32Array(2 * E);
+  const dst = new Int32Array(2 * E);
+  for (let e = 0; e < E; e++) {
+    src[e] = users[e];
+    dst[e] = nUsers + items[e];
+    src[E + e] = nUsers + items[e];
+    dst[E + e] = users[e];
+  }
+  return new SparseGraph(nUsers + nItems, src, dst, null);
+}
+
+/** Number of scalars in a list of variables. */
+export function countParams(vars: tf.Variable[]): number {
+  return vars.reduce((s, v) => s + v.size, 0);
+}

@@ -1,0 +1,173 @@
+/**
+ * One training run of one model at one grid point and one seed (spec amazon-benchmark.md,
+ * sections 4.3 and 5): Adam, batches of 2048 shuffled training rows (last partial batch kept),
+ * evaluation after every epoch, early stopping on validation Recall@20 rounded to 4 decimals
+ * (strict improvement; stop after `patience + 1` non-improving epochs), NaN loss ends the run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@courier/runtime';
+import type { MmrecDataset } from './dataset';
+import { MetricRecord, evaluateSplits, round4 } from './evaluate';
+import { Batch, ModelEntry, ModelParams, RecModel, trainableParamCount } from './models';
+
+export interface TrainOptions {
+  maxEpochs: number;
+  patience: number;
+  batchSize: number;
+  evalBlockSize: number;
+  /** Progress lines (one per epoch). */
+  log?: (line: string) => void;
+  /** Stop after this many epochs regardless of early stopping (benchmarks); default none. */
+  epochLimit?: number;
+  /** Skip evaluation (benchmarks timing training only). */
+  skipEval?: boolean;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  validRecall20: number;
+}
+
+export interface RunResult {
+  model: string;
+  params: ModelParams;
+  seed: number;
+  paramCount: number;
+  bestEpoch: number;
+  /** Validation metrics at the best epoch (rounded to 4 decimals). */
+  valid: MetricRecord;
+  /** Test metrics at the best-validation epoch (rounded to 4 decimals). */
+  test: MetricRecord;
+  epochs: EpochRecord[];
+  stopReason: 'patience' | 'max-epochs' | 'nan-loss' | 'epoch-limit';
+  firstEpochLoss: number;
+}
+
+/** Sorted-array membership. */
+function contains(sorted: Int32Array, x: number): boolean {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] === x) return true;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
+/** One negative per row: uniform over items of the training split, redrawn while the user has it. */
+export function sampleNegatives(ds: MmrecDataset, users: Int32Array, rng: Rng): Int32Array {
+  const pool = ds.trainItemPool;
+  const out = new Int32Array(users.length);
+  for (let b = 0; b < users.length; b++) {
+    const own = ds.trainItemsByUser[users[b]];
+    if (own.length >= pool.length) throw new Error(`user ${users[b]} has every training item; no negative can be drawn`);
+    let q: number;
+    do q = pool[rng.int(pool.length)];
+    while (contains(own, q));
+    out[b] = q;
+  }
+  return out;
+}
+
+function roundAll(m: MetricRecord): MetricRecord {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round4(v)]));
+}
+
+export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, params: ModelParams, seed: number, options: TrainOptions): Promise<RunResult> {
+  const rng = new Rng(seed).fork(entry.name);
+  const model: RecModel = entry.create(ds, params, rng.fork('model'));
+  const shuffleRng = rng.fork('shuffle');
+  const negRng = rng.fork('negatives');
+  const lr = Number(params.lr);
+  const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
+  const vars = model.trainable();
+  const nRows = ds.train.users.length;
+  const order = Array.from({ length: nRows }, (_, i) => i);
+  const epochs: EpochRecord[] = [];
+  let best = -Infinity;
+  let bestEpoch = -1;
+  let bestValid: MetricRecord = {};
+  let bestTest: MetricRecord = {};
+  let sinceBest = 0;
+  let stopReason: RunResult['stopReason'] = 'max-epochs';
+  let firstEpochLoss = NaN;
+  const limit = Math.min(options.maxEpochs, options.epochLimit ?? Infinity);
+  try {
+    for (let epoch = 0; epoch < limit; epoch++) {
+      const t0 = performance.now();
+      shuffleRng.shuffle(order);
+      let lossSum = 0;
+      let nBatches = 0;
+      let nan = false;
+      for (let start = 0; start < nRows; start += options.batchSize) {
+        const idx = order.slice(start, start + options.batchSize);
+        const users = Int32Array.from(idx, (r) => ds.train.users[r]);
+        const pos = Int32Array.from(idx, (r) => ds.train.items[r]);
+        const neg = model.needsNegatives ? sampleNegatives(ds, users, negRng) : null;
+        const batch: Batch = { users, pos, neg: neg ?? undefined };
+        const lossT = optimizer.minimize(() => model.loss(batch), true, vars);
+        const loss = (await lossT!.data())[0];
+        lossT!.dispose();
+        if (!Number.isFinite(loss)) {
+          nan = true;
+          break;
+        }
+        lossSum += loss;
+        nBatches++;
+      }
+      const trainSeconds = (performance.now() - t0) / 1000;
+      const epochLoss = lossSum / Math.max(1, nBatches);
+      if (epoch === 0) firstEpochLoss = epochLoss;
+      if (nan) {
+        stopReason = 'nan-loss';
+        options.log?.(`${entry.name} epoch ${epoch}: NaN loss, stopping (best epoch ${bestEpoch})`);
+        break;
+      }
+      if (options.skipEval) {
+        epochs.push({ epoch, loss: epochLoss, trainSeconds, evalSeconds: 0, validRecall20: NaN });
+        options.log?.(`${entry.name} epoch ${epoch}: loss ${epochLoss.toFixed(4)} train ${trainSeconds.toFixed(2)}s`);
+        continue;
+      }
+      const t1 = performance.now();
+      const scorer = model.scorer();
+      let res: Record<string, MetricRecord>;
+      try {
+        res = await evaluateSplits(scorer.score, { valid: ds.valid, test: ds.test }, { nItems: ds.nItems, trainItemsByUser: ds.trainItemsByUser, blockSize: options.evalBlockSize });
+      } finally {
+        scorer.dispose();
+      }
+      const evalSeconds = (performance.now() - t1) / 1000;
+      const valid = roundAll(res.valid);
+      const test = roundAll(res.test);
+      const v = valid['recall@20'];
+      epochs.push({ epoch, loss: epochLoss, trainSeconds, evalSeconds, validRecall20: v });
+      if (v > best) {
+        best = v;
+        bestEpoch = epoch;
+        bestValid = valid;
+        bestTest = test;
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+      }
+      options.log?.(
+        `${entry.name} epoch ${epoch}: loss ${epochLoss.toFixed(4)} valid R@20 ${v.toFixed(4)} test R@20 ${test['recall@20'].toFixed(4)} ` +
+          `(best ${best.toFixed(4)} @${bestEpoch}) train ${trainSeconds.toFixed(2)}s eval ${evalSeconds.toFixed(2)}s`,
+      );
+      if (sinceBest > options.patience) {
+        stopReason = 'patience';
+        break;
+      }
+      if (epoch + 1 === limit && limit < options.maxEpochs) stopReason = 'epoch-limit';
+    }
+    return { model: entry.name, params, seed, paramCount: trainableParamCount(model), bestEpoch, valid: bestValid, test: bestTest, epochs, stopReason, firstEpochLoss };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
