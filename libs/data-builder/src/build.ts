@@ -16,7 +16,7 @@ import {
   impressionFromRow,
   pretrainSampleToRow,
 } from '@courier/data-contracts';
-import { ParquetTableWriter, parquetInfo, readParquetRows, temporaryPathFor, writeJsonAtomic } from '@courier/io';
+import { ParquetTableWriter, readParquetRows, temporaryPathFor, writeJsonAtomic } from '@courier/io';
 import { Logger, Progress, createLogger } from '@courier/runtime';
 import { CoreStats, SampleCore } from './core';
 
@@ -146,9 +146,6 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
   if (unknownCats.length) log.warn(`pretrain categories not in ${path.basename(itemsFile)}: ${unknownCats.join(', ')} (known: ${catalogue.names.join(', ')})`);
   const ptCats = new Set(ptNames.map((n) => catalogue.names.indexOf(n)).filter((i) => i >= 0));
 
-  const { rowCount } = await parquetInfo(impressionsFile, RAW_IMPRESSIONS);
-  if (rowCount === 0) throw new ContractError({ file: path.basename(impressionsFile) }, 'at least one impression row', described('an empty table'));
-
   fs.mkdirSync(options.outDir, { recursive: true });
   const validate = options.validateOutput ?? true;
   const ptFile = path.join(options.outDir, PRETRAIN_SAMPLES.fileName);
@@ -190,7 +187,7 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
     ctrQueue.length = 0;
   };
 
-  const progress = new Progress('data-builder', rowCount, { unit: 'impressions', log: log.child('progress') });
+  const progress = new Progress('data-builder', undefined, { unit: 'impressions', log: log.child('progress') });
   let coreStats: CoreStats;
   try {
     let row = 0;
@@ -206,6 +203,7 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
       row++;
       if ((row & 1023) === 0) progress.tick(1024);
     }
+    if (row === 0) throw new ContractError({ file: impName }, 'at least one impression row', described('an empty table'));
     coreStats = core.finish();
     await drain();
     progress.tick(row & 1023);
