@@ -20,9 +20,6 @@ namespace {
 // Activation codes shared with src/kernels.ts (ACTIVATION_CODES).
 enum Activation { kLinear = 0, kRelu = 1, kRelu6 = 2, kElu = 3, kSigmoid = 4, kLeakyRelu = 5, kPrelu = 6 };
 
-// im2col buffers are processed in chunks of whole images of at most this many floats (64 MiB).
-constexpr int64_t kColChunkFloats = int64_t(16) << 20;
-
 struct F32 {
   float* data = nullptr;
   int64_t length = 0;
@@ -261,10 +258,6 @@ struct ConvGeom {
   bool Pointwise() const {                              // 1x1, stride 1, no pad: x is its own im2col
     return FH == 1 && FW == 1 && SH == 1 && SW == 1 && PT == 0 && PL == 0 && OH == H && OW == W;
   }
-  int64_t ImagesPerChunk() const {
-    const int64_t perImage = std::max<int64_t>(1, Rows() * K());
-    return std::max<int64_t>(1, std::min<int64_t>(B, kColChunkFloats / perImage));
-  }
 };
 
 ConvGeom ArgGeom(const Napi::CallbackInfo& info, size_t i, const char* fn) {
@@ -294,40 +287,40 @@ ConvGeom ArgGeom(const Napi::CallbackInfo& info, size_t i, const char* fn) {
   return g;
 }
 
-// Fills col[(b - b0) * rows + oy * OW + ox, (r * FW + c) * C + ch] from x (zero outside the image).
-void Im2Col(const ConvGeom& g, const float* x, int64_t b0, int64_t b1, float* col) {
+// Fills col[i - r0, (r * FW + c) * C + ch] for output rows i in [r0, r1) (i = (b * OH + oy) * OW
+// + ox) from x, zero outside the image.
+void Im2Col(const ConvGeom& g, const float* x, int64_t r0, int64_t r1, float* col) {
   const int64_t K = g.K();
   const int64_t C = g.C;
-  for (int64_t b = b0; b < b1; ++b) {
+  for (int64_t i = r0; i < r1; ++i) {
+    const int64_t ox = i % g.OW;
+    const int64_t oy = (i / g.OW) % g.OH;
+    const int64_t b = i / (g.OW * g.OH);
     const float* xb = x + b * g.H * g.W * C;
-    for (int64_t oy = 0; oy < g.OH; ++oy) {
-      for (int64_t ox = 0; ox < g.OW; ++ox) {
-        float* dst = col + (((b - b0) * g.OH + oy) * g.OW + ox) * K;
-        const int64_t ix0 = ox * g.SW - g.PL;
-        for (int64_t r = 0; r < g.FH; ++r) {
-          const int64_t iy = oy * g.SH - g.PT + r * g.DH;
-          float* drow = dst + r * g.FW * C;
-          if (iy < 0 || iy >= g.H) {
-            std::memset(drow, 0, sizeof(float) * g.FW * C);
-            continue;
-          }
-          const float* xrow = xb + iy * g.W * C;
-          if (g.DW == 1) {
-            // Columns c with 0 <= ix0 + c < W are one contiguous run in x.
-            const int64_t c0 = std::min<int64_t>(g.FW, std::max<int64_t>(0, -ix0));
-            const int64_t c1 = std::max<int64_t>(c0, std::min<int64_t>(g.FW, g.W - ix0));
-            if (c0 > 0) std::memset(drow, 0, sizeof(float) * c0 * C);
-            if (c1 > c0) std::memcpy(drow + c0 * C, xrow + (ix0 + c0) * C, sizeof(float) * (c1 - c0) * C);
-            if (c1 < g.FW) std::memset(drow + c1 * C, 0, sizeof(float) * (g.FW - c1) * C);
+    float* dst = col + (i - r0) * K;
+    const int64_t ix0 = ox * g.SW - g.PL;
+    for (int64_t r = 0; r < g.FH; ++r) {
+      const int64_t iy = oy * g.SH - g.PT + r * g.DH;
+      float* drow = dst + r * g.FW * C;
+      if (iy < 0 || iy >= g.H) {
+        std::memset(drow, 0, sizeof(float) * g.FW * C);
+        continue;
+      }
+      const float* xrow = xb + iy * g.W * C;
+      if (g.DW == 1) {
+        // Columns c with 0 <= ix0 + c < W are one contiguous run in x.
+        const int64_t c0 = std::min<int64_t>(g.FW, std::max<int64_t>(0, -ix0));
+        const int64_t c1 = std::max<int64_t>(c0, std::min<int64_t>(g.FW, g.W - ix0));
+        if (c0 > 0) std::memset(drow, 0, sizeof(float) * c0 * C);
+        if (c1 > c0) std::memcpy(drow + c0 * C, xrow + (ix0 + c0) * C, sizeof(float) * (c1 - c0) * C);
+        if (c1 < g.FW) std::memset(drow + c1 * C, 0, sizeof(float) * (g.FW - c1) * C);
+      } else {
+        for (int64_t c = 0; c < g.FW; ++c) {
+          const int64_t ix = ix0 + c * g.DW;
+          if (ix < 0 || ix >= g.W) {
+            std::memset(drow + c * C, 0, sizeof(float) * C);
           } else {
-            for (int64_t c = 0; c < g.FW; ++c) {
-              const int64_t ix = ix0 + c * g.DW;
-              if (ix < 0 || ix >= g.W) {
-                std::memset(drow + c * C, 0, sizeof(float) * C);
-              } else {
-                std::memcpy(drow + c * C, xrow + ix * C, sizeof(float) * C);
-              }
-            }
+            std::memcpy(drow + c * C, xrow + ix * C, sizeof(float) * C);
           }
         }
       }
@@ -335,32 +328,38 @@ void Im2Col(const ConvGeom& g, const float* x, int64_t b0, int64_t b1, float* co
   }
 }
 
-// The adjoint of Im2Col: dx[b, iy, ix, ch] += col[...] (dx rows b0..b1 must be zeroed first).
-void Col2Im(const ConvGeom& g, const float* col, int64_t b0, int64_t b1, float* dx) {
+// The adjoint of Im2Col: dx[b, iy, ix, ch] += col[...] for output rows [r0, r1).
+void Col2Im(const ConvGeom& g, const float* col, int64_t r0, int64_t r1, float* dx) {
   const int64_t K = g.K();
   const int64_t C = g.C;
-  for (int64_t b = b0; b < b1; ++b) {
+  for (int64_t i = r0; i < r1; ++i) {
+    const int64_t ox = i % g.OW;
+    const int64_t oy = (i / g.OW) % g.OH;
+    const int64_t b = i / (g.OW * g.OH);
     float* xb = dx + b * g.H * g.W * C;
-    for (int64_t oy = 0; oy < g.OH; ++oy) {
-      for (int64_t ox = 0; ox < g.OW; ++ox) {
-        const float* src = col + (((b - b0) * g.OH + oy) * g.OW + ox) * K;
-        const int64_t ix0 = ox * g.SW - g.PL;
-        for (int64_t r = 0; r < g.FH; ++r) {
-          const int64_t iy = oy * g.SH - g.PT + r * g.DH;
-          if (iy < 0 || iy >= g.H) continue;
-          float* xrow = xb + iy * g.W * C;
-          const float* srow = src + r * g.FW * C;
-          for (int64_t c = 0; c < g.FW; ++c) {
-            const int64_t ix = ix0 + c * g.DW;
-            if (ix < 0 || ix >= g.W) continue;
-            float* d = xrow + ix * C;
-            const float* s = srow + c * C;
-            for (int64_t ch = 0; ch < C; ++ch) d[ch] += s[ch];
-          }
-        }
+    const float* src = col + (i - r0) * K;
+    const int64_t ix0 = ox * g.SW - g.PL;
+    for (int64_t r = 0; r < g.FH; ++r) {
+      const int64_t iy = oy * g.SH - g.PT + r * g.DH;
+      if (iy < 0 || iy >= g.H) continue;
+      float* xrow = xb + iy * g.W * C;
+      const float* srow = src + r * g.FW * C;
+      for (int64_t c = 0; c < g.FW; ++c) {
+        const int64_t ix = ix0 + c * g.DW;
+        if (ix < 0 || ix >= g.W) continue;
+        float* d = xrow + ix * C;
+        const float* s = srow + c * C;
+        for (int64_t ch = 0; ch < C; ++ch) d[ch] += s[ch];
       }
     }
   }
+}
+
+// Output rows per im2col chunk: the chunk's column buffer stays cache-sized so im2col writes
+// and the GEMM's reads hit L2 instead of memory. Tunable for benchmarking (setConvChunk).
+int64_t g_colChunkFloats = int64_t(1) << 16;  // 256 KiB
+int64_t ChunkRows(const ConvGeom& g) {
+  return std::max<int64_t>(64, g_colChunkFloats / std::max<int64_t>(1, g.K()));
 }
 
 // conv2d(x, filter, out, geometry, bias, activation, leakyAlpha, prelu)
@@ -388,18 +387,18 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
     Epilogue(out.data, g.B * g.Rows(), g.OC, bias, act, leakyAlpha, prelu);
     return env.Undefined();
   }
+  const int64_t total = g.B * g.Rows();
   const bool pointwise = g.Pointwise();
-  const int64_t chunk = pointwise ? g.B : g.ImagesPerChunk();
-  std::vector<float> col(pointwise ? 0 : static_cast<size_t>(chunk * g.Rows() * K));
-  for (int64_t b0 = 0; b0 < g.B; b0 += chunk) {
-    const int64_t b1 = std::min(g.B, b0 + chunk);
-    const int64_t rows = (b1 - b0) * g.Rows();
-    const float* a = x.data + b0 * g.H * g.W * g.C;
+  const int64_t chunk = pointwise ? total : std::min(total, ChunkRows(g));
+  std::vector<float> col(pointwise ? 0 : static_cast<size_t>(chunk * K));
+  for (int64_t r0 = 0; r0 < total; r0 += chunk) {
+    const int64_t rows = std::min(chunk, total - r0);
+    const float* a = x.data + r0 * K;  // pointwise: x is its own im2col (K == C)
     if (!pointwise) {
-      Im2Col(g, x.data, b0, b1, col.data());
+      Im2Col(g, x.data, r0, r0 + rows, col.data());
       a = col.data();
     }
-    float* c = out.data + b0 * g.Rows() * g.OC;
+    float* c = out.data + r0 * g.OC;
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(g.OC),
                 static_cast<int>(K), 1.f, a, static_cast<int>(K), w.data, static_cast<int>(g.OC), 0.f, c,
                 static_cast<int>(g.OC));
@@ -423,17 +422,17 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   std::fill(dx.data, dx.data + dx.length, 0.f);
   const int64_t K = g.K();
   if (dx.length == 0 || K == 0 || g.Rows() == 0 || g.OC == 0) return env.Undefined();
+  const int64_t total = g.B * g.Rows();
   const bool pointwise = g.Pointwise();
-  const int64_t chunk = pointwise ? g.B : g.ImagesPerChunk();
-  std::vector<float> col(pointwise ? 0 : static_cast<size_t>(chunk * g.Rows() * K));
-  for (int64_t b0 = 0; b0 < g.B; b0 += chunk) {
-    const int64_t b1 = std::min(g.B, b0 + chunk);
-    const int64_t rows = (b1 - b0) * g.Rows();
-    float* c = pointwise ? dx.data + b0 * g.H * g.W * g.C : col.data();
+  const int64_t chunk = pointwise ? total : std::min(total, ChunkRows(g));
+  std::vector<float> col(pointwise ? 0 : static_cast<size_t>(chunk * K));
+  for (int64_t r0 = 0; r0 < total; r0 += chunk) {
+    const int64_t rows = std::min(chunk, total - r0);
+    float* c = pointwise ? dx.data + r0 * K : col.data();
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(K),
-                static_cast<int>(g.OC), 1.f, dy.data + b0 * g.Rows() * g.OC, static_cast<int>(g.OC), w.data,
+                static_cast<int>(g.OC), 1.f, dy.data + r0 * g.OC, static_cast<int>(g.OC), w.data,
                 static_cast<int>(g.OC), 0.f, c, static_cast<int>(K));
-    if (!pointwise) Col2Im(g, col.data(), b0, b1, dx.data);
+    if (!pointwise) Col2Im(g, col.data(), r0, r0 + rows, dx.data);
   }
   return env.Undefined();
 }
@@ -453,20 +452,20 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
   std::fill(dw.data, dw.data + dw.length, 0.f);
   const int64_t K = g.K();
   if (dw.length == 0 || g.B == 0 || g.Rows() == 0) return env.Undefined();
+  const int64_t total = g.B * g.Rows();
   const bool pointwise = g.Pointwise();
-  const int64_t chunk = pointwise ? g.B : g.ImagesPerChunk();
-  std::vector<float> col(pointwise ? 0 : static_cast<size_t>(chunk * g.Rows() * K));
-  for (int64_t b0 = 0; b0 < g.B; b0 += chunk) {
-    const int64_t b1 = std::min(g.B, b0 + chunk);
-    const int64_t rows = (b1 - b0) * g.Rows();
-    const float* a = x.data + b0 * g.H * g.W * g.C;
+  const int64_t chunk = pointwise ? total : std::min(total, ChunkRows(g));
+  std::vector<float> col(pointwise ? 0 : static_cast<size_t>(chunk * K));
+  for (int64_t r0 = 0; r0 < total; r0 += chunk) {
+    const int64_t rows = std::min(chunk, total - r0);
+    const float* a = x.data + r0 * K;
     if (!pointwise) {
-      Im2Col(g, x.data, b0, b1, col.data());
+      Im2Col(g, x.data, r0, r0 + rows, col.data());
       a = col.data();
     }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(K), static_cast<int>(g.OC),
-                static_cast<int>(rows), 1.f, a, static_cast<int>(K), dy.data + b0 * g.Rows() * g.OC,
-                static_cast<int>(g.OC), b0 == 0 ? 0.f : 1.f, dw.data, static_cast<int>(g.OC));
+                static_cast<int>(rows), 1.f, a, static_cast<int>(K), dy.data + r0 * g.OC,
+                static_cast<int>(g.OC), r0 == 0 ? 0.f : 1.f, dw.data, static_cast<int>(g.OC));
   }
   return env.Undefined();
 }
@@ -502,9 +501,338 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Elementwise and reduction kernels. tfjs's pure-JS versions cost 3-10 ns per element (and
+// far more when broadcasting or transposing), which dominates a training step once the
+// matmuls go through BLAS. Values follow the JS kernels: transcendental functions are
+// evaluated in double precision and rounded to float, NaN propagates like Math.max/min.
+
+// Reads a JS array of non-negative integer dims (at most kMaxRank).
+constexpr int kMaxRank = 8;
+std::vector<int64_t> ArgShape(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
+  Napi::Env env = info.Env();
+  if (info.Length() <= i || !info[i].IsArray()) Fail(env, std::string(fn) + ": " + name + " must be an array");
+  Napi::Array arr = info[i].As<Napi::Array>();
+  if (arr.Length() > kMaxRank) Fail(env, std::string(fn) + ": " + name + " has rank " + std::to_string(arr.Length()) + " > 8");
+  std::vector<int64_t> dims(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    Napi::Value e = arr.Get(k);
+    const double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    if (!std::isfinite(d) || d != std::floor(d) || d < 0 || d > double(int64_t(1) << 40)) {
+      Fail(env, std::string(fn) + ": " + name + "[" + std::to_string(k) + "] must be a non-negative integer");
+    }
+    dims[k] = static_cast<int64_t>(d);
+  }
+  return dims;
+}
+
+int64_t Product(const std::vector<int64_t>& dims) {
+  int64_t p = 1;
+  for (int64_t d : dims) p *= d;
+  return p;
+}
+
+enum BinaryOp { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kSquaredDiff = 6 };
+
+template <int OP>
+inline float BinaryValue(float a, float b) {
+  if (OP == kAdd) return a + b;
+  if (OP == kSub) return a - b;
+  if (OP == kMul) return a * b;
+  if (OP == kDiv) return a / b;
+  if (OP == kMax) return (a != a || b != b) ? std::numeric_limits<float>::quiet_NaN() : (a > b ? a : b);
+  if (OP == kMin) return (a != a || b != b) ? std::numeric_limits<float>::quiet_NaN() : (a < b ? a : b);
+  const float d = a - b;
+  return d * d;
+}
+
+// out = a op b over the last (collapsed) dim: sa / sb are 0 (broadcast) or 1 (contiguous).
+template <int OP>
+void BinaryRow(const float* a, int64_t sa, const float* b, int64_t sb, float* out, int64_t n) {
+  if (sa == 1 && sb == 1) {
+    for (int64_t i = 0; i < n; ++i) out[i] = BinaryValue<OP>(a[i], b[i]);
+  } else if (sa == 0 && sb == 1) {
+    const float av = a[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = BinaryValue<OP>(av, b[i]);
+  } else if (sa == 1 && sb == 0) {
+    const float bv = b[0];
+    for (int64_t i = 0; i < n; ++i) out[i] = BinaryValue<OP>(a[i], bv);
+  } else {
+    const float v = BinaryValue<OP>(a[0], b[0]);
+    for (int64_t i = 0; i < n; ++i) out[i] = v;
+  }
+}
+
+template <int OP>
+void BinaryStrided(const float* a, const float* b, float* out, const std::vector<int64_t>& shape,
+                   const std::vector<int64_t>& sa, const std::vector<int64_t>& sb) {
+  const int rank = static_cast<int>(shape.size());
+  const int64_t inner = shape[rank - 1];
+  const int64_t rows = Product(shape) / std::max<int64_t>(1, inner);
+  std::vector<int64_t> idx(rank, 0);
+  int64_t oa = 0, ob = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    BinaryRow<OP>(a + oa, sa[rank - 1], b + ob, sb[rank - 1], out + r * inner, inner);
+    // Advance the multi-index over the outer dims (odometer), updating the input offsets.
+    for (int d = rank - 2; d >= 0; --d) {
+      if (++idx[d] < shape[d]) {
+        oa += sa[d];
+        ob += sb[d];
+        break;
+      }
+      oa -= sa[d] * (shape[d] - 1);
+      ob -= sb[d] * (shape[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+// binary(op, a, aShape, b, bShape, out): numpy broadcasting, out has the broadcast size.
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "binary";
+  const int op = static_cast<int>(ArgInt(info, 0, fn, "op", kAdd, kSquaredDiff));
+  F32 a = ArgF32(info, 1, fn, "a");
+  std::vector<int64_t> aShape = ArgShape(info, 2, fn, "aShape");
+  F32 b = ArgF32(info, 3, fn, "b");
+  std::vector<int64_t> bShape = ArgShape(info, 4, fn, "bShape");
+  F32 out = ArgF32(info, 5, fn, "out");
+  ExpectLength(env, fn, "a", a, Product(aShape));
+  ExpectLength(env, fn, "b", b, Product(bShape));
+  // Broadcast shape, then collapse: drop size-1 output dims and merge neighbours that have
+  // the same broadcast pattern on both sides.
+  const size_t rank = std::max(aShape.size(), bShape.size());
+  std::vector<int64_t> pa(rank, 1), pb(rank, 1), po(rank);
+  std::copy(aShape.begin(), aShape.end(), pa.begin() + (rank - aShape.size()));
+  std::copy(bShape.begin(), bShape.end(), pb.begin() + (rank - bShape.size()));
+  for (size_t d = 0; d < rank; ++d) {
+    if (pa[d] != pb[d] && pa[d] != 1 && pb[d] != 1) {
+      Fail(env, std::string(fn) + ": shapes cannot be broadcast (dim " + std::to_string(d) + ": " +
+                    std::to_string(pa[d]) + " vs " + std::to_string(pb[d]) + ")");
+    }
+    po[d] = pa[d] == 1 ? pb[d] : pa[d];
+  }
+  ExpectLength(env, fn, "out", out, Product(po));
+  if (out.length == 0) return env.Undefined();
+  if (!((out.data == a.data && a.length == out.length) || (out.data == b.data && b.length == out.length))) {
+    ExpectDisjoint(env, fn, out, {a, b});
+  }
+  std::vector<int64_t> shape, ba, bb;  // collapsed dims and whether a / b are broadcast there
+  for (size_t d = 0; d < rank; ++d) {
+    if (po[d] == 1) continue;
+    const int64_t fa = pa[d] == 1, fb = pb[d] == 1;
+    if (!shape.empty() && ba.back() == fa && bb.back() == fb) {
+      shape.back() *= po[d];
+    } else {
+      shape.push_back(po[d]);
+      ba.push_back(fa);
+      bb.push_back(fb);
+    }
+  }
+  if (shape.empty()) {
+    shape.push_back(1);
+    ba.push_back(0);
+    bb.push_back(0);
+  }
+  const int r = static_cast<int>(shape.size());
+  std::vector<int64_t> sa(r), sb(r);
+  int64_t stA = 1, stB = 1;
+  for (int d = r - 1; d >= 0; --d) {
+    sa[d] = ba[d] ? 0 : stA;
+    sb[d] = bb[d] ? 0 : stB;
+    if (!ba[d]) stA *= shape[d];
+    if (!bb[d]) stB *= shape[d];
+  }
+  // The inner loop needs unit (or zero) strides; after collapsing the last dim always has them.
+  switch (op) {
+    case kAdd: BinaryStrided<kAdd>(a.data, b.data, out.data, shape, sa, sb); break;
+    case kSub: BinaryStrided<kSub>(a.data, b.data, out.data, shape, sa, sb); break;
+    case kMul: BinaryStrided<kMul>(a.data, b.data, out.data, shape, sa, sb); break;
+    case kDiv: BinaryStrided<kDiv>(a.data, b.data, out.data, shape, sa, sb); break;
+    case kMax: BinaryStrided<kMax>(a.data, b.data, out.data, shape, sa, sb); break;
+    case kMin: BinaryStrided<kMin>(a.data, b.data, out.data, shape, sa, sb); break;
+    default: BinaryStrided<kSquaredDiff>(a.data, b.data, out.data, shape, sa, sb); break;
+  }
+  return env.Undefined();
+}
+
+enum UnaryOp {
+  kNeg = 0, kExp = 1, kLog = 2, kSqrt = 3, kRsqrt = 4, kSquare = 5, kAbs = 6, kUReLU = 7, kUReLU6 = 8,
+  kUSigmoid = 9, kTanh = 10, kStep = 11, kReciprocal = 12, kUElu = 13, kULeakyRelu = 14, kLastUnary = 14
+};
+
+template <typename F>
+void Map(const float* x, float* out, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+}
+
+// unary(op, x, out, alpha): alpha is Step's value for x <= 0 and LeakyRelu's slope.
+Napi::Value Unary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "unary";
+  const int op = static_cast<int>(ArgInt(info, 0, fn, "op", 0, kLastUnary));
+  F32 x = ArgF32(info, 1, fn, "x");
+  F32 out = ArgF32(info, 2, fn, "out");
+  const float alpha = static_cast<float>(ArgNumber(info, 3, fn, "alpha"));
+  ExpectLength(env, fn, "out", out, x.length);
+  if (out.data != x.data) ExpectDisjoint(env, fn, out, {x});
+  const int64_t n = x.length;
+  const float* xs = x.data;
+  float* o = out.data;
+  switch (op) {
+    case kNeg: Map(xs, o, n, [](float v) { return -v; }); break;
+    case kExp: Map(xs, o, n, [](float v) { return static_cast<float>(std::exp(static_cast<double>(v))); }); break;
+    case kLog: Map(xs, o, n, [](float v) { return static_cast<float>(std::log(static_cast<double>(v))); }); break;
+    case kSqrt: Map(xs, o, n, [](float v) { return static_cast<float>(std::sqrt(static_cast<double>(v))); }); break;
+    case kRsqrt: Map(xs, o, n, [](float v) { return static_cast<float>(1.0 / std::sqrt(static_cast<double>(v))); }); break;
+    case kSquare: Map(xs, o, n, [](float v) { return v * v; }); break;
+    case kAbs: Map(xs, o, n, [](float v) { return std::fabs(v); }); break;
+    case kUReLU: Map(xs, o, n, [](float v) { return v < 0.f ? 0.f : v; }); break;
+    case kUReLU6: Map(xs, o, n, [](float v) { return v < 0.f ? 0.f : (v > 6.f ? 6.f : v); }); break;
+    case kUSigmoid:
+      Map(xs, o, n, [](float v) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v)))); });
+      break;
+    case kTanh: Map(xs, o, n, [](float v) { return static_cast<float>(std::tanh(static_cast<double>(v))); }); break;
+    case kStep: Map(xs, o, n, [alpha](float v) { return v != v ? v : (v > 0.f ? 1.f : alpha); }); break;
+    case kReciprocal: Map(xs, o, n, [](float v) { return 1.f / v; }); break;
+    case kUElu:
+      Map(xs, o, n, [](float v) { return v >= 0.f ? v : static_cast<float>(std::expm1(static_cast<double>(v))); });
+      break;
+    default: Map(xs, o, n, [alpha](float v) { return v < 0.f ? alpha * v : v; }); break;
+  }
+  return env.Undefined();
+}
+
+enum ReduceOp { kRSum = 0, kRMean = 1, kRMax = 2, kRMin = 3 };
+
+// reduce(op, x, out, outer, reduce, inner): x viewed as [outer, reduce, inner], out as
+// [outer, inner]. Sums accumulate in double (as the JS kernels do); max/min propagate NaN.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "reduce";
+  const int op = static_cast<int>(ArgInt(info, 0, fn, "op", kRSum, kRMin));
+  F32 x = ArgF32(info, 1, fn, "x");
+  F32 out = ArgF32(info, 2, fn, "out");
+  const int64_t outer = ArgInt(info, 3, fn, "outer", 0, int64_t(1) << 40);
+  const int64_t red = ArgInt(info, 4, fn, "reduce", 1, int64_t(1) << 40);
+  const int64_t inner = ArgInt(info, 5, fn, "inner", 0, int64_t(1) << 40);
+  ExpectLength(env, fn, "x", x, outer * red * inner);
+  ExpectLength(env, fn, "out", out, outer * inner);
+  ExpectDisjoint(env, fn, out, {x});
+  std::vector<double> acc(static_cast<size_t>(inner));
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* xo = x.data + o * red * inner;
+    float* dst = out.data + o * inner;
+    if (op == kRSum || op == kRMean) {
+      if (inner == 1) {
+        double s = 0;
+        for (int64_t r = 0; r < red; ++r) s += xo[r];
+        dst[0] = static_cast<float>(op == kRMean ? s / double(red) : s);
+        continue;
+      }
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t r = 0; r < red; ++r) {
+        const float* row = xo + r * inner;
+        for (int64_t i = 0; i < inner; ++i) acc[i] += row[i];
+      }
+      for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<float>(op == kRMean ? acc[i] / double(red) : acc[i]);
+    } else {
+      const bool isMax = op == kRMax;
+      for (int64_t i = 0; i < inner; ++i) dst[i] = xo[i];
+      for (int64_t r = 1; r < red; ++r) {
+        const float* row = xo + r * inner;
+        for (int64_t i = 0; i < inner; ++i) {
+          const float v = row[i];
+          const float c = dst[i];
+          if (c != c) continue;
+          if (v != v || (isMax ? v > c : v < c)) dst[i] = v;
+        }
+      }
+    }
+  }
+  return env.Undefined();
+}
+
+// transpose(x, shape, perm, out): out = x.transpose(perm) (out shape = shape[perm]).
+Napi::Value Transpose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "transpose";
+  F32 x = ArgF32(info, 0, fn, "x");
+  std::vector<int64_t> shape = ArgShape(info, 1, fn, "shape");
+  std::vector<int64_t> perm = ArgShape(info, 2, fn, "perm");
+  F32 out = ArgF32(info, 3, fn, "out");
+  const size_t rank = shape.size();
+  if (perm.size() != rank) Fail(env, std::string(fn) + ": perm has length " + std::to_string(perm.size()) + ", expected " + std::to_string(rank));
+  std::vector<bool> seen(rank, false);
+  for (int64_t p : perm) {
+    if (p >= static_cast<int64_t>(rank) || seen[p]) Fail(env, std::string(fn) + ": perm is not a permutation of 0.." + std::to_string(rank - 1));
+    seen[p] = true;
+  }
+  ExpectLength(env, fn, "x", x, Product(shape));
+  ExpectLength(env, fn, "out", out, x.length);
+  ExpectDisjoint(env, fn, out, {x});
+  if (x.length == 0) return env.Undefined();
+  // Input strides, then drop size-1 dims and merge output-adjacent dims that are also
+  // adjacent (and in order) in the input.
+  std::vector<int64_t> inStride(rank);
+  int64_t st = 1;
+  for (size_t d = rank; d-- > 0;) {
+    inStride[d] = st;
+    st *= shape[d];
+  }
+  std::vector<int64_t> dims, strides;  // output-order dims and their input strides
+  for (size_t k = 0; k < rank; ++k) {
+    const int64_t dim = shape[perm[k]];
+    if (dim == 1) continue;
+    const int64_t s = inStride[perm[k]];
+    if (!dims.empty() && strides.back() == s * dim) {
+      dims.back() *= dim;
+      strides.back() = s;
+    } else {
+      dims.push_back(dim);
+      strides.push_back(s);
+    }
+  }
+  if (dims.empty()) {
+    out.data[0] = x.data[0];
+    return env.Undefined();
+  }
+  const int r = static_cast<int>(dims.size());
+  const int64_t inner = dims[r - 1];
+  const int64_t is = strides[r - 1];
+  const int64_t rows = x.length / inner;
+  std::vector<int64_t> idx(r, 0);
+  int64_t off = 0;
+  float* o = out.data;
+  for (int64_t row = 0; row < rows; ++row) {
+    const float* src = x.data + off;
+    if (is == 1) {
+      std::memcpy(o, src, sizeof(float) * inner);
+    } else {
+      for (int64_t i = 0; i < inner; ++i) o[i] = src[i * is];
+    }
+    o += inner;
+    for (int d = r - 2; d >= 0; --d) {
+      if (++idx[d] < dims[d]) {
+        off += strides[d];
+        break;
+      }
+      off -= strides[d] * (dims[d] - 1);
+      idx[d] = 0;
+    }
+  }
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int64_t n = ArgInt(info, 0, "setThreads", "threads", 1, 1024);
   openblas_set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+// setConvChunk(floats): im2col chunk size (benchmarking knob; default 2^16 floats = 256 KiB).
+Napi::Value SetConvChunk(const Napi::CallbackInfo& info) {
+  g_colChunkFloats = ArgInt(info, 0, "setConvChunk", "floats", 1, int64_t(1) << 34);
   return info.Env().Undefined();
 }
 
@@ -523,10 +851,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput, "conv2dBackpropInput"));
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2DBackpropFilter, "conv2dBackpropFilter"));
   exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
+  exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
+  exports.Set("transpose", Napi::Function::New(env, Transpose, "transpose"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
+  exports.Set("setConvChunk", Napi::Function::New(env, SetConvChunk, "setConvChunk"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;
 }
 

@@ -14,6 +14,39 @@ export const ACTIVATION_CODES = {
 
 export type ActivationName = keyof typeof ACTIVATION_CODES;
 
+/** Binary op codes (csrc BinaryOp), keyed by tfjs kernel name. */
+export const BINARY_OPS = {
+  Add: 0,
+  Sub: 1,
+  Multiply: 2,
+  RealDiv: 3,
+  Maximum: 4,
+  Minimum: 5,
+  SquaredDifference: 6,
+} as const;
+
+/** Unary op codes (csrc UnaryOp), keyed by tfjs kernel name. */
+export const UNARY_OPS = {
+  Neg: 0,
+  Exp: 1,
+  Log: 2,
+  Sqrt: 3,
+  Rsqrt: 4,
+  Square: 5,
+  Abs: 6,
+  Relu: 7,
+  Relu6: 8,
+  Sigmoid: 9,
+  Tanh: 10,
+  Step: 11,
+  Reciprocal: 12,
+  Elu: 13,
+  LeakyRelu: 14,
+} as const;
+
+/** Reduction op codes (csrc ReduceOp), keyed by tfjs kernel name. */
+export const REDUCE_OPS = { Sum: 0, Mean: 1, Max: 2, Min: 3 } as const;
+
 /**
  * Convolution geometry in the order the addon reads it: [batch, inH, inW, inC, outH, outW,
  * outC, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft] (NHWC).
@@ -57,6 +90,13 @@ export interface CourierBlasAddon {
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: ConvGeometry): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: ConvGeometry): void;
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /** out = a op b with numpy broadcasting; op is a BINARY_OPS code. */
+  binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array): void;
+  /** out = f(x); op is a UNARY_OPS code; alpha is Step's value at x <= 0 and LeakyRelu's slope. */
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** x as [outer, reduce, inner] -> out [outer, inner]; op is a REDUCE_OPS code. */
+  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, reduce: number, inner: number): void;
+  transpose(x: Float32Array, shape: number[], perm: number[], out: Float32Array): void;
   setThreads(threads: number): void;
   getThreads(): number;
   /** OpenBLAS build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH Zen MAX_THREADS=64". */
@@ -68,7 +108,7 @@ export interface CourierBlasAddon {
 export const DEFAULT_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'Release', 'courier_blas.node');
 
 /** Bumped together with `abiVersion` in the C++ source when the call signatures change. */
-const EXPECTED_ABI = 1;
+const EXPECTED_ABI = 2;
 
 export const BUILD_HINT = 'run npm run build:native; needs g++ and libopenblas-dev';
 

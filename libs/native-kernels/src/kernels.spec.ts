@@ -232,6 +232,102 @@ describeNative('native kernels match tfjs-backend-cpu', () => {
     });
   });
 
+  describe('elementwise binary ops (broadcasting)', () => {
+    const ops: [string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor][] = [
+      [tf.Add, tf.add],
+      [tf.Sub, tf.sub],
+      [tf.Multiply, tf.mul],
+      [tf.RealDiv, tf.div],
+      [tf.Maximum, tf.maximum],
+      [tf.Minimum, tf.minimum],
+      [tf.SquaredDifference, tf.squaredDifference],
+    ];
+    const shapes: [number[], number[]][] = [
+      [[7, 5], [7, 5]],
+      [[7, 5], []],
+      [[], [3, 4]],
+      [[6, 5], [5]],
+      [[6, 1], [1, 5]],
+      [[2, 3, 4, 5], [3, 1, 5]],
+      [[2, 1, 4, 1], [1, 3, 1, 6]],
+      [[1], [1]],
+      [[0, 3], [3]],
+    ];
+    it.each(ops)('%s over broadcast shapes', async (name, fn) => {
+      for (const [aShape, bShape] of shapes) {
+        await expectNativePath(name, () => expectSame(() => fn(rand(aShape), rand(bShape)), 1e-6));
+      }
+    });
+
+    it('propagates NaN like the JS kernels and falls back for int32', async () => {
+      await expectSame(() => [
+        tf.maximum(tf.tensor1d([NaN, 1, -2]), tf.tensor1d([0, NaN, -3])),
+        tf.minimum(tf.tensor1d([NaN, 1, -2]), tf.scalar(0)),
+        tf.div(tf.tensor1d([1, 0, -1]), tf.scalar(0)),
+        tf.add(tf.tensor1d([1, 2], 'int32'), tf.tensor1d([3, 4], 'int32')),
+      ]);
+    });
+  });
+
+  describe('elementwise unary ops', () => {
+    const ops: [string, (x: tf.Tensor) => tf.Tensor][] = [
+      [tf.Neg, tf.neg],
+      [tf.Exp, tf.exp],
+      [tf.Log, (x) => tf.log(tf.abs(x))],
+      [tf.Sqrt, (x) => tf.sqrt(tf.abs(x))],
+      [tf.Rsqrt, (x) => tf.rsqrt(tf.abs(x))],
+      [tf.Square, tf.square],
+      [tf.Abs, tf.abs],
+      [tf.Relu, tf.relu],
+      [tf.Relu6, (x) => tf.relu6(x.mul(5))],
+      [tf.Sigmoid, tf.sigmoid],
+      [tf.Tanh, tf.tanh],
+      [tf.Step, (x) => tf.step(x, 0.25)],
+      [tf.Reciprocal, tf.reciprocal],
+      [tf.Elu, tf.elu],
+      [tf.LeakyRelu, (x) => tf.leakyRelu(x, 0.3)],
+    ];
+    it.each(ops)('%s', async (name, fn) => {
+      await expectNativePath(name, () => expectSame(() => [fn(rand([13, 7], 2)), fn(tf.tensor1d([0, -0, NaN, Infinity, -Infinity, 1e-30]))], 1e-6));
+    });
+  });
+
+  describe('reductions and transpose', () => {
+    const cases: [number[], number | number[] | undefined, boolean][] = [
+      [[6, 5], 0, false],
+      [[6, 5], 1, true],
+      [[6, 5], undefined, false],
+      [[4, 3, 5, 2], [0, 1, 2], false],
+      [[4, 3, 5, 2], [1, 2], true],
+      [[4, 1, 5, 2], [0, 2], false], // contiguous once the size-1 dim is ignored
+      [[4, 3, 5, 2], [0, 2], false], // not contiguous: CPU kernel
+      [[7], -1, false],
+    ];
+    it.each(cases)('Sum / Mean / Max / Min of %j over %j (keepDims %s)', async (shape, axis, keepDims) => {
+      await expectSame(() => [
+        tf.sum(rand(shape), axis, keepDims),
+        tf.mean(rand(shape), axis, keepDims),
+        tf.max(rand(shape), axis, keepDims),
+        tf.min(rand(shape), axis, keepDims),
+      ]);
+    });
+
+    it('Sum over the batch axes runs natively', async () => {
+      await expectNativePath(tf.Sum, () => expectSame(() => tf.sum(rand([8, 6, 6, 4]), [0, 1, 2])));
+    });
+
+    it.each([
+      [[2, 3], [1, 0]],
+      [[2, 3, 4, 5], [0, 2, 1, 3]],
+      [[2, 3, 4, 5], [3, 2, 1, 0]],
+      [[2, 1, 4, 1], [3, 2, 0, 1]],
+      [[1, 1], [1, 0]],
+      [[3, 4, 5], [0, 1, 2]],
+    ])('Transpose %j by %j', async (shape, perm) => {
+      await expectNativePath(tf.Transpose, () => expectSame(() => tf.transpose(rand(shape), perm), 0));
+    });
+  });
+
   describe('Softmax', () => {
     it.each([[[1, 1]], [[5, 7]], [[2, 3, 129]], [[4]]])('shape %j', async (shape) => {
       await expectNativePath(tf.Softmax, () => expectSame(() => tf.softmax(rand(shape, 3))));

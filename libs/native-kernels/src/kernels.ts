@@ -1,7 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DataId, DataType, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs';
 
-import { ACTIVATION_CODES, type ActivationName, type ConvGeometry, type CourierBlasAddon } from './addon';
+import {
+  ACTIVATION_CODES,
+  type ActivationName,
+  BINARY_OPS,
+  type ConvGeometry,
+  type CourierBlasAddon,
+  REDUCE_OPS,
+  UNARY_OPS,
+} from './addon';
 
 /**
  * The parts of tfjs-backend-cpu's MathBackendCPU the kernels use (the native backend *is* a
@@ -377,6 +385,79 @@ const softmax: NativeKernel = ({ inputs, backend, attrs = {} }, addon, cpu) => {
   return backend.makeTensorInfo(logits.shape, 'float32', out);
 };
 
+// ------------------------------------------------------------------------------------------
+// Elementwise ops, reductions, transpose (float32; other dtypes go to the CPU kernels)
+
+function binaryKernel(name: keyof typeof BINARY_OPS): NativeKernel {
+  const op = BINARY_OPS[name];
+  return ({ inputs, backend, attrs }, addon, cpu) => {
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const aVals = f32(backend, a);
+    const bVals = f32(backend, b);
+    if (!aVals || !bVals || a.shape.length > 8 || b.shape.length > 8) return cpu.run(name, { inputs, backend, attrs });
+    const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
+    const out = new Float32Array(sizeOf(shape));
+    addon.binary(op, aVals, a.shape, bVals, b.shape, out);
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+function unaryKernel(name: keyof typeof UNARY_OPS): NativeKernel {
+  const op = UNARY_OPS[name];
+  return ({ inputs, backend, attrs }, addon, cpu) => {
+    const { x } = inputs as { x: TensorInfo };
+    const values = f32(backend, x);
+    if (!values) return cpu.run(name, { inputs, backend, attrs });
+    const alpha = typeof attrs?.alpha === 'number' ? attrs.alpha : name === 'LeakyRelu' ? 0.2 : 0;
+    const out = new Float32Array(values.length);
+    addon.unary(op, values, out, alpha);
+    return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
+  };
+}
+
+/**
+ * Views `shape` reduced over `axes` as [outer, reduce, inner]; null when the reduced axes are
+ * not one contiguous block (ignoring size-1 dims) or the reduction is empty.
+ */
+export function reductionBlock(shape: readonly number[], axes: readonly number[]): [number, number, number] | null {
+  if (axes.length === 0) return null;
+  const set = new Set(axes);
+  const lo = Math.min(...axes);
+  const hi = Math.max(...axes);
+  for (let d = lo; d <= hi; d++) if (!set.has(d) && shape[d] !== 1) return null;
+  const outer = sizeOf(shape.slice(0, lo));
+  const reduce = sizeOf(shape.slice(lo, hi + 1));
+  const inner = sizeOf(shape.slice(hi + 1));
+  return reduce === 0 ? null : [outer, reduce, inner];
+}
+
+function reduceKernel(name: keyof typeof REDUCE_OPS, axisAttr: 'axis' | 'reductionIndices'): NativeKernel {
+  const op = REDUCE_OPS[name];
+  return ({ inputs, backend, attrs = {} }, addon, cpu) => {
+    const { x } = inputs as { x: TensorInfo };
+    const values = f32(backend, x);
+    if (!values) return cpu.run(name, { inputs, backend, attrs });
+    const axes = tf.util.parseAxisParam(attrs[axisAttr] as number | number[], x.shape);
+    const block = reductionBlock(x.shape, axes);
+    if (!block) return cpu.run(name, { inputs, backend, attrs });
+    const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
+    const out = new Float32Array(block[0] * block[2]);
+    addon.reduce(op, values, out, block[0], block[1], block[2]);
+    const shape = attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+    return backend.makeTensorInfo(shape, 'float32', out);
+  };
+}
+
+const transpose: NativeKernel = ({ inputs, backend, attrs = {} }, addon, cpu) => {
+  const { x } = inputs as { x: TensorInfo };
+  const values = f32(backend, x);
+  const perm = attrs.perm as number[];
+  if (!values || x.shape.length > 8) return cpu.run(tf.Transpose, { inputs, backend, attrs });
+  const out = new Float32Array(values.length);
+  addon.transpose(values, x.shape, perm, out);
+  return backend.makeTensorInfo(perm.map((p) => x.shape[p]), 'float32', out);
+};
+
 /** Kernel name -> native implementation; every other kernel is tfjs-backend-cpu's. */
 export const NATIVE_KERNELS: Readonly<Record<string, NativeKernel>> = {
   [tf.BatchMatMul]: batchMatMul,
@@ -386,6 +467,13 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernel>> = {
   [tf.Conv2DBackpropInput]: conv2DBackpropInput,
   [tf.Conv2DBackpropFilter]: conv2DBackpropFilter,
   [tf.Softmax]: softmax,
+  ...Object.fromEntries((Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]).map((k) => [k, binaryKernel(k)])),
+  ...Object.fromEntries((Object.keys(UNARY_OPS) as (keyof typeof UNARY_OPS)[]).map((k) => [k, unaryKernel(k)])),
+  [tf.Sum]: reduceKernel('Sum', 'axis'),
+  [tf.Mean]: reduceKernel('Mean', 'axis'),
+  [tf.Max]: reduceKernel('Max', 'reductionIndices'),
+  [tf.Min]: reduceKernel('Min', 'axis'),
+  [tf.Transpose]: transpose,
 };
 
 /** KernelConfigs binding the native implementations to `backendName`. */

@@ -37,25 +37,34 @@ export interface BackendResult {
  */
 export async function runOn(backend: string, build: () => tf.Tensor | tf.Tensor[]): Promise<BackendResult[]> {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} did not initialise`);
-  return tf.tidy(() => {
+  const results: BackendResult[] = [];
+  // Collected outside tidy's return value: tidy walks returned typed arrays element by element.
+  tf.tidy(() => {
     const out = build();
-    const list = Array.isArray(out) ? out : [out];
-    return list.map((t) => ({ shape: t.shape.slice(), dtype: t.dtype, values: t.dataSync().slice() as BackendResult['values'] }));
+    for (const t of Array.isArray(out) ? out : [out]) {
+      results.push({ shape: t.shape.slice(), dtype: t.dtype, values: t.dataSync().slice() as BackendResult['values'] });
+    }
   });
+  return results;
 }
 
-/** Largest |a - b| relative to max(1, max |a|), or Infinity when shapes or dtypes differ. */
+/**
+ * Largest |a - b| relative to max(1, max finite |a|); Infinity when shapes or dtypes differ or
+ * a NaN / infinity appears on one side only.
+ */
 export function relativeMaxDiff(expected: BackendResult, actual: BackendResult): number {
   if (expected.dtype !== actual.dtype || expected.shape.join(',') !== actual.shape.join(',')) return Infinity;
   if (expected.values.length !== actual.values.length) return Infinity;
   let scale = 1;
-  for (let i = 0; i < expected.values.length; i++) scale = Math.max(scale, Math.abs(expected.values[i]));
+  for (const v of expected.values) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
   let diff = 0;
   for (let i = 0; i < expected.values.length; i++) {
     const a = expected.values[i];
     const b = actual.values[i];
-    if (Number.isNaN(a) !== Number.isNaN(b)) return Infinity;
-    if (!Number.isNaN(a)) diff = Math.max(diff, Math.abs(a - b));
+    if (a === b || (Number.isNaN(a) && Number.isNaN(b))) continue;
+    // NaN vs number, or an infinity vs anything else, is a mismatch of its own kind.
+    if (!Number.isFinite(a) || !Number.isFinite(b)) return Infinity;
+    diff = Math.max(diff, Math.abs(a - b));
   }
   return diff / scale;
 }
