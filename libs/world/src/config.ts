@@ -48,8 +48,8 @@ const PRESET_SIZES: Record<WorldPreset, Partial<WorldConfig>> = {
   tiny: { nItems: 400, nUsers: 100, pretrainDays: 3, ctrTrainDays: 2, sessionsPerUserDay: 2.2 },
   // The README's main pipeline: 3k items, 1k users, ~100k impressions (6 pre-training days).
   demo: { nItems: 3000, nUsers: 1000, pretrainDays: 6, ctrTrainDays: 2, sessionsPerUserDay: 1.1 },
-  // Regression benchmarks: ~20k items, 8k users, ~0.5M impressions.
-  bench: { nItems: 20000, nUsers: 8000, pretrainDays: 5, ctrTrainDays: 4, sessionsPerUserDay: 0.6 },
+  // Regression benchmarks: 20k items, 5k users, ~0.6M impressions.
+  bench: { nItems: 20000, nUsers: 5000, pretrainDays: 6, ctrTrainDays: 3, sessionsPerUserDay: 1.2 },
 };
 
 const BASE_DEFAULTS: WorldConfig = {
