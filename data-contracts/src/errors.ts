@@ -16,8 +16,9 @@ export class ContractError extends Error {
   readonly expected: string;
   readonly got?: string;
 
-  constructor(where: Location, expected: string, got?: unknown) {
-    const gotText = got === undefined ? undefined : describeValue(got);
+  /** `got` is optional; passing `undefined` explicitly reports "got nothing (missing)". */
+  constructor(where: Location, expected: string, ...got: [unknown?]) {
+    const gotText = got.length === 0 ? undefined : describeValue(got[0]);
     super(`${formatLocation(where)}: expected ${expected}${gotText === undefined ? '' : `, got ${gotText}`}`);
     this.name = 'ContractError';
     this.file = where.file;

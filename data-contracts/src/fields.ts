@@ -26,6 +26,10 @@ export interface ContractSpec {
   fileName: string;
   doc: string;
   fields: FieldSpec[];
+  /** Schema (footer) metadata keys beyond `contract` and `version`, with their meaning. */
+  metadataKeys?: Record<string, string>;
+  /** The in-memory (camelCase) type and its converters in records.ts, if any. */
+  recordType?: string;
 }
 
 /** Arrow schema of a contract; `dim` fixes the length of float32-vector columns. */
@@ -147,8 +151,22 @@ function compatible(want: FieldType, got: FieldType): boolean {
   return (want === 'int32' && got === 'int64') || (want === 'int64' && got === 'int32') || (want === 'float32' && got === 'float64') || (want === 'float64' && got === 'float32');
 }
 
-/** Markdown table of a contract's fields, for its doc page. */
+/** Markdown section of a contract for its doc page: file, version, metadata keys and a field table. */
 export function describeContract(spec: ContractSpec): string {
-  const rows = spec.fields.map((f) => `| \`${f.name}\` | ${f.type}${f.nullable ? ' (nullable)' : ''} | ${f.doc} |`);
-  return [`### ${spec.name} (v${spec.version}, \`${spec.fileName}\`)`, '', spec.doc, '', '| column | type | meaning and invariants |', '|---|---|---|', ...rows].join('\n');
+  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const rows = spec.fields.map((f) => `| \`${f.name}\` | ${f.type} | ${f.nullable ? 'yes' : 'no'} | ${cell(f.doc)} |`);
+  const meta = Object.entries({ contract: `"${spec.name}"`, version: `"${spec.version}"`, ...(spec.metadataKeys ?? {}) }).map(([k, v]) => `\`${k}\` (${cell(v)})`);
+  return [
+    `### ${spec.name} (v${spec.version})`,
+    '',
+    spec.doc,
+    '',
+    `- File: \`${spec.fileName}\` (${spec.fileName.endsWith('.arrow') ? 'Arrow IPC' : 'Parquet'})`,
+    `- Schema metadata: ${meta.join(', ')}`,
+    ...(spec.recordType ? [`- In memory: ${spec.recordType}`] : []),
+    '',
+    '| column | type | nullable | meaning, unit and invariants |',
+    '|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

@@ -64,48 +64,116 @@ export interface AmazonReport {
   [key: string]: unknown;
 }
 
-function requireKeys(file: string, obj: unknown, path: string, keys: Record<string, 'number' | 'string' | 'array' | 'object' | 'boolean' | 'number|null'>): void {
-  if (obj === null || typeof obj !== 'object') throw new ContractError({ file, column: path || '(root)' }, 'an object', obj);
-  const rec = obj as Record<string, unknown>;
-  for (const [key, kind] of Object.entries(keys)) {
-    const value = rec[key];
-    const where = { file, column: path ? `${path}.${key}` : key };
-    const ok =
-      kind === 'array'
-        ? Array.isArray(value)
-        : kind === 'object'
-          ? value !== null && typeof value === 'object' && !Array.isArray(value)
-          : kind === 'number|null'
-            ? value === null || typeof value === 'number'
-            : typeof value === kind;
-    if (!ok) throw new ContractError(where, `a ${kind}`, value);
+/** The JSON kinds a report key may hold. */
+export type KeyKind = 'number' | 'string' | 'array' | 'object' | 'boolean' | 'number|null' | 'string|null';
+
+/**
+ * Stable keys of the JSON reports (DESIGN.md, "the reports other tools read"): what the
+ * validators check and what data-contracts/README.md lists. More keys are welcome; these must stay.
+ */
+export const REPORT_KEYS = {
+  run: {
+    contract: 'string',
+    version: 'number',
+    stage: 'string',
+    seed: 'number',
+    backend: 'string',
+    gitRevision: 'string|null',
+    config: 'object',
+    startedAt: 'string',
+    finishedAt: 'string',
+    timings: 'object',
+  },
+  ctrReport: { contract: 'string', version: 'number', baseline: 'object', methods: 'array' },
+  ctrBaseline: { auc: 'number', gauc: 'number', gaucWeighted: 'number' },
+  ctrMethod: {
+    name: 'string',
+    embeddings: 'string|null',
+    mode: 'string',
+    auc: 'number',
+    gauc: 'number',
+    gaucWeighted: 'number',
+    deltaAuc: 'number',
+    deltaGauc: 'number',
+    seeds: 'array',
+    perSeed: 'array',
+    perCategory: 'array',
+  },
+  ctrPerSeed: { seed: 'number', auc: 'number', gauc: 'number' },
+  ctrPerCategory: { category: 'string', auc: 'number|null', deltaAuc: 'number|null', inPretraining: 'boolean' },
+  amazonReport: { contract: 'string', version: 'number', dataset: 'string', rows: 'array' },
+  amazonRow: { model: 'string', features: 'string', 'recall@20': 'number', 'recall@50': 'number', 'ndcg@50': 'number', std: 'object', seeds: 'array', selectedParams: 'object' },
+} as const satisfies Record<string, Record<string, KeyKind>>;
+
+/** Stage-specific keys of run.json that other tools read (DESIGN.md). */
+export const RUN_STAGE_KEYS: Record<string, string[]> = {
+  clusters: ['k', 'n', 'd', 'inertia', 'fitSeconds', 'assignSeconds', 'emptyClusters'],
+  pretrain: ['backend', 'samplesPerSecond', 'finalLoss', 'steps', 'resumedFrom'],
+};
+
+export const FEATURE_MODES: readonly FeatureMode[] = ['none', 'vector', 'simscore', 'cluster-id'];
+
+function kindMatches(kind: KeyKind, value: unknown): boolean {
+  switch (kind) {
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return value !== null && typeof value === 'object' && !Array.isArray(value);
+    case 'number|null':
+      return value === null || typeof value === 'number';
+    case 'string|null':
+      return value === null || typeof value === 'string';
+    default:
+      return typeof value === kind;
   }
 }
 
-/** Validates a ctr-report.json object; throws ContractError naming the key. */
+function requireKeys(file: string, obj: unknown, path: string, keys: Record<string, KeyKind>): void {
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new ContractError({ file, column: path || '(root)' }, 'an object', obj);
+  const rec = obj as Record<string, unknown>;
+  for (const [key, kind] of Object.entries(keys)) {
+    const value = rec[key];
+    if (!kindMatches(kind, value)) throw new ContractError({ file, column: path ? `${path}.${key}` : key }, `${kind === 'array' || kind === 'object' ? 'an' : 'a'} ${kind}`, value);
+  }
+}
+
+function requireContract(file: string, report: { contract: unknown; version: unknown }, contract: string): void {
+  if (report.contract !== contract) throw new ContractError({ file, column: 'contract' }, `"${contract}"`, report.contract);
+  if (report.version !== 1) throw new ContractError({ file, column: 'version' }, 'version 1', report.version);
+}
+
+/** Validates a ctr-report.json object; throws ContractError naming the key path (e.g. `methods[2].perSeed[0].auc`). */
 export function validateCtrReport(report: unknown, file = 'ctr-report.json'): asserts report is CtrReport {
-  requireKeys(file, report, '', { contract: 'string', version: 'number', baseline: 'object', methods: 'array' });
+  requireKeys(file, report, '', REPORT_KEYS.ctrReport);
   const r = report as CtrReport;
-  if (r.contract !== 'ctr-report') throw new ContractError({ file, column: 'contract' }, '"ctr-report"', r.contract);
-  requireKeys(file, r.baseline, 'baseline', { auc: 'number', gauc: 'number', gaucWeighted: 'number' });
+  requireContract(file, r, 'ctr-report');
+  requireKeys(file, r.baseline, 'baseline', REPORT_KEYS.ctrBaseline);
   r.methods.forEach((m, i) => {
     const p = `methods[${i}]`;
-    requireKeys(file, m, p, { name: 'string', mode: 'string', auc: 'number', gauc: 'number', gaucWeighted: 'number', deltaAuc: 'number', deltaGauc: 'number', seeds: 'array', perSeed: 'array', perCategory: 'array' });
-    if (!['none', 'vector', 'simscore', 'cluster-id'].includes(m.mode)) throw new ContractError({ file, column: `${p}.mode` }, 'one of none, vector, simscore, cluster-id', m.mode);
+    requireKeys(file, m, p, REPORT_KEYS.ctrMethod);
+    if (!FEATURE_MODES.includes(m.mode)) throw new ContractError({ file, column: `${p}.mode` }, `one of ${FEATURE_MODES.join(', ')}`, m.mode);
+    m.perSeed.forEach((s, j) => requireKeys(file, s, `${p}.perSeed[${j}]`, REPORT_KEYS.ctrPerSeed));
+    m.perCategory.forEach((c, j) => requireKeys(file, c, `${p}.perCategory[${j}]`, REPORT_KEYS.ctrPerCategory));
   });
 }
 
-/** Validates an amazon-report.json object; throws ContractError naming the key. */
+/** Validates an amazon-report.json object; throws ContractError naming the key path. */
 export function validateAmazonReport(report: unknown, file = 'amazon-report.json'): asserts report is AmazonReport {
-  requireKeys(file, report, '', { contract: 'string', version: 'number', dataset: 'string', rows: 'array' });
+  requireKeys(file, report, '', REPORT_KEYS.amazonReport);
   const r = report as AmazonReport;
-  if (r.contract !== 'amazon-report') throw new ContractError({ file, column: 'contract' }, '"amazon-report"', r.contract);
+  requireContract(file, r, 'amazon-report');
   r.rows.forEach((row, i) => {
-    requireKeys(file, row, `rows[${i}]`, { model: 'string', features: 'string', 'recall@20': 'number', 'recall@50': 'number', 'ndcg@50': 'number', std: 'object', seeds: 'array', selectedParams: 'object' });
+    requireKeys(file, row, `rows[${i}]`, REPORT_KEYS.amazonRow);
+    if (row.features !== 'original' && row.features !== 'courier') throw new ContractError({ file, column: `rows[${i}].features` }, '"original" or "courier"', row.features);
   });
 }
 
-/** Validates a run.json object. */
+/** Validates a run.json object (the keys runStage writes). */
 export function validateRunMetadata(meta: unknown, file = 'run.json'): asserts meta is RunMetadata {
-  requireKeys(file, meta, '', { contract: 'string', stage: 'string', seed: 'number', backend: 'string', config: 'object', startedAt: 'string', finishedAt: 'string', timings: 'object' });
+  requireKeys(file, meta, '', REPORT_KEYS.run);
+  const m = meta as RunMetadata;
+  requireContract(file, m, 'run');
+  for (const [k, v] of Object.entries(m.timings)) {
+    if (typeof v !== 'number' || !(v >= 0)) throw new ContractError({ file, column: `timings.${k}` }, 'seconds (a number >= 0)', v);
+  }
 }

@@ -12,6 +12,7 @@ export const RAW_ITEMS: ContractSpec = {
   name: 'raw-items',
   version: 1,
   fileName: 'items.parquet',
+  recordType: '`RawItem` (`rawItemToRow` / `rawItemFromRow`)',
   doc: 'The item catalogue: one row per item. `image_path` is relative to the folder of this file (or absolute).',
   fields: [
     { name: 'item_id', type: 'int32', doc: 'item id, unique, >= 0', check: nonNegative },
@@ -28,6 +29,7 @@ export const RAW_IMPRESSIONS: ContractSpec = {
   name: 'raw-impressions',
   version: 1,
   fileName: 'impressions.parquet',
+  recordType: '`Impression` (`impressionToRow` / `impressionFromRow`)',
   doc:
     'Search page-view log: one row per shown item. Rows of a session (page view) share session_id, user_id, query and timestamp. ' +
     'Rows are in non-decreasing timestamp order; (session_id, item_id) is unique.',
@@ -47,6 +49,8 @@ export const PRETRAIN_SAMPLES: ContractSpec = {
   name: 'pretrain-samples',
   version: 1,
   fileName: 'pretrain-samples.parquet',
+  metadataKeys: { l_pv: 'PV list length', l_click: 'history list length' },
+  recordType: '`PretrainSample` (`pretrainSampleToRow` / `pretrainSampleFromRow`)',
   doc:
     'One COURIER pre-training sample per search page view. Lists have fixed length (l_pv, l_click, stored in the schema ' +
     'metadata) and are padded with item id -1 and mask 0. PV items: positives first, unclicked items down-sampled; ' +
@@ -67,6 +71,8 @@ export const CTR_SAMPLES: ContractSpec = {
   name: 'ctr-samples',
   version: 1,
   fileName: 'ctr-samples.parquet',
+  metadataKeys: { max_history: 'longest history kept' },
+  recordType: '`CtrSample` (`ctrSampleToRow` / `ctrSampleFromRow`)',
   doc:
     'One CTR sample per shown item of the CTR days. Item features (category, title, price, image) are joined from ' +
     'items.parquet by item id, for the target and for every history item. The history holds only clicks strictly ' +
@@ -87,6 +93,8 @@ export const ITEM_EMBEDDINGS: ContractSpec = {
   name: 'item-embeddings',
   version: 1,
   fileName: 'embeddings.arrow',
+  metadataKeys: { dim: 'embedding dimension d', method: 'courier, simclr, oracle, ...', normalized: '"true" when rows are L2-normalised' },
+  recordType: '`VectorTable` from @courier/io (`writeVectorTable` / `readVectorTable`)',
   doc:
     'One embedding per catalogue item (Arrow IPC file). Schema metadata: `dim` (d), `method` (courier, simclr, oracle, ...), ' +
     '`normalized` ("true" when rows are L2-normalised). A row of NaN marks an item without an embedding.',
@@ -100,6 +108,8 @@ export const CLUSTER_CENTRES: ContractSpec = {
   name: 'cluster-centres',
   version: 1,
   fileName: 'centres.arrow',
+  metadataKeys: { dim: 'centre dimension', k: 'number of centres K', rule: 'assignment rule, e.g. "l2"' },
+  recordType: '`VectorTable` from @courier/io (`writeVectorTable(file, table, CLUSTER_CENTRES)`)',
   doc: 'K cluster centres (Arrow IPC file). Schema metadata: `dim`, `k`, `rule` (assignment rule, e.g. "l2").',
   fields: [
     { name: 'cluster_id', type: 'int32', doc: 'centre id in [0, K)', check: nonNegative },
@@ -111,6 +121,8 @@ export const CLUSTER_ASSIGNMENTS: ContractSpec = {
   name: 'cluster-assignments',
   version: 1,
   fileName: 'assignments.parquet',
+  metadataKeys: { k: 'number of centres K', rule: 'assignment rule', unknownId: 'the reserved id (= K)' },
+  recordType: '`ClusterAssignment` (`clusterAssignmentToRow` / `clusterAssignmentFromRow`)',
   doc: 'Nearest-centre id of every item. Id K (the reserved "unknown" id) marks a missing, NaN or zero embedding; its distance is null.',
   fields: [
     { name: 'item_id', type: 'int32', doc: 'item id', check: nonNegative },
