@@ -169,6 +169,29 @@ int ArgActivation(const Napi::CallbackInfo& info, size_t i, const char* fn, cons
 }
 
 // ---------------------------------------------------------------------------------------------
+// BLAS threading. OpenBLAS splits one GEMM across its threads and waits for all of them, which
+// pays off for big products but costs a wake-up and a join per call; on a busy host a
+// descheduled worker stalls the caller for a whole time slice. So products below
+// g_parallelMacs multiply-adds run on the calling thread alone, bigger ones on g_threads.
+int g_threads = 1;          // setThreads / the threads option
+int g_activeThreads = -1;   // what OpenBLAS is currently set to
+int64_t g_parallelMacs = int64_t(1) << 24;
+
+void UseThreads(int n) {
+  if (n != g_activeThreads) {
+    openblas_set_num_threads(n);
+    g_activeThreads = n;
+  }
+}
+
+void Sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  UseThreads(M * N * K >= g_parallelMacs ? g_threads : 1);
+  cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.f, A,
+              static_cast<int>(lda), B, static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+}
+
+// ---------------------------------------------------------------------------------------------
 // matmul(a, b, out, batch, batchA, batchB, M, N, K, transA, transB, aIndex, bIndex,
 //        bias, activation, leakyAlpha, prelu)
 //   out[i] = act(op(a[aIndex[i]]) @ op(b[bIndex[i]]) + bias) for i < batch, where op transposes
@@ -238,9 +261,8 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     if (K == 0) {
       std::fill(c, c + M * N, 0.f);
     } else {
-      cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                  static_cast<int>(M), static_cast<int>(N), static_cast<int>(K), 1.f, a.data + ia * M * K, lda,
-                  b.data + ib * K * N, ldb, 0.f, c, static_cast<int>(N));
+      Sgemm(transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K, a.data + ia * M * K,
+            lda, b.data + ib * K * N, ldb, 0.f, c, N);
     }
     Epilogue(c, M, N, bias, act, leakyAlpha, prelu);
   }
@@ -358,8 +380,12 @@ void Col2Im(const ConvGeom& g, const float* col, int64_t r0, int64_t r1, float* 
 // Output rows per im2col chunk: the chunk's column buffer stays cache-sized so im2col writes
 // and the GEMM's reads hit L2 instead of memory. Tunable for benchmarking (setConvChunk).
 int64_t g_colChunkFloats = int64_t(1) << 16;  // 256 KiB
+// With several BLAS threads a chunk is also made big enough for its GEMM to use them.
 int64_t ChunkRows(const ConvGeom& g) {
-  return std::max<int64_t>(64, g_colChunkFloats / std::max<int64_t>(1, g.K()));
+  const int64_t k = std::max<int64_t>(1, g.K());
+  int64_t rows = std::max<int64_t>(64, g_colChunkFloats / k);
+  if (g_threads > 1) rows = std::max(rows, g_parallelMacs / (k * std::max<int64_t>(1, g.OC)) + 1);
+  return rows;
 }
 
 // conv2d(x, filter, out, geometry, bias, activation, leakyAlpha, prelu)
@@ -399,9 +425,7 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
       a = col.data();
     }
     float* c = out.data + r0 * g.OC;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), static_cast<int>(g.OC),
-                static_cast<int>(K), 1.f, a, static_cast<int>(K), w.data, static_cast<int>(g.OC), 0.f, c,
-                static_cast<int>(g.OC));
+    Sgemm(CblasNoTrans, CblasNoTrans, rows, g.OC, K, a, K, w.data, g.OC, 0.f, c, g.OC);
     Epilogue(c, rows, g.OC, bias, act, leakyAlpha, prelu);
   }
   return env.Undefined();
@@ -429,9 +453,7 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   for (int64_t r0 = 0; r0 < total; r0 += chunk) {
     const int64_t rows = std::min(chunk, total - r0);
     float* c = pointwise ? dx.data + r0 * K : col.data();
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(K),
-                static_cast<int>(g.OC), 1.f, dy.data + r0 * g.OC, static_cast<int>(g.OC), w.data,
-                static_cast<int>(g.OC), 0.f, c, static_cast<int>(K));
+    Sgemm(CblasNoTrans, CblasTrans, rows, K, g.OC, dy.data + r0 * g.OC, g.OC, w.data, g.OC, 0.f, c, K);
     if (!pointwise) Col2Im(g, col.data(), r0, r0 + rows, dx.data);
   }
   return env.Undefined();
@@ -463,9 +485,8 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
       Im2Col(g, x.data, r0, r0 + rows, col.data());
       a = col.data();
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(K), static_cast<int>(g.OC),
-                static_cast<int>(rows), 1.f, a, static_cast<int>(K), dy.data + r0 * g.OC,
-                static_cast<int>(g.OC), r0 == 0 ? 0.f : 1.f, dw.data, static_cast<int>(g.OC));
+    Sgemm(CblasTrans, CblasNoTrans, K, g.OC, rows, a, K, dy.data + r0 * g.OC, g.OC, r0 == 0 ? 0.f : 1.f, dw.data,
+          g.OC);
   }
   return env.Undefined();
 }
@@ -826,7 +847,8 @@ Napi::Value Transpose(const Napi::CallbackInfo& info) {
 // ---------------------------------------------------------------------------------------------
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   const int64_t n = ArgInt(info, 0, "setThreads", "threads", 1, 1024);
-  openblas_set_num_threads(static_cast<int>(n));
+  g_threads = static_cast<int>(n);
+  UseThreads(g_threads);
   return info.Env().Undefined();
 }
 
@@ -836,8 +858,15 @@ Napi::Value SetConvChunk(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// The configured thread count (big GEMMs use this many; small ones run single-threaded).
 Napi::Value GetThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), openblas_get_num_threads());
+  return Napi::Number::New(info.Env(), g_threads);
+}
+
+// setParallelMacs(macs): GEMMs with fewer multiply-adds run single-threaded (benchmarking knob).
+Napi::Value SetParallelMacs(const Napi::CallbackInfo& info) {
+  g_parallelMacs = ArgInt(info, 0, "setParallelMacs", "macs", 0, int64_t(1) << 50);
+  return info.Env().Undefined();
 }
 
 Napi::Value Config(const Napi::CallbackInfo& info) {
@@ -846,6 +875,8 @@ Napi::Value Config(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  g_threads = std::max(1, openblas_get_num_threads());
+  g_activeThreads = g_threads;
   exports.Set("matmul", Napi::Function::New(env, MatMul, "matmul"));
   exports.Set("conv2d", Napi::Function::New(env, Conv2D, "conv2d"));
   exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput, "conv2dBackpropInput"));
@@ -858,6 +889,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("setConvChunk", Napi::Function::New(env, SetConvChunk, "setConvChunk"));
+  exports.Set("setParallelMacs", Napi::Function::New(env, SetParallelMacs, "setParallelMacs"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
   exports.Set("abiVersion", Napi::Number::New(env, 2));
   return exports;

@@ -328,6 +328,19 @@ describeNative('native kernels match tfjs-backend-cpu', () => {
     });
   });
 
+  it('is deterministic: repeated runs give identical bits (outputs are fully written)', async () => {
+    const build = () => {
+      seed = 4242;
+      const x = rand([4, 16, 16, 8]);
+      const y = tf.conv2d(x as tf.Tensor4D, rand([3, 3, 8, 16]) as tf.Tensor4D, 2, 'same');
+      const z = tf.matMul(y.reshape([4 * 64, 16]), rand([16, 40]));
+      return [y, z, tf.relu(z.add(rand([40]))), tf.sum(z, 0), tf.transpose(y, [0, 3, 1, 2]), tf.softmax(z)];
+    };
+    const first = await runOn('native', build);
+    const second = await runOn('native', build);
+    first.forEach((r, i) => expect(Buffer.from(second[i].values.buffer).equals(Buffer.from(r.values.buffer))).toBe(true));
+  });
+
   describe('Softmax', () => {
     it.each([[[1, 1]], [[5, 7]], [[2, 3, 129]], [[4]]])('shape %j', async (shape) => {
       await expectNativePath(tf.Softmax, () => expectSame(() => tf.softmax(rand(shape, 3))));

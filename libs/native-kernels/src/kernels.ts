@@ -56,6 +56,17 @@ export class CpuKernels {
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * An output array for the addon. Every native entry point writes all of its output, so large
+ * outputs skip the zero-fill of `new Float32Array` (one memory pass less per op) by taking
+ * uninitialised memory with an ArrayBuffer of their own (Buffer.allocUnsafeSlow: unpooled).
+ */
+function outputBuffer(length: number): Float32Array {
+  if (length < 1024) return new Float32Array(length);
+  const bytes = Buffer.allocUnsafeSlow(length * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+}
+
 /** The tensor's float32 values, or null when it is not a plain float32 CPU tensor. */
 function f32(backend: CpuBackendLike, t: TensorInfo | undefined): Float32Array | null {
   if (!t || t.dtype !== 'float32') return null;
@@ -225,7 +236,7 @@ function nativeMatMul(
   const batchB = sizeOf(outerB);
   const batch = sizeOf(outBatchShape);
   const outShape = [...outBatchShape, m, n];
-  const out = new Float32Array(batch * m * n);
+  const out = outputBuffer(batch * m * n);
   if (batchB === 1 && !transposeA && batchA === batch && batch > 1) {
     // [batch, m, k] @ [k, n]: one GEMM with batch * m rows (the layouts coincide).
     addon.matmul(aVals, bVals, out, 1, 1, 1, batch * m, n, k, false, transposeB, null, null,
@@ -312,7 +323,7 @@ function nativeConv2D(
   const wVals = f32(backend, filter);
   if (!xVals || !wVals || !isNHWC(attrs) || x.shape.length !== 4 || filter.shape.length !== 4) return null;
   const info = convInfo(x.shape, filter.shape, attrs, (attrs.dilations as number | [number, number]) ?? 1);
-  const out = new Float32Array(sizeOf(info.outShape));
+  const out = outputBuffer(sizeOf(info.outShape));
   addon.conv2d(xVals, wVals, out, geometry(info), epilogue.bias, epilogue.activation, epilogue.leakyAlpha, epilogue.prelu);
   return backend.makeTensorInfo(info.outShape, 'float32', out);
 }
@@ -343,7 +354,7 @@ const conv2DBackpropInput: NativeKernel = ({ inputs, backend, attrs = {} }, addo
   if (dyVals && wVals && isNHWC(attrs) && dy.shape.length === 4 && filter.shape.length === 4) {
     const info = convInfo(inputShape, filter.shape, attrs, 1);
     if (info.outShape.every((d, i) => d === dy.shape[i])) {
-      const dx = new Float32Array(sizeOf(info.inShape));
+      const dx = outputBuffer(sizeOf(info.inShape));
       addon.conv2dBackpropInput(dyVals, wVals, dx, geometry(info));
       return backend.makeTensorInfo(info.inShape, 'float32', dx);
     }
@@ -359,7 +370,7 @@ const conv2DBackpropFilter: NativeKernel = ({ inputs, backend, attrs = {} }, add
   if (xVals && dyVals && isNHWC(attrs) && x.shape.length === 4 && dy.shape.length === 4) {
     const info = convInfo(x.shape, filterShape, attrs, 1);
     if (info.outShape.every((d, i) => d === dy.shape[i])) {
-      const dw = new Float32Array(sizeOf(info.filterShape));
+      const dw = outputBuffer(sizeOf(info.filterShape));
       addon.conv2dBackpropFilter(xVals, dyVals, dw, geometry(info));
       return backend.makeTensorInfo(info.filterShape, 'float32', dw);
     }
@@ -380,7 +391,7 @@ const softmax: NativeKernel = ({ inputs, backend, attrs = {} }, addon, cpu) => {
   }
   const cols = logits.shape[rank - 1];
   const rows = cols === 0 ? 0 : values.length / cols;
-  const out = new Float32Array(values.length);
+  const out = outputBuffer(values.length);
   addon.softmax(values, out, rows, cols);
   return backend.makeTensorInfo(logits.shape, 'float32', out);
 };
@@ -396,7 +407,7 @@ function binaryKernel(name: keyof typeof BINARY_OPS): NativeKernel {
     const bVals = f32(backend, b);
     if (!aVals || !bVals || a.shape.length > 8 || b.shape.length > 8) return cpu.run(name, { inputs, backend, attrs });
     const shape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape, b.shape);
-    const out = new Float32Array(sizeOf(shape));
+    const out = outputBuffer(sizeOf(shape));
     addon.binary(op, aVals, a.shape, bVals, b.shape, out);
     return backend.makeTensorInfo(shape, 'float32', out);
   };
@@ -409,7 +420,7 @@ function unaryKernel(name: keyof typeof UNARY_OPS): NativeKernel {
     const values = f32(backend, x);
     if (!values) return cpu.run(name, { inputs, backend, attrs });
     const alpha = typeof attrs?.alpha === 'number' ? attrs.alpha : name === 'LeakyRelu' ? 0.2 : 0;
-    const out = new Float32Array(values.length);
+    const out = outputBuffer(values.length);
     addon.unary(op, values, out, alpha);
     return backend.makeTensorInfo(x.shape.slice(), 'float32', out);
   };
@@ -441,7 +452,7 @@ function reduceKernel(name: keyof typeof REDUCE_OPS, axisAttr: 'axis' | 'reducti
     const block = reductionBlock(x.shape, axes);
     if (!block) return cpu.run(name, { inputs, backend, attrs });
     const [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
-    const out = new Float32Array(block[0] * block[2]);
+    const out = outputBuffer(block[0] * block[2]);
     addon.reduce(op, values, out, block[0], block[1], block[2]);
     const shape = attrs.keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
     return backend.makeTensorInfo(shape, 'float32', out);
@@ -453,7 +464,7 @@ const transpose: NativeKernel = ({ inputs, backend, attrs = {} }, addon, cpu) =>
   const values = f32(backend, x);
   const perm = attrs.perm as number[];
   if (!values || x.shape.length > 8) return cpu.run(tf.Transpose, { inputs, backend, attrs });
-  const out = new Float32Array(values.length);
+  const out = outputBuffer(values.length);
   addon.transpose(values, x.shape, perm, out);
   return backend.makeTensorInfo(perm.map((p) => x.shape[p]), 'float32', out);
 };
