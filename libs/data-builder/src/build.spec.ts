@@ -161,10 +161,15 @@ describe('hand-written log: exact outputs', () => {
   });
 
   it('a session whose rows reappear at a later timestamp is counted as rejects, not merged', async () => {
-    const files = await writeFixture([imp(0, 1, 10, 0, 0, 1), imp(1, 1, 20, 1, 0, 1), imp(0, 1, 30, 2, 1, 0)]);
+    // Small and huge (> 2^27, the bitset limit) session ids.
+    const big = 2_000_000_000;
+    const files = await writeFixture([imp(0, 1, 10, 0, 0, 1), imp(big, 1, 15, 3, 0, 0), imp(1, 1, 20, 1, 0, 1), imp(0, 1, 30, 2, 1, 0), imp(big, 1, 40, 4, 0, 0)]);
     const { stats, rejects } = await build(files);
-    expect(stats.rejects).toEqual({ 'session-split': 1 });
-    expect(rejects.map((r) => [r.row, r.reason])).toEqual([[2, 'session-split']]);
+    expect(stats.rejects).toEqual({ 'session-split': 2 });
+    expect(rejects.map((r) => [r.row, r.reason])).toEqual([
+      [3, 'session-split'],
+      [4, 'session-split'],
+    ]);
   });
 });
 

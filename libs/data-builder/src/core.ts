@@ -119,14 +119,24 @@ interface PendingSession {
   items: Set<number>;
 }
 
-/** Growable bitset over non-negative int32 ids (closed session ids). */
-class BitSet {
+/**
+ * Closed session ids: a growable bitset for ids below 2^27 (at most 16 MiB), a Set above, so
+ * sparse huge ids from real logs cannot blow the bitset up.
+ */
+class ClosedSessions {
+  private static readonly BITSET_LIMIT = 1 << 27;
   private bits = new Uint32Array(1024);
+  private readonly large = new Set<number>();
   has(i: number): boolean {
+    if (i >= ClosedSessions.BITSET_LIMIT) return this.large.has(i);
     const w = i >>> 5;
     return w < this.bits.length && (this.bits[w] & (1 << (i & 31))) !== 0;
   }
   add(i: number): void {
+    if (i >= ClosedSessions.BITSET_LIMIT) {
+      this.large.add(i);
+      return;
+    }
     const w = i >>> 5;
     if (w >= this.bits.length) {
       let n = this.bits.length;
@@ -141,7 +151,7 @@ class BitSet {
 
 export class SampleCore {
   private readonly users = new Map<number, UserState>();
-  private readonly closedSessions = new BitSet();
+  private readonly closedSessions = new ClosedSessions();
   private group = new Map<number, PendingSession>();
   private groupTs = -Infinity;
   private rowsIn = 0;
