@@ -173,3 +173,9 @@ export function checkInput(backbone: string, x: tf.Tensor, expected: number[]): 
   const ok = x.rank === expected.length + 1 && expected.every((s, i) => x.shape[i + 1] === s);
   if (!ok) throw new Error(`backbone "${backbone}": input has shape [${x.shape.join(', ')}], expected [n, ${expected.join(', ')}]`);
 }
+
+/** A backbone input tensor from row-major values and a shape [n, ...itemShape]. */
+export function toInput(values: Float32Array, shape: readonly number[]): BackboneInput {
+  const t: tf.Tensor = tf.tensor(values, shape.slice());
+  return t as BackboneInput;
+}

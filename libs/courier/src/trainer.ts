@@ -1,0 +1,346 @@
+/**
+ * The COURIER training loop (paper section 3, appendix E).
+ *
+ * Per step: take `batchSize` page views in the seeded epoch order; decode the images of their PV
+ * and history items; encode each distinct image once (`dedupeImages`) and gather the embeddings
+ * back into the [B, lPv, d] and [B, lClick, d] slots; compute `courierLoss`; one Adam step. The
+ * next batch's images are decoded while the current step computes.
+ *
+ * Checkpoints (`<outDir>/checkpoint.ckpt`, atomic) hold the weights, Adam's state, the Rng state,
+ * the epoch and the position in it, the step and recent losses. Because the data order is a pure
+ * function of (seed, epoch), a killed run that restarts from its checkpoint ends with the same
+ * weights as an uninterrupted one.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { PretrainSample } from '@courier/data-contracts';
+import { writeFileAtomicSync } from '@courier/io';
+import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
+import { Backbone, NamedVariable, toInput, VariableStore, applyDense, createBackbone, dense, getBackboneEntry, l2Normalize } from './backbones/backbone';
+import './backbones/register-all';
+import { Checkpoint, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { PretrainConfig, RESUMABLE_CONFIG_KEYS, lossOptionsOf } from './config';
+import { ItemInputs, itemInputSize } from './items';
+import { courierLoss, gatherRows } from './loss';
+import { Adam } from './optimizer';
+import { EncodedBatchPlan, SampleSource, epochOrder, planBatch, validSamples } from './samples';
+
+export const CHECKPOINT_FILE = 'checkpoint.ckpt';
+export const REJECTS_FILE = 'rejects.jsonl';
+/** Steps averaged into `finalLoss`. */
+const FINAL_LOSS_WINDOW = 20;
+const LOSS_HISTORY = 200;
+
+export interface TrainOptions {
+  config: PretrainConfig;
+  samples: SampleSource;
+  items: ItemInputs;
+  /** Checkpoint and rejects go here; an existing checkpoint is resumed. */
+  outDir: string;
+  log?: Logger;
+  /** Show progress lines (default true). */
+  progress?: boolean;
+  /** Test hook: stop (as if killed) after this many steps of this process, right after a checkpoint. */
+  stopAfterSteps?: number;
+  /** Called after every step. */
+  onStep?: (info: StepInfo) => void;
+}
+
+export interface StepInfo {
+  step: number;
+  epoch: number;
+  loss: number;
+  lPv: number;
+  lUcs: number;
+  numPvPositives: number;
+  numUcsTargets: number;
+}
+
+export interface TrainResult {
+  backbone: Backbone;
+  /** Steps done in total (including those before a resume). */
+  steps: number;
+  totalSteps: number;
+  /** Mean total loss of the last (up to) 20 steps; null when no step ran. */
+  finalLoss: number | null;
+  /** Samples per second of this process's training loop (0 when it trained nothing). */
+  samplesPerSecond: number;
+  /** Step of the checkpoint this run resumed from, or null. */
+  resumedFrom: number | null;
+  lossHistory: number[];
+  /** Images run through the backbone vs. real image slots of the batches (this process). */
+  imagesEncoded: number;
+  imageSlots: number;
+  validSamples: number;
+  rejectedSamples: number;
+  /** True when stopAfterSteps ended the run before totalSteps. */
+  stoppedEarly: boolean;
+  /** Projection head (if configured); disposed with the result by the caller. */
+  dispose(): void;
+}
+
+/** Projection head: an MLP d -> d (ReLU) -> d used only for the loss (paper appendix D). */
+function makeProjection(dim: number, seed: number): { variables: NamedVariable[]; apply(x: tf.Tensor2D): tf.Tensor2D; dispose(): void } {
+  const store = new VariableStore(new Rng(seed));
+  const l1 = dense(store, 'projection/hidden', dim, dim, true);
+  const l2 = dense(store, 'projection/out', dim, dim, false);
+  return { variables: store.variables, apply: (x) => applyDense(applyDense(x, l1, true), l2, false), dispose: () => store.dispose() };
+}
+
+function checkResumable(saved: Record<string, unknown>, config: PretrainConfig, file: string): void {
+  for (const key of Object.keys(config) as (keyof PretrainConfig)[]) {
+    if (RESUMABLE_CONFIG_KEYS.includes(key)) continue;
+    const a = JSON.stringify(saved[key]);
+    const b = JSON.stringify(config[key]);
+    if (a !== b) throw new Error(`pretrain: the checkpoint ${file} was trained with ${key}=${a}, the config says ${key}=${b}; use a fresh --out folder or the checkpoint's config`);
+  }
+}
+
+/** Rebuilds the model a checkpoint describes and loads its weights (for export or resumption). */
+export async function loadBackboneFromCheckpoint(file: string): Promise<{ backbone: Backbone; checkpoint: Checkpoint }> {
+  const checkpoint = readCheckpoint(file);
+  const config = checkpoint.header.config as unknown as PretrainConfig;
+  const backbone = await createInitialBackbone(config, Number(checkpoint.header.model.featureDim ?? 0));
+  assignVariables(backbone.variables, checkpoint, file);
+  return { backbone, checkpoint };
+}
+
+function assignVariables(variables: readonly NamedVariable[], checkpoint: Checkpoint, file: string): void {
+  for (const { name, variable } of variables) {
+    const t = checkpoint.tensors.get(`model/${name}`);
+    if (!t) throw new Error(`checkpoint ${file}: no tensor "model/${name}" (was it written for another backbone?)`);
+    if (t.values.length !== variable.size) throw new Error(`checkpoint ${file}: "model/${name}" has ${t.values.length} values, the model needs ${variable.size} ([${variable.shape.join(', ')}])`);
+    const value = tf.tensor(t.values, variable.shape);
+    variable.assign(value);
+    value.dispose();
+  }
+}
+
+/**
+ * The untrained backbone a run with this config starts from (same seed, same weights): the
+ * "at initialisation" baseline of evaluations.
+ */
+export async function createInitialBackbone(config: PretrainConfig, featureDim = 0): Promise<Backbone> {
+  const seed = new Rng(config.seed).fork('backbone').seed();
+  return createBackbone(config.backbone, { dim: config.dim, imageSize: config.imageSize, featureDim, seed, params: config.backboneParams });
+}
+
+async function firstShape(source: SampleSource): Promise<{ lPv: number; lClick: number }> {
+  for await (const s of source.open()) return { lPv: s.pvItemIds.length, lClick: s.clickItemIds.length };
+  throw new Error(`pretrain: ${source.name} holds no samples`);
+}
+
+async function* batchesOf(stream: AsyncIterable<PretrainSample>, skip: number, size: number): AsyncGenerator<PretrainSample[]> {
+  let skipped = 0;
+  let batch: PretrainSample[] = [];
+  for await (const s of stream) {
+    if (skipped < skip) {
+      skipped++;
+      continue;
+    }
+    batch.push(s);
+    if (batch.length === size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+interface PreparedBatch {
+  samples: PretrainSample[];
+  plan: EncodedBatchPlan;
+  inputs: Float32Array;
+}
+
+/** Trains (or resumes) COURIER; returns the trained backbone. */
+export async function trainCourier(options: TrainOptions): Promise<TrainResult> {
+  const { config, samples, items, outDir } = options;
+  const log = options.log ?? createLogger('pretrain');
+  fs.mkdirSync(outDir, { recursive: true });
+  const ckptFile = path.join(outDir, CHECKPOINT_FILE);
+  const backboneKind = getBackboneEntry(config.backbone).input;
+  if (backboneKind !== items.kind) throw new Error(`pretrain: backbone "${config.backbone}" takes ${backboneKind} inputs, the item source gives ${items.kind}`);
+  if (items.kind === 'image' && (items.itemShape[0] !== config.imageSize || items.itemShape[1] !== config.imageSize)) {
+    throw new Error(`pretrain: item images are ${items.itemShape.join('x')}, config imageSize is ${config.imageSize}`);
+  }
+  const featureDim = items.kind === 'features' ? items.itemShape[0] : 0;
+
+  // Pre-pass: fix the list lengths, validate every sample, count them, write rejects.
+  const shape = await firstShape(samples);
+  const rejects: string[] = [];
+  let valid = 0;
+  for await (const _ of validSamples(samples, shape, (id) => items.has(id), (row, s, reason) => rejects.push(JSON.stringify({ row, sessionId: s.sessionId, reason })))) valid++;
+  const rejectsFile = path.join(outDir, REJECTS_FILE);
+  if (rejects.length > 0) {
+    writeFileAtomicSync(rejectsFile, `${rejects.join('\n')}\n`);
+    log.warn(`${rejects.length} of ${valid + rejects.length} samples rejected (see ${rejectsFile}); first: ${rejects[0]}`);
+  } else fs.rmSync(rejectsFile, { force: true });
+  if (valid === 0) throw new Error(`pretrain: no valid samples in ${samples.name}`);
+  const stepsPerEpoch = Math.ceil(valid / config.batchSize);
+  const totalSteps = config.steps > 0 ? config.steps : config.epochs * stepsPerEpoch;
+
+  // Model, projection head, optimiser.
+  const rng = new Rng(config.seed);
+  const backbone = await createInitialBackbone(config, featureDim);
+  const projection = config.projectionHead ? makeProjection(config.dim, rng.fork('projection').seed()) : null;
+  const variables = [...backbone.variables, ...(projection?.variables ?? [])];
+  const adam = new Adam(variables, { lr: config.lr, weightDecay: config.weightDecay, weightDecayMode: config.weightDecayMode });
+  const trainRng = rng.fork('train');
+
+  let step = 0;
+  let epoch = 0;
+  let position = 0;
+  let lossHistory: number[] = [];
+  let resumedFrom: number | null = null;
+  if (fs.existsSync(ckptFile)) {
+    const ckpt = readCheckpoint(ckptFile);
+    checkResumable(ckpt.header.config, config, ckptFile);
+    assignVariables(variables, ckpt, ckptFile);
+    const m: Record<string, Float32Array> = {};
+    const v: Record<string, Float32Array> = {};
+    for (const { name } of variables) {
+      m[name] = ckpt.tensors.get(`adam.m/${name}`)?.values ?? new Float32Array(0);
+      v[name] = ckpt.tensors.get(`adam.v/${name}`)?.values ?? new Float32Array(0);
+    }
+    adam.setState({ step: ckpt.header.step, m, v });
+    trainRng.setState(ckpt.header.rngState);
+    ({ step, epoch, position } = ckpt.header);
+    lossHistory = ckpt.header.lossHistory.slice();
+    resumedFrom = step;
+    log.info(`resuming from ${ckptFile}: step ${step}/${totalSteps}, epoch ${epoch}, position ${position}`);
+  }
+
+  const saveCheckpoint = async (complete: boolean): Promise<void> => {
+    const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
+    for (const { name, variable } of variables) tensors.set(`model/${name}`, { shape: variable.shape, values: (await variable.data()) as Float32Array });
+    const state = await adam.getState();
+    for (const { name, variable } of variables) {
+      tensors.set(`adam.m/${name}`, { shape: variable.shape, values: state.m[name] });
+      tensors.set(`adam.v/${name}`, { shape: variable.shape, values: state.v[name] });
+    }
+    writeCheckpoint(ckptFile, {
+      header: {
+        version: 1,
+        step,
+        epoch,
+        position,
+        complete,
+        rngState: trainRng.getState(),
+        lossHistory: lossHistory.slice(-LOSS_HISTORY),
+        config: config as unknown as Record<string, unknown>,
+        model: { featureDim, lPv: shape.lPv, lClick: shape.lClick, backboneInput: items.kind },
+        savedAt: new Date().toISOString(),
+      },
+      tensors,
+    });
+  };
+
+  const lossOptions = lossOptionsOf(config);
+  const inputShape = items.itemShape as number[];
+  const perItem = itemInputSize(items);
+  const hasItem = (id: number) => items.has(id);
+  const progress = options.progress === false ? null : new Progress('pretrain', totalSteps, { log, unit: 'steps' });
+  progress?.tick(step);
+  let imagesEncoded = 0;
+  let imageSlots = 0;
+  let samplesTrained = 0;
+  let stepsThisRun = 0;
+  let stoppedEarly = false;
+  const t0 = performance.now();
+
+  const prepare = async (it: AsyncIterator<PretrainSample[]>): Promise<PreparedBatch | null> => {
+    const next = await it.next();
+    if (next.done) return null;
+    const plan = planBatch(next.value, config.dedupeImages);
+    return { samples: next.value, plan, inputs: await items.load(plan.encodeIds) };
+  };
+
+  const trainStep = (batch: PreparedBatch): StepInfo => {
+    const { plan } = batch;
+    const B = batch.samples.length;
+    let parts = { lPv: 0, lUcs: 0, numPvPositives: 0, numUcsTargets: 0 };
+    const loss = tf.tidy(() => {
+      const x = toInput(batch.inputs, [plan.encodeIds.length, ...inputShape]);
+      const labels = tf.tensor2d(plan.labels, [B, shape.lPv]);
+      const pvMask = tf.tensor2d(plan.pvMask, [B, shape.lPv]);
+      const clickMask = tf.tensor2d(plan.clickMask, [B, shape.lClick]);
+      const { value, grads } = tf.variableGrads(() => {
+        let e = backbone.forward(x, true);
+        if (projection) e = projection.apply(e);
+        if (config.normalizeBeforeLoss) e = l2Normalize(e);
+        const d = e.shape[1];
+        const ePv = tf.reshape(gatherRows(e, plan.pvRows), [B, shape.lPv, d]) as tf.Tensor3D;
+        const eClick = tf.reshape(gatherRows(e, plan.clickRows), [B, shape.lClick, d]) as tf.Tensor3D;
+        const r = courierLoss({ ePv, eClick, labels, pvMask, clickMask }, lossOptions);
+        parts = { lPv: r.lPv.dataSync()[0], lUcs: r.lUcs.dataSync()[0], numPvPositives: r.numPvPositives, numUcsTargets: r.numUcsTargets };
+        return r.total;
+      }, variables.map((v) => v.variable));
+      adam.apply(grads);
+      return value.dataSync()[0];
+    });
+    if (!Number.isFinite(loss)) throw new Error(`pretrain: loss became ${loss} at step ${step + 1} (lr ${config.lr}, tau ${config.tau})`);
+    return { step: step + 1, epoch, loss, ...parts };
+  };
+
+  training: while (step < totalSteps) {
+    const order = epochOrder(validSamples(samples, shape, hasItem), config.seed, epoch, config.shuffleBuffer);
+    const it = batchesOf(order, position, config.batchSize)[Symbol.asyncIterator]();
+    let pending = prepare(it);
+    for (;;) {
+      const batch = await pending;
+      if (!batch) break;
+      pending = step + 1 < totalSteps ? prepare(it) : Promise.resolve(null);
+      const info = trainStep(batch);
+      step++;
+      stepsThisRun++;
+      position += batch.samples.length;
+      samplesTrained += batch.samples.length;
+      imagesEncoded += batch.plan.encodeIds.length;
+      imageSlots += batch.plan.slots;
+      lossHistory.push(info.loss);
+      if (lossHistory.length > LOSS_HISTORY) lossHistory.shift();
+      if (position >= valid) {
+        epoch++;
+        position = 0;
+      }
+      options.onStep?.(info);
+      const elapsed = (performance.now() - t0) / 1000;
+      progress?.tick(1, { loss: info.loss, 'samples/s': elapsed > 0 ? samplesTrained / elapsed : 0, epoch });
+      const atEnd = step >= totalSteps;
+      if (atEnd || (config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) await saveCheckpoint(atEnd);
+      if (options.stopAfterSteps !== undefined && stepsThisRun >= options.stopAfterSteps && !atEnd) {
+        if (config.checkpointEvery === 0 || step % config.checkpointEvery !== 0) await saveCheckpoint(false);
+        stoppedEarly = true;
+        await pending; // let an in-flight decode settle
+        break training;
+      }
+      if (atEnd) break training;
+      if (position === 0) break; // epoch finished: rebuild the order for the next one
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  progress?.done();
+  if (!stoppedEarly && stepsThisRun === 0 && resumedFrom !== null) log.info(`checkpoint ${ckptFile} is already at step ${step}; nothing to train`);
+  adam.dispose();
+  const window = lossHistory.slice(-FINAL_LOSS_WINDOW);
+  return {
+    backbone,
+    steps: step,
+    totalSteps,
+    finalLoss: window.length ? window.reduce((a, b) => a + b, 0) / window.length : null,
+    samplesPerSecond: seconds > 0 ? samplesTrained / seconds : 0,
+    resumedFrom,
+    lossHistory,
+    imagesEncoded,
+    imageSlots,
+    validSamples: valid,
+    rejectedSamples: rejects.length,
+    stoppedEarly,
+    dispose: () => {
+      projection?.dispose();
+      backbone.dispose();
+    },
+  };
+}
