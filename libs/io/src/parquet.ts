@@ -109,8 +109,9 @@ type Shredder = (value: unknown, col: ColumnBuffer, file: string, row: number) =
 function primitive(type: FieldType, v: unknown, file: string, row: number, column: string): unknown {
   switch (type) {
     case 'utf8':
+      // Kept as a string: parquetjs-lite's BYTE_ARRAY encoder runs Buffer.from on every value anyway.
       if (typeof v !== 'string') throw new ContractError({ file, row, column }, 'a string', v);
-      return Buffer.from(v, 'utf8');
+      return v;
     case 'int64':
       if (typeof v === 'bigint') return v;
       if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new ContractError({ file, row, column }, 'an integer', v);
