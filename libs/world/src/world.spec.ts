@@ -206,12 +206,15 @@ async function lookGain(visualSignal: number): Promise<{ base: number; full: num
 }
 
 describe('the visual-signal control', () => {
-  it('with visualSignal 0, knowing the hidden look gains no AUC; with the default it gains clearly', async () => {
+  it('with visualSignal 0, knowing the hidden look gains no AUC; the gain rises with the signal', async () => {
     const control = await lookGain(0);
+    const half = await lookGain(1);
     const signal = await lookGain(2);
     // eslint-disable-next-line no-console
-    console.log(`look-aware AUC gain: control ${(control.full - control.base).toFixed(4)} (${control.base.toFixed(4)} -> ${control.full.toFixed(4)}), signal ${(signal.full - signal.base).toFixed(4)} (${signal.base.toFixed(4)} -> ${signal.full.toFixed(4)})`);
+    console.log(`look-aware AUC gain: control ${(control.full - control.base).toFixed(4)} (${control.base.toFixed(4)} -> ${control.full.toFixed(4)}), a=1 ${(half.full - half.base).toFixed(4)}, a=2 ${(signal.full - signal.base).toFixed(4)} (${signal.base.toFixed(4)} -> ${signal.full.toFixed(4)})`);
     expect(Math.abs(control.full - control.base)).toBeLessThan(0.01);
+    expect(half.full - half.base).toBeGreaterThan(0.02);
+    expect(signal.full - signal.base).toBeGreaterThan(half.full - half.base + 0.02);
     expect(signal.full - signal.base).toBeGreaterThan(0.06);
   });
 });
