@@ -201,6 +201,11 @@ describe('bad input', () => {
     await expect(buildSamples({ itemsFile: files.itemsFile, impressionsFile: f2, outDir: path.join(tmp, 'bad-type'), seed: 1, ...days, log: quiet })).rejects.toThrow(/text-user\.parquet,? column "user_id": expected type int32, got "?utf8/);
   });
 
+  it('a duplicated item id in items.parquet: error naming the row', async () => {
+    const files = await writeFixture(LOG, [...ITEMS, { ...ITEMS[3], title: 'again' }]);
+    await expect(buildSamples({ ...files, outDir: path.join(tmp, 'dup-item'), seed: 1, ...days, log: quiet })).rejects.toThrow(/items\.parquet row 10, column "item_id": expected a unique item id, got 3, already on an earlier row/);
+  });
+
   it('empty impressions and missing day roles: clear errors', async () => {
     const files = await writeFixture([]);
     await expect(buildSamples({ ...files, outDir: path.join(tmp, 'empty'), seed: 1, ...days, log: quiet })).rejects.toThrow(/impressions\.parquet: expected at least one impression row, got an empty table/);
