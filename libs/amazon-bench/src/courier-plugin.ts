@@ -132,7 +132,13 @@ export async function pretrainCourier(ds: MmrecDataset, options: CourierPretrain
   const rng = new Rng(options.seed).fork('courier-pretrain');
   const lists = buildPretrainLists(ds, options.negatives, rng.fork('negatives'));
   if (lists.users.length === 0) throw new Error(`${ds.name}: no user has >= 2 pre-training rows (x_label 3); cannot pre-train COURIER`);
-  const X = tf.tensor2d(standardise(image), [image.rows, image.dim]);
+  const Xdata = standardise(image);
+  const X = tf.tensor2d(Xdata, [image.rows, image.dim]);
+  const rowsOf = (ids: Int32Array): Float32Array => {
+    const out = new Float32Array(ids.length * image.dim);
+    ids.forEach((id, r) => out.set(Xdata.subarray(id * image.dim, (id + 1) * image.dim), r * image.dim));
+    return out;
+  };
   const enc = new FeatureEncoder(rng.fork('init'), image.dim, options.hidden, options.dim);
   const vars = enc.variables();
   const optimizer = tf.train.adam(options.lr);
@@ -177,8 +183,9 @@ export async function pretrainCourier(ds: MmrecDataset, options: CourierPretrain
         const lossT = optimizer.minimize(
           () =>
             tf.tidy(() => {
-              const ePv = tf.reshape(enc.apply(tf.gather(X, tf.tensor1d(pvIds, 'int32'))), [B, lPv, options.dim]) as tf.Tensor3D;
-              const eClick = tf.reshape(enc.apply(tf.gather(X, tf.tensor1d(cIds, 'int32'))), [B, lC, options.dim]) as tf.Tensor3D;
+              // Input rows gathered on the host (constant input; tfjs-cpu's gather kernel is slow).
+              const ePv = tf.reshape(enc.apply(tf.tensor2d(rowsOf(pvIds), [pvIds.length, image.dim])), [B, lPv, options.dim]) as tf.Tensor3D;
+              const eClick = tf.reshape(enc.apply(tf.tensor2d(rowsOf(cIds), [cIds.length, image.dim])), [B, lC, options.dim]) as tf.Tensor3D;
               const res = options.lossFn({ ePv, eClick, labels: tf.tensor2d(pvLab, [B, lPv]), pvMask: tf.tensor2d(pvMask, [B, lPv]), clickMask: tf.tensor2d(cMask, [B, lC]) });
               return res.total;
             }),

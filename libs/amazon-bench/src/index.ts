@@ -11,3 +11,4 @@ export * from './train';
 export * from './courier-plugin';
 export * from './protocol';
 export * from './bench';
+export * from './baselines';

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import type { MmrecDataset, Modality } from './dataset';
 import { BlockScorer } from './evaluate';
-import { Linear, SparseGraph, gatherRows, countParams, cosineRows, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -55,8 +55,14 @@ function num(params: ModelParams, key: string): number {
 function dotScorer(userEmb: tf.Tensor2D, itemEmb: tf.Tensor2D): { score: BlockScorer; dispose(): void } {
   const itemT = tf.transpose(itemEmb);
   return {
-    score: (users) =>
-      tf.tidy(() => tf.matMul(tf.gather(userEmb, tf.tensor1d(users, 'int32')), itemT)).data() as Promise<Float32Array>,
+    score: async (users) => {
+      const t = tf.tidy(() => tf.matMul(tf.gather(userEmb, tf.tensor1d(users, 'int32')), itemT));
+      try {
+        return (await t.data()) as Float32Array;
+      } finally {
+        t.dispose();
+      }
+    },
     dispose: () => {
       itemT.dispose();
       userEmb.dispose();
@@ -77,8 +83,8 @@ export class Bpr implements RecModel {
   constructor(ds: MmrecDataset, params: ModelParams, rng: Rng) {
     const d = num(params, 'embeddingSize');
     this.reg = num(params, 'reg');
-    this.U = tf.variable(tf.tensor2d(xavierNormal(rng, ds.nUsers, d), [ds.nUsers, d]), true, 'bpr/U');
-    this.I = tf.variable(tf.tensor2d(xavierNormal(rng, ds.nItems, d), [ds.nItems, d]), true, 'bpr/I');
+    this.U = newVariable(xavierNormal(rng, ds.nUsers, d), [ds.nUsers, d], true);
+    this.I = newVariable(xavierNormal(rng, ds.nItems, d), [ds.nItems, d], true);
   }
 
   trainable(): tf.Variable[] {
@@ -141,15 +147,15 @@ export class Bm3 implements RecModel {
     this.nItems = ds.nItems;
     const init = rng.fork('init');
     this.dropRng = rng.fork('dropout');
-    this.Eu = tf.variable(tf.tensor2d(xavierUniform(init, ds.nUsers, d), [ds.nUsers, d]), true, 'bm3/Eu');
-    this.Ei = tf.variable(tf.tensor2d(xavierUniform(init, ds.nItems, d), [ds.nItems, d]), true, 'bm3/Ei');
+    this.Eu = newVariable(xavierUniform(init, ds.nUsers, d), [ds.nUsers, d], true);
+    this.Ei = newVariable(xavierUniform(init, ds.nItems, d), [ds.nItems, d], true);
     this.predictor = new Linear(init, d, d, { weight: 'xn', name: 'bm3/predictor' });
     for (const m of ['text', 'image'] as Modality[]) {
       const f = ds.features[m];
       if (!f) throw new Error(`BM3 needs the ${m} features; the dataset was loaded without them`);
       this.modalities.push({
         name: m,
-        F: tf.variable(tf.tensor2d(f.data, [f.rows, f.dim]), true, `bm3/F_${m}`),
+        F: newVariable(f.data, [f.rows, f.dim], true),
         proj: new Linear(init, f.dim, d, { weight: 'xn', name: `bm3/proj_${m}` }),
       });
     }
@@ -253,19 +259,19 @@ export class Mmgcn implements RecModel {
     const init = rng.fork('init');
     const n = ds.nUsers + ds.nItems;
     // Created with XN but never registered as parameters in MMRec: trainable only in paper mode.
-    this.idEmbedding = tf.variable(tf.tensor2d(xavierNormal(init, n, d), [n, d]), this.paperMode, 'mmgcn/Eid');
+    this.idEmbedding = newVariable(xavierNormal(init, n, d), [n, d], this.paperMode);
     for (const m of ['image', 'text'] as Modality[]) {
       const f = ds.features[m];
       if (!f) throw new Error(`MMGCN needs the ${m} features; the dataset was loaded without them`);
       const latent = m === 'image' ? num(params, 'imageLatent') : f.dim;
-      const pref = tf.variable(tf.tensor2d(xavierNormal(init, ds.nUsers, latent), [ds.nUsers, latent]), this.paperMode, `mmgcn/pref_${m}`);
+      const pref = newVariable(xavierNormal(init, ds.nUsers, latent), [ds.nUsers, latent], this.paperMode);
       const mlp = m === 'image' ? new Linear(init, f.dim, latent, { weight: 'default', name: `mmgcn/mlp_${m}` }) : null;
       const layers: GcnLayer[] = [];
       for (let l = 0; l < 3; l++) {
         const a = l === 0 ? latent : d;
         // PyG first draws W_c uniformly, then MMRec overwrites it with XN: consume the draw.
         defaultUniform(init, a * a, a);
-        const conv = tf.variable(tf.tensor2d(xavierNormal(init, a, a), [a, a]), true, `mmgcn/${m}/conv${l + 1}`);
+        const conv = newVariable(xavierNormal(init, a, a), [a, a], true);
         const lin = new Linear(init, a, d, { weight: 'xn', name: `mmgcn/${m}/lin${l + 1}` });
         const g = new Linear(init, a + d, d, { weight: l === 0 ? 'xn' : 'default', name: `mmgcn/${m}/g${l + 1}` });
         layers.push({ conv, lin, g });

@@ -9,6 +9,17 @@ import { Rng } from '@courier/runtime';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
+/**
+ * A variable holding `values` (the initial tensor is disposed: tf.variable keeps its own
+ * reference). Unnamed, so several models can be alive at once.
+ */
+export function newVariable(values: Float32Array, shape: number[], trainable: boolean): tf.Variable {
+  const init = tf.tensor(values, shape, 'float32');
+  const v = tf.variable(init, trainable);
+  init.dispose();
+  return v;
+}
+
 /** Xavier-normal: N(0, 2/(rows+cols)). For an embedding table rows = n, cols = d. */
 export function xavierNormal(rng: Rng, rows: number, cols: number): Float32Array {
   const std = Math.sqrt(2 / (rows + cols));
@@ -47,8 +58,8 @@ export class Linear {
     const trainable = options.trainable ?? true;
     // Default init draws in PyTorch's (out, in) shape; the values are i.i.d., so the layout does not matter.
     const w = options.weight === 'xn' ? xavierNormal(rng, outDim, inDim) : defaultUniform(rng, inDim * outDim, inDim);
-    this.w = tf.variable(tf.tensor2d(w, [inDim, outDim]), trainable, `${options.name}/w`);
-    this.b = options.bias === false ? null : tf.variable(tf.tensor1d(defaultUniform(rng, outDim, inDim)), trainable, `${options.name}/b`);
+    this.w = newVariable(w, [inDim, outDim], trainable);
+    this.b = options.bias === false ? null : newVariable(defaultUniform(rng, outDim, inDim), [outDim], trainable);
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng, initBackend } from '@courier/runtime';
+import { loadMmrecDataset } from './dataset';
+import { getModel, listModels, trainableParamCount } from './models';
+import { SparseGraph, gatherRows, normalizedBipartite } from './nn';
+import { makeSyntheticDataset } from './testing';
+import { trainAndEvaluate } from './train';
+
+beforeAll(async () => {
+  await initBackend({ log: () => {} });
+});
+
+describe('models', () => {
+  it('parameter counts equal the spec figures on the small preset (mmrec split)', () => {
+    const { root, name } = makeSyntheticDataset('small', { split: 'mmrec' });
+    const expected: Record<string, number> = { BPR: 166_400, BM3: 383_168, MMGCN: 250_880 };
+    for (const model of ['BPR', 'BM3', 'MMGCN']) {
+      const entry = getModel(model);
+      const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
+      expect([ds.nUsers, ds.nItems]).toEqual([2000, 600]);
+      const m = entry.create(ds, entry.defaults, new Rng(1));
+      expect(trainableParamCount(m)).toBe(expected[model]);
+      m.dispose();
+    }
+    // Paper mode registers E_id and both user preference tables.
+    const entry = getModel('MMGCN');
+    const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
+    const m = entry.create(ds, { ...entry.defaults, paperMode: true }, new Rng(1));
+    expect(trainableParamCount(m)).toBe(250_880 + 2600 * 64 + 2000 * 256 + 2000 * 64);
+    m.dispose();
+  });
+
+  it('unknown model names list the known ones', () => {
+    expect(listModels()).toEqual(['BPR', 'BM3', 'MMGCN']);
+    expect(() => getModel('LightGCN')).toThrow('Unknown model "LightGCN"; known: BPR, BM3, MMGCN');
+  });
+
+  it('sparse propagation and row gather match dense arithmetic, values and gradients', () => {
+    const users = Int32Array.from([0, 0, 1, 2, 2, 2]);
+    const items = Int32Array.from([0, 1, 1, 0, 1, 1]); // (2,1) duplicated: collapses in BM3's graph
+    const g = normalizedBipartite(3, 2, users, items);
+    expect(g.edges).toBe(2 * 5);
+    const A = [
+      [0, 0, 0, 1, 1],
+      [0, 0, 0, 0, 1],
+      [0, 0, 0, 1, 1],
+      [1, 0, 1, 0, 0],
+      [1, 1, 1, 0, 0],
+    ];
+    const deg = A.map((r) => r.reduce((s, v) => s + v, 0) + 1e-7);
+    const norm = A.map((r, i) => r.map((v, j) => v / Math.sqrt(deg[i] * deg[j])));
+    const x = tf.tensor2d(Array.from({ length: 10 }, (_, i) => Math.sin(i + 1)), [5, 2]);
+    const dense = tf.tensor2d(norm);
+    const w = tf.tensor2d([[0.3, -1], [2, 0.5]]);
+    const f = (fn: (t: tf.Tensor2D) => tf.Tensor2D) => (t: tf.Tensor) => tf.sum(tf.square(tf.matMul(fn(t as tf.Tensor2D), w)));
+    expect(g.propagate(x).arraySync()).toEqual((tf.matMul(dense, x).arraySync() as number[][]).map((r) => r.map((v) => expect.closeTo(v, 5))));
+    const gs = tf.grad(f((t) => g.propagate(t)))(x).arraySync() as number[][];
+    const gd = tf.grad(f((t) => tf.matMul(dense, t)))(x).arraySync() as number[][];
+    gs.forEach((r, i) => r.forEach((v, j) => expect(v).toBeCloseTo(gd[i][j], 5)));
+    // Mean aggregation over in-edges with a duplicate edge (MMGCN keeps duplicates).
+    const m = new SparseGraph(3, Int32Array.from([0, 1, 1]), Int32Array.from([2, 2, 2]), null);
+    expect(m.meanAggregate(tf.tensor2d([[3], [6], [0]])).arraySync()).toEqual([[0], [0], [5]]);
+    // gatherRows: duplicate indices accumulate in the gradient.
+    const idx = Int32Array.from([4, 1, 4]);
+    const gg = tf.grad((t: tf.Tensor) => tf.sum(gatherRows(t as tf.Tensor2D, idx)))(x).arraySync();
+    expect(gg).toEqual([[0, 0], [1, 1], [0, 0], [0, 0], [2, 2]]);
+    expect(() => gatherRows(x, Int32Array.from([5]))).toThrow(/index 5 at position 0 is outside \[0, 5\)/);
+  });
+
+  it.each(['BPR', 'BM3', 'MMGCN'])('%s trains on tiny data deterministically without leaking tensors', async (model) => {
+    const { root, name } = makeSyntheticDataset('tiny');
+    const entry = getModel(model);
+    const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
+    const opts = { maxEpochs: 2, patience: 20, batchSize: 256, evalBlockSize: 128 };
+    await trainAndEvaluate(entry, ds, entry.defaults, 1, { ...opts, maxEpochs: 1 }); // burn-in
+    const before = tf.memory().numTensors;
+    const a = await trainAndEvaluate(entry, ds, entry.defaults, 3, opts);
+    expect(tf.memory().numTensors).toBe(before);
+    const b = await trainAndEvaluate(entry, ds, entry.defaults, 3, opts);
+    expect(a.epochs.map((e) => e.loss)).toEqual(b.epochs.map((e) => e.loss));
+    expect(a.test).toEqual(b.test);
+    expect(Number.isFinite(a.firstEpochLoss)).toBe(true);
+    expect(a.test['recall@20']).toBeGreaterThan(0);
+  });
+});
