@@ -5,7 +5,8 @@
  *
  *   npx tsx tools/bench/io-impressions.ts [--rows 1000000] [--row-group 8192] [--slow-rows 100000]
  *
- * Phases: write (validated) / write (no validation) / read (validated) / read (no validation),
+ * Phases: write (validated) / write (no validation) / write (no validation, no statistics) /
+ * read (validated) / read (no validation),
  * plus parquetjs-lite's own per-row path (`fastShred: false`) on --slow-rows rows for comparison,
  * and a DuckDB check of row count and column sums of the written file.
  */
@@ -33,6 +34,7 @@ interface PhaseResult {
   seconds: number;
   rowsPerSecond: number;
   mbPerSecond: number;
+  rawMBPerSecond: number;
   fileMB: number;
   peakRssMB: number;
   checksum: number;
@@ -42,7 +44,7 @@ async function runPhase(phase: string, file: string, rows: number, rowGroupSize:
   const t0 = performance.now();
   let checksum = 0;
   if (phase.startsWith('write')) {
-    await writeParquetRows(file, RAW_IMPRESSIONS, impressions(rows), { rowGroupSize, validate: !phase.includes('novalidate'), fastShred: !phase.includes('parquetjs') });
+    await writeParquetRows(file, RAW_IMPRESSIONS, impressions(rows), { rowGroupSize, validate: !phase.includes('novalidate'), fastShred: !phase.includes('parquetjs'), statistics: !phase.includes('nostats') });
   } else {
     let n = 0;
     for await (const row of readParquetRows(file, RAW_IMPRESSIONS, { validate: !phase.includes('novalidate') })) {
@@ -53,7 +55,11 @@ async function runPhase(phase: string, file: string, rows: number, rowGroupSize:
   }
   const seconds = (performance.now() - t0) / 1000;
   const fileMB = fs.statSync(file).size / 1e6;
-  return { phase, rows, seconds, rowsPerSecond: rows / seconds, mbPerSecond: fileMB / seconds, fileMB, peakRssMB: process.resourceUsage().maxRSS / 1024, checksum };
+  // Uncompressed size of the values: 6 int32 + 1 int64 + a length-prefixed query string per row.
+  let rawBytes = 0;
+  for (let i = 0; i < rows; i++) rawBytes += 6 * 4 + 8 + 4 + [5, 4, 3, 3][(i >> 4) & 3];
+  const rawMB = rawBytes / 1e6;
+  return { phase, rows, seconds, rowsPerSecond: rows / seconds, mbPerSecond: fileMB / seconds, rawMBPerSecond: rawMB / seconds, fileMB, peakRssMB: process.resourceUsage().maxRSS / 1024, checksum };
 }
 
 async function main(): Promise<void> {
@@ -73,6 +79,8 @@ async function main(): Promise<void> {
   const plan: [string, string, number][] = [
     ['write', big, rows],
     ['write-novalidate', big, rows],
+    ['write-novalidate-nostats', big, rows],
+    ['write', big, rows], // the file the reads use has statistics
     ['read', big, rows],
     ['read-novalidate', big, rows],
     ['write-parquetjs-appendRow', small, slowRows],
@@ -84,7 +92,7 @@ async function main(): Promise<void> {
     const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--phase', phase, '--file', file, '--rows', String(n), '--row-group', String(rowGroupSize)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
     const r = JSON.parse(out.trim().split('\n').pop() as string) as PhaseResult;
     results.push(r);
-    console.log(`${r.phase.padEnd(26)} ${String(r.rows).padStart(8)} rows ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(r.rowsPerSecond).toString().padStart(8)} rows/s ${r.mbPerSecond.toFixed(2).padStart(6)} MB/s  file ${r.fileMB.toFixed(1)} MB  peak RSS ${Math.round(r.peakRssMB)} MB`);
+    console.log(`${r.phase.padEnd(26)} ${String(r.rows).padStart(8)} rows ${r.seconds.toFixed(2).padStart(7)} s ${Math.round(r.rowsPerSecond).toString().padStart(8)} rows/s ${r.rawMBPerSecond.toFixed(2).padStart(6)} MB/s raw ${r.mbPerSecond.toFixed(2).padStart(5)} MB/s file (${r.fileMB.toFixed(1)} MB)  peak RSS ${Math.round(r.peakRssMB)} MB`);
   }
   const reads = results.filter((r) => r.phase.startsWith('read'));
   if (new Set(reads.map((r) => r.checksum)).size !== 1) throw new Error('read checksums differ between phases');

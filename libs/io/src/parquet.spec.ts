@@ -37,12 +37,12 @@ const CASES: [ContractSpec, (n: number) => Record<string, unknown>[]][] = [
 ];
 
 describe('Parquet round trips', () => {
-  it.each(CASES.map(([spec, make]) => [spec.name, spec, make] as const))('%s: nulls, empty lists, group boundaries, both shredders', async (_name, spec, make) => {
+  it.each(CASES.map(([spec, make]) => [spec.name, spec, make] as const))('%s: nulls, empty lists, group boundaries, both shredders, without statistics', async (_name, spec, make) => {
     for (const n of [0, 1, 6, 7, 20]) {
       const rows = make(n);
-      for (const fastShred of [true, false]) {
-        const file = at(`${spec.name}-${n}-${fastShred}.parquet`);
-        expect(await writeParquetRows(file, spec, rows, { rowGroupSize: 3, fastShred })).toBe(n);
+      for (const [mode, options] of Object.entries({ fast: {}, parquetjs: { fastShred: false }, nostats: { statistics: false } })) {
+        const file = at(`${spec.name}-${n}-${mode}.parquet`);
+        expect(await writeParquetRows(file, spec, rows, { rowGroupSize: 3, ...options })).toBe(n);
         expect(await readParquetAll(file, spec)).toEqual(rows);
         const info = await parquetInfo(file, spec);
         expect(info.rowCount).toBe(n);
@@ -171,6 +171,11 @@ describe('Parquet interoperability with DuckDB (an independent reader and writer
     const asg = assignments(8);
     await writeParquetRows(at('duck-asg.parquet'), CLUSTER_ASSIGNMENTS, asg);
     expect(await query(`SELECT * FROM read_parquet('${at('duck-asg.parquet')}')`)).toEqual(asg);
+    await writeParquetRows(at('duck-asg-nostats.parquet'), CLUSTER_ASSIGNMENTS, asg, { statistics: false });
+    expect(await query(`SELECT * FROM read_parquet('${at('duck-asg-nostats.parquet')}') WHERE distance IS NULL OR distance >= 0`)).toEqual(asg);
+    // with statistics, DuckDB sees our min/max per column chunk
+    const stats = await query(`SELECT stats_min, stats_max FROM parquet_metadata('${at('duck-imp.parquet')}') WHERE path_in_schema = 'item_id' ORDER BY row_group_id`);
+    expect(stats.map((r) => [Number(r.stats_min), Number(r.stats_max)])).toEqual([[0, 9], [10, 19], [20, 24]]);
   });
 
   it('we read what DuckDB wrote: scalars, nulls, 3-level lists, extra columns ignored', async () => {
@@ -202,10 +207,15 @@ describe('Parquet interoperability with DuckDB (an independent reader and writer
     expect(asg.map((r) => r.distance)).toEqual([0, Math.fround(0.1), 0, null, 0, Math.fround(0.1)]);
   });
 
-  it('rejects a DuckDB file whose column has the wrong type', async () => {
+  it('rejects a DuckDB file with a wrong column type or an unsupported codec', async () => {
     await con.run(`COPY (SELECT 1::INTEGER AS session_id, 1::INTEGER AS user_id, 'q' AS query, 1::INTEGER AS item_id, 0::INTEGER AS position, 'yes' AS label, 0::BIGINT AS timestamp, 0::INTEGER AS day) TO '${at('bad-duck.parquet')}' (FORMAT parquet)`);
     await expect(readParquetAll(at('bad-duck.parquet'), RAW_IMPRESSIONS)).rejects.toThrow(/bad-duck\.parquet column "label": expected type int32, got utf8/);
     await con.run(`COPY (SELECT 1::INTEGER AS session_id, 1::INTEGER AS user_id, 0::INTEGER AS day, ['a']::VARCHAR[] AS pv_item_ids, [1]::INTEGER[] AS pv_labels, [1]::INTEGER[] AS pv_mask, []::INTEGER[] AS click_item_ids, []::INTEGER[] AS click_mask) TO '${at('bad-list.parquet')}' (FORMAT parquet)`);
     await expect(readParquetAll(at('bad-list.parquet'), PRETRAIN_SAMPLES)).rejects.toThrow(/bad-list\.parquet column "pv_item_ids": expected type int32-list, got a list of utf8/);
+    // parquetjs-lite decodes UNCOMPRESSED, SNAPPY and GZIP only: other codecs fail with a clear error
+    await con.run(`COPY (SELECT i::INTEGER AS item_id, 0::INTEGER AS cluster_id, 1.0::FLOAT AS distance FROM range(3) t(i)) TO '${at('zstd.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
+    await expect(readParquetAll(at('zstd.parquet'), CLUSTER_ASSIGNMENTS)).rejects.toThrow(/zstd\.parquet row 0: expected a readable row group, got a decoding error \(invalid compression method: ZSTD\)/);
+    await con.run(`COPY (SELECT i::INTEGER AS item_id, 0::INTEGER AS cluster_id, 1.0::FLOAT AS distance FROM range(3) t(i)) TO '${at('gzip.parquet')}' (FORMAT parquet, COMPRESSION gzip)`);
+    expect(await readParquetAll(at('gzip.parquet'), CLUSTER_ASSIGNMENTS)).toHaveLength(3);
   });
 });

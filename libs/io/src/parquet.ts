@@ -43,12 +43,18 @@ const PARQUET_TYPE: Record<FieldType, { type: string; repeated?: boolean }> = {
 /** Default rows per row group: the writer's and the reader's memory bound. */
 export const DEFAULT_ROW_GROUP_SIZE = 8192;
 
-/** parquetjs-lite schema for a contract. */
-export function parquetSchemaFor(spec: ContractSpec): unknown {
+/** parquetjs-lite schema for a contract (`statistics: false` omits min/max/distinct-count statistics). */
+export function parquetSchemaFor(spec: ContractSpec, options: { statistics?: boolean } = {}): unknown {
   const fields: Record<string, unknown> = {};
   for (const f of spec.fields) {
     const t = PARQUET_TYPE[f.type];
-    fields[f.name] = { type: t.type, compression: 'SNAPPY', ...(t.repeated ? { repeated: true } : {}), ...(f.nullable ? { optional: true } : {}) };
+    fields[f.name] = {
+      type: t.type,
+      compression: 'SNAPPY',
+      ...(t.repeated ? { repeated: true } : {}),
+      ...(f.nullable ? { optional: true } : {}),
+      ...(options.statistics === false ? { statistics: false } : {}),
+    };
   }
   return new parquet.ParquetSchema(fields);
 }
@@ -62,6 +68,12 @@ export interface ParquetWriteOptions {
   validate?: boolean;
   /** Shred rows with our flat-schema shredder (default true); false uses parquetjs-lite's appendRow. */
   fastShred?: boolean;
+  /**
+   * Write column statistics (min, max, null and distinct counts) per page and column chunk
+   * (default true). They let readers such as DuckDB skip row groups; computing them keeps a Set
+   * of the distinct values of each column chunk, so turning them off makes writing faster.
+   */
+  statistics?: boolean;
 }
 
 /** Thrown strings (parquetjs-lite throws strings) and Errors alike. */
@@ -133,7 +145,7 @@ function primitive(type: FieldType, v: unknown, file: string, row: number, colum
  * (r=0, d=0) entry for an empty list. `distinct_values` holds raw values (parquetjs-lite derives
  * min/max statistics from it).
  */
-function shredderFor(field: FieldSpec): Shredder {
+function shredderFor(field: FieldSpec, statistics: boolean): Shredder {
   const { name, type } = field;
   if (type === 'int32-list' || type === 'float32-vector') {
     return (value, col, file, row) => {
@@ -154,7 +166,7 @@ function shredderFor(field: FieldSpec): Shredder {
       for (let i = 0; i < arr.length; i++) {
         const v = primitive(type, arr[i], file, row, name);
         col.values.push(v);
-        col.distinct_values.add(v);
+        if (statistics) col.distinct_values.add(v);
         col.rlevels.push(i === 0 ? 0 : 1);
         col.dlevels.push(1);
       }
@@ -171,7 +183,7 @@ function shredderFor(field: FieldSpec): Shredder {
       return;
     }
     col.values.push(primitive(type, value, file, row, name));
-    col.distinct_values.add(value);
+    if (statistics) col.distinct_values.add(value);
     col.rlevels.push(0);
     col.dlevels.push(optional ? 1 : 0);
     col.count++;
@@ -197,9 +209,10 @@ export class ParquetTableWriter {
     private readonly validate: boolean,
     private readonly fastShred: boolean,
     private readonly rowGroupSize: number,
+    statistics: boolean,
   ) {
     this.buffer = emptyRowBuffer(spec);
-    this.shredders = spec.fields.map(shredderFor);
+    this.shredders = spec.fields.map((f) => shredderFor(f, statistics));
     this.fileName = target;
   }
 
@@ -209,11 +222,12 @@ export class ParquetTableWriter {
     fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
     const tmp = temporaryPathFor(target);
     // One data page per column chunk: pageSize >= rowGroupSize.
-    const writer = (await parquet.ParquetWriter.openFile(parquetSchemaFor(spec), tmp, { rowGroupSize, pageSize: rowGroupSize })) as PqWriter;
+    const statistics = options.statistics ?? true;
+    const writer = (await parquet.ParquetWriter.openFile(parquetSchemaFor(spec, { statistics }), tmp, { rowGroupSize, pageSize: rowGroupSize })) as PqWriter;
     writer.setMetadata('contract', spec.name);
     writer.setMetadata('version', String(spec.version));
     for (const [k, v] of Object.entries(options.metadata ?? {})) writer.setMetadata(k, v);
-    return new ParquetTableWriter(target, spec, tmp, writer, options.validate ?? true, options.fastShred ?? true, rowGroupSize);
+    return new ParquetTableWriter(target, spec, tmp, writer, options.validate ?? true, options.fastShred ?? true, rowGroupSize, statistics);
   }
 
   get rowCount(): number {
