@@ -1,0 +1,303 @@
+/**
+ * The downstream CTR model of COURIER (paper Sec. 4.4 / "Downstream use"): item side =
+ * item-id + category + pooled title tokens + price bucket + image feature; user side =
+ * user-id + behaviour history (items represented like the item side) through
+ * self-attention with padding masks, mean pooled, plus target attention; concat, MLP,
+ * sigmoid, binary cross-entropy with Adam.
+ *
+ * Shapes: B rows, L history positions, U unique items in the batch, E item representation
+ * width, A attention width.
+ *
+ * Embedding lookups use a gather whose gradient is a scatter-add (ScatterNd), because the
+ * WebAssembly backend has no UnsortedSegmentSum kernel (tf.gather's own gradient). On the
+ * native (BLAS) backend, row expansion and concatenation run as matMuls (see matMulFriendly).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng, currentBackend } from '@courier/runtime';
+import type { CtrConfig } from './config';
+import type { Batch } from './features';
+import { simFeatureCount } from './features';
+import type { ImageMode } from './image-features';
+
+/** tf.gather along axis 0 with a ScatterNd (summing duplicates) gradient. */
+const gatherRowsImpl = (table: tf.Tensor, indices: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([indices]);
+  const shape = table.shape;
+  return {
+    value: tf.gather(table, indices as tf.Tensor1D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.expandDims(saved[0], 1), dy, shape), tf.zerosLike(saved[0])],
+  };
+};
+const gatherRows = tf.customGrad(gatherRowsImpl as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (table: tf.Tensor, indices: tf.Tensor) => tf.Tensor;
+
+/**
+ * Whether to express concat gradients and row expansion as matMuls. Only on the native backend:
+ * its matMul is BLAS while its other kernels are tfjs's element-by-element JS ones. The plain
+ * JS CPU backend has a slow matMul, and wasm / TensorFlow have fast native gather and split.
+ */
+function matMulFriendly(): boolean {
+  return currentBackend()?.name === 'native';
+}
+
+/** Selection matrices [w_j, total] that place part j's columns in a concatenation, cached by widths. */
+const selectionCache = new Map<string, tf.Tensor2D[]>();
+function selections(widths: number[]): tf.Tensor2D[] {
+  const key = widths.join(',');
+  let sel = selectionCache.get(key);
+  if (!sel) {
+    const total = widths.reduce((a, w) => a + w, 0);
+    let offset = 0;
+    sel = widths.map((w) => {
+      const m = new Float32Array(w * total);
+      for (let j = 0; j < w; j++) m[j * total + offset + j] = 1;
+      offset += w;
+      return tf.keep(tf.tensor2d(m, [w, total]));
+    });
+    selectionCache.set(key, sel);
+  }
+  return sel;
+}
+
+/**
+ * Column concatenation of 2-D tensors as a sum of matMuls with selection matrices. Same value
+ * as tf.concat(parts, 1), but its gradient is a matMul instead of SplitV, which the JS CPU
+ * backend runs element by element (it dominated the step time).
+ */
+function concatCols(parts: tf.Tensor2D[]): tf.Tensor2D {
+  if (!matMulFriendly()) return tf.concat(parts, 1);
+  const sel = selections(parts.map((p) => p.shape[1]));
+  return tf.addN(parts.map((p, j) => tf.matMul(p, sel[j]))) as tf.Tensor2D;
+}
+
+/**
+ * Rows `indices` of x ([U, A] -> [N, A]). For moderate sizes this is a matMul with a one-hot
+ * [N, U] matrix (BLAS-friendly; its gradient is a matMul too); for large N*U a gather.
+ */
+function expandRows(x: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
+  const [U] = x.shape;
+  const N = indices.length;
+  if (matMulFriendly() && N * U <= 4_000_000) {
+    const oneHot = new Float32Array(N * U);
+    for (let i = 0; i < N; i++) oneHot[i * U + indices[i]] = 1;
+    return tf.matMul(tf.tensor2d(oneHot, [N, U]), x);
+  }
+  return gatherRows(x, tf.tensor1d(indices, 'int32')) as tf.Tensor2D;
+}
+
+// tfjs variable names must be unique per process.
+let variableCounter = 0;
+
+export interface ModelShape {
+  /** Item-id vocab size including OOV (index 0). */
+  itemVocab: number;
+  userVocab: number;
+  numCategories: number;
+  image: { mode: ImageMode; dim: number; numClusters: number } | null;
+}
+
+export interface VariableSnapshot {
+  shape: number[];
+  /** Float32 values, base64. */
+  data: string;
+}
+
+export class CtrModel {
+  readonly vars = new Map<string, tf.Variable>();
+  readonly itemWidth: number;
+  private readonly optimizer: tf.Optimizer;
+
+  constructor(
+    readonly config: CtrConfig,
+    readonly shape: ModelShape,
+    seed: number,
+  ) {
+    const rng = new Rng(seed);
+    const c = config;
+    const emb = (name: string, rows: number, dim: number) => this.add(name, [rows, dim], rng.fork(name), 'normal');
+    const dense = (name: string, fanIn: number, fanOut: number) => {
+      this.add(`${name}/w`, [fanIn, fanOut], rng.fork(`${name}/w`), 'glorot');
+      this.add(`${name}/b`, [fanOut], rng.fork(`${name}/b`), 'zeros');
+    };
+    emb('item_id', shape.itemVocab, c.itemIdDim);
+    emb('category', shape.numCategories, c.categoryDim);
+    emb('title_token', c.titleBuckets, c.titleDim);
+    emb('price', c.priceBuckets, c.priceDim);
+    emb('user_id', shape.userVocab, c.userDim);
+    let E = c.itemIdDim + c.categoryDim + c.titleDim + c.priceDim;
+    if (shape.image?.mode === 'vector') {
+      dense('image_dense', shape.image.dim, c.imageFeatureDim);
+      E += c.imageFeatureDim;
+    } else if (shape.image?.mode === 'cluster-id') {
+      // Ids 0..K-1 are clusters, K is the unknown id.
+      emb('cluster_id', shape.image.numClusters + 1, c.imageFeatureDim);
+      E += c.imageFeatureDim;
+    }
+    this.itemWidth = E;
+    const A = c.attentionDim;
+    this.add('self_attention/wq', [E, A], rng.fork('self_attention/wq'), 'glorot');
+    this.add('self_attention/wk', [E, A], rng.fork('self_attention/wk'), 'glorot');
+    this.add('self_attention/wv', [E, A], rng.fork('self_attention/wv'), 'glorot');
+    if (c.targetAttention) this.add('target_attention/wq', [E, A], rng.fork('target_attention/wq'), 'glorot');
+    let inWidth = E + c.userDim + A + (c.targetAttention ? 2 * A : 0);
+    if (shape.image?.mode === 'simscore') inWidth += simFeatureCount(c);
+    let prev = inWidth;
+    c.mlp.forEach((h, i) => {
+      dense(`mlp/${i}`, prev, h);
+      prev = h;
+    });
+    dense('mlp/out', prev, 1);
+    this.optimizer = tf.train.adam(c.learningRate);
+  }
+
+  private add(name: string, shape: number[], rng: Rng, init: 'normal' | 'glorot' | 'zeros'): void {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(size);
+    if (init === 'normal') for (let i = 0; i < size; i++) values[i] = rng.normal(0, 0.05);
+    else if (init === 'glorot') {
+      const limit = Math.sqrt(6 / (shape[0] + shape[1]));
+      for (let i = 0; i < size; i++) values[i] = rng.uniform(-limit, limit);
+    }
+    this.vars.set(name, tf.variable(tf.tensor(values, shape), true, `ctr${++variableCounter}/${name}`));
+  }
+
+  private v(name: string): tf.Variable {
+    const v = this.vars.get(name);
+    if (!v) throw new Error(`CtrModel: no variable "${name}"`);
+    return v;
+  }
+
+  private dense(x: tf.Tensor2D, name: string): tf.Tensor2D {
+    return tf.add(tf.matMul(x, this.v(`${name}/w`) as tf.Tensor2D), this.v(`${name}/b`)) as tf.Tensor2D;
+  }
+
+  /** Item representations of the batch's unique items: [U, E]. */
+  private itemRepr(b: Batch): tf.Tensor2D {
+    const c = this.config;
+    const T = c.titleMaxTokens;
+    const parts: tf.Tensor2D[] = [
+      gatherRows(this.v('item_id'), tf.tensor1d(b.uId, 'int32')) as tf.Tensor2D,
+      gatherRows(this.v('category'), tf.tensor1d(b.uCategory, 'int32')) as tf.Tensor2D,
+    ];
+    // Masked mean of title-token embeddings as a batched matMul: [U, 1, T] x [U, T, dT] -> [U, dT].
+    // (Broadcasting element-wise ops are slow on the JS CPU backend; matMul is not.)
+    const tok = tf.reshape(gatherRows(this.v('title_token'), tf.tensor1d(b.uTokens, 'int32')), [b.U, T, c.titleDim]) as tf.Tensor3D;
+    parts.push(tf.reshape(tf.matMul(tf.tensor3d(b.uTokenPool, [b.U, 1, T]), tok), [b.U, c.titleDim]));
+    parts.push(gatherRows(this.v('price'), tf.tensor1d(b.uPrice, 'int32')) as tf.Tensor2D);
+    const image = this.shape.image;
+    if (image?.mode === 'vector' && b.uVector) {
+      parts.push(this.dense(tf.tensor2d(b.uVector, [b.U, image.dim]), 'image_dense'));
+    } else if (image?.mode === 'cluster-id' && b.uCluster) {
+      parts.push(gatherRows(this.v('cluster_id'), tf.tensor1d(b.uCluster, 'int32')) as tf.Tensor2D);
+    }
+    return concatCols(parts);
+  }
+
+  /**
+   * Logits [B] of a batch. Queries, keys and values are projected once per unique item
+   * ([U, E] x [E, A]) and then gathered to history positions ([B, L, A]), which is U/(B L)
+   * of the work of projecting every position.
+   */
+  logits(b: Batch): tf.Tensor1D {
+    const c = this.config;
+    const { B, L } = b;
+    const A = c.attentionDim;
+    const items = this.itemRepr(b); // [U, E]
+    const atHistory = (w: string, scale = 1): tf.Tensor3D => {
+      let p = tf.matMul(items, this.v(w) as tf.Tensor2D); // [U, A]
+      if (scale !== 1) p = tf.mul(p, tf.scalar(scale));
+      return tf.reshape(expandRows(p as tf.Tensor2D, b.history), [B, L, A]) as tf.Tensor3D;
+    };
+    const q = atHistory('self_attention/wq', 1 / Math.sqrt(A));
+    const k = atHistory('self_attention/wk');
+    const v = atHistory('self_attention/wv');
+    // Self-attention over the history; padded keys carry -1e9 in attnBias [B, L, L].
+    const weights = tf.softmax(tf.add(tf.matMul(q, k, false, true), tf.tensor3d(b.attnBias, [B, L, L])));
+    const h = tf.matMul(weights, v); // [B, L, A]
+    // Masked mean over real positions: poolWeights = mask / count, [B, 1, L] x [B, L, A].
+    const pooled = tf.reshape(tf.matMul(tf.tensor3d(b.poolWeights, [B, 1, L]), h), [B, A]) as tf.Tensor2D;
+    const target = expandRows(items, b.target); // [B, E]
+    const user = gatherRows(this.v('user_id'), tf.tensor1d(b.user, 'int32')) as tf.Tensor2D;
+    const parts: tf.Tensor2D[] = [target, user, pooled];
+    if (c.targetAttention) {
+      const tqItems = tf.mul(tf.matMul(items, this.v('target_attention/wq') as tf.Tensor2D), tf.scalar(1 / Math.sqrt(A))); // [U, A]
+      const tq = expandRows(tqItems as tf.Tensor2D, b.target); // [B, A]
+      const scores = tf.add(tf.reshape(tf.matMul(h, tf.reshape(tq, [B, A, 1])), [B, L]), tf.tensor2d(b.keyBias, [B, L]));
+      // Rows with an empty history attend to nothing: their weights are zeroed.
+      const w = tf.mul(tf.softmax(scores), tf.tensor2d(b.hasHistory, [B, L]));
+      const attended = tf.reshape(tf.matMul(tf.reshape(w, [B, 1, L]), h), [B, A]) as tf.Tensor2D;
+      parts.push(attended, tf.mul(tq, attended) as tf.Tensor2D);
+    }
+    if (this.shape.image?.mode === 'simscore' && b.sim) parts.push(tf.tensor2d(b.sim, [B, simFeatureCount(c)]));
+    let x: tf.Tensor2D = concatCols(parts);
+    c.mlp.forEach((_, i) => {
+      x = tf.relu(this.dense(x, `mlp/${i}`));
+    });
+    return tf.reshape(this.dense(x, 'mlp/out'), [B]) as tf.Tensor1D;
+  }
+
+  /** Mean binary cross-entropy from logits (numerically stable form). */
+  static bce(logits: tf.Tensor1D, labels: tf.Tensor1D): tf.Scalar {
+    return tf.mean(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))))) as tf.Scalar;
+  }
+
+  /** One Adam step; returns the batch loss. */
+  trainStep(b: Batch): number {
+    const varList = [...this.vars.values()];
+    const cost = this.optimizer.minimize(() => tf.tidy(() => CtrModel.bce(this.logits(b), tf.tensor1d(b.label))), true, varList);
+    const value = (cost as tf.Scalar).dataSync()[0];
+    cost?.dispose();
+    return value;
+  }
+
+  /** Click probabilities [B]. */
+  predict(b: Batch): Float32Array {
+    return tf.tidy(() => tf.sigmoid(this.logits(b)).dataSync() as Float32Array);
+  }
+
+  snapshot(): Record<string, VariableSnapshot> {
+    const out: Record<string, VariableSnapshot> = {};
+    for (const [name, v] of this.vars) {
+      const data = v.dataSync() as Float32Array;
+      out[name] = { shape: v.shape, data: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64') };
+    }
+    return out;
+  }
+
+  /**
+   * Loads variables from a snapshot. Embedding tables whose vocab grew (warm start with new
+   * ids appended) get their old rows copied; any other shape mismatch is an error.
+   */
+  restore(snapshot: Record<string, VariableSnapshot>, options: { partial?: boolean; growable?: string[] } = {}): { loaded: string[]; grown: string[]; skipped: string[] } {
+    const loaded: string[] = [];
+    const grown: string[] = [];
+    const skipped: string[] = [];
+    for (const [name, v] of this.vars) {
+      const snap = snapshot[name];
+      if (!snap) {
+        if (!options.partial) throw new Error(`checkpoint: variable "${name}" is missing (different image mode or config?)`);
+        skipped.push(name);
+        continue;
+      }
+      const buf = Buffer.from(snap.data, 'base64');
+      const values = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      const same = snap.shape.length === v.shape.length && snap.shape.every((d, i) => d === v.shape[i]);
+      if (same) {
+        v.assign(tf.tensor(values, v.shape));
+        loaded.push(name);
+      } else if (options.growable?.includes(name) && snap.shape.length === 2 && snap.shape[1] === v.shape[1] && snap.shape[0] <= v.shape[0]) {
+        const current = v.dataSync().slice() as Float32Array;
+        current.set(values);
+        v.assign(tf.tensor(current, v.shape));
+        grown.push(name);
+      } else {
+        throw new Error(`checkpoint: variable "${name}" has shape [${snap.shape}] in the checkpoint but [${v.shape}] in this model (different config, image mode or embedding dimension)`);
+      }
+    }
+    return { loaded, grown, skipped };
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.optimizer.dispose();
+  }
+}
