@@ -83,6 +83,8 @@ export interface Batch {
   L: number;
   /** Unique items in the batch. */
   U: number;
+  /** Catalogue row of each unique item. */
+  uRow: Int32Array;
   uId: Int32Array;
   uCategory: Int32Array;
   uTokens: Int32Array;
@@ -197,7 +199,7 @@ export function buildBatch(split: CtrSplit, rows: ArrayLike<number>, items: Item
   if (image?.mode === 'simscore' && image.vectors) {
     sim = simscoreFeatures(split, rows, image, config);
   }
-  return { B, L, U, uId, uCategory, uTokens, uTokenMask, uTokenPool, uPrice, uCluster, uVector, target, history, historyMask, attnBias, keyBias, poolWeights, hasHistory, user, sim, label };
+  return { B, L, U, uRow: Int32Array.from(uniq), uId, uCategory, uTokens, uTokenMask, uTokenPool, uPrice, uCluster, uVector, target, history, historyMask, attnBias, keyBias, poolWeights, hasHistory, user, sim, label };
 }
 
 /**

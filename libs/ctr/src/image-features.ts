@@ -91,8 +91,7 @@ export function alignEmbeddings(table: VectorTable, catalogue: Catalogue, file: 
   if (unknownCount > 0) {
     throw new ContractError(
       { file: name, column: 'item_id' },
-      `item ids from the catalogue (items.parquet, ${n} items)`,
-      `${unknownCount} of ${ids.length} ids not in it (e.g. ${unknown.join(', ')}); are these embeddings from another world or catalogue?`,
+      `item ids from the catalogue (items.parquet, ${n} items), but ${unknownCount} of ${ids.length} ids are not in it (e.g. ${unknown.join(', ')}); are these embeddings from another world or catalogue?`,
     );
   }
   if (!present.some((p) => p === 1)) {
@@ -165,7 +164,7 @@ async function readAssignments(file: string, catalogue: Catalogue): Promise<{ id
     row++;
   }
   if (unknownCount > 0) {
-    throw new ContractError({ file: name, column: 'item_id' }, `item ids from the catalogue (${n} items)`, `${unknownCount} ids not in it (e.g. ${unknown.join(', ')}); are these assignments from another catalogue?`);
+    throw new ContractError({ file: name, column: 'item_id' }, `item ids from the catalogue (${n} items), but ${unknownCount} ids are not in it (e.g. ${unknown.join(', ')}); are these assignments from another catalogue?`);
   }
   // K from the metadata when the clusterer wrote it (id K = unknown), else max id + 1.
   const metaK = info.metadata.k !== undefined ? Number(info.metadata.k) : NaN;

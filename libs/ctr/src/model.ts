@@ -28,7 +28,8 @@ const gatherRowsImpl = (table: tf.Tensor, indices: tf.Tensor, save: tf.GradSaveF
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.expandDims(saved[0], 1), dy, shape), tf.zerosLike(saved[0])],
   };
 };
-const gatherRows = tf.customGrad(gatherRowsImpl as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (table: tf.Tensor, indices: tf.Tensor) => tf.Tensor;
+/** tf.gather(table, indices) along axis 0 whose gradient is a ScatterNd (duplicates summed). */
+export const gatherRows = tf.customGrad(gatherRowsImpl as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (table: tf.Tensor, indices: tf.Tensor) => tf.Tensor;
 
 /**
  * Whether to express concat gradients and row expansion as matMuls. Only on the native backend:

@@ -1,0 +1,222 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { CLUSTER_ASSIGNMENTS, clusterAssignmentToRow } from '@courier/data-contracts';
+import { readVectorTable, writeParquetRows, writeVectorTable } from '@courier/io';
+import { initBackend } from '@courier/runtime';
+import { CtrFixture, makeCtrFixture } from './testing';
+import {
+  Catalogue,
+  CtrData,
+  CtrModel,
+  buildBatch,
+  buildItemFeatures,
+  buildVocab,
+  gatherRows,
+  checkpointOf,
+  loadCatalogue,
+  loadCtrSamples,
+  loadImageFeatures,
+  predictCtr,
+  resolveCtrConfig,
+  restoreCtr,
+  runCtrExperiment,
+  trainCtr,
+} from './index';
+
+// Small and fast: the planted-signal checks live in ctr-signal.spec.ts.
+const config = resolveCtrConfig({ maxHistory: 8, attentionDim: 16, mlp: [16], epochs: 1, batchSize: 128 });
+
+let fx: CtrFixture;
+let catalogue: Catalogue;
+let data: CtrData;
+let tmp: string;
+
+beforeAll(async () => {
+  await initBackend({ log: () => undefined });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ctr-spec-'));
+  fx = await makeCtrFixture({ seed: 5, nUsers: 40, nItems: 120, sessionsPerUserDay: 2, days: 3, outDir: path.join(tmp, 'fixture') });
+  catalogue = await loadCatalogue(fx.itemsFile);
+  data = await loadCtrSamples(fx.samplesFile, catalogue, { maxHistory: config.maxHistory });
+});
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('data loading', () => {
+  it('reads the catalogue and both splits, histories truncated to the most recent', async () => {
+    expect(catalogue.itemIds.length).toBe(120);
+    expect(catalogue.categories).toEqual(['bag', 'coat', 'dress', 'shoe']);
+    expect(data.train.n + data.eval.n).toBe(40 * 2 * 3 * 10);
+    expect(data.eval.n).toBe(40 * 2 * 10);
+    for (let i = 0; i < data.train.n; i++) expect(data.train.histOffsets[i + 1] - data.train.histOffsets[i]).toBeLessThanOrEqual(config.maxHistory);
+    expect(data.rejects.unknownTarget).toBe(0);
+  });
+
+  it('rows with an unknown target are counted as rejects, not silently dropped', async () => {
+    const small = await loadCatalogue(fx.itemsFile);
+    // Remove one item from the catalogue map: its rows must be rejected and counted.
+    const dropped = small.itemIds[0];
+    small.rowOf.delete(dropped);
+    const d = await loadCtrSamples(fx.samplesFile, small, { maxHistory: 8 });
+    expect(d.rejects.unknownTarget).toBeGreaterThan(0);
+    expect(d.rejects.examples[0].itemId).toBe(dropped);
+    expect(d.train.n + d.eval.n + d.rejects.unknownTarget).toBe(data.train.n + data.eval.n);
+  });
+});
+
+describe('batches', () => {
+  it('history is most-recent-first with masks, biases and pooling weights consistent', () => {
+    const iv = buildVocab(Array.from(data.train.itemRow, (r) => catalogue.itemIds[r]));
+    const uv = buildVocab(data.train.userId);
+    const items = buildItemFeatures(catalogue, iv, config, null);
+    const rows = Int32Array.from({ length: 64 }, (_, i) => data.train.n - 1 - i);
+    const b = buildBatch(data.train, rows, items, { config, userIndex: uv.index });
+    const L = config.maxHistory;
+    for (let r = 0; r < b.B; r++) {
+      const i = rows[r];
+      const start = data.train.histOffsets[i];
+      const end = data.train.histOffsets[i + 1];
+      const len = end - start;
+      let poolSum = 0;
+      for (let p = 0; p < L; p++) {
+        expect(b.historyMask[r * L + p]).toBe(p < len ? 1 : 0);
+        expect(b.keyBias[r * L + p]).toBe(p < len ? 0 : -1e9);
+        poolSum += b.poolWeights[r * L + p];
+      }
+      for (let p = 0; p < Math.min(len, L); p++) {
+        // Position p is the p-th most recent click.
+        expect(b.uRow[b.history[r * L + p]]).toBe(data.train.histItems[end - 1 - p]);
+      }
+      expect(b.uRow[b.target[r]]).toBe(data.train.itemRow[i]);
+      if (len > 0) expect(poolSum).toBeCloseTo(1, 6);
+      else expect(poolSum).toBe(0);
+    }
+  });
+});
+
+describe('image features: bad input', () => {
+  it('an embeddings file missing items is reported, and those items get the fallback (unknown cluster / zero vector)', async () => {
+    const t = readVectorTable(fx.oracleFile);
+    const keep = 100;
+    const file = path.join(tmp, 'partial.arrow');
+    writeVectorTable(file, { ids: t.ids.slice(0, keep), vectors: t.vectors.slice(0, keep * t.dim), dim: t.dim, metadata: { method: 'oracle' } });
+    const warnings: string[] = [];
+    const cl = await loadImageFeatures(catalogue, { mode: 'cluster-id', embeddingsFile: file, log: (l) => warnings.push(l) });
+    expect(cl.missingItems).toBe(20);
+    expect(cl.missingExamples[0]).toBe(t.ids[keep]);
+    expect(warnings.join('\n')).toMatch(/no usable embedding for 20 of 120 catalogue items/);
+    const missingRow = catalogue.rowOf.get(t.ids[keep]) as number;
+    expect(cl.clusterIds?.[missingRow]).toBe(cl.numClusters); // id K = unknown
+    const vec = await loadImageFeatures(catalogue, { mode: 'vector', embeddingsFile: file });
+    expect(Array.from(vec.vectors?.subarray(missingRow * vec.dim, (missingRow + 1) * vec.dim) ?? [])).toEqual(new Array(vec.dim).fill(0));
+  });
+
+  it('a wrong dimension is a clear error', async () => {
+    await expect(loadImageFeatures(catalogue, { mode: 'vector', embeddingsFile: fx.oracleFile, expectedDim: 256 })).rejects.toThrow(
+      /oracle-embeddings\.arrow column "embedding": expected embeddings of dimension 256 .*got "dimension 8"/,
+    );
+  });
+
+  it('item ids outside the catalogue are a clear error', async () => {
+    const t = readVectorTable(fx.oracleFile);
+    const ids = t.ids.slice();
+    ids[3] = 999999;
+    const file = path.join(tmp, 'foreign.arrow');
+    writeVectorTable(file, { ...t, ids });
+    await expect(loadImageFeatures(catalogue, { mode: 'vector', embeddingsFile: file })).rejects.toThrow(/foreign\.arrow column "item_id": expected item ids from the catalogue .*1 of 120 ids are not in it \(e\.g\. 999999\)/);
+  });
+
+  it('cluster assignments: ids from another catalogue are an error; missing items get the unknown id K', async () => {
+    const file = path.join(tmp, 'assignments.parquet');
+    const rows = Array.from(catalogue.itemIds.slice(0, 110), (itemId, i) => clusterAssignmentToRow({ itemId, clusterId: i % 5, distance: 0.1 }));
+    await writeParquetRows(file, CLUSTER_ASSIGNMENTS, rows, { metadata: { k: '5' } });
+    const f = await loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: file, log: () => undefined });
+    expect(f.numClusters).toBe(5);
+    expect(f.missingItems).toBe(10);
+    expect(f.clusterIds?.[115]).toBe(5);
+    expect(f.clusterIds?.[7]).toBe(2);
+    const bad = path.join(tmp, 'bad-assignments.parquet');
+    await writeParquetRows(bad, CLUSTER_ASSIGNMENTS, [clusterAssignmentToRow({ itemId: 424242, clusterId: 0, distance: 0 })]);
+    await expect(loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: bad })).rejects.toThrow(/bad-assignments\.parquet.*1 ids are not in it \(e\.g\. 424242\)/);
+  });
+});
+
+describe('model', () => {
+  it('embedding gather gradient sums duplicate rows (ScatterNd path)', () => {
+    const table = tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, 6]]));
+    const { grads } = tf.variableGrads(() => {
+      // Rows [0, 2, 0], weighted by column so the gradient shows both columns.
+      const idx = tf.tensor1d([0, 2, 0], 'int32');
+      return tf.sum(tf.mul(gatherRows(table, idx), tf.tensor2d([[1, 10]]))) as tf.Scalar;
+    }, [table]);
+    expect(Array.from(grads[table.name].dataSync())).toEqual([2, 20, 0, 0, 1, 10]);
+    Object.values(grads).forEach((g) => g.dispose());
+    table.dispose();
+  });
+
+  it('no tensors leak across a training step and a prediction (after burn-in)', () => {
+    const iv = buildVocab(Array.from(data.train.itemRow, (r) => catalogue.itemIds[r]));
+    const uv = buildVocab(data.train.userId);
+    const items = buildItemFeatures(catalogue, iv, config, null);
+    const model = new CtrModel(config, { itemVocab: catalogue.itemIds.length + 1, userVocab: uv.ids.length + 1, numCategories: 4, image: null }, 1);
+    const b = buildBatch(data.train, Int32Array.from({ length: 32 }, (_, i) => i), items, { config, userIndex: uv.index });
+    model.trainStep(b);
+    model.predict(b);
+    const before = tf.memory().numTensors;
+    model.trainStep(b);
+    model.predict(b);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it('same seed, same scores; a different seed differs', async () => {
+    const image = await loadImageFeatures(catalogue, { mode: 'cluster-id', embeddingsFile: fx.oracleFile, log: () => undefined });
+    const run = (seed: number) => {
+      const t = trainCtr({ catalogue, train: data.train, image, config, seed });
+      const s = predictCtr(t, data.eval).scores;
+      t.model.dispose();
+      return s;
+    };
+    const a = run(3);
+    const b = run(3);
+    const c = run(4);
+    expect(Array.from(a)).toEqual(Array.from(b));
+    expect(Array.from(a)).not.toEqual(Array.from(c));
+  });
+
+  it('checkpoint round trip gives the same scores; warm start keeps and grows the vocab', async () => {
+    const image = await loadImageFeatures(catalogue, { mode: 'vector', embeddingsFile: fx.oracleFile });
+    const t = trainCtr({ catalogue, train: data.train, image, config, seed: 9 });
+    const before = predictCtr(t, data.eval).scores;
+    const ckpt = JSON.parse(JSON.stringify(checkpointOf(t, catalogue)));
+    const restored = restoreCtr(ckpt, catalogue, image);
+    expect(Array.from(predictCtr(restored, data.eval).scores)).toEqual(Array.from(before));
+    // Warm start on a split that contains eval items too: old ids keep their rows, new ids are appended.
+    const warm = trainCtr({ catalogue, train: data.eval, image, config: { ...config, epochs: 1 }, seed: 9, warmStart: ckpt });
+    expect(warm.stats.warmStart?.grown).toEqual(expect.arrayContaining(['item_id']));
+    expect(warm.itemVocab.ids.slice(0, ckpt.itemVocab.length)).toEqual(ckpt.itemVocab);
+    expect(() => trainCtr({ catalogue, train: data.train, image: null, config, seed: 9, warmStart: ckpt })).toThrow(/checkpoint's image mode is vector, this model's is none/);
+    [t, restored, warm].forEach((x) => x.model.dispose());
+  });
+
+  it('experiment report has the ctr-report keys, seeds and per-category entries', async () => {
+    const image = await loadImageFeatures(catalogue, { mode: 'simscore', embeddingsFile: fx.oracleFile });
+    const { report } = runCtrExperiment({
+      catalogue,
+      data,
+      featureSets: [{ name: 'oracle', image }],
+      seeds: [1, 2],
+      config,
+      inPretraining: (c) => c === 'dress',
+    });
+    expect(report.contract).toBe('ctr-report');
+    expect(report.methods[0].mode).toBe('simscore');
+    expect(report.methods[0].seeds).toEqual([1, 2]);
+    expect(report.methods[0].perSeed.map((p) => p.seed)).toEqual([1, 2]);
+    const m = report.methods[0];
+    expect(m.deltaAuc).toBeCloseTo(m.auc - report.baseline.auc, 12);
+    expect(m.deltaGauc).toBeCloseTo(m.gauc - report.baseline.gauc, 12);
+    expect(m.perCategory.map((c) => [c.category, c.inPretraining])).toEqual([['bag', false], ['coat', false], ['dress', true], ['shoe', false]]);
+  });
+});
