@@ -57,24 +57,34 @@ export async function loadImage(file: string, options: LoadImageOptions): Promis
     throw new ContractError({ file }, 'a readable image file', described(code === 'ENOENT' ? 'no such file' : `an unreadable file (${code ?? (err as Error).message})`));
   }
   if (bytes.length === 0) throw new ContractError({ file }, `a ${formats.join('/')} image`, described('an empty (0-byte) file'));
-  let meta: sharp.Metadata;
-  try {
-    meta = await sharp(bytes).metadata();
-  } catch (err) {
-    throw new ContractError({ file }, `a ${formats.join('/')} image`, described(describeSharpError(err)));
+  // The format comes from the magic bytes (no libvips round trip); the image size is read from the
+  // header only when a crop needs it or the pixel limit trips, so the common path is one decode.
+  let format = sniffFormat(bytes);
+  if (format === null) {
+    // Not a format we sniff: ask libvips (tells "not an image" from "an image in another format").
+    try {
+      format = (await sharp(bytes).metadata()).format ?? 'unknown';
+    } catch (err) {
+      throw new ContractError({ file }, `a ${formats.join('/')} image`, described(describeSharpError(err)));
+    }
   }
-  if (!meta.format || !formats.includes(meta.format)) {
-    throw new ContractError({ file }, `a ${formats.join('/')} image`, described(`an unsupported format (${meta.format ?? 'unknown'})`));
-  }
-  const srcW = meta.width ?? 0;
-  const srcH = meta.height ?? 0;
-  if (srcW * srcH > maxPixels) {
-    throw new ContractError({ file }, `an image of at most ${maxPixels} pixels (maxPixels)`, described(`${srcW} x ${srcH} = ${srcW * srcH} pixels`));
-  }
+  if (!formats.includes(format)) throw new ContractError({ file }, `a ${formats.join('/')} image`, described(`an unsupported format (${format})`));
+  const header = async (): Promise<{ srcW: number; srcH: number }> => {
+    try {
+      const m = await sharp(bytes).metadata();
+      return { srcW: m.width ?? 0, srcH: m.height ?? 0 };
+    } catch (err) {
+      throw new ContractError({ file }, `a ${formats.join('/')} image`, described(describeSharpError(err)));
+    }
+  };
+  const overLimit = (srcW: number, srcH: number) =>
+    new ContractError({ file }, `an image of at most ${maxPixels} pixels (maxPixels)`, described(`${srcW} x ${srcH} = ${srcW * srcH} pixels`));
   const background = { ...(options.background ?? { r: 0, g: 0, b: 0 }), alpha: 1 };
   let pipeline = sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' }).rotate(); // apply EXIF orientation
   if (options.crop) {
     const c = options.crop;
+    const { srcW, srcH } = await header();
+    if (srcW * srcH > maxPixels) throw overLimit(srcW, srcH);
     if (c.left < 0 || c.top < 0 || c.width <= 0 || c.height <= 0 || c.left + c.width > srcW || c.top + c.height > srcH) {
       throw new ContractError({ file }, `a crop inside the ${srcW} x ${srcH} image`, described(`left ${c.left}, top ${c.top}, ${c.width} x ${c.height}`));
     }
@@ -90,7 +100,11 @@ export async function loadImage(file: string, options: LoadImageOptions): Promis
   try {
     ({ data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true }));
   } catch (err) {
-    throw new ContractError({ file }, `a decodable ${meta.format} image`, described(describeSharpError(err)));
+    if (/exceeds pixel limit/i.test((err as Error).message ?? '')) {
+      const { srcW, srcH } = await header();
+      throw overLimit(srcW, srcH);
+    }
+    throw new ContractError({ file }, `a ${formats.join('/')} image`, described(describeSharpError(err)));
   }
   if (info.width !== width || info.height !== height || info.channels !== 3) {
     throw new ContractError({ file }, `${width} x ${height} x 3 pixels after resizing`, described(`${info.width} x ${info.height} x ${info.channels}`));
@@ -99,6 +113,16 @@ export async function loadImage(file: string, options: LoadImageOptions): Promis
   const scale = 1 / 255;
   for (let i = 0; i < data.length; i++) out[i] = data[i] * scale;
   return out;
+}
+
+/** PNG, JPEG, WebP, GIF or TIFF from the first bytes; null for anything else. */
+function sniffFormat(b: Buffer): string | null {
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 12 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  if (b.length >= 6 && b.toString('latin1', 0, 4) === 'GIF8') return 'gif';
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a))) return 'tiff';
+  return null;
 }
 
 function describeSharpError(err: unknown): string {
