@@ -7,6 +7,8 @@
 // Prints GFLOP/s for tf.matMul and tf.conv2d, and samples/s for small training steps (MLP,
 // CNN, attention block) run through tf.train.adam. The pure-JS cpu backend is slow enough
 // that its large cases get one timed repetition.
+import * as os from 'node:os';
+
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
@@ -286,6 +288,10 @@ async function main(): Promise<void> {
   }
   const threads = nativeKernelsStatus().threads;
   console.log(`native kernels: ${status.available ? `${status.blas}, ${threads} BLAS threads` : status.reason}`);
+  // Shared hosts: numbers scale with the share of the cores this process gets.
+  const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  console.log(`host: ${os.cpus().length} cores, ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${load()}`);
+  process.on('exit', () => console.log(`load average at the end: ${load()}`));
   if (flag('profile')) {
     for (const b of backends) await profile(b);
     return;

@@ -99,6 +99,10 @@ export interface CourierBlasAddon {
   transpose(x: Float32Array, shape: number[], perm: number[], out: Float32Array): void;
   setThreads(threads: number): void;
   getThreads(): number;
+  /** Benchmarking knob: im2col chunk size in floats (default 2^16). */
+  setConvChunk(floats: number): void;
+  /** Benchmarking knob: GEMMs with fewer multiply-adds run single-threaded (default 2^24). */
+  setParallelMacs(macs: number): void;
   /** OpenBLAS build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH Zen MAX_THREADS=64". */
   config(): string;
   abiVersion: number;

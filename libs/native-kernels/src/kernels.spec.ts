@@ -328,6 +328,24 @@ describeNative('native kernels match tfjs-backend-cpu', () => {
     });
   });
 
+  it('leaks no tensors or backend data (fused fallbacks dispose their intermediates)', async () => {
+    await tf.setBackend('native');
+    const run = () =>
+      tf.tidy(() => {
+        const a = rand([6, 5]);
+        const b = rand([5, 4]);
+        tf.fused.matMul({ a, b, bias: rand([6, 4]), activation: 'prelu', preluActivationWeights: rand([6, 4]) });
+        tf.fused.conv2d({ x: rand([1, 5, 5, 2]) as tf.Tensor4D, filter: rand([3, 3, 2, 3]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: rand([1, 3, 3, 3]), activation: 'relu' });
+        tf.sum(tf.transpose(tf.softmax(rand([4, 3, 2])), [2, 0, 1]), [0, 2]);
+      });
+    run();
+    const before = tf.memory();
+    run();
+    const after = tf.memory();
+    expect(after.numTensors).toBe(before.numTensors);
+    expect(after.numDataBuffers).toBe(before.numDataBuffers);
+  });
+
   it('is deterministic: repeated runs give identical bits (outputs are fully written)', async () => {
     const build = () => {
       seed = 4242;
