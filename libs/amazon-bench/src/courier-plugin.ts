@@ -45,7 +45,7 @@ export interface CourierPretrainOptions {
 export const COURIER_PRETRAIN_DEFAULTS: Omit<CourierPretrainOptions, 'seed' | 'log' | 'lossFn'> = {
   dim: 64,
   hidden: 256,
-  epochs: 30,
+  epochs: 5,
   batchUsers: 256,
   lr: 1e-3,
   negatives: 10,
