@@ -280,8 +280,13 @@ export class ParquetTableWriter {
     if (this.closed) return;
     this.closed = true;
     if (this.fastShred && this.buffer.rowCount > 0) this.writer.rowBuffer = this.buffer;
-    await this.wrap(() => this.writer.close());
-    fs.renameSync(this.tmp, this.target);
+    try {
+      await this.wrap(() => this.writer.close());
+      fs.renameSync(this.tmp, this.target);
+    } catch (err) {
+      fs.rmSync(this.tmp, { force: true }); // abort() is a no-op once closed
+      throw err;
+    }
   }
 
   async abort(): Promise<void> {
