@@ -1,0 +1,16 @@
+// Public API of the pre-training baselines (SimCLR, SimSiam, CLIP, Supervised), re-exported by
+// @courier/courier.
+export * from './config';
+export * from './losses';
+export * from './loss-reference';
+export * from './augment';
+export { makeMlpHead } from './heads';
+export type { Head, MlpHeadOptions } from './heads';
+export { TitleVocabulary, makeTextEncoder, tokenize } from './text';
+export type { TextEncoder, TextEncoderOptions } from './text';
+export { readCatalogue, readPretrainScope, trainingItemIds } from './data';
+export type { PretrainScope } from './data';
+export { trainBaselineModel } from './train';
+export type { BaselineModelOptions, BaselineModelResult, BaselineStepInfo } from './train';
+export { trainBaseline, BASELINE_EMBEDDINGS_FILE, BASELINE_REJECTS_FILE } from './stage';
+export type { TrainBaselineOptions } from './stage';

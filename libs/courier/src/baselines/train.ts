@@ -1,0 +1,359 @@
+/**
+ * Training loop of the baselines. One loop, four objectives:
+ *
+ * - simclr:     two augmented views per image -> backbone -> projection MLP -> NT-Xent (tau 0.2).
+ * - simsiam:    two views -> backbone -> projector (BN) -> predictor (BN, bottleneck);
+ *               symmetric negative cosine with stop-gradient on the projector outputs.
+ * - clip:       image -> backbone; title -> token-embedding bag -> MLP; symmetric InfoNCE (tau 0.1).
+ * - supervised: page views: every PV item's L2-normalised embedding e and the mean h of the
+ *               normalised history embeddings feed an MLP over [e, h, e * h] that predicts the
+ *               click label (masked logistic loss); trained end to end with the backbone.
+ *
+ * Heads and the text encoder exist only for the loss; the exported embedding is the backbone's
+ * (L2-normalised linear head output, as for COURIER). The backbone starts from the same weights
+ * as a COURIER run with the same seed. Every random draw (weights, data order, augmentations)
+ * comes from Rng(seed) forks, so a seed fixes the result.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { PretrainSample } from '@courier/data-contracts';
+import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
+import { Backbone, BackboneInput, NamedVariable, createBackbone, getBackboneEntry, l2Normalize, toInput } from '../backbones/backbone';
+import '../backbones/register-all';
+import { ItemInputs } from '../items';
+import { gatherRows } from '../loss';
+import { Adam } from '../optimizer';
+import { EncodedBatchPlan, SampleSource, epochOrder, planBatch, validSamples } from '../samples';
+import { ImageAugmentOptions, applyView, augmentFeatures, sampleViewParams } from './augment';
+import { BaselineConfig, BaselineMethod, checkMethod, methodDefaults } from './config';
+import { Head, makeMlpHead } from './heads';
+import { clipLoss, maskedSigmoidCrossEntropy, ntXentLoss, simsiamLoss } from './losses';
+import { TextEncoder, TitleVocabulary, makeTextEncoder } from './text';
+
+/** Steps averaged into `finalLoss` (as the COURIER trainer). */
+const FINAL_LOSS_WINDOW = 20;
+
+export interface BaselineStepInfo {
+  step: number;
+  epoch: number;
+  loss: number;
+}
+
+export interface BaselineModelOptions {
+  method: BaselineMethod;
+  config: BaselineConfig;
+  seed: number;
+  /** Inputs of every item (images or feature vectors). */
+  items: ItemInputs;
+  /** simclr/simsiam/clip: the items to train on (default: every item of `items`). */
+  trainIds?: readonly number[];
+  /** clip: the title of every training item. */
+  titles?: ReadonlyMap<number, string>;
+  /** supervised: the page views (pretrain samples). */
+  samples?: SampleSource;
+  log?: Logger;
+  /** Show progress lines (default true). */
+  progress?: boolean;
+  onStep?: (info: BaselineStepInfo) => void;
+}
+
+export interface BaselineModelResult {
+  method: BaselineMethod;
+  backbone: Backbone;
+  steps: number;
+  totalSteps: number;
+  epochs: number;
+  /** The temperature used (0 for simsiam and supervised). */
+  tau: number;
+  /** Mean loss of the last (up to) 20 steps; null when no step ran. */
+  finalLoss: number | null;
+  lossHistory: number[];
+  /** Training examples per second: images (simclr, simsiam, clip) or page views (supervised). */
+  samplesPerSecond: number;
+  /** Training images (simclr, simsiam, clip) or valid page views (supervised). */
+  trainExamples: number;
+  /** Invalid page views skipped (supervised), as JSON lines with row and reason. */
+  rejects: string[];
+  /** Disposes the backbone and the loss-only heads. */
+  dispose(): void;
+}
+
+/** One batch, ready for a step: the inputs to encode and what the objective needs. */
+interface Batch {
+  epoch: number;
+  /** Examples in the batch (images or page views). */
+  size: number;
+  encodeIds: number[];
+  inputs: Float32Array;
+  plan?: EncodedBatchPlan;
+  titles?: string[];
+}
+
+interface Objective {
+  variables: NamedVariable[];
+  /** Loss of one batch from the tensors `prepare` made. Runs inside tf.variableGrads. */
+  loss(batch: Batch, inputs: tf.Tensor[]): tf.Scalar;
+  /** Inputs of the loss, made outside the gradient (augmented views, title bags); default [x]. */
+  prepare?(batch: Batch, x: tf.Tensor): tf.Tensor[];
+  dispose(): void;
+}
+
+function splitRows(x: tf.Tensor2D, n: number): [tf.Tensor2D, tf.Tensor2D] {
+  return [tf.slice(x, [0, 0], [n, -1]), tf.slice(x, [n, 0], [-1, -1])];
+}
+
+function augmentOptions(c: BaselineConfig, cropOnly = false): ImageAugmentOptions {
+  return {
+    cropScaleMin: c.cropScaleMin,
+    cropScaleMax: c.cropScaleMax,
+    cropRatioMin: c.cropRatioMin,
+    cropRatioMax: c.cropRatioMax,
+    flipProb: c.flipProb,
+    jitterProb: cropOnly ? 0 : c.jitterProb,
+    jitterStrength: c.jitterStrength,
+    grayscaleProb: cropOnly ? 0 : c.grayscaleProb,
+  };
+}
+
+/** Two augmented views of the batch, stacked [2n, ...]. */
+function twoViews(x: tf.Tensor, kind: 'image' | 'features', rng: Rng, c: BaselineConfig): tf.Tensor {
+  const n = x.shape[0];
+  return tf.tidy(() => {
+    if (kind === 'image') {
+      const opts = augmentOptions(c);
+      const p1 = sampleViewParams(n, rng, opts);
+      const p2 = sampleViewParams(n, rng, opts);
+      return tf.concat([applyView(x as tf.Tensor4D, p1), applyView(x as tf.Tensor4D, p2)], 0);
+    }
+    const opts = { dropout: c.featureDropout, noise: c.featureNoise };
+    return tf.concat([augmentFeatures(x as tf.Tensor2D, rng, opts), augmentFeatures(x as tf.Tensor2D, rng, opts)], 0);
+  });
+}
+
+function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image' | 'features', c: BaselineConfig, tau: number, rng: Rng, titles: ReadonlyMap<number, string> | undefined): Objective {
+  const augRng = rng.fork('augment');
+  const d = backbone.dim;
+  switch (method) {
+    case 'simclr': {
+      const head = makeMlpHead({ name: 'simclr/projection', sizes: [d, c.projectionHidden, c.projectionDim], hiddenBatchNorm: false, outputBatchNorm: false, seed: rng.fork('projection').seed() });
+      return {
+        variables: [...backbone.variables, ...head.variables],
+        prepare: (_b, x) => [twoViews(x, kind, augRng, c)],
+        loss(batch, [views]) {
+          const z = head.apply(backbone.forward(views as BackboneInput, true));
+          const [z1, z2] = splitRows(z, batch.size);
+          return ntXentLoss(z1, z2, tau);
+        },
+        dispose: () => head.dispose(),
+      };
+    }
+    case 'simsiam': {
+      const projector = makeMlpHead({ name: 'simsiam/projector', sizes: [d, c.projectionHidden, c.projectionDim], hiddenBatchNorm: true, outputBatchNorm: true, seed: rng.fork('projector').seed() });
+      const predictor = makeMlpHead({ name: 'simsiam/predictor', sizes: [c.projectionDim, c.predictorHidden, c.projectionDim], hiddenBatchNorm: true, outputBatchNorm: false, seed: rng.fork('predictor').seed() });
+      return {
+        variables: [...backbone.variables, ...projector.variables, ...predictor.variables],
+        prepare: (_b, x) => [twoViews(x, kind, augRng, c)],
+        loss(batch, [views]) {
+          // One backbone pass over both views; the BN heads see each view's batch separately.
+          const [h1, h2] = splitRows(backbone.forward(views as BackboneInput, true), batch.size);
+          const z1 = projector.apply(h1);
+          const z2 = projector.apply(h2);
+          return simsiamLoss(predictor.apply(z1), predictor.apply(z2), z1, z2);
+        },
+        dispose: () => {
+          projector.dispose();
+          predictor.dispose();
+        },
+      };
+    }
+    case 'clip': {
+      if (!titles) throw new Error('baseline clip: titles are required');
+      const vocabulary = TitleVocabulary.fromTitles(titles.values(), c.maxVocab);
+      const text: TextEncoder = makeTextEncoder(vocabulary, { embedDim: c.textEmbedDim, hidden: c.textHidden, dim: d, seed: rng.fork('text').seed() });
+      const cropOpts = augmentOptions(c, true);
+      return {
+        variables: [...backbone.variables, ...text.variables],
+        prepare(batch, x) {
+          const images = c.clipAugment && kind === 'image' ? applyView(x as tf.Tensor4D, sampleViewParams(batch.size, augRng, cropOpts)) : tf.clone(x);
+          return [images, tf.tensor2d(vocabulary.bagMatrix(batch.titles!), [batch.size, vocabulary.size])];
+        },
+        loss(_batch, [images, bag]) {
+          return clipLoss(backbone.forward(images as BackboneInput, true), text.apply(bag as tf.Tensor2D), tau);
+        },
+        dispose: () => text.dispose(),
+      };
+    }
+    case 'supervised': {
+      const head: Head = makeMlpHead({ name: 'supervised/click', sizes: [3 * d, c.supervisedHidden, 1], hiddenBatchNorm: false, outputBatchNorm: false, seed: rng.fork('click-head').seed() });
+      return {
+        variables: [...backbone.variables, ...head.variables],
+        loss(batch, [x]) {
+          const plan = batch.plan!;
+          const B = batch.size;
+          const lPv = plan.labels[0].length;
+          const lClick = plan.clickMask[0].length;
+          const e = l2Normalize(backbone.forward(x as BackboneInput, true));
+          const ePv = gatherRows(e, plan.pvRows);
+          const clickMask = tf.tensor3d(plan.clickMask.flat(), [B, lClick, 1]);
+          const eClick = tf.reshape(gatherRows(e, plan.clickRows), [B, lClick, d]);
+          const hist = tf.div(tf.sum(tf.mul(eClick, clickMask), 1), tf.maximum(tf.sum(clickMask, 1), 1)); // [B, d]
+          const histPerPv = tf.reshape(tf.tile(tf.reshape(hist, [B, 1, d]), [1, lPv, 1]), [B * lPv, d]) as tf.Tensor2D;
+          const logits = head.apply(tf.concat([ePv, histPerPv, tf.mul(ePv, histPerPv)], 1) as tf.Tensor2D);
+          return maskedSigmoidCrossEntropy(logits, tf.tensor1d(plan.labels.flat()), tf.tensor1d(plan.pvMask.flat()));
+        },
+        dispose: () => head.dispose(),
+      };
+    }
+  }
+}
+
+async function firstShape(source: SampleSource): Promise<{ lPv: number; lClick: number }> {
+  for await (const s of source.open()) return { lPv: s.pvItemIds.length, lClick: s.clickItemIds.length };
+  throw new Error(`baseline supervised: ${source.name} holds no samples`);
+}
+
+/** Trains one baseline; returns the trained backbone (caller disposes the result). */
+export async function trainBaselineModel(options: BaselineModelOptions): Promise<BaselineModelResult> {
+  const method = checkMethod(options.method);
+  const { config: c, items, seed } = options;
+  const log = options.log ?? createLogger(`baseline-${method}`);
+  const defaults = methodDefaults(method);
+  const epochs = c.epochs ?? defaults.epochs;
+  const tau = c.tau ?? defaults.tau;
+  const entry = getBackboneEntry(c.backbone);
+  if (entry.input !== items.kind) throw new Error(`baseline ${method}: backbone "${c.backbone}" takes ${entry.input} inputs, the item source gives ${items.kind}`);
+  if (items.kind === 'image' && (items.itemShape[0] !== c.imageSize || items.itemShape[1] !== c.imageSize)) {
+    throw new Error(`baseline ${method}: item images are ${items.itemShape.join('x')}, config imageSize is ${c.imageSize}`);
+  }
+  const itemShape = items.itemShape as number[];
+
+  // Training examples and the batch stream.
+  const rejects: string[] = [];
+  let trainExamples: number;
+  let batchesPerEpoch: number;
+  let batches: () => AsyncGenerator<Omit<Batch, 'inputs'>>;
+  if (method === 'supervised') {
+    const source = options.samples;
+    if (!source) throw new Error('baseline supervised: pretrain samples are required (samplesDir)');
+    const shape = await firstShape(source);
+    const has = (id: number) => items.has(id);
+    let valid = 0;
+    for await (const _ of validSamples(source, shape, has, (row, s, reason) => rejects.push(JSON.stringify({ row, sessionId: s.sessionId, reason })))) valid++;
+    if (rejects.length) log.warn(`${rejects.length} of ${valid + rejects.length} samples rejected; first: ${rejects[0]}`);
+    if (valid === 0) throw new Error(`baseline supervised: no valid samples in ${source.name}`);
+    trainExamples = valid;
+    batchesPerEpoch = Math.ceil(valid / c.batchSize);
+    batches = async function* () {
+      for (let epoch = 0; ; epoch++) {
+        let group: PretrainSample[] = [];
+        const flush = () => {
+          const plan = planBatch(group, true);
+          const out = { epoch, size: group.length, encodeIds: plan.encodeIds, plan };
+          group = [];
+          return out;
+        };
+        for await (const s of epochOrder(validSamples(source, shape, has), seed, epoch, c.shuffleBuffer)) {
+          group.push(s);
+          if (group.length === c.batchSize) yield flush();
+        }
+        if (group.length > 0) yield flush();
+      }
+    };
+  } else {
+    const ids = (options.trainIds ?? items.itemIds()).slice();
+    for (const id of ids) if (!items.has(id)) throw new Error(`baseline ${method}: training item ${id} has no input`);
+    if (method === 'clip') {
+      if (!options.titles) throw new Error('baseline clip: titles are required');
+      for (const id of ids) if (!options.titles.has(id)) throw new Error(`baseline clip: training item ${id} has no title`);
+    }
+    if (ids.length < 2) throw new Error(`baseline ${method}: needs at least 2 training items, got ${ids.length}`);
+    trainExamples = ids.length;
+    const size = Math.min(c.batchSize, ids.length);
+    // A trailing batch of 1 has no negatives (and breaks batch norm): it is dropped.
+    const chunks = Math.floor(ids.length / size) + (ids.length % size >= 2 ? 1 : 0);
+    batchesPerEpoch = chunks;
+    batches = async function* () {
+      for (let epoch = 0; ; epoch++) {
+        const order = ids.slice();
+        new Rng(seed).fork(`epoch-${epoch}`).shuffle(order);
+        for (let b = 0; b < chunks; b++) {
+          const chunk = order.slice(b * size, (b + 1) * size);
+          yield { epoch, size: chunk.length, encodeIds: chunk, titles: method === 'clip' ? chunk.map((id) => options.titles!.get(id)!) : undefined };
+        }
+      }
+    };
+  }
+  const totalSteps = c.steps > 0 ? c.steps : epochs * batchesPerEpoch;
+
+  // Model: the backbone starts where a COURIER run with this seed starts.
+  const rng = new Rng(seed);
+  const backbone = await createBackbone(c.backbone, {
+    dim: c.dim,
+    imageSize: c.imageSize,
+    featureDim: items.kind === 'features' ? itemShape[0] : 0,
+    seed: new Rng(seed).fork('backbone').seed(),
+    params: c.backboneParams,
+  });
+  const objective = makeObjective(method, backbone, items.kind, c, tau, rng.fork(method), options.titles);
+  const adam = new Adam(objective.variables, { lr: c.lr, weightDecay: c.weightDecay, weightDecayMode: c.weightDecayMode });
+  const varList = objective.variables.map((v) => v.variable);
+  log.info(`${method}: ${trainExamples} training ${method === 'supervised' ? 'page views' : 'images'}, ${totalSteps} steps (${batchesPerEpoch}/epoch), batch ${c.batchSize}, tau ${tau || '-'}, backbone ${c.backbone} d=${c.dim}`);
+
+  const stream = batches()[Symbol.asyncIterator]();
+  const load = async (): Promise<Batch> => {
+    const next = await stream.next();
+    const b = next.value as Omit<Batch, 'inputs'>;
+    return { ...b, inputs: await items.load(b.encodeIds) };
+  };
+  const progress = options.progress === false ? null : new Progress(`baseline-${method}`, totalSteps, { log, unit: 'steps' });
+  const lossHistory: number[] = [];
+  let examples = 0;
+  const t0 = performance.now();
+  let pending: Promise<Batch> | null = totalSteps > 0 ? load() : null;
+  try {
+    for (let step = 1; step <= totalSteps; step++) {
+      const batch = await pending!;
+      pending = step < totalSteps ? load() : null; // decode the next batch while this one trains
+      const loss = tf.tidy(() => {
+        const x = toInput(batch.inputs, [batch.encodeIds.length, ...itemShape]);
+        const extra = objective.prepare ? objective.prepare(batch, x) : [x];
+        const { value, grads } = tf.variableGrads(() => objective.loss(batch, extra), varList);
+        adam.apply(grads);
+        return value.dataSync()[0];
+      });
+      if (!Number.isFinite(loss)) throw new Error(`baseline ${method}: loss became ${loss} at step ${step} (lr ${c.lr}, tau ${tau})`);
+      lossHistory.push(loss);
+      examples += batch.size;
+      options.onStep?.({ step, epoch: batch.epoch, loss });
+      const elapsed = (performance.now() - t0) / 1000;
+      progress?.tick(1, { loss, 'samples/s': elapsed > 0 ? examples / elapsed : 0, epoch: batch.epoch });
+    }
+  } catch (err) {
+    objective.dispose();
+    backbone.dispose();
+    throw err;
+  } finally {
+    adam.dispose();
+    await pending?.catch(() => undefined);
+    await stream.return?.(undefined);
+  }
+  progress?.done();
+  const seconds = (performance.now() - t0) / 1000;
+  const window = lossHistory.slice(-FINAL_LOSS_WINDOW);
+  return {
+    method,
+    backbone,
+    steps: lossHistory.length,
+    totalSteps,
+    epochs,
+    tau,
+    finalLoss: window.length ? window.reduce((a, b) => a + b, 0) / window.length : null,
+    lossHistory,
+    samplesPerSecond: seconds > 0 ? examples / seconds : 0,
+    trainExamples,
+    rejects,
+    dispose: () => {
+      objective.dispose();
+      backbone.dispose();
+    },
+  };
+}
