@@ -11,7 +11,7 @@ import { PretrainConfig } from './config';
 import { exportEmbeddings } from './export';
 import { imageItemsFromCatalogue } from './items';
 import { parquetSamples } from './samples';
-import { CHECKPOINT_FILE, loadBackboneFromCheckpoint, trainCourier } from './trainer';
+import { CHECKPOINT_FILE, TrainOptions, loadBackboneFromCheckpoint, trainCourier } from './trainer';
 
 export const EMBEDDINGS_FILE = 'embeddings.arrow';
 
@@ -36,6 +36,8 @@ export interface PretrainTrainStageOptions {
   config: PretrainConfig;
   /** Also write embeddings.arrow after training (default true). */
   exportEmbeddings?: boolean;
+  /** Called after every training step. */
+  onStep?: TrainOptions['onStep'];
 }
 
 /** `pretrain train`: trains (or resumes) and exports; returns the run metadata written to run.json. */
@@ -46,7 +48,7 @@ export async function runPretrainTrainStage(options: PretrainTrainStageOptions):
   const itemsFile = resolveItemsFile(options.world);
   return runStage({ stage: 'pretrain', outDir, seed: config.seed, config: { ...config, samples: samplesFile, items: itemsFile } as Record<string, unknown> }, async (ctx) => {
     const items = await ctx.time('loadCatalogue', () => imageItemsFromCatalogue(itemsFile, { imageSize: config.imageSize, cacheEntries: config.imageCacheEntries }));
-    const result = await ctx.time('train', () => trainCourier({ config, samples: parquetSamples(samplesFile), items, outDir, log: ctx.log }));
+    const result = await ctx.time('train', () => trainCourier({ config, samples: parquetSamples(samplesFile), items, outDir, log: ctx.log, onStep: options.onStep }));
     try {
       let exported: number | null = null;
       if (options.exportEmbeddings !== false) {

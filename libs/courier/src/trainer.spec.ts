@@ -68,21 +68,21 @@ describe('COURIER trainer on the coloured-squares fixture', () => {
   });
 
   it('a killed run resumed from its checkpoint ends with the same weights as an uninterrupted one', async () => {
-    const c = config({ steps: 12, checkpointEvery: 3, batchSize: 24, shuffleBuffer: 50 });
-    const samples = arraySamples(fixture.samples.slice(0, 200)); // 9 batches per epoch: crosses an epoch boundary
+    const c = config({ steps: 9, checkpointEvery: 3, batchSize: 24, shuffleBuffer: 50 });
+    const samples = arraySamples(fixture.samples.slice(0, 130)); // 6 batches per epoch: crosses an epoch boundary
     const straightDir = tmp('straight');
     const straight = await trainCourier({ config: c, samples, items: fixture.items, outDir: straightDir, progress: false });
     straight.dispose();
     const resumedDir = tmp('resumed');
-    const first = await trainCourier({ config: c, samples, items: fixture.items, outDir: resumedDir, progress: false, stopAfterSteps: 7 });
+    const first = await trainCourier({ config: c, samples, items: fixture.items, outDir: resumedDir, progress: false, stopAfterSteps: 5 });
     expect(first.stoppedEarly).toBe(true);
     first.dispose();
     const header = readCheckpoint(path.join(resumedDir, CHECKPOINT_FILE)).header;
-    expect(header).toMatchObject({ step: 7, epoch: 0, position: 168, complete: false });
+    expect(header).toMatchObject({ step: 5, epoch: 0, position: 120, complete: false });
     const second = await trainCourier({ config: c, samples, items: fixture.items, outDir: resumedDir, progress: false });
     second.dispose();
-    expect(second.resumedFrom).toBe(7);
-    expect(second.steps).toBe(12);
+    expect(second.resumedFrom).toBe(5);
+    expect(second.steps).toBe(9);
     expect(second.finalLoss).toBeCloseTo(straight.finalLoss!, 5);
     const a = await weightsOf(straightDir);
     const b = await weightsOf(resumedDir);
@@ -90,11 +90,11 @@ describe('COURIER trainer on the coloured-squares fixture', () => {
     let maxDiff = 0;
     a.forEach((w, i) => w.forEach((x, j) => (maxDiff = Math.max(maxDiff, Math.abs(x - b[i][j])))));
     expect(maxDiff).toBeLessThan(1e-5);
-    // A different seed gives different weights (the comparison above is not vacuous).
-    const otherDir = tmp('other');
-    (await trainCourier({ config: { ...c, seed: 4 }, samples, items: fixture.items, outDir: otherDir, progress: false })).dispose();
-    const o = await weightsOf(otherDir);
-    expect(Math.max(...o[0].map((x, j) => Math.abs(x - a[0][j])))).toBeGreaterThan(1e-3);
+    // Training moved the weights well beyond that tolerance (the comparison is not vacuous).
+    const init = await createInitialBackbone(c);
+    const w0 = init.variables[0].variable.dataSync();
+    init.dispose();
+    expect(Math.max(...Array.from(w0, (x, j) => Math.abs(x - a[0][j])))).toBeGreaterThan(1e-3);
     // Resuming with a changed training setting is refused, naming the key.
     await expect(trainCourier({ config: { ...c, tau: 0.1 }, samples, items: fixture.items, outDir: resumedDir, progress: false })).rejects.toThrow(/trained with tau=0.05, the config says tau=0.1/);
   });
