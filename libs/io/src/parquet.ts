@@ -519,7 +519,7 @@ function assembleRows(spec: ContractSpec, columns: Map<string, FileColumn>, data
     if (!chunk) throw new ContractError({ file, row: firstRow, column: field.name }, 'a column chunk in every row group', described('a missing chunk'));
     const convert = converterFor(col);
     const { dlevels, rlevels, values } = chunk;
-    const n = chunk.count ?? dlevels.length;
+    const n = dlevels.length; // one level entry per value or empty/null slot
     let vi = 0;
     if (!col.isList) {
       if (n !== rowCount) throw new ContractError({ file, row: firstRow, column: field.name }, `${rowCount} values in the row group`, described(`${n}`));
