@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'ctr', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: 'ctr-model', rootDir: __dirname };

@@ -108,7 +108,7 @@ export interface Batch {
   /** [B, L]: 1 when the row has any history, else 0 (zeroes target attention). */
   hasHistory: Float32Array;
   user: Int32Array;
-  /** simscore features per row (simFeatureCount values) or null. */
+  /** simscore features (simFeatureCount values) or cluster-id match features (CLUSTER_MATCH_FEATURES) per row, or null. */
   sim: Float32Array | null;
   label: Float32Array;
 }
@@ -198,8 +198,40 @@ export function buildBatch(split: CtrSplit, rows: ArrayLike<number>, items: Item
   let sim: Float32Array | null = null;
   if (image?.mode === 'simscore' && image.vectors) {
     sim = simscoreFeatures(split, rows, image, config);
+  } else if (image?.mode === 'cluster-id' && image.clusterIds) {
+    sim = clusterMatchFeatures(split, rows, image, config);
   }
   return { B, L, U, uRow: Int32Array.from(uniq), uId, uCategory, uTokens, uTokenMask, uTokenPool, uPrice, uCluster, uVector, target, history, historyMask, attnBias, keyBias, poolWeights, hasHistory, user, sim, label };
+}
+
+/** Number of cluster-id match features: share of the history in the target's cluster, that count / L, most recent matches. */
+export const CLUSTER_MATCH_FEATURES = 3;
+
+/**
+ * cluster-id match features per row (DIN-style id-match features): the share of real history
+ * items whose cluster equals the target's, the same count divided by L, and 1 when the most
+ * recent history item matches. The unknown id K never matches.
+ */
+export function clusterMatchFeatures(split: CtrSplit, rows: ArrayLike<number>, image: ImageFeatures, config: CtrConfig): Float32Array {
+  const L = config.maxHistory;
+  const ids = image.clusterIds as Int32Array;
+  const K = image.numClusters;
+  const out = new Float32Array(rows.length * CLUSTER_MATCH_FEATURES);
+  for (let b = 0; b < rows.length; b++) {
+    const i = rows[b];
+    const t = ids[split.itemRow[i]];
+    if (t === K) continue;
+    const end = split.histOffsets[i + 1];
+    const len = Math.min(L, end - split.histOffsets[i]);
+    let same = 0;
+    for (let p = 0; p < len; p++) if (ids[split.histItems[end - 1 - p]] === t) same++;
+    if (len > 0) {
+      out[b * 3] = same / len;
+      out[b * 3 + 1] = same / L;
+      out[b * 3 + 2] = ids[split.histItems[end - 1]] === t ? 1 : 0;
+    }
+  }
+  return out;
 }
 
 /**

@@ -7,3 +7,4 @@ export * from './features';
 export * from './model';
 export * from './train';
 export * from './experiment';
+export * from './stage';

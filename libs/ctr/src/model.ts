@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, currentBackend } from '@courier/runtime';
 import type { CtrConfig } from './config';
 import type { Batch } from './features';
-import { simFeatureCount } from './features';
+import { CLUSTER_MATCH_FEATURES, simFeatureCount } from './features';
 import type { ImageMode } from './image-features';
 
 /** tf.gather along axis 0 with a ScatterNd (summing duplicates) gradient. */
@@ -141,6 +141,7 @@ export class CtrModel {
     if (c.targetAttention) this.add('target_attention/wq', [E, A], rng.fork('target_attention/wq'), 'glorot');
     let inWidth = E + c.userDim + A + (c.targetAttention ? 2 * A : 0);
     if (shape.image?.mode === 'simscore') inWidth += simFeatureCount(c);
+    if (shape.image?.mode === 'cluster-id') inWidth += CLUSTER_MATCH_FEATURES;
     let prev = inWidth;
     c.mlp.forEach((h, i) => {
       dense(`mlp/${i}`, prev, h);
@@ -229,6 +230,7 @@ export class CtrModel {
       parts.push(attended, tf.mul(tq, attended) as tf.Tensor2D);
     }
     if (this.shape.image?.mode === 'simscore' && b.sim) parts.push(tf.tensor2d(b.sim, [B, simFeatureCount(c)]));
+    if (this.shape.image?.mode === 'cluster-id' && b.sim) parts.push(tf.tensor2d(b.sim, [B, CLUSTER_MATCH_FEATURES]));
     let x: tf.Tensor2D = concatCols(parts);
     c.mlp.forEach((_, i) => {
       x = tf.relu(this.dense(x, `mlp/${i}`));
