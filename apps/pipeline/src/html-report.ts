@@ -1,0 +1,88 @@
+import * as path from 'node:path';
+import { CtrReport } from '@courier/data-contracts';
+import { writeFileAtomicSync } from '@courier/io';
+
+/**
+ * A self-contained HTML page (inline SVG charts, no scripts, no network) summarising a
+ * pipeline run: the CTR table, ΔAUC/ΔGAUC per method, the gain per category, stage times.
+ * Every number comes from the run folder's report files, whose paths the page names.
+ */
+export function writeHtmlReport(file: string, args: { report: CtrReport; outDir: string; stageSeconds: Record<string, number>; title: string }): void {
+  writeFileAtomicSync(file, renderHtmlReport(args));
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const fmtPct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+
+interface Bar {
+  label: string;
+  value: number;
+  spread?: number;
+  colour: string;
+}
+
+/** Horizontal bar chart of signed values as an SVG string. */
+export function barChart(id: string, title: string, bars: Bar[]): string {
+  const rowH = 24;
+  const labelW = 220;
+  const plotW = 420;
+  const h = bars.length * rowH + 40;
+  const maxAbs = Math.max(1e-6, ...bars.map((b) => Math.abs(b.value) + (b.spread ?? 0)));
+  const zeroX = labelW + plotW / 2;
+  const scale = plotW / 2 / maxAbs;
+  const rows = bars
+    .map((b, i) => {
+      const y = 30 + i * rowH;
+      const x0 = b.value >= 0 ? zeroX : zeroX + b.value * scale;
+      const w = Math.max(1, Math.abs(b.value) * scale);
+      const err = b.spread ? `<line x1="${zeroX + (b.value - b.spread) * scale}" x2="${zeroX + (b.value + b.spread) * scale}" y1="${y + 9}" y2="${y + 9}" stroke="#333"/>` : '';
+      return `<text x="${labelW - 6}" y="${y + 13}" text-anchor="end" font-size="12">${esc(b.label)}</text><rect class="bar" x="${x0}" y="${y + 2}" width="${w}" height="${rowH - 8}" fill="${b.colour}"><title>${esc(b.label)}: ${fmtPct(b.value)}</title></rect>${err}<text x="${labelW + plotW + 6}" y="${y + 13}" font-size="11">${fmtPct(b.value)}</text>`;
+    })
+    .join('');
+  return `<figure><svg id="${esc(id)}" class="chart" role="img" aria-label="${esc(title)}" width="${labelW + plotW + 80}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="16" font-size="14" font-weight="bold">${esc(title)}</text><line x1="${zeroX}" x2="${zeroX}" y1="24" y2="${h - 6}" stroke="#999"/>${rows}</svg></figure>`;
+}
+
+export function renderHtmlReport(args: { report: CtrReport; outDir: string; stageSeconds: Record<string, number>; title: string }): string {
+  const { report } = args;
+  const colourOf = (mode: string) => ({ 'cluster-id': '#2b6cb0', simscore: '#2f855a', vector: '#b7791f', none: '#718096' })[mode] ?? '#805ad5';
+  const spread = (m: CtrReport['methods'][number], key: 'auc' | 'gauc') => {
+    const deltas = (m.perSeed as { seed: number; auc: number; gauc: number }[]).map((p) => p[key]);
+    if (deltas.length < 2) return undefined;
+    const mean = deltas.reduce((a, b) => a + b, 0) / deltas.length;
+    return Math.sqrt(deltas.reduce((a, b) => a + (b - mean) ** 2, 0) / (deltas.length - 1));
+  };
+  const label = (m: CtrReport['methods'][number]) => `${m.name} (${m.mode})`;
+  const deltaAuc = barChart('delta-auc', 'ΔAUC against the baseline without image features', report.methods.map((m) => ({ label: label(m), value: m.deltaAuc, spread: spread(m, 'auc'), colour: colourOf(m.mode) })));
+  const deltaGauc = barChart('delta-gauc', 'ΔGAUC against the baseline', report.methods.map((m) => ({ label: label(m), value: m.deltaGauc, spread: spread(m, 'gauc'), colour: colourOf(m.mode) })));
+  const main = report.methods.find((m) => m.name === 'courier' && m.mode === 'cluster-id') ?? report.methods[0];
+  const perCategory = main
+    ? barChart(
+        'per-category',
+        `ΔAUC per category, ${label(main)} (hatched: not used in pre-training)`,
+        main.perCategory.filter((c) => c.deltaAuc !== null).map((c) => ({ label: `${c.category}${c.inPretraining ? '' : ' *'}`, value: c.deltaAuc as number, colour: c.inPretraining ? '#2b6cb0' : '#90cdf4' })),
+      )
+    : '';
+  const tableRows = [
+    `<tr><td>baseline (no image)</td><td>none</td><td>${report.baseline.auc.toFixed(4)}</td><td>${report.baseline.gauc.toFixed(4)}</td><td>${report.baseline.gaucWeighted.toFixed(4)}</td><td></td><td></td></tr>`,
+    ...report.methods.map((m) => `<tr><td>${esc(m.name)}</td><td>${esc(m.mode)}</td><td>${m.auc.toFixed(4)}</td><td>${m.gauc.toFixed(4)}</td><td>${m.gaucWeighted.toFixed(4)}</td><td>${fmtPct(m.deltaAuc)}</td><td>${fmtPct(m.deltaGauc)}</td></tr>`),
+  ].join('\n');
+  const stages = Object.entries(args.stageSeconds).map(([s, t]) => `<tr><td>${esc(s)}</td><td>${t.toFixed(1)} s</td><td><code>${esc(path.join(args.outDir, s))}</code></td></tr>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(args.title)}</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}</style>
+</head><body>
+<h1>${esc(args.title)}</h1>
+<p>CTR evaluation on the evaluation day; seeds ${esc(JSON.stringify(report.methods[0]?.seeds ?? []))}. Deltas are means over seeds against the same CTR model without image features; error bars show the spread of the per-seed metric. Source: <code>${esc(path.join(args.outDir, 'ctr', 'ctr-report.json'))}</code>.</p>
+<table id="ctr-table"><thead><tr><th>method</th><th>mode</th><th>AUC</th><th>GAUC</th><th>GAUC (weighted)</th><th>ΔAUC</th><th>ΔGAUC</th></tr></thead><tbody>
+${tableRows}
+</tbody></table>
+${deltaAuc}
+${deltaGauc}
+${perCategory}
+<h2>Stages</h2>
+<table><thead><tr><th>stage</th><th>time</th><th>folder</th></tr></thead><tbody>
+${stages}
+</tbody></table>
+</body></html>
+`;
+}
