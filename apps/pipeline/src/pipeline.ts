@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
-import { ConfigSchema, Logger, resolveConfig } from '@courier/runtime';
+import { ConfigSchema, Logger, resolveConfig, runStage } from '@courier/runtime';
 import { WorldPreset, generateWorld, resolveWorldConfig } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage } from '@courier/courier';
@@ -91,13 +91,19 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   }
 
   const worldFp = await stage('world', { preset: config.preset, worldConfig }, [], code('libs/world'), async () => {
-    await generateWorld({ preset: config.preset, outDir: dirs.world, seed: config.seed, overrides: worldOverrides, log });
+    await runStage({ stage: 'datagen', outDir: dirs.world, seed: config.seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
+      const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: dirs.world, seed: config.seed, overrides: worldOverrides, log: ctx.log }));
+      return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
+    });
   });
 
   const samplesFp = await stage('samples', dataConfig, [worldFp], code('libs/data-builder'), async () => {
     const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
     const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
-    await buildSamples({ worldDir: dirs.world, outDir: dirs.samples, seed: config.seed, ...rest, days, log });
+    await runStage({ stage: 'data', outDir: dirs.samples, seed: config.seed, config: { ...dataConfig } }, async (ctx) => {
+      const stats = await ctx.time('build', () => buildSamples({ worldDir: dirs.world, outDir: dirs.samples, seed: config.seed, ...rest, days, log: ctx.log }));
+      return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples, impressionsPerSecond: stats.impressionsPerSecond };
+    });
   });
 
   // The trainer resumes from its own checkpoint when a run was killed, so a stale
