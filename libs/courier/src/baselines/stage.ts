@@ -15,7 +15,7 @@ import { ItemInputs, imageItemsFromCatalogue } from '../items';
 import { parquetSamples } from '../samples';
 import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, checkMethod } from './config';
 import { readCatalogue, readPretrainScope, trainingItemIds } from './data';
-import { trainBaselineModel } from './train';
+import { BaselineStepInfo, trainBaselineModel } from './train';
 
 export const BASELINE_EMBEDDINGS_FILE = 'embeddings.arrow';
 export const BASELINE_REJECTS_FILE = 'rejects.jsonl';
@@ -40,6 +40,8 @@ export interface TrainBaselineOptions {
   log?: Logger;
   /** Show progress lines (default true). */
   progress?: boolean;
+  /** Called after every training step. */
+  onStep?: (info: BaselineStepInfo) => void;
 }
 
 function samplesFileOf(samples: string): string {
@@ -68,7 +70,7 @@ export async function trainBaseline(options: TrainBaselineOptions): Promise<RunM
       const trainIds = method === 'supervised' ? undefined : trainingItemIds(catalogue, scope, config.excludeFutureItems && scope !== null);
       const titles = method === 'clip' ? new Map(catalogue.map((it) => [it.itemId, it.title])) : undefined;
       const result = await ctx.time('train', () =>
-        trainBaselineModel({ method, config, seed: options.seed, items, trainIds, titles, samples: samplesFile ? parquetSamples(samplesFile) : undefined, log: ctx.log, progress: options.progress }),
+        trainBaselineModel({ method, config, seed: options.seed, items, trainIds, titles, samples: samplesFile ? parquetSamples(samplesFile) : undefined, log: ctx.log, progress: options.progress, onStep: options.onStep }),
       );
       try {
         const rejectsFile = path.join(options.outDir, BASELINE_REJECTS_FILE);

@@ -17,20 +17,22 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PretrainSample } from '@courier/data-contracts';
 import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
-import { Backbone, BackboneInput, NamedVariable, createBackbone, getBackboneEntry, l2Normalize, toInput } from '../backbones/backbone';
+import { Backbone, BackboneInput, NamedVariable, VariableStore, applyDense, createBackbone, dense, getBackboneEntry, l2Normalize, toInput } from '../backbones/backbone';
 import '../backbones/register-all';
 import { ItemInputs } from '../items';
 import { gatherRows } from '../loss';
 import { Adam } from '../optimizer';
-import { EncodedBatchPlan, SampleSource, epochOrder, planBatch, validSamples } from '../samples';
+import { EncodedBatchPlan, SampleSource, arraySamples, epochOrder, planBatch, validSamples } from '../samples';
 import { ImageAugmentOptions, applyView, augmentFeatures, sampleViewParams } from './augment';
 import { BaselineConfig, BaselineMethod, checkMethod, methodDefaults } from './config';
-import { Head, makeMlpHead } from './heads';
+import { makeMlpHead } from './heads';
 import { clipLoss, maskedSigmoidCrossEntropy, ntXentLoss, simsiamLoss } from './losses';
 import { TextEncoder, TitleVocabulary, makeTextEncoder } from './text';
 
 /** Steps averaged into `finalLoss` (as the COURIER trainer). */
 const FINAL_LOSS_WINDOW = 20;
+/** Supervised: valid page views held in memory at most (beyond, every epoch streams the file). */
+const IN_MEMORY_SAMPLES = 2_000_000;
 
 export interface BaselineStepInfo {
   step: number;
@@ -95,6 +97,21 @@ interface Objective {
   /** Inputs of the loss, made outside the gradient (augmented views, title bags); default [x]. */
   prepare?(batch: Batch, x: tf.Tensor): tf.Tensor[];
   dispose(): void;
+}
+
+/** One-hot matrices beyond this many entries fall back to the scatter-gradient gather. */
+const ONE_HOT_GATHER_LIMIT = 16_000_000;
+
+/**
+ * Rows of x [n, d] picked by `rows`, as a one-hot [m, n] matMul: its gradient is another matMul,
+ * far faster on the CPU backends than the scatter/segment-sum gradient of a gather.
+ */
+function pickRows(x: tf.Tensor2D, rows: number[]): tf.Tensor2D {
+  const n = x.shape[0];
+  if (rows.length * n > ONE_HOT_GATHER_LIMIT) return gatherRows(x, rows);
+  const oneHot = new Float32Array(rows.length * n);
+  rows.forEach((r, i) => (oneHot[i * n + r] = 1));
+  return tf.matMul(tf.tensor2d(oneHot, [rows.length, n]), x);
 }
 
 function splitRows(x: tf.Tensor2D, n: number): [tf.Tensor2D, tf.Tensor2D] {
@@ -183,7 +200,13 @@ function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image'
       };
     }
     case 'supervised': {
-      const head: Head = makeMlpHead({ name: 'supervised/click', sizes: [3 * d, c.supervisedHidden, 1], hiddenBatchNorm: false, outputBatchNorm: false, seed: rng.fork('click-head').seed() });
+      // Click head over [e, h, e * h]; its first layer is applied as three matMuls with row blocks
+      // of one kernel (same math as on the concatenation; the gradient of an axis-1 concat is a
+      // strided split, very slow on the CPU backends).
+      const store = new VariableStore(rng.fork('click-head'));
+      const hidden = dense(store, 'supervised/hidden', 3 * d, c.supervisedHidden, true);
+      const out = dense(store, 'supervised/out', c.supervisedHidden, 1, false);
+      const head = { variables: store.variables, dispose: () => store.dispose() };
       return {
         variables: [...backbone.variables, ...head.variables],
         loss(batch, [x]) {
@@ -192,12 +215,15 @@ function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image'
           const lPv = plan.labels[0].length;
           const lClick = plan.clickMask[0].length;
           const e = l2Normalize(backbone.forward(x as BackboneInput, true));
-          const ePv = gatherRows(e, plan.pvRows);
+          const ePv = pickRows(e, plan.pvRows);
           const clickMask = tf.tensor3d(plan.clickMask.flat(), [B, lClick, 1]);
-          const eClick = tf.reshape(gatherRows(e, plan.clickRows), [B, lClick, d]);
-          const hist = tf.div(tf.sum(tf.mul(eClick, clickMask), 1), tf.maximum(tf.sum(clickMask, 1), 1)); // [B, d]
-          const histPerPv = tf.reshape(tf.tile(tf.reshape(hist, [B, 1, d]), [1, lPv, 1]), [B * lPv, d]) as tf.Tensor2D;
-          const logits = head.apply(tf.concat([ePv, histPerPv, tf.mul(ePv, histPerPv)], 1) as tf.Tensor2D);
+          const eClick = tf.reshape(pickRows(e, plan.clickRows), [B, lClick, d]);
+          const hist = tf.div(tf.sum(tf.mul(eClick, clickMask), 1), tf.maximum(tf.sum(clickMask, 1), 1)) as tf.Tensor2D; // [B, d]
+          // Repeat each sample's history mean for its lPv slots (a gather: tile's gradient is slow on CPU).
+          const histPerPv = pickRows(hist, Array.from({ length: B * lPv }, (_, i) => Math.floor(i / lPv)));
+          const block = (i: number) => tf.slice(hidden.w, [i * d, 0], [d, -1]) as tf.Tensor2D;
+          const pre = tf.add(tf.add(tf.add(tf.matMul(ePv, block(0)), tf.matMul(histPerPv, block(1))), tf.matMul(tf.mul(ePv, histPerPv), block(2))), hidden.b);
+          const logits = applyDense(tf.relu(pre) as tf.Tensor2D, out, false);
           return maskedSigmoidCrossEntropy(logits, tf.tensor1d(plan.labels.flat()), tf.tensor1d(plan.pvMask.flat()));
         },
         dispose: () => head.dispose(),
@@ -236,8 +262,15 @@ export async function trainBaselineModel(options: BaselineModelOptions): Promise
     if (!source) throw new Error('baseline supervised: pretrain samples are required (samplesDir)');
     const shape = await firstShape(source);
     const has = (id: number) => items.has(id);
+    // Valid samples are kept in memory up to a bound (then each epoch re-reads the source).
+    let kept: PretrainSample[] | null = [];
     let valid = 0;
-    for await (const _ of validSamples(source, shape, has, (row, s, reason) => rejects.push(JSON.stringify({ row, sessionId: s.sessionId, reason })))) valid++;
+    for await (const s of validSamples(source, shape, has, (row, s, reason) => rejects.push(JSON.stringify({ row, sessionId: s.sessionId, reason })))) {
+      valid++;
+      if (kept && kept.length < IN_MEMORY_SAMPLES) kept.push(s);
+      else kept = null;
+    }
+    const epochSource = kept ? arraySamples(kept, source.name) : source;
     if (rejects.length) log.warn(`${rejects.length} of ${valid + rejects.length} samples rejected; first: ${rejects[0]}`);
     if (valid === 0) throw new Error(`baseline supervised: no valid samples in ${source.name}`);
     trainExamples = valid;
@@ -251,7 +284,7 @@ export async function trainBaselineModel(options: BaselineModelOptions): Promise
           group = [];
           return out;
         };
-        for await (const s of epochOrder(validSamples(source, shape, has), seed, epoch, c.shuffleBuffer)) {
+        for await (const s of epochOrder(kept ? epochSource.open() : validSamples(source, shape, has), seed, epoch, c.shuffleBuffer)) {
           group.push(s);
           if (group.length === c.batchSize) yield flush();
         }
@@ -268,8 +301,9 @@ export async function trainBaselineModel(options: BaselineModelOptions): Promise
     if (ids.length < 2) throw new Error(`baseline ${method}: needs at least 2 training items, got ${ids.length}`);
     trainExamples = ids.length;
     const size = Math.min(c.batchSize, ids.length);
-    // A trailing batch of 1 has no negatives (and breaks batch norm): it is dropped.
-    const chunks = Math.floor(ids.length / size) + (ids.length % size >= 2 ? 1 : 0);
+    // Incomplete trailing batches are dropped (drop_last): fewer in-batch negatives would make the
+    // loss of that step incomparable. The reshuffle of the next epoch trains on the left-out items.
+    const chunks = Math.floor(ids.length / size);
     batchesPerEpoch = chunks;
     batches = async function* () {
       for (let epoch = 0; ; epoch++) {
