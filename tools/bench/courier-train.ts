@@ -2,7 +2,8 @@
  * COURIER trainer benchmark: samples/s and peak RSS per backbone and tfjs backend, with and
  * without once-per-batch image encoding (dedupeImages).
  *
- *   npx tsx tools/bench/courier-train.ts [--backends native,wasm,cpu] [--steps 8] [--batch 32] [--image-size 32] [--json FILE]
+ *   npx tsx tools/bench/courier-train.ts [--backends native,wasm,cpu] [--backbones cnn,mlp-pixels,mlp-features,layers-model]
+ *       [--steps 8] [--batch 32] [--image-size 32] [--json FILE]
  *
  * The parent generates a tiny world (@courier/world) and its pre-training samples
  * (@courier/data-builder) once, then runs each configuration in a fresh child process (a process
@@ -110,9 +111,15 @@ async function main(): Promise<void> {
   const dataDir = path.join(os.tmpdir(), `courier-bench-data-${imageSize}`);
   console.error(`preparing tiny world + samples in ${dataDir} ...`);
   await prepareData(dataDir, imageSize);
+  const backbones = String(flags.backbones ?? 'cnn,mlp-pixels,mlp-features,layers-model').split(',');
   const specs: RunSpec[] = [];
   for (const backend of backends) {
-    specs.push({ backend, backbone: 'cnn', dedupe: true }, { backend, backbone: 'cnn', dedupe: false }, { backend, backbone: 'mlp-pixels', dedupe: true }, { backend, backbone: 'mlp-pixels', dedupe: false }, { backend, backbone: 'mlp-features', dedupe: true }, { backend, backbone: 'layers-model', dedupe: true });
+    for (const backbone of backbones) {
+      if (!(backbone in BACKBONE_PARAMS)) throw new Error(`courier-train bench: unknown backbone "${backbone}"; known: ${Object.keys(BACKBONE_PARAMS).join(', ')}`);
+      // Once-per-batch encoding matters for image backbones; features are cheap either way.
+      specs.push({ backend, backbone, dedupe: true });
+      if (backbone === 'cnn' || backbone === 'mlp-pixels') specs.push({ backend, backbone, dedupe: false });
+    }
   }
   const results: RunResult[] = [];
   for (const spec of specs) {

@@ -241,8 +241,8 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
   const inputShape = items.itemShape as number[];
   const perItem = itemInputSize(items);
   const hasItem = (id: number) => items.has(id);
-  const progress = options.progress === false ? null : new Progress('pretrain', totalSteps, { log, unit: 'steps' });
-  progress?.tick(step);
+  // Counts this process's steps only, so the rate and ETA stay right after a resume.
+  const progress = options.progress === false || step >= totalSteps ? null : new Progress('pretrain', totalSteps - step, { log, unit: 'steps' });
   let imagesEncoded = 0;
   let imageSlots = 0;
   let samplesTrained = 0;
@@ -307,7 +307,7 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
       }
       options.onStep?.(info);
       const elapsed = (performance.now() - t0) / 1000;
-      progress?.tick(1, { loss: info.loss, 'samples/s': elapsed > 0 ? samplesTrained / elapsed : 0, epoch });
+      progress?.tick(1, { step, loss: info.loss, 'samples/s': elapsed > 0 ? samplesTrained / elapsed : 0, epoch });
       const atEnd = step >= totalSteps;
       if (atEnd || (config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) await saveCheckpoint(atEnd);
       if (options.stopAfterSteps !== undefined && stepsThisRun >= options.stopAfterSteps && !atEnd) {
