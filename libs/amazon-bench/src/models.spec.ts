@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
-import { loadMmrecDataset } from './dataset';
+import { buildDataset, loadMmrecDataset, withFeatures } from './dataset';
+import { syntheticParams } from './synthetic';
 import { getModel, listModels, trainableParamCount } from './models';
 import { SparseGraph, gatherRows, normalizedBipartite } from './nn';
 import { makeSyntheticDataset } from './testing';
@@ -11,20 +12,22 @@ beforeAll(async () => {
 });
 
 describe('models', () => {
-  it('parameter counts equal the spec figures on the small preset (mmrec split)', () => {
-    const { root, name } = makeSyntheticDataset('small', { split: 'mmrec' });
+  it('parameter counts equal the spec figures for the small preset sizes', () => {
+    // Counts depend only on n_users, n_items and the feature dims: the small preset's, in memory.
+    const p = syntheticParams('small');
+    const users = Int32Array.from({ length: p.users }, (_, u) => u);
+    const items = Int32Array.from({ length: p.users }, (_, u) => u % p.items);
+    const inter = { file: 'mem.inter', users, items, labels: new Int32Array(p.users), ratings: null, timestamps: null, nUsers: p.users, nItems: p.items, ignoredLabelRows: 0 };
+    const feature = (dim: number) => ({ file: 'mem.npy', data: new Float32Array(p.items * dim).fill(0.1), rows: p.items, dim });
+    const ds = withFeatures(buildDataset(inter, [], '/mem', { name: 'small', modalities: [] }), { image: feature(p.imageDim), text: feature(p.textDim) });
     const expected: Record<string, number> = { BPR: 166_400, BM3: 383_168, MMGCN: 250_880 };
     for (const model of ['BPR', 'BM3', 'MMGCN']) {
-      const entry = getModel(model);
-      const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
-      expect([ds.nUsers, ds.nItems]).toEqual([2000, 600]);
-      const m = entry.create(ds, entry.defaults, new Rng(1));
+      const m = getModel(model).create(ds, getModel(model).defaults, new Rng(1));
       expect(trainableParamCount(m)).toBe(expected[model]);
       m.dispose();
     }
     // Paper mode registers E_id and both user preference tables.
     const entry = getModel('MMGCN');
-    const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
     const m = entry.create(ds, { ...entry.defaults, paperMode: true }, new Rng(1));
     expect(trainableParamCount(m)).toBe(250_880 + 2600 * 64 + 2000 * 256 + 2000 * 64);
     m.dispose();

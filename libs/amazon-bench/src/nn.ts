@@ -20,28 +20,58 @@ export function newVariable(values: Float32Array, shape: number[], trainable: bo
   return v;
 }
 
+/**
+ * A fast local stream for bulk initialisation: mulberry32 seeded with one draw of `rng`, so a
+ * table of n values costs one Rng call (Rng.normal is slow under jest's transform).
+ */
+function bulkStream(rng: Rng): () => number {
+  let a = rng.nextUint32();
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n draws from N(0, std^2) (Box-Muller pairs). */
+export function fillNormal(rng: Rng, n: number, std: number): Float32Array {
+  const next = bulkStream(rng);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    let u = next();
+    while (u === 0) u = next();
+    const r = std * Math.sqrt(-2 * Math.log(u));
+    const v = 2 * Math.PI * next();
+    out[i] = r * Math.cos(v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(v);
+  }
+  return out;
+}
+
+/** n draws from U(low, high). */
+export function fillUniform(rng: Rng, n: number, low: number, high: number): Float32Array {
+  const next = bulkStream(rng);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = low + (high - low) * next();
+  return out;
+}
+
 /** Xavier-normal: N(0, 2/(rows+cols)). For an embedding table rows = n, cols = d. */
 export function xavierNormal(rng: Rng, rows: number, cols: number): Float32Array {
-  const std = Math.sqrt(2 / (rows + cols));
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < out.length; i++) out[i] = rng.normal(0, std);
-  return out;
+  return fillNormal(rng, rows * cols, Math.sqrt(2 / (rows + cols)));
 }
 
 /** Xavier-uniform: U(-b, b), b = sqrt(6/(rows+cols)). */
 export function xavierUniform(rng: Rng, rows: number, cols: number): Float32Array {
   const bound = Math.sqrt(6 / (rows + cols));
-  const out = new Float32Array(rows * cols);
-  for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-bound, bound);
-  return out;
+  return fillUniform(rng, rows * cols, -bound, bound);
 }
 
 /** PyTorch's default Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
 export function defaultUniform(rng: Rng, count: number, fanIn: number): Float32Array {
   const bound = 1 / Math.sqrt(fanIn);
-  const out = new Float32Array(count);
-  for (let i = 0; i < out.length; i++) out[i] = rng.uniform(-bound, bound);
-  return out;
+  return fillUniform(rng, count, -bound, bound);
 }
 
 /** Linear(in, out) as x[.., in] @ W[in, out] + b[out]. */
