@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
-import { ConfigSchema, Logger, resolveConfig, runStage } from '@courier/runtime';
+import { ConfigSchema, Logger, currentBackend, resolveConfig, runStage } from '@courier/runtime';
+import { writeJsonAtomic } from '@courier/io';
 import { WorldPreset, generateWorld, resolveWorldConfig } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage } from '@courier/courier';
@@ -136,6 +137,18 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as CtrReport;
   const htmlFile = path.join(outDir, 'report.html');
   writeHtmlReport(htmlFile, { report, outDir, stageSeconds, title: `COURIER pipeline: ${config.preset} world, seed ${config.seed}` });
+  // A summary for scripts (the regression suite reads it): stage times, skips, peak memory.
+  writeJsonAtomic(path.join(outDir, 'pipeline.json'), {
+    contract: 'pipeline-run',
+    version: 1,
+    preset: config.preset,
+    seed: config.seed,
+    backend: currentBackend()?.name ?? null,
+    stageSeconds,
+    skipped,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    reports: { ctr: reportFile, html: htmlFile },
+  });
   return { reportFile, htmlFile, report, table: formatTable(report), stageSeconds, skipped };
 }
 

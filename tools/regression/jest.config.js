@@ -1,0 +1,1 @@
+module.exports = { ...require('../../jest.preset.js'), displayName: 'regression', rootDir: __dirname, testTimeout: 900000 };
