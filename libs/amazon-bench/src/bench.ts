@@ -127,15 +127,15 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
     courierInfo = { usersUsed: pre.usersUsed, usersSkipped: pre.usersSkipped, epochLosses: pre.epochLosses, paramCount: pre.paramCount, seconds: pre.seconds, featureFile: feat.file, featureDim: feat.dim };
   }
 
-  const train: TrainOptions = { maxEpochs: cfg.maxEpochs, patience: cfg.patience, batchSize: cfg.batchSize, evalBlockSize: cfg.evalBlockSize, log: (l) => env.log(l) };
+  const train: TrainOptions = { maxEpochs: cfg.maxEpochs, patience: cfg.patience, batchSize: cfg.batchSize, evalBlockSize: cfg.evalBlockSize, log: (l) => env.log(l), logEvery: 10 };
   const rows: { label: string; model: string; features: 'original' | 'courier'; grid: GridResult }[] = [];
   for (const entry of models) {
     const overrides: ModelParams = entry.name === 'MMGCN' ? { paperMode: cfg.mmgcnPaperMode } : {};
     const points = gridPoints(entry, cfg.grid, overrides);
-    const g = await env.time(`train-${entry.name}`, () => runGrid(entry, base, points, cfg.seeds, { ...train, log: undefined }, { selectBy: cfg.selectBy, log: env.log }));
+    const g = await env.time(`train-${entry.name}`, () => runGrid(entry, base, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log }));
     rows.push({ label: entry.name, model: entry.name, features: 'original', grid: g });
     if (courierDs && entry.modalities.includes('image')) {
-      const gc = await env.time(`train-${entry.name}+ours`, () => runGrid(entry, courierDs!, points, cfg.seeds, { ...train, log: undefined }, { selectBy: cfg.selectBy, log: env.log }));
+      const gc = await env.time(`train-${entry.name}+ours`, () => runGrid(entry, courierDs!, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log }));
       rows.push({ label: `${entry.name}+ours`, model: entry.name, features: 'courier', grid: gc });
     }
   }

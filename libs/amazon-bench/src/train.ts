@@ -15,8 +15,9 @@ export interface TrainOptions {
   patience: number;
   batchSize: number;
   evalBlockSize: number;
-  /** Progress lines (one per epoch). */
+  /** Progress lines (one per `logEvery` epochs, default every epoch). */
   log?: (line: string) => void;
+  logEvery?: number;
   /** Stop after this many epochs regardless of early stopping (benchmarks); default none. */
   epochLimit?: number;
   /** Skip evaluation (benchmarks timing training only). */
@@ -155,7 +156,7 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
       } else {
         sinceBest++;
       }
-      options.log?.(
+      if (epoch % (options.logEvery ?? 1) === 0) options.log?.(
         `${entry.name} epoch ${epoch}: loss ${epochLoss.toFixed(4)} valid R@20 ${v.toFixed(4)} test R@20 ${test['recall@20'].toFixed(4)} ` +
           `(best ${best.toFixed(4)} @${bestEpoch}) train ${trainSeconds.toFixed(2)}s eval ${evalSeconds.toFixed(2)}s`,
       );
