@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CtrReport, FeatureMode, validateCtrReport } from '@courier/data-contracts';
 import { writeJsonAtomic, writeFileAtomicSync } from '@courier/io';
-import { ConfigSchema, Logger, runStage } from '@courier/runtime';
+import { ConfigSchema, Logger, initBackend, runStage } from '@courier/runtime';
 import { CTR_CONFIG_DOC, CtrConfig, DEFAULT_CTR_CONFIG } from './config';
 import { Catalogue, CtrData, loadCatalogue, loadCtrSamples } from './data';
 import { ImageFeatures, ImageMode, loadImageFeatures } from './image-features';
@@ -140,6 +140,7 @@ const checkpointFile = (dir: string, method: string, seed: number) => path.join(
 export async function runCtrEvaluateStage(options: CtrStageOptions, stageName = 'ctr'): Promise<CtrReport> {
   const { config } = options;
   let report: CtrReport | null = null;
+  await initBackend();
   await runStage({ stage: stageName, outDir: options.outDir, seed: config.seeds[0] ?? 0, config: { ...config, featureSets: options.featureSets, samples: options.samples, world: options.world }, log: options.log }, async (ctx) => {
     const { catalogue, data, featureSets, inPretraining, inputs } = await ctx.time('load', () => loadAll(options, ctx.log));
     writeRejects(options.outDir, data);
@@ -192,6 +193,7 @@ function runSummary(report: CtrReport, runs: SeedRun[]): Record<string, unknown>
 export async function runCtrFromCheckpoints(options: CtrStageOptions & { fromDir: string }): Promise<CtrReport> {
   let report: CtrReport | null = null;
   const { config } = options;
+  await initBackend();
   await runStage({ stage: 'ctr-evaluate', outDir: options.outDir, seed: config.seeds[0] ?? 0, config: { ...config, from: options.fromDir, featureSets: options.featureSets }, log: options.log }, async (ctx) => {
     const { catalogue, data, featureSets, inPretraining } = await ctx.time('load', () => loadAll(options, ctx.log));
     const runs: SeedRun[] = [];
