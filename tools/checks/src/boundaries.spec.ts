@@ -76,7 +76,15 @@ const BANNED_EXTERNAL: { projects: string[]; prefix: string; why: string }[] = [
 
 describe('module boundaries', () => {
   const projects = findProjects();
-  const byName = new Map(projects.map((p) => [p.name, p]));
+  // `@courier/<alias>` resolves through tsconfig paths to a folder; the project is the one there.
+  const paths = (JSON.parse(fs.readFileSync(path.join(root, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions.paths;
+  const byName = new Map<string, Project>();
+  for (const [alias, targets] of Object.entries(paths)) {
+    if (alias.endsWith('/testing')) continue;
+    const dir = path.join(root, path.dirname(path.dirname(targets[0])));
+    const project = projects.find((p) => p.dir === dir);
+    if (project) byName.set(alias.slice('@courier/'.length), project);
+  }
 
   it('finds the workspace projects, each tagged with a type', () => {
     expect(projects.length).toBeGreaterThanOrEqual(11);
