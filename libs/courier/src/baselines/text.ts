@@ -59,7 +59,7 @@ export class TitleVocabulary {
   }
 }
 
-export interface TextEncoder {
+export interface TitleEncoder {
   readonly variables: readonly NamedVariable[];
   readonly vocabulary: TitleVocabulary;
   /** [n, V] pooling weights (TitleVocabulary.bagMatrix) -> [n, dim]. */
@@ -67,14 +67,14 @@ export interface TextEncoder {
   dispose(): void;
 }
 
-export interface TextEncoderOptions {
+export interface TitleEncoderOptions {
   embedDim: number;
   hidden: number;
   dim: number;
   seed: number;
 }
 
-export function makeTextEncoder(vocabulary: TitleVocabulary, options: TextEncoderOptions): TextEncoder {
+export function makeTitleEncoder(vocabulary: TitleVocabulary, options: TitleEncoderOptions): TitleEncoder {
   const store = new VariableStore(new Rng(options.seed));
   const table = store.uniform('text/token-embedding', [vocabulary.size, options.embedDim], Math.sqrt(3));
   const hidden = dense(store, 'text/hidden', options.embedDim, options.hidden, true);

@@ -137,7 +137,7 @@ describe('trainBaselineModel on feature vectors (mlp-features)', () => {
       const r = await trainBaselineModel({ method, seed: 3, items: featureItems, progress: false, log: quiet, config: defaultBaselineConfig({ backbone: 'mlp-features', backboneParams: { hidden: [32] }, dim: D, batchSize: 64, steps: 10, lr: 3e-3 }) });
       expect(r.trainExamples).toBe(64);
       expect(mean(r.lossHistory.slice(-3))).toBeLessThan(mean(r.lossHistory.slice(0, 3)) - 0.02);
-      expect(r.backbone.embed(tf.zeros([2, F])).shape).toEqual([2, D]);
+      expect(r.backbone.embed(tf.zeros([2, F]) as tf.Tensor2D).shape).toEqual([2, D]);
       r.dispose();
     }
   });

@@ -27,7 +27,7 @@ import { ImageAugmentOptions, applyView, augmentFeatures, sampleViewParams } fro
 import { BaselineConfig, BaselineMethod, checkMethod, methodDefaults } from './config';
 import { makeMlpHead } from './heads';
 import { clipLoss, maskedSigmoidCrossEntropy, ntXentLoss, simsiamLoss } from './losses';
-import { TextEncoder, TitleVocabulary, makeTextEncoder } from './text';
+import { TitleEncoder, TitleVocabulary, makeTitleEncoder } from './text';
 
 /** Steps averaged into `finalLoss` (as the COURIER trainer). */
 const FINAL_LOSS_WINDOW = 20;
@@ -185,7 +185,7 @@ function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image'
     case 'clip': {
       if (!titles) throw new Error('baseline clip: titles are required');
       const vocabulary = TitleVocabulary.fromTitles(titles.values(), c.maxVocab);
-      const text: TextEncoder = makeTextEncoder(vocabulary, { embedDim: c.textEmbedDim, hidden: c.textHidden, dim: d, seed: rng.fork('text').seed() });
+      const text: TitleEncoder = makeTitleEncoder(vocabulary, { embedDim: c.textEmbedDim, hidden: c.textHidden, dim: d, seed: rng.fork('text').seed() });
       const cropOpts = augmentOptions(c, true);
       return {
         variables: [...backbone.variables, ...text.variables],
