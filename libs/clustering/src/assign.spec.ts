@@ -9,7 +9,7 @@ import { assignClusters, fitClusters } from './fit';
 import { assignOne } from './serve';
 import { fitSinglePass } from './single-pass';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterAssign, runClusterFit } from './stage';
-import { denseMixture } from './testing';
+import { denseMixture, Mixture } from './testing';
 
 process.env.COURIER_LOG = 'warn';
 const quiet = () => undefined;
@@ -34,7 +34,7 @@ describe('V7: one assignment rule for fitting, batch labelling and serving', () 
   });
 
   it('js and tfjs kernels, batch and serving all give the brute-force nearest centre', async () => {
-    const m = denseMixture({ n: 3000, d: 48, components: 40, sep: 1, seed: 8 });
+    const m = await denseMixture({ n: 3000, d: 48, components: 40, sep: 1, seed: 8 });
     const k = 257; // not a multiple of the kernel's blocks
     const centres = m.x.slice(0, k * m.d);
     for (let i = 0; i < centres.length; i++) centres[i] *= 0.9 + 0.2 * ((i * 7919) % 13) / 13; // unequal norms
@@ -74,10 +74,11 @@ describe('V7: one assignment rule for fitting, batch labelling and serving', () 
 });
 
 describe('bad input: clear errors or the reserved id, never a crash', () => {
+  let m: Mixture;
   beforeAll(async () => {
     await initBackend({ log: quiet });
+    m = await denseMixture({ n: 2000, d: 8, components: 5, sep: 3, seed: 3 });
   });
-  const m = denseMixture({ n: 2000, d: 8, components: 5, sep: 3, seed: 3 });
 
   it('NaN and zero rows are skipped in fitting, counted, and get id K', async () => {
     const x = Float32Array.from(m.x);

@@ -13,7 +13,7 @@ describe('V4: dense single-pass vs Lloyd from the same k-means++ seeding', () =>
   it('inertia <= 1.10x Lloyd-20 and <= 0.75x the seeding alone, for T = 20K and T = 5K', async () => {
     await initBackend({ log: quiet });
     const k = 100;
-    const m = denseMixture({ n: 60000, d: 64, components: 100, sep: 1.5, seed: 404 });
+    const m = await denseMixture({ n: 60000, d: 64, components: 100, sep: 1.5, seed: 404 });
     const input = { vectors: m.x, dim: m.d };
     const rng = new Rng(1);
     const sampleRows = rng.shuffle(Array.from({ length: m.n }, (_, i) => i)).slice(0, 5000);

@@ -106,8 +106,9 @@ export async function lloyd(m: Matrix, init: Float32Array, k: number, options: {
     }
     centres = next;
   }
-  const a = Assigner.js(centres, k, d, options.rule ?? 'l2');
+  const a = await Assigner.create(centres, k, d, { kernel: options.kernel ?? 'auto', rule: options.rule ?? 'l2' });
   a.nearest(data, null, ids, n);
+  a.dispose();
   let inertia = 0;
   for (let i = 0; i < n; i++) inertia += squaredDistance(data, i * d, centres, ids[i], d);
   return { centres, ids, inertia: inertia / n, iterations: it, emptyClusters: empty, history };

@@ -49,7 +49,7 @@ export function isValidRow(x: ArrayLike<number>, xo: number, d: number): boolean
   let nonZero = false;
   for (let j = 0; j < d; j++) {
     const v = x[xo + j];
-    if (!Number.isFinite(v)) return false;
+    if (v - v !== 0) return false; // NaN or ±Infinity
     if (v !== 0) nonZero = true;
   }
   return nonZero;

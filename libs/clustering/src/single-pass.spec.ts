@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '@courier/runtime';
 import { writeVectorTable } from '@courier/io';
-import { denseMixture } from './testing';
+import { denseMixture, Mixture } from './testing';
 import { fitSinglePass } from './single-pass';
 import { assignClusters, fitClusters } from './fit';
 import { runClusterFit, CLUSTER_CONFIG_SCHEMA, ClusterConfig } from './stage';
@@ -13,10 +13,12 @@ const quiet = () => undefined;
 process.env.COURIER_LOG = 'warn';
 
 describe('single-pass accounting, sharding and determinism', () => {
-  const m = denseMixture({ n: 12000, d: 24, components: 30, sep: 2, seed: 21 });
-  const ids = Int32Array.from({ length: m.n }, (_, i) => 1000 + 7 * i);
+  let m: Mixture;
+  let ids: Int32Array;
   beforeAll(async () => {
     await initBackend({ log: quiet });
+    m = await denseMixture({ n: 12000, d: 24, components: 30, sep: 2, seed: 21 });
+    ids = Int32Array.from({ length: m.n }, (_, i) => 1000 + 7 * i);
   });
 
   it('V6: a counting reader sees each estimation row exactly once; |S_t| within 5 sd of T·2^(t-1)', async () => {

@@ -30,7 +30,7 @@ export interface SinglePassOptions {
   /** Initial centres: a method, or explicit centres (K x d, row-major). Default 'sample-lloyd'. */
   init?: InitMethod | { centres: Float32Array };
   /** Rows in the init sample (drawn by hash, disjoint from S_1..S_m). Default: 32·K for
-   * sample-lloyd/kmeans++/random, ⌈5K·ln n⌉ for hierarchical; at most half the rows. */
+   * sample-lloyd/kmeans++/random, ⌈5K·ln n⌉ for hierarchical; at most n/4 (at least K). */
   initSampleSize?: number;
   /** Lloyd iterations on the init sample for 'sample-lloyd'. Default 4. */
   initIterations?: number;
@@ -75,6 +75,8 @@ export interface SinglePassResult {
   initCentres: Float32Array;
   initInertia: number | null;
   initRows: number;
+  /** Wall time of the init clustering (before the pass). */
+  initSeconds: number;
   sigmaHat: number | null;
   lambda1: number;
   epochs: number;
@@ -96,7 +98,8 @@ export interface SinglePassResult {
 
 export function defaultInitSampleSize(method: InitMethod, k: number, n: number): number {
   const want = method === 'hierarchical' ? Math.ceil(5 * k * Math.log(n)) : 32 * k;
-  return Math.max(k, Math.min(want, Math.floor(n / 2)));
+  // Capped at n/4 so that small inputs keep most rows for the pass itself.
+  return Math.max(k, Math.min(want, Math.floor(n / 4)));
 }
 
 /**
@@ -144,6 +147,7 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
   let initInertia: number | null = null;
   let sigmaHat: number | null = null;
   let sample: Matrix | null = null;
+  const tInit = performance.now();
   if (!usesSample) {
     centres = Float32Array.from(init.centres);
     if (centres.length !== k * d) throw new Error(`single-pass: init centres have ${centres.length} values, expected K x d = ${k * d}`);
@@ -161,9 +165,10 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
     log(`init ${init}: ${sample.n} sample rows, K=${k}, ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   }
   if (sample) {
-    const a = Assigner.js(centres, k, d, rule);
+    const a = await Assigner.create(centres, k, d, { rule, kernel: options.kernel ?? 'auto' });
     const out = new Int32Array(sample.n);
     a.nearest(sample.data, null, out, sample.n);
+    a.dispose();
     let s = 0;
     for (let i = 0; i < sample.n; i++) s += squaredDistance(sample.data, i * d, centres, out[i], d);
     initInertia = s / sample.n;
@@ -178,6 +183,7 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
     if (!(lambda >= 0)) throw new Error(`single-pass: lambda1 must be >= 0 or 'auto', got ${options.lambda1}`);
   }
   const lambda1 = lambda;
+  const initSeconds = (performance.now() - tInit) / 1000;
   const initCentres = Float32Array.from(centres);
 
   // 3. The pass.
@@ -204,6 +210,10 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
   const mean = new Float64Array(d);
   const next = new Float64Array(d);
   try {
+    if (!pool && (options.kernel ?? 'auto') === 'auto') {
+      // Time the kernels before the pass, so epoch 1's time is the pass alone.
+      calibration = (await Assigner.create(centres, k, d, { rule, kernel: 'auto' })).calibration;
+    }
     for (let t = 1; t <= m; t++) {
       const t0 = performance.now();
       const rows = Int32Array.from(epochRows[t - 1]);
@@ -281,6 +291,7 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
     initCentres,
     initInertia,
     initRows: sample ? sample.n : 0,
+    initSeconds,
     sigmaHat,
     lambda1,
     epochs: m,

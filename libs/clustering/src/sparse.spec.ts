@@ -1,6 +1,6 @@
 import { initBackend, Rng } from '@courier/runtime';
 import { fitSinglePass, SinglePassResult } from './single-pass';
-import { matchCentres, sparseMixture } from './testing';
+import { matchCentres, Mixture, sparseMixture } from './testing';
 
 process.env.COURIER_LOG = 'warn';
 const quiet = () => undefined;
@@ -12,13 +12,14 @@ describe('V2: planted sparse centres are recovered', () => {
   const s = 50;
   const sigma = 0.02;
   const n = 25200;
-  const data = sparseMixture({ n, d, k, s, sigma, seed: 2014 });
+  let data: Mixture & { supports: number[][] };
   const base = { k, seed: 7, epochs: 6, keepHistory: true, log: quiet } as const;
   let auto: SinglePassResult;
   let zero: SinglePassResult;
 
   beforeAll(async () => {
     await initBackend({ log: quiet });
+    data = await sparseMixture({ n, d, k, s, sigma, seed: 2014 });
     auto = await fitSinglePass(data.x, n, d, { ...base, init: 'hierarchical', lambda1: 'auto' });
     // same hierarchical init, plain means (the init is reused rather than recomputed: saves ~5 s)
     zero = await fitSinglePass(data.x, n, d, { ...base, init: { centres: auto.initCentres }, lambda1: 0 });

@@ -1,32 +1,52 @@
 // Test and benchmark fixtures for @courier/clustering (seeded synthetic data).
+import { Worker } from 'node:worker_threads';
 import { Rng } from '@courier/runtime';
 
-/**
- * Fast seeded standard normals into `out` (Marsaglia polar method on a mulberry32 stream),
- * several times quicker than Rng.normal for the millions of noise draws the fixtures need.
- */
-export function fillNormal(out: Float32Array | Float64Array, seed: number, scale = 1): void {
+// Marsaglia polar method on a mulberry32 stream; plain JS so it can also run in a bare worker.
+const FILL_NORMAL_SOURCE = `function fillNormal(out, seed, scale) {
   let a = seed >>> 0;
-  const uniform = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
+  let i = 0;
+  const n = out.length;
+  while (i < n) {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1; // [-1, 1)
-  };
-  for (let i = 0; i < out.length; ) {
-    let u: number;
-    let v: number;
-    let q: number;
-    do {
-      u = uniform();
-      v = uniform();
-      q = u * u + v * v;
-    } while (q >= 1 || q === 0);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
+    a = (a + 0x6d2b79f5) | 0;
+    t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const v = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
+    const q = u * u + v * v;
+    if (q >= 1 || q === 0) continue;
     const f = scale * Math.sqrt((-2 * Math.log(q)) / q);
     out[i++] = u * f;
-    if (i < out.length) out[i++] = v * f;
+    if (i < n) out[i++] = v * f;
   }
+}`;
+
+/**
+ * Seeded standard normals (times `scale`) into a new Float32Array of length `length`. Large
+ * fills run in a bare worker thread: inside jest's sandbox the same loop is ~10x slower.
+ */
+export async function normalArray(length: number, seed: number, scale = 1): Promise<Float32Array> {
+  const buf = new SharedArrayBuffer(length * 4);
+  const out = new Float32Array(buf);
+  if (length < 1e6) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    new Function(`${FILL_NORMAL_SOURCE}; return fillNormal;`)()(out, seed, scale);
+    return out;
+  }
+  const code = `const { parentPort, workerData } = require('node:worker_threads'); ${FILL_NORMAL_SOURCE};
+    fillNormal(new Float32Array(workerData.buf), workerData.seed, workerData.scale); parentPort.postMessage('done');`;
+  await new Promise<void>((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData: { buf, seed, scale } });
+    w.once('message', () => {
+      void w.terminate();
+      resolve();
+    });
+    w.once('error', reject);
+  });
+  return out;
 }
 
 export interface Mixture {
@@ -41,14 +61,13 @@ export interface Mixture {
  * V4-style dense mixture: `components` Gaussian means N(0, (sep²/d)·I), noise N(0, I/d), rows
  * optionally L2-normalised; labels uniform.
  */
-export function denseMixture(options: { n: number; d: number; components: number; sep: number; seed: number; normalise?: boolean }): Mixture {
+export async function denseMixture(options: { n: number; d: number; components: number; sep: number; seed: number; normalise?: boolean }): Promise<Mixture> {
   const { n, d, components, sep, seed } = options;
   const rng = new Rng(seed);
   const means = new Float32Array(components * d);
   const ms = sep / Math.sqrt(d);
   for (let i = 0; i < means.length; i++) means[i] = rng.normal() * ms;
-  const x = new Float32Array(n * d);
-  fillNormal(x, rng.seed(), 1 / Math.sqrt(d));
+  const x = await normalArray(n * d, rng.seed(), 1 / Math.sqrt(d));
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = rng.int(components);
@@ -71,7 +90,7 @@ export function denseMixture(options: { n: number; d: number; components: number
  * V2 planted sparse centres: K unit centres with s random non-zeros of value 1/√s, points
  * c_label + N(0, σ²I), labels uniform.
  */
-export function sparseMixture(options: { n: number; d: number; k: number; s: number; sigma: number; seed: number }): Mixture & { supports: number[][] } {
+export async function sparseMixture(options: { n: number; d: number; k: number; s: number; sigma: number; seed: number }): Promise<Mixture & { supports: number[][] }> {
   const { n, d, k, s, sigma, seed } = options;
   const rng = new Rng(seed);
   const means = new Float32Array(k * d);
@@ -82,8 +101,7 @@ export function sparseMixture(options: { n: number; d: number; k: number; s: num
     supports.push(support);
     for (const j of support) means[c * d + j] = 1 / Math.sqrt(s);
   }
-  const x = new Float32Array(n * d);
-  fillNormal(x, rng.seed(), sigma);
+  const x = await normalArray(n * d, rng.seed(), sigma);
   const labels = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const c = rng.int(k);
