@@ -57,7 +57,11 @@ export async function trainBaseline(options: TrainBaselineOptions): Promise<RunM
   const config = resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { file: options.configFile, overrides: options.config as Record<string, unknown> | undefined, where });
   const itemsFile = path.join(options.worldDir, RAW_ITEMS.fileName);
   if (!fs.existsSync(itemsFile)) throw new Error(`${where}: catalogue ${itemsFile} not found (worldDir must be a world folder)`);
-  const samplesFile = method === 'supervised' ? samplesFileOf(options.samplesDir ?? (() => { throw new Error(`${where}: samplesDir is required (pretrain samples from buildSamples)`); })()) : null;
+  let samplesFile: string | null = null;
+  if (method === 'supervised') {
+    if (!options.samplesDir) throw new Error(`${where}: samplesDir is required (the pretrain samples from buildSamples)`);
+    samplesFile = samplesFileOf(options.samplesDir);
+  }
   await initBackend();
   return runStage(
     { stage: `baseline-${method}`, outDir: options.outDir, seed: options.seed, config: { ...config, method, world: options.worldDir, samples: samplesFile } as Record<string, unknown>, log: options.log },
