@@ -16,3 +16,4 @@ export * from './trainer';
 export * from './export';
 export * from './eval';
 export * from './stage';
+export * from './baselines';
