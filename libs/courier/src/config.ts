@@ -29,6 +29,7 @@ export interface PretrainConfig {
   dedupeImages: boolean;
   shuffleBuffer: number;
   checkpointEvery: number;
+  checkpointSeconds: number;
   exportBatchSize: number;
   imageCacheEntries: number;
   seed: number;
@@ -57,6 +58,7 @@ export const PRETRAIN_CONFIG_SCHEMA: ConfigSchema = {
   dedupeImages: { default: true, doc: 'encode each distinct image once per batch and gather its embedding into every slot' },
   shuffleBuffer: { default: 10000, integer: true, min: 1, doc: 'samples in the seeded shuffle buffer' },
   checkpointEvery: { default: 200, integer: true, min: 0, doc: 'steps between checkpoints (0 = only at the end)' },
+  checkpointSeconds: { default: 60, min: 0, doc: 'also checkpoint when this many seconds passed since the last save (0 = off); a checkpoint holds the whole state, so results do not depend on when it is taken' },
   exportBatchSize: { default: 256, integer: true, min: 1, doc: 'items per batch when exporting embeddings' },
   imageCacheEntries: { default: 8192, integer: true, min: 1, doc: 'decoded images kept in memory (LRU)' },
   seed: { default: 0, integer: true, min: 0, doc: 'seed of weight initialisation and data order' },
@@ -86,4 +88,4 @@ export function lossOptionsOf(config: PretrainConfig): CourierLossOptions {
 }
 
 /** Keys that may change between a checkpoint and its resumption (they do not change the math). */
-export const RESUMABLE_CONFIG_KEYS: readonly (keyof PretrainConfig)[] = ['checkpointEvery', 'exportBatchSize', 'imageCacheEntries', 'steps', 'epochs'];
+export const RESUMABLE_CONFIG_KEYS: readonly (keyof PretrainConfig)[] = ['checkpointEvery', 'checkpointSeconds', 'exportBatchSize', 'imageCacheEntries', 'steps', 'epochs'];

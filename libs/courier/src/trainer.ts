@@ -249,6 +249,7 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
   let stepsThisRun = 0;
   let stoppedEarly = false;
   const t0 = performance.now();
+  let lastSave = t0;
 
   const prepare = async (it: AsyncIterator<PretrainSample[]>): Promise<PreparedBatch | null> => {
     const next = await it.next();
@@ -309,7 +310,12 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
       const elapsed = (performance.now() - t0) / 1000;
       progress?.tick(1, { step, loss: info.loss, 'samples/s': elapsed > 0 ? samplesTrained / elapsed : 0, epoch });
       const atEnd = step >= totalSteps;
-      if (atEnd || (config.checkpointEvery > 0 && step % config.checkpointEvery === 0)) await saveCheckpoint(atEnd);
+      const dueBySteps = config.checkpointEvery > 0 && step % config.checkpointEvery === 0;
+      const dueByTime = config.checkpointSeconds > 0 && performance.now() - lastSave >= config.checkpointSeconds * 1000;
+      if (atEnd || dueBySteps || dueByTime) {
+        await saveCheckpoint(atEnd);
+        lastSave = performance.now();
+      }
       if (options.stopAfterSteps !== undefined && stepsThisRun >= options.stopAfterSteps && !atEnd) {
         if (config.checkpointEvery === 0 || step % config.checkpointEvery !== 0) await saveCheckpoint(false);
         stoppedEarly = true;
