@@ -1,0 +1,84 @@
+/** The Markdown summary of a suite: settings, the main table, checks against the paper, per-seed rows with their folders. */
+import { CheckResult, STATUS_TEXT, evaluateChecks } from './checks';
+import { SuiteReport } from './model';
+import { categoryRows, fmtPp, fmtSummary, relPath, seedRows, summaryRows } from './tables';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const table = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+
+export function checksMarkdown(results: CheckResult[]): string {
+  if (!results.length) return '_This suite has no ordering to check against the paper._';
+  const counts = { agrees: 0, 'within-noise': 0, disagrees: 0, missing: 0 };
+  for (const r of results) counts[r.status]++;
+  const head = `${counts.agrees} agree, ${counts['within-noise']} within noise, ${counts.disagrees} disagree${counts.missing ? `, ${counts.missing} not run` : ''} (of ${results.length}).`;
+  return `${head}\n\n${table(
+    ['expected (paper)', 'result', 'measured'],
+    results.map((r) => [r.claim, r.status === 'disagrees' ? `**${STATUS_TEXT[r.status]}**` : STATUS_TEXT[r.status], r.detail]),
+  )}`;
+}
+
+export function renderMarkdown(report: SuiteReport): string {
+  const rows = summaryRows(report);
+  const checks = evaluateChecks(report);
+  const out: string[] = [];
+  out.push(`# ${report.title}`, '');
+  out.push(report.description, '');
+  out.push(`- suite \`${report.suite}\`, preset \`${report.preset}\`, seeds ${report.seeds.join(', ')}; created ${report.createdAt}`);
+  out.push(`- run folders under \`${report.runsDir}\` (paths below are relative to it)`);
+  out.push(`- settings: \`${JSON.stringify(report.settings)}\``, '');
+  out.push('Deltas are against the same CTR model without image features, trained on the same world with the same seed; mean ± sample sd over seeds, in percentage points of AUC.', '');
+  if (rows.length) {
+    out.push('## Results', '');
+    const sweep = report.layout === 'sweep';
+    out.push(
+      table(
+        [...(sweep ? [report.paramName ?? 'param'] : []), 'variant', 'method', 'mode', 'AUC', 'GAUC', 'ΔAUC', 'ΔGAUC', 'ΔAUC pre-train cats', 'seeds', 'CTR run folders'],
+        rows.map((r) => [
+          ...(sweep ? [String(r.variant.param ?? '')] : []),
+          r.variant.name,
+          r.variant.method,
+          r.variant.mode,
+          r.auc.mean.toFixed(4),
+          r.gauc.mean.toFixed(4),
+          fmtSummary(r.deltaAuc),
+          fmtSummary(r.deltaGauc),
+          fmtSummary(r.deltaAucPretrainCats),
+          String(r.seeds.length),
+          [...new Set(r.ctrDirs.map((d) => d.dir))].map((d) => `\`${d}\``).join(', '),
+        ]),
+      ),
+      '',
+    );
+  }
+  out.push('## Checks against the paper', '', checksMarkdown(checks), '');
+  if (report.layout === 'categories' || report.suite === 'categories') {
+    const cats = categoryRows(report);
+    if (cats.length) {
+      out.push('## ΔAUC per category', '', '`*` = category used in pre-training.', '');
+      out.push(table(['variant', 'category', 'eval rows', 'ΔAUC'], cats.map((c) => [c.variant, `${c.category}${c.inPretraining ? ' *' : ''}`, String(c.rows ?? '–'), fmtSummary(c.deltaAuc)])), '');
+    }
+  }
+  if (report.maps.length) {
+    out.push('## Embedding maps', '');
+    out.push(
+      table(
+        ['map', 'seed', 'points', 'same-category neighbours', 'same-style neighbours', 'source'],
+        report.maps.map((m) => [m.name, String(m.seed), String(m.points.length), m.neighbourAgreement ? m.neighbourAgreement.category.toFixed(3) : '–', m.neighbourAgreement ? m.neighbourAgreement.style.toFixed(3) : '–', `\`${relPath(report, m.source)}\``]),
+      ),
+      '',
+      'Neighbour agreement: share of each point\'s nearest map neighbours with the same label (chance = the label\'s share of points).',
+      '',
+    );
+  }
+  if (report.rows.length) {
+    out.push('## Every run', '');
+    out.push(
+      table(
+        ['variant', 'seed', 'AUC', 'GAUC', 'baseline AUC', 'ΔAUC', 'ΔGAUC', 'ctr-report.json (method)', 'pre-training folder'],
+        seedRows(report).map((r) => [r.variant, String(r.seed), r.auc.toFixed(4), r.gauc.toFixed(4), r.baselineAuc.toFixed(4), fmtPp(r.deltaAuc, 3), fmtPp(r.deltaGauc, 3), `\`${relPath(report, r.ctrReport)}\` (${r.ctrMethod})`, `\`${relPath(report, r.pretrainDir)}\``]),
+      ),
+      '',
+    );
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,129 @@
+/**
+ * The data of an experiment report (`results.json`, contract "experiment-report"): one row per
+ * variant and seed, each pointing at the CTR report and the pre-training folder it came from,
+ * plus 2-D embedding maps and the checks against the paper that the renderer evaluates.
+ */
+export type FeatureMode = 'none' | 'vector' | 'simscore' | 'cluster-id';
+export type Metric = 'deltaAuc' | 'deltaGauc' | 'deltaAucPretrainCats';
+
+export const METRIC_LABEL: Record<Metric, string> = {
+  deltaAuc: 'ΔAUC',
+  deltaGauc: 'ΔGAUC',
+  deltaAucPretrainCats: 'ΔAUC (pre-training categories)',
+};
+
+/** One variant as the suite defines it (the order of the report's tables and charts). */
+export interface VariantInfo {
+  /** Unique within the suite, e.g. "courier", "simclr", "no-ucs", "tau=0.05". */
+  name: string;
+  /** Pre-training method: courier, simclr, simsiam, clip, supervised, oracle. */
+  method: string;
+  mode: FeatureMode;
+  /** x value of a sweep (tau, batch size), null otherwise. */
+  param: number | null;
+  /** What the variant changes, in words. */
+  description: string;
+}
+
+export interface PerCategoryDelta {
+  category: string;
+  deltaAuc: number | null;
+  inPretraining: boolean;
+  rows: number | null;
+}
+
+/** One variant on one seed: the numbers and where they came from. */
+export interface ExperimentRow {
+  variant: string;
+  seed: number;
+  auc: number;
+  gauc: number;
+  baselineAuc: number;
+  baselineGauc: number;
+  deltaAuc: number;
+  deltaGauc: number;
+  /** Row-weighted mean of the per-category ΔAUC over categories used in pre-training (the paper's "women's clothing" column). */
+  deltaAucPretrainCats: number | null;
+  perCategory: PerCategoryDelta[];
+  /** ctr-report.json holding these numbers (method `ctrMethod` in it). */
+  ctrReport: string;
+  ctrMethod: string;
+  /** Folder of the pre-training run whose embeddings fed the CTR model (null for the oracle). */
+  pretrainDir: string | null;
+}
+
+export interface MapPoint {
+  itemId: number;
+  x: number;
+  y: number;
+  category: string;
+  /** Hidden style of the item (ground truth). */
+  style: string;
+  inPretraining: boolean;
+}
+
+/** A 2-D map (UMAP) of one embedding table, coloured by category and by style. */
+export interface EmbeddingMap {
+  name: string;
+  seed: number;
+  /** The embeddings file that was mapped. */
+  source: string;
+  points: MapPoint[];
+  /** How well the 2-D neighbourhoods separate the labels: share of each point's k nearest map neighbours with the same label. */
+  neighbourAgreement?: { category: number; style: number; k: number };
+}
+
+/** Expected orderings of the paper, evaluated from the rows when the report is rendered. */
+export type CheckSpec =
+  /** variant a >= b on the metric (paired by seed); strict: a > b. */
+  | { kind: 'order'; a: string; b: string; metric: Metric; strict: boolean; claim: string }
+  /** variant a above zero. */
+  | { kind: 'positive'; a: string; metric: Metric; claim: string }
+  /** variant a within noise of zero (|mean| <= max(2 standard errors, tolerance)). */
+  | { kind: 'near-zero'; a: string; metric: Metric; tolerance: number; claim: string }
+  /** `expected` has the highest mean among `variants` (or is within noise of the best). */
+  | { kind: 'best'; variants: string[]; expected: string; metric: Metric; claim: string }
+  /** mean per-category ΔAUC of variant a over categories NOT used in pre-training is above zero. */
+  | { kind: 'unseen-categories'; a: string; claim: string };
+
+export interface SuiteReport {
+  contract: 'experiment-report';
+  version: 1;
+  suite: string;
+  title: string;
+  /** What the suite reproduces (paper table or figure) and how. */
+  description: string;
+  preset: string;
+  seeds: number[];
+  createdAt: string;
+  /** Root of the run folders; row paths are relative to it where possible. */
+  runsDir: string;
+  variants: VariantInfo[];
+  rows: ExperimentRow[];
+  maps: EmbeddingMap[];
+  checks: CheckSpec[];
+  /** Chart kind for the main chart: bars per variant, or a line over the variants' param (sweeps). */
+  layout: 'bars' | 'sweep' | 'categories' | 'maps';
+  /** Name of the sweep's parameter (x axis), e.g. "tau". */
+  paramName?: string;
+  /** What was run: training budgets, CTR config, seeds, backend. */
+  settings: Record<string, unknown>;
+}
+
+/** Checks that a parsed object is a SuiteReport (keys and row fields), naming the first problem. */
+export function validateSuiteReport(value: unknown, file = 'results.json'): asserts value is SuiteReport {
+  const fail = (what: string): never => {
+    throw new Error(`${file}: ${what}`);
+  };
+  if (!value || typeof value !== 'object') fail('expected an object');
+  const r = value as Partial<SuiteReport>;
+  if (r.contract !== 'experiment-report') fail(`contract: expected "experiment-report", got ${JSON.stringify(r.contract)}`);
+  for (const key of ['suite', 'title', 'preset', 'runsDir'] as const) if (typeof r[key] !== 'string') fail(`${key}: expected a string`);
+  for (const key of ['seeds', 'variants', 'rows', 'maps', 'checks'] as const) if (!Array.isArray(r[key])) fail(`${key}: expected an array`);
+  const names = new Set((r.variants as VariantInfo[]).map((v) => v.name));
+  (r.rows as ExperimentRow[]).forEach((row, i) => {
+    if (!names.has(row.variant)) fail(`rows[${i}].variant: "${row.variant}" is not a variant of the suite`);
+    for (const key of ['seed', 'auc', 'gauc', 'deltaAuc', 'deltaGauc'] as const) if (typeof row[key] !== 'number' || !Number.isFinite(row[key])) fail(`rows[${i}].${key}: expected a finite number`);
+    if (typeof row.ctrReport !== 'string') fail(`rows[${i}].ctrReport: expected the path of a ctr-report.json`);
+  });
+}
