@@ -158,7 +158,7 @@ ${catsHtml}
 ${report.maps.length ? `<h2>Embedding maps</h2>${mapsTable}<div class="maps">${charts.filter((c) => c.id.startsWith('chart-map')).map(chartBlock).join('\n')}</div>` : ''}
 ${seedTable}
 <h2>Settings</h2>
-<pre>${esc(JSON.stringify(report.settings, null, 2))}</pre>
+<details><summary>Resolved configs of every stage (also in each folder's run.json)</summary><pre>${esc(JSON.stringify(report.settings, null, 2))}</pre></details>
 <script type="application/json" id="chart-specs">${scriptJson(charts.map((c) => ({ id: c.id, spec: c.spec })))}</script>
 <script type="application/json" id="report-data">${scriptJson({ suite: report.suite, preset: report.preset, seeds: report.seeds, checks: checks.map((c) => ({ claim: c.claim, status: c.status, detail: c.detail })) })}</script>
 ${options.inlineVendor === false ? '' : vendorScripts()}

@@ -25,7 +25,8 @@ export function renderMarkdown(report: SuiteReport): string {
   out.push(report.description, '');
   out.push(`- suite \`${report.suite}\`, preset \`${report.preset}\`, seeds ${report.seeds.join(', ')}; created ${report.createdAt}`);
   out.push(`- run folders under \`${report.runsDir}\` (paths below are relative to it)`);
-  out.push(`- settings: \`${JSON.stringify(report.settings)}\``, '');
+  const budgets = (report.settings as { budgets?: unknown }).budgets;
+  out.push(`- settings: ${budgets ? `budgets \`${JSON.stringify(budgets)}\`; ` : ''}every resolved stage config is in results.json (\`settings\`) and in each folder's run.json`, '');
   out.push('Deltas are against the same CTR model without image features, trained on the same world with the same seed; mean ± sample sd over seeds, in percentage points of AUC.', '');
   if (rows.length) {
     out.push('## Results', '');

@@ -1,0 +1,112 @@
+/**
+ * Experiment presets: the world size and the training budgets of every stage. `tiny` is for tests
+ * (seconds per stage), `demo` for the README results (minutes per method on a 2-core CPU),
+ * `bench` for the paper-scale comparison (20k items; hours on a CPU).
+ */
+import type { ConfigSchema } from '@courier/runtime';
+
+export type Preset = 'tiny' | 'demo' | 'bench';
+
+export interface StageBudgets {
+  /** COURIER trainer keys (PRETRAIN_CONFIG_SCHEMA). */
+  pretrain: Record<string, unknown>;
+  /** Baseline trainer keys (BASELINE_CONFIG_SCHEMA), shared by SimCLR, SimSiam, CLIP and Supervised. */
+  baseline: Record<string, unknown>;
+  /** Clusterer keys (CLUSTER_CONFIG_SCHEMA). */
+  cluster: Record<string, unknown>;
+  /** CTR model keys (CTR_CONFIG_SCHEMA). */
+  ctr: Record<string, unknown>;
+  /** Data builder keys. */
+  data: Record<string, unknown>;
+  /** World config keys (on top of the preset's). */
+  world: Record<string, unknown>;
+  /** Items per 2-D map (a seeded sample). */
+  mapPoints: number;
+}
+
+export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
+  tiny: {
+    pretrain: { epochs: 4, lr: 0.001, batchSize: 32 },
+    baseline: { epochs: 8, batchSize: 64 },
+    cluster: { k: 16 },
+    ctr: { epochs: 2 },
+    data: {},
+    world: {},
+    mapPoints: 400,
+  },
+  demo: {
+    // As the pipeline's demo run: 4 epochs at lr 1e-3 (about 2 minutes on the 2-core machine).
+    pretrain: { epochs: 4, lr: 0.001 },
+    // Baseline defaults: 30 epochs over the pre-training images, 4 over the page views (supervised).
+    baseline: {},
+    cluster: { k: 64 },
+    ctr: { epochs: 2 },
+    data: {},
+    world: {},
+    mapPoints: 1500,
+  },
+  bench: {
+    pretrain: { epochs: 4, lr: 0.001 },
+    baseline: {},
+    cluster: { k: 256 },
+    ctr: { epochs: 2 },
+    data: {},
+    world: {},
+    mapPoints: 2000,
+  },
+};
+
+/** Config of `experiments run` (file or flags); stage sections are merged over the preset's budgets. */
+export const EXPERIMENTS_CONFIG_SCHEMA: ConfigSchema = {
+  suite: { default: null, type: 'string', doc: 'suite to run: methods, ablations, batch-size, temperature, modes, projection-head, categories, maps, control (or "all")' },
+  preset: { default: 'demo', choices: ['tiny', 'demo', 'bench'], doc: 'world preset and training budgets: tiny (tests), demo (README), bench (paper-scale, slow on CPU)' },
+  seeds: { default: [1, 2, 3], type: 'array', doc: 'seeds; each seed is its own world, pre-training and CTR runs (spread over seeds includes world-to-world variation)' },
+  out: { default: 'runs/experiments', type: 'string', doc: 'root of the run folders and reports' },
+  variants: { default: null, type: 'array', doc: 'run only these variants of the suite (null = all)' },
+  pretrainEpochs: { default: null, type: 'number', integer: true, min: 1, doc: 'shortcut: COURIER epochs (overrides pretrain.epochs)' },
+  baselineEpochs: { default: null, type: 'number', integer: true, min: 1, doc: 'shortcut: baseline epochs (overrides baseline.epochs)' },
+  ctrEpochs: { default: null, type: 'number', integer: true, min: 1, doc: 'shortcut: CTR epochs (overrides ctr.epochs)' },
+  pretrain: { default: {}, type: 'object', doc: 'COURIER trainer keys over the preset\'s (see `nx run pretrain:help`)' },
+  baseline: { default: {}, type: 'object', doc: 'baseline trainer keys over the preset\'s (libs/courier/src/baselines/README.md)' },
+  cluster: { default: {}, type: 'object', doc: 'clusterer keys over the preset\'s' },
+  ctr: { default: {}, type: 'object', doc: 'CTR model keys over the preset\'s' },
+  data: { default: {}, type: 'object', doc: 'data builder keys' },
+  world: { default: {}, type: 'object', doc: 'world config keys over the preset\'s (a suite\'s own world overrides, e.g. the control world, come on top)' },
+  mapPoints: { default: null, type: 'number', integer: true, min: 10, doc: 'items per 2-D map (null = the preset\'s)' },
+  screenshot: { default: true, doc: 'save a PNG of the main chart next to the report (needs Chromium; skipped with a warning without it)' },
+  force: { default: false, doc: 'rerun every stage even when its fingerprint is unchanged' },
+};
+
+export interface ExperimentsConfig {
+  suite: string | null;
+  preset: Preset;
+  seeds: number[];
+  out: string;
+  variants: string[] | null;
+  pretrainEpochs: number | null;
+  baselineEpochs: number | null;
+  ctrEpochs: number | null;
+  pretrain: Record<string, unknown>;
+  baseline: Record<string, unknown>;
+  cluster: Record<string, unknown>;
+  ctr: Record<string, unknown>;
+  data: Record<string, unknown>;
+  world: Record<string, unknown>;
+  mapPoints: number | null;
+  screenshot: boolean;
+  force: boolean;
+}
+
+/** The preset's budgets with the config's sections and shortcuts on top. */
+export function stageBudgets(config: ExperimentsConfig): StageBudgets {
+  const p = PRESET_BUDGETS[config.preset];
+  return {
+    pretrain: { ...p.pretrain, ...config.pretrain, ...(config.pretrainEpochs !== null ? { epochs: config.pretrainEpochs } : {}) },
+    baseline: { ...p.baseline, ...config.baseline, ...(config.baselineEpochs !== null ? { epochs: config.baselineEpochs } : {}) },
+    cluster: { ...p.cluster, ...config.cluster },
+    ctr: { ...p.ctr, ...config.ctr, ...(config.ctrEpochs !== null ? { epochs: config.ctrEpochs } : {}) },
+    data: { ...p.data, ...config.data },
+    world: { ...p.world, ...config.world },
+    mapPoints: config.mapPoints ?? p.mapPoints,
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * Runs a suite: per seed, the world and samples (shared by every suite with the same preset, seed
+ * and world overrides), one pre-training per distinct method+config (shared across suites and
+ * modes), clusters where a variant uses cluster ids, one CTR evaluation with every variant as a
+ * feature set (baseline included, same seed), then the maps; finally collects the numbers into
+ * a SuiteReport and writes results.json, report.md, report.html (and a PNG of the main chart).
+ *
+ * Layout under --out (default runs/experiments):
+ *   <preset>-seed<N>[-<world tag>]/world, samples, pretrain/<method>-<hash>, clusters/<method>-<hash>, ctr/<suite>-<hash>
+ *   reports/<suite>-<preset>-seeds<a-b-c>/results.json, report.md, report.html, main.png
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CtrReport, validateCtrReport } from '@courier/data-contracts';
+import { Logger, currentBackend, resolveConfig, runStage } from '@courier/runtime';
+import { generateWorld, resolveWorldConfig } from '@courier/world';
+import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
+import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage, trainBaseline } from '@courier/courier';
+import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
+import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
+import { EmbeddingMap, ExperimentRow, SuiteReport, WrittenReport, findChromium, probePage, writeSuiteReport } from '@courier/report';
+import { StageFingerprint, markDone, shortHash, sourceHash, stageFingerprint, stageState } from './fingerprint';
+import { embeddingMap } from './maps';
+import { ExperimentsConfig, StageBudgets, stageBudgets } from './presets';
+import { Suite, Variant, selectVariants } from './suites';
+
+const repoRoot = path.resolve(__dirname, '../../..');
+const codeCache = new Map<string, string>();
+const code = (...libs: string[]) => {
+  const key = libs.join(',');
+  if (!codeCache.has(key)) codeCache.set(key, sourceHash(libs.map((l) => path.join(repoRoot, l))));
+  return codeCache.get(key) as string;
+};
+
+export interface SuiteRunResult {
+  report: SuiteReport;
+  files: WrittenReport;
+  screenshot: string | null;
+  /** Stage folders run and reused. */
+  ran: string[];
+  reused: string[];
+  seconds: number;
+}
+
+interface StageRunner {
+  ran: string[];
+  reused: string[];
+  run(name: string, dir: string, cfg: unknown, seed: number, upstream: StageFingerprint[], codeHash: string, body: () => Promise<void>): Promise<StageFingerprint>;
+}
+
+function stageRunner(log: Logger, force: boolean, outDir: string): StageRunner {
+  const r: StageRunner = {
+    ran: [],
+    reused: [],
+    async run(name, dir, cfg, seed, upstream, codeHash, body) {
+      const fp = stageFingerprint(name, { config: cfg, seed, upstream, code: codeHash });
+      const rel = path.relative(outDir, dir);
+      const state = stageState(dir, fp);
+      if (!force && state === 'up-to-date') {
+        log.info(`${rel}: up to date, reused`);
+        r.reused.push(dir);
+        return fp;
+      }
+      // A finished run of other settings (or --force): start clean, so no stale checkpoint is resumed.
+      if (state === 'stale' || force) fs.rmSync(dir, { recursive: true, force: true });
+      const t0 = performance.now();
+      log.info(`${rel}: running`);
+      await body();
+      markDone(dir, fp);
+      log.info(`${rel}: done in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+      r.ran.push(dir);
+      return fp;
+    },
+  };
+  return r;
+}
+
+interface Trained {
+  fp: StageFingerprint;
+  dir: string | null;
+  embeddings: string;
+}
+
+const rowsOf = (c: object): number | null => {
+  const r = (c as { rows?: unknown }).rows;
+  return typeof r === 'number' ? r : null;
+};
+
+/** Rows of one seed's CTR report, one per variant. */
+export function rowsFromCtrReport(report: CtrReport, reportFile: string, seed: number, variants: Variant[], pretrainDirs: Map<string, string | null>): ExperimentRow[] {
+  return variants.map((v) => {
+    const m = report.methods.find((x) => x.name === v.name);
+    if (!m) throw new Error(`${reportFile}: no method "${v.name}" (the CTR stage should have evaluated every variant)`);
+    const perSeed = m.perSeed.find((p) => p.seed === seed) ?? m.perSeed[0];
+    const basePerSeed = (report.baseline.perSeed as { seed: number; auc: number; gauc: number }[] | undefined)?.find((p) => p.seed === seed);
+    const baselineAuc = basePerSeed?.auc ?? report.baseline.auc;
+    const baselineGauc = basePerSeed?.gauc ?? report.baseline.gauc;
+    const perCategory = m.perCategory.map((c) => ({ category: c.category, deltaAuc: c.deltaAuc, inPretraining: c.inPretraining, rows: rowsOf(c) }));
+    const pre = perCategory.filter((c) => c.inPretraining && c.deltaAuc !== null);
+    const w = pre.reduce((a, c) => a + (c.rows ?? 1), 0);
+    return {
+      variant: v.name,
+      seed,
+      auc: perSeed.auc,
+      gauc: perSeed.gauc,
+      baselineAuc,
+      baselineGauc,
+      deltaAuc: perSeed.auc - baselineAuc,
+      deltaGauc: perSeed.gauc - baselineGauc,
+      deltaAucPretrainCats: pre.length ? pre.reduce((a, c) => a + (c.deltaAuc as number) * (c.rows ?? 1), 0) / w : null,
+      perCategory,
+      ctrReport: reportFile,
+      ctrMethod: m.name,
+      pretrainDir: pretrainDirs.get(v.name) ?? null,
+    };
+  });
+}
+
+export async function runSuite(options: { suite: Suite; config: ExperimentsConfig; log: Logger }): Promise<SuiteRunResult> {
+  const t0 = performance.now();
+  const { config, log } = options;
+  const suite = selectVariants(options.suite, config.variants);
+  if (!suite.variants.length) throw new Error(`experiments: suite ${suite.name} has no variants to run`);
+  const outDir = path.resolve(config.out);
+  const budgets: StageBudgets = stageBudgets(config);
+  const stages = stageRunner(log, config.force, outDir);
+  const rows: ExperimentRow[] = [];
+  const maps: EmbeddingMap[] = [];
+  const settings: Record<string, unknown> = {};
+
+  for (const [si, seed] of config.seeds.entries()) {
+    log.info(`suite ${suite.name}, preset ${config.preset}: seed ${seed} (${si + 1}/${config.seeds.length})`);
+    const worldKey = `${config.preset}-seed${seed}${suite.world ? `-${suite.world.tag}` : ''}`;
+    const base = path.join(outDir, worldKey);
+    const worldOverrides = { ...budgets.world, ...(suite.world?.overrides ?? {}) };
+    const worldConfig = resolveWorldConfig(config.preset, { overrides: worldOverrides });
+    const worldDir = path.join(base, 'world');
+    const samplesDir = path.join(base, 'samples');
+
+    const worldFp = await stages.run('world', worldDir, { preset: config.preset, worldConfig }, seed, [], code('libs/world'), async () => {
+      await runStage({ stage: 'datagen', outDir: worldDir, seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
+        const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: worldDir, seed, overrides: worldOverrides, log: ctx.log }));
+        return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
+      });
+    });
+
+    const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: budgets.data, where: 'experiments data' });
+    const samplesFp = await stages.run('samples', samplesDir, dataConfig, seed, [worldFp], code('libs/data-builder'), async () => {
+      const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
+      const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
+      await runStage({ stage: 'data', outDir: samplesDir, seed, config: { ...dataConfig } }, async (ctx) => {
+        const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: samplesDir, seed, ...rest, days, log: ctx.log }));
+        return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
+      });
+    });
+
+    // Pre-training: one run per distinct method + resolved config (variants differing only in mode share it).
+    const trained = new Map<string, Trained>();
+    const pretrainDirs = new Map<string, string | null>();
+    for (const v of suite.variants) {
+      let t: Trained;
+      if (v.method === 'oracle') {
+        t = { fp: worldFp, dir: null, embeddings: path.join(worldDir, 'oracle-embeddings.arrow') };
+      } else if (v.method === 'courier') {
+        const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, ...budgets.pretrain, ...(v.pretrain ?? {}) }, where: `experiments pretrain (${v.name})` });
+        const dir = path.join(base, 'pretrain', `courier-${shortHash(cfg)}`);
+        const fp = await stages.run('pretrain', dir, cfg, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async () => {
+          await runPretrainTrainStage({ samples: samplesDir, world: worldDir, outDir: dir, config: cfg });
+        });
+        settings.courier = { ...(settings.courier as object), [v.name]: cfg };
+        t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
+      } else {
+        const method = v.method as BaselineMethod;
+        const cfg = resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: { ...budgets.baseline, ...(v.baseline ?? {}) }, where: `experiments baseline (${v.name})` });
+        const dir = path.join(base, 'pretrain', `${method}-${shortHash({ method, cfg })}`);
+        const fp = await stages.run('pretrain', dir, { method, cfg }, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async () => {
+          await trainBaseline({ method, worldDir, samplesDir, outDir: dir, seed, config: cfg, log });
+        });
+        settings.baselines = { ...(settings.baselines as object), [v.name]: cfg };
+        t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
+      }
+      trained.set(v.name, t);
+      pretrainDirs.set(v.name, t.dir);
+    }
+
+    // Clusters for the cluster-id variants, one per embeddings file.
+    const clusterFps = new Map<string, { fp: StageFingerprint; assignments: string }>();
+    const clustersOf = new Map<string, { fp: StageFingerprint; assignments: string }>();
+    if (suite.ctr) {
+      for (const v of suite.variants.filter((x) => x.mode === 'cluster-id')) {
+        const t = trained.get(v.name) as Trained;
+        if (!clusterFps.has(t.embeddings)) {
+          const cfg = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...budgets.cluster, embeddings: t.embeddings }, where: `experiments cluster (${v.name})` });
+          const dir = path.join(base, 'clusters', `${v.method}-${shortHash({ cfg, upstream: t.fp.hash })}`);
+          const fp = await stages.run('clusters', dir, cfg, seed, [t.fp], code('libs/clustering'), async () => {
+            await runClusterFit({ outDir: dir, seed, config: cfg });
+          });
+          clusterFps.set(t.embeddings, { fp, assignments: path.join(dir, 'assignments.parquet') });
+          settings.cluster = cfg.k;
+        }
+        clustersOf.set(v.name, clusterFps.get(t.embeddings) as { fp: StageFingerprint; assignments: string });
+      }
+
+      // One CTR evaluation per seed: the baseline and every variant as a feature set, CTR seed = the seed.
+      const ctrConfig = resolveConfig<CtrConfig & { seeds: number[] }>(CTR_CONFIG_SCHEMA, { overrides: { ...budgets.ctr, seeds: [seed] }, where: 'experiments ctr' });
+      const featureSets: FeatureSetRequest[] = suite.variants.map((v) => {
+        const t = trained.get(v.name) as Trained;
+        return { name: v.name, mode: v.mode, embeddings: t.embeddings, clusters: v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { assignments: string }).assignments : null };
+      });
+      const upstream = [worldFp, samplesFp, ...suite.variants.map((v) => (v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { fp: StageFingerprint }).fp : (trained.get(v.name) as Trained).fp))];
+      const ctrKey = { featureSets: featureSets.map((f) => ({ name: f.name, mode: f.mode })), ctrConfig, upstream: upstream.map((u) => u.hash) };
+      const ctrDir = path.join(base, 'ctr', `${suite.name}-${shortHash(ctrKey)}`);
+      await stages.run('ctr', ctrDir, { featureSets, ctrConfig }, seed, upstream, code('libs/ctr', 'libs/metrics'), async () => {
+        await runCtrEvaluateStage({ samples: samplesDir, world: worldDir, outDir: ctrDir, featureSets, config: ctrConfig, log });
+      });
+      settings.ctr = ctrConfig;
+      const reportFile = path.join(ctrDir, 'ctr-report.json');
+      const ctrReport = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as unknown;
+      validateCtrReport(ctrReport, reportFile);
+      rows.push(...rowsFromCtrReport(ctrReport, reportFile, seed, suite.variants, pretrainDirs));
+    }
+
+    // Maps of the first seed (UMAP is the slow part; one seed shows the picture).
+    if (si === 0 && suite.maps?.length) {
+      for (const name of suite.maps) {
+        const t = trained.get(name);
+        if (!t) continue;
+        const m0 = performance.now();
+        maps.push(embeddingMap({ name, seed, embeddingsFile: t.embeddings, worldDir, maxPoints: budgets.mapPoints }));
+        log.info(`map ${name}: ${budgets.mapPoints} points in ${((performance.now() - m0) / 1000).toFixed(1)}s`);
+      }
+    }
+  }
+
+  const report: SuiteReport = {
+    contract: 'experiment-report',
+    version: 1,
+    suite: suite.name,
+    title: `${suite.title}: ${config.preset} world`,
+    description: suite.description,
+    preset: config.preset,
+    seeds: config.seeds,
+    createdAt: new Date().toISOString(),
+    runsDir: outDir,
+    variants: suite.variants.map((v) => ({ name: v.name, method: v.method, mode: v.mode, param: v.param ?? null, description: v.description })),
+    rows,
+    maps,
+    checks: suite.checks,
+    layout: suite.layout,
+    paramName: suite.paramName,
+    settings: { ...settings, budgets, backend: currentBackend()?.name ?? null, world: suite.world ?? null },
+  };
+  const reportDir = path.join(outDir, 'reports', `${suite.name}-${config.preset}-seeds${config.seeds.join('-')}`);
+  const files = writeSuiteReport(reportDir, report);
+  let screenshot: string | null = null;
+  if (config.screenshot && (rows.length || maps.length)) {
+    if (findChromium()) {
+      const file = path.join(reportDir, 'main.png');
+      const probe = probePage(files.html, { screenshot: file, selector: rows.length ? '#chart-main' : '.chart' });
+      if (probe.body !== 'all' || probe.problems.length) log.warn(`report page: charts ${probe.body}; console: ${probe.problems.join(' | ') || 'clean'}`);
+      screenshot = file;
+    } else log.warn('no Chromium (CHROMIUM_PATH or `chromium` on PATH): no screenshot of the main chart');
+  }
+  return { report, files, screenshot, ran: stages.ran, reused: stages.reused, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,190 @@
+/**
+ * The experiment suites: each reproduces (in kind, not in value) one table or figure of the paper
+ * as a list of variants (what to pre-train and how the embeddings enter the CTR model) and the
+ * orderings the paper reports, which the report checks automatically.
+ */
+import type { CheckSpec, Metric, SuiteReport } from '@courier/report';
+import type { BaselineConfig, BaselineMethod, PretrainConfig } from '@courier/courier';
+
+export type VariantMethod = 'courier' | BaselineMethod | 'oracle';
+export type CtrMode = 'vector' | 'simscore' | 'cluster-id';
+
+export interface Variant {
+  name: string;
+  description: string;
+  method: VariantMethod;
+  mode: CtrMode;
+  /** x value of a sweep. */
+  param?: number;
+  /** COURIER trainer overrides (method courier). */
+  pretrain?: Partial<PretrainConfig>;
+  /** Baseline trainer overrides (SimCLR, SimSiam, CLIP, Supervised). */
+  baseline?: Partial<BaselineConfig>;
+}
+
+export interface Suite {
+  name: string;
+  title: string;
+  description: string;
+  layout: SuiteReport['layout'];
+  paramName?: string;
+  variants: Variant[];
+  checks: CheckSpec[];
+  /** World overrides (e.g. the control world); such worlds live in their own folders. */
+  world?: { tag: string; overrides: Record<string, unknown> };
+  /** Train and evaluate the CTR model (false: maps only). */
+  ctr: boolean;
+  /** Variants whose embeddings get a 2-D map (first seed). */
+  maps?: string[];
+}
+
+const both = (f: (metric: Metric) => CheckSpec): CheckSpec[] => [f('deltaAuc'), f('deltaGauc')];
+const label = (m: Metric) => (m === 'deltaAuc' ? 'ΔAUC' : m === 'deltaGauc' ? 'ΔGAUC' : 'ΔAUC (pre-training categories)');
+
+const COURIER: Variant = { name: 'courier', description: 'COURIER (paper defaults: tau 0.05, cross-attention, UCS loss, negative PV items), cluster id', method: 'courier', mode: 'cluster-id' };
+
+const methods: Suite = {
+  name: 'methods',
+  title: 'Pre-training methods (paper Table 5)',
+  description: 'COURIER against image pre-training baselines on the same backbone and d: SimCLR, SimSiam (augmentations), CLIP (image vs title) and Supervised (CTR-like objective end to end). Every method enters the CTR model as a cluster id (k-means-like single-pass clustering of its embeddings).',
+  layout: 'bars',
+  variants: [
+    COURIER,
+    { name: 'simclr', description: 'SimCLR: two augmented views, NT-Xent (tau 0.2)', method: 'simclr', mode: 'cluster-id' },
+    { name: 'simsiam', description: 'SimSiam: predictor + stop-gradient', method: 'simsiam', mode: 'cluster-id' },
+    { name: 'clip', description: 'CLIP: image vs item title (tau 0.1)', method: 'clip', mode: 'cluster-id' },
+    { name: 'supervised', description: 'Supervised: click prediction trained end to end with the backbone', method: 'supervised', mode: 'cluster-id' },
+  ],
+  checks: [
+    ...both((metric) => ({ kind: 'positive', a: 'courier', metric, claim: `COURIER cluster id improves CTR: ${label(metric)} > 0` })),
+    ...['simclr', 'simsiam', 'clip'].flatMap((b) => both((metric) => ({ kind: 'order', a: 'courier', b, metric, strict: true, claim: `COURIER > ${b} (${label(metric)})` }))),
+    ...both((metric) => ({ kind: 'order', a: 'courier', b: 'supervised', metric, strict: true, claim: `COURIER > supervised (${label(metric)})` })),
+  ],
+  ctr: true,
+};
+
+const ablations: Suite = {
+  name: 'ablations',
+  title: 'Ablations of COURIER (paper Table 6)',
+  description: 'Full COURIER against versions with one component removed: the user-click-sequence loss, the contrast (1 - cos to the reconstruction only), the reconstruction (self-attention over the history instead of cross-attention with the page view), and the negative (unclicked) PV items. All as cluster ids.',
+  layout: 'bars',
+  variants: [
+    COURIER,
+    { name: 'no-ucs', description: 'w/o UCS: no user-click-sequence loss', method: 'courier', mode: 'cluster-id', pretrain: { useUcs: false } },
+    { name: 'no-contrast', description: 'w/o Contrast: 1 - cos to the reconstruction, no negatives', method: 'courier', mode: 'cluster-id', pretrain: { contrastive: false } },
+    { name: 'self-attention', description: 'w/o Reconstruction: self-attention over the history, pooled', method: 'courier', mode: 'cluster-id', pretrain: { attention: 'self' } },
+    { name: 'no-neg-pv', description: 'w/o Neg PV: unclicked PV items left out of the softmax denominator', method: 'courier', mode: 'cluster-id', pretrain: { useNegPv: false } },
+  ],
+  checks: ['no-ucs', 'no-contrast', 'self-attention', 'no-neg-pv'].flatMap((b) => both((metric) => ({ kind: 'order', a: 'courier', b, metric, strict: false, claim: `${b} <= full COURIER (${label(metric)})` }))),
+  ctr: true,
+};
+
+const BATCH_SIZES = [8, 16, 32, 64, 128];
+const batchSize: Suite = {
+  name: 'batch-size',
+  title: 'Influence of the batch size (paper Table 7)',
+  description: 'COURIER with different numbers of page views per batch (all PV items of a batch are in-batch negatives). The paper finds: the larger the batch, the better. Same epochs for every size, so small batches take more steps.',
+  layout: 'sweep',
+  paramName: 'batch size',
+  variants: BATCH_SIZES.map((b) => ({ name: `batch=${b}`, description: `COURIER, ${b} page views per batch`, method: 'courier', mode: 'cluster-id', param: b, pretrain: { batchSize: b } })),
+  checks: both((metric) => ({ kind: 'order', a: `batch=${BATCH_SIZES[BATCH_SIZES.length - 1]}`, b: `batch=${BATCH_SIZES[0]}`, metric, strict: true, claim: `largest batch > smallest batch (${label(metric)})` })),
+  ctr: true,
+};
+
+const TAUS = [0.02, 0.05, 0.1, 0.2, 0.5];
+const temperature: Suite = {
+  name: 'temperature',
+  title: 'Influence of the temperature (paper Fig. 3)',
+  description: 'COURIER with different temperatures tau of the contrastive softmax, evaluated with the similarity-score features as in the paper (cheaper than cluster ids, same trend). The paper finds tau = 0.05 best.',
+  layout: 'sweep',
+  paramName: 'tau',
+  variants: TAUS.map((tau) => ({ name: `tau=${tau}`, description: `COURIER, tau ${tau}`, method: 'courier', mode: 'simscore', param: tau, pretrain: { tau } })),
+  checks: both((metric) => ({ kind: 'best', variants: TAUS.map((t) => `tau=${t}`), expected: 'tau=0.05', metric, claim: `tau = 0.05 performs best (${label(metric)})` })),
+  ctr: true,
+};
+
+const modes: Suite = {
+  name: 'modes',
+  title: 'Vector vs similarity score vs cluster id (paper Appendix Table 1)',
+  description: 'One COURIER pre-training per seed, fed to the CTR model three ways: the embedding as a vector, cosine similarities between the target and the history items (SimScore), and the id of the nearest cluster centre.',
+  layout: 'bars',
+  variants: [
+    { ...COURIER, name: 'cluster-id', description: 'COURIER, nearest cluster id of target and history items' },
+    { name: 'simscore', description: 'COURIER, cosine similarity of the target to each history item', method: 'courier', mode: 'simscore' },
+    { name: 'vector', description: 'COURIER, the embedding as a dense input', method: 'courier', mode: 'vector' },
+  ],
+  checks: [
+    ...both((metric): CheckSpec => ({ kind: 'order', a: 'cluster-id', b: 'simscore', metric, strict: false, claim: `cluster id >= simscore (${label(metric)})` })),
+    ...both((metric): CheckSpec => ({ kind: 'order', a: 'simscore', b: 'vector', metric, strict: false, claim: `simscore >= vector (${label(metric)})` })),
+  ],
+  ctr: true,
+};
+
+const projectionHead: Suite = {
+  name: 'projection-head',
+  title: 'Does a projection head help? (paper Appendix Table 2)',
+  description: 'COURIER trained through an MLP projection head used only for the loss (the exported embedding is before it), against plain COURIER. The paper finds the head hurts, because the CTR features use the embedding distances the loss shapes.',
+  layout: 'bars',
+  variants: [COURIER, { name: 'projection-head', description: 'COURIER with a d->d->d projection head for the loss only', method: 'courier', mode: 'cluster-id', pretrain: { projectionHead: true } }],
+  checks: both((metric) => ({ kind: 'order', a: 'courier', b: 'projection-head', metric, strict: false, claim: `projection head <= without (${label(metric)})` })),
+  ctr: true,
+};
+
+const categories: Suite = {
+  name: 'categories',
+  title: 'Gain per category, including categories not used in pre-training (paper Fig. 4)',
+  description: 'COURIER is pre-trained on the world\'s pre-training categories only (world.json inPretraining, the paper\'s women\'s clothing); the CTR gain is measured per category on the evaluation day. SimCLR, trained on the same images, for comparison.',
+  layout: 'categories',
+  variants: [COURIER, { name: 'simclr', description: 'SimCLR, cluster id', method: 'simclr', mode: 'cluster-id' }],
+  checks: [
+    { kind: 'positive', a: 'courier', metric: 'deltaAucPretrainCats', claim: 'COURIER helps the pre-training categories: ΔAUC > 0' },
+    { kind: 'unseen-categories', a: 'courier', claim: 'COURIER helps categories not used in pre-training (row-weighted mean ΔAUC > 0)' },
+    { kind: 'order', a: 'courier', b: 'simclr', metric: 'deltaAucPretrainCats', strict: true, claim: 'COURIER > SimCLR on the pre-training categories' },
+  ],
+  ctr: true,
+};
+
+const maps: Suite = {
+  name: 'maps',
+  title: '2-D maps of item embeddings (paper Fig. 5/6)',
+  description: 'UMAP of item embeddings, coloured by category and by the hidden style of the item (ground truth of the synthetic world, never used in training). COURIER next to SimCLR and the oracle (the hidden look itself). The neighbour agreement puts a number on how well a map groups a label.',
+  layout: 'maps',
+  variants: [
+    { ...COURIER, description: 'COURIER embeddings' },
+    { name: 'simclr', description: 'SimCLR embeddings', method: 'simclr', mode: 'cluster-id' },
+    { name: 'oracle', description: 'the hidden look (ground truth)', method: 'oracle', mode: 'vector' },
+  ],
+  checks: [],
+  ctr: false,
+  maps: ['courier', 'simclr', 'oracle'],
+};
+
+const control: Suite = {
+  name: 'control',
+  title: 'Control: a world where looks do not affect clicks (visualSignal 0)',
+  description: 'The same pipeline on a world whose clicks ignore the images. Any gain from image embeddings would then be an artefact (leakage or noise); the expected gain is zero within noise. COURIER and the oracle (hidden look) as cluster id / vector.',
+  layout: 'bars',
+  world: { tag: 'control', overrides: { visualSignal: 0 } },
+  variants: [COURIER, { name: 'oracle', description: 'the hidden look (ground truth) as a vector', method: 'oracle', mode: 'vector' }],
+  checks: [
+    ...both((metric): CheckSpec => ({ kind: 'near-zero', a: 'courier', metric, tolerance: 0.002, claim: `control world: COURIER ${label(metric)} ≈ 0` })),
+    ...both((metric): CheckSpec => ({ kind: 'near-zero', a: 'oracle', metric, tolerance: 0.002, claim: `control world: oracle ${label(metric)} ≈ 0` })),
+  ],
+  ctr: true,
+};
+
+export const SUITES: Record<string, Suite> = Object.fromEntries([methods, ablations, batchSize, temperature, modes, projectionHead, categories, maps, control].map((s) => [s.name, s]));
+
+export function getSuite(name: string): Suite {
+  const suite = SUITES[name];
+  if (!suite) throw new Error(`experiments: unknown suite "${name}"; suites: ${Object.keys(SUITES).join(', ')}`);
+  return suite;
+}
+
+/** The suite restricted to some variants (`--variants a,b`); checks that name a removed variant stay and report "not run". */
+export function selectVariants(suite: Suite, names: string[] | null): Suite {
+  if (!names || !names.length) return suite;
+  const known = new Set(suite.variants.map((v) => v.name));
+  for (const n of names) if (!known.has(n)) throw new Error(`experiments: suite ${suite.name} has no variant "${n}"; variants: ${[...known].join(', ')}`);
+  return { ...suite, variants: suite.variants.filter((v) => names.includes(v.name)), maps: suite.maps?.filter((m) => names.includes(m)) };
+}
