@@ -38,6 +38,8 @@ function deltaData(report: SuiteReport) {
 /** Bars of mean ΔAUC and ΔGAUC per variant, ± sd over seeds, with every seed as a dot. */
 export function deltaBarsChart(report: SuiteReport): ChartSpec {
   const { summary, seeds, order } = deltaData(report);
+  const present = MODE_COLOURS.domain.map((m, i) => ({ m, c: MODE_COLOURS.range[i] })).filter((x) => summary.some((d) => d.mode === x.m));
+  const colours = { domain: present.map((x) => x.m), range: present.map((x) => x.c) };
   const panel = (metric: string) => ({
     width: Math.max(160, 46 * order.length),
     height: 240,
@@ -49,7 +51,7 @@ export function deltaBarsChart(report: SuiteReport): ChartSpec {
         encoding: {
           x: { field: 'variant', type: 'nominal', sort: order, title: null, axis: { labelAngle: -30 } },
           y: { field: 'mean', type: 'quantitative', title: `${metric} (pp, mean over seeds)` },
-          color: { field: 'mode', type: 'nominal', scale: MODE_COLOURS, title: 'feature mode' },
+          color: { field: 'mode', type: 'nominal', scale: colours, title: 'feature mode' },
         },
       },
       {

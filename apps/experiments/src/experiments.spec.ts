@@ -1,0 +1,149 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CtrReport } from '@courier/data-contracts';
+import { createLogger, initBackend, resolveConfig } from '@courier/runtime';
+import { evaluateChecks, validateSuiteReport } from '@courier/report';
+import { EXPERIMENTS_CONFIG_SCHEMA, ExperimentsConfig, stageBudgets } from './presets';
+import { rowsFromCtrReport, runSuite } from './runner';
+import { SUITES, getSuite, selectVariants } from './suites';
+import { neighbourAgreement } from './maps';
+
+describe('suites', () => {
+  it('every check names variants of its suite, and sweeps give every variant a param', () => {
+    for (const suite of Object.values(SUITES)) {
+      const names = new Set(suite.variants.map((v) => v.name));
+      expect(names.size).toBe(suite.variants.length);
+      for (const c of suite.checks) {
+        const used = c.kind === 'order' ? [c.a, c.b] : c.kind === 'best' ? [...c.variants, c.expected] : [c.a];
+        for (const u of used) expect(names.has(u)).toBe(true);
+      }
+      if (suite.layout === 'sweep') for (const v of suite.variants) expect(typeof v.param).toBe('number');
+      expect(suite.ctr || (suite.maps?.length ?? 0) > 0).toBe(true);
+    }
+    expect(Object.keys(SUITES)).toEqual(['methods', 'ablations', 'batch-size', 'temperature', 'modes', 'projection-head', 'categories', 'maps', 'control']);
+    expect(getSuite('control').world?.overrides).toEqual({ visualSignal: 0 });
+  });
+
+  it('names unknown suites and variants', () => {
+    expect(() => getSuite('method')).toThrow(/unknown suite "method"; suites: methods, ablations/);
+    expect(() => selectVariants(getSuite('methods'), ['courier', 'simclrr'])).toThrow(/suite methods has no variant "simclrr"; variants: courier, simclr/);
+    expect(selectVariants(getSuite('maps'), ['courier']).maps).toEqual(['courier']);
+  });
+
+  it('flags and shortcuts override the preset budgets', () => {
+    const config = resolveConfig<ExperimentsConfig>(EXPERIMENTS_CONFIG_SCHEMA, { overrides: { suite: 'methods', preset: 'tiny', seeds: '4,5', 'ctr-epochs': '1', pretrain: '{epochs: 3, tau: 0.1}' } });
+    expect(config.seeds).toEqual([4, 5]);
+    const b = stageBudgets(config);
+    expect(b.ctr.epochs).toBe(1);
+    expect(b.pretrain).toEqual({ epochs: 3, lr: 0.001, batchSize: 32, tau: 0.1 });
+    expect(() => resolveConfig(EXPERIMENTS_CONFIG_SCHEMA, { overrides: { sede: '1' } })).toThrow(/sede/);
+  });
+
+  it('neighbour agreement is 1 for separated labels and near chance for mixed ones', () => {
+    const pts = Array.from({ length: 40 }, (_, i) => ({ x: i < 20 ? i * 0.01 : 100 + i * 0.01, y: 0 }));
+    expect(neighbourAgreement(pts, pts.map((_, i) => (i < 20 ? 'a' : 'b')), 5)).toBe(1);
+    expect(neighbourAgreement(pts, pts.map((_, i) => (i % 2 ? 'a' : 'b')), 5)).toBeLessThan(0.7);
+  });
+});
+
+describe('rows from a CTR report', () => {
+  it('takes the seed\'s numbers and the row-weighted pre-training-category delta', () => {
+    const report = {
+      contract: 'ctr-report',
+      version: 1,
+      baseline: { auc: 0.6, gauc: 0.55, gaucWeighted: 0.5, perSeed: [{ seed: 3, auc: 0.6, gauc: 0.55 }] },
+      methods: [
+        {
+          name: 'courier',
+          embeddings: 'e',
+          mode: 'cluster-id',
+          auc: 0.62,
+          gauc: 0.56,
+          gaucWeighted: 0.5,
+          deltaAuc: 0.02,
+          deltaGauc: 0.01,
+          seeds: [3],
+          perSeed: [{ seed: 3, auc: 0.62, gauc: 0.56 }],
+          perCategory: [
+            { category: 'dress', auc: 0.7, deltaAuc: 0.04, inPretraining: true, rows: 300 },
+            { category: 'skirt', auc: 0.7, deltaAuc: 0.0, inPretraining: true, rows: 100 },
+            { category: 'mug', auc: 0.7, deltaAuc: -0.01, inPretraining: false, rows: 100 },
+          ],
+        },
+      ],
+    } as unknown as CtrReport;
+    const [row] = rowsFromCtrReport(report, '/r/ctr-report.json', 3, [{ name: 'courier', description: '', method: 'courier', mode: 'cluster-id' }], new Map([['courier', '/r/pre']]));
+    expect(row.deltaAuc).toBeCloseTo(0.02, 12);
+    expect(row.deltaGauc).toBeCloseTo(0.01, 12);
+    expect(row.deltaAucPretrainCats).toBeCloseTo(0.03, 12);
+    expect(row.pretrainDir).toBe('/r/pre');
+    expect(() => rowsFromCtrReport(report, '/r/ctr-report.json', 3, [{ name: 'simclr', description: '', method: 'simclr', mode: 'cluster-id' }], new Map())).toThrow(/ctr-report\.json: no method "simclr"/);
+  });
+});
+
+describe('a suite end to end on the tiny preset', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'courier-experiments-'));
+  const log = createLogger('experiments-test');
+  const config = (suite: string, variants: string[]): ExperimentsConfig =>
+    resolveConfig<ExperimentsConfig>(EXPERIMENTS_CONFIG_SCHEMA, {
+      overrides: { suite, preset: 'tiny', seeds: [1], out, variants, pretrainEpochs: 1, baselineEpochs: 1, ctrEpochs: 1, mapPoints: 120, screenshot: false, ctr: { mlp: [16] } },
+    });
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('methods (COURIER vs CLIP): report numbers match the run folders it names; a rerun reuses every stage', async () => {
+    const first = await runSuite({ suite: getSuite('methods'), config: config('methods', ['courier', 'clip']), log });
+    // world, samples, 2 pre-trainings, 2 clusterings, 1 CTR evaluation
+    expect(first.ran.length).toBe(7);
+    const report = JSON.parse(fs.readFileSync(first.files.json, 'utf8'));
+    validateSuiteReport(report);
+    expect(report.rows.map((r: { variant: string }) => r.variant)).toEqual(['courier', 'clip']);
+    const md = fs.readFileSync(first.files.markdown, 'utf8');
+    for (const row of report.rows) {
+      const pretrainDir = row.pretrainDir as string;
+      // The numbers are those of the CTR report the row names...
+      const ctr = JSON.parse(fs.readFileSync(row.ctrReport, 'utf8')) as CtrReport;
+      const m = ctr.methods.find((x) => x.name === row.ctrMethod)!;
+      const seedRun = m.perSeed.find((p) => p.seed === 1)!;
+      const base = (ctr.baseline.perSeed as { seed: number; auc: number; gauc: number }[]).find((p) => p.seed === 1)!;
+      expect(row.auc).toBe(seedRun.auc);
+      expect(row.deltaAuc).toBeCloseTo(seedRun.auc - base.auc, 12);
+      expect(row.deltaAuc).toBeCloseTo(m.deltaAuc, 12);
+      expect(row.deltaGauc).toBeCloseTo(m.deltaGauc, 12);
+      // ...which evaluated the embeddings of the pre-training folder the row names.
+      expect(m.embeddings).toBe(path.join(pretrainDir, 'embeddings.arrow'));
+      expect(fs.existsSync(path.join(pretrainDir, 'run.json'))).toBe(true);
+      // The Markdown prints the row with its folders.
+      const rel = (p: string) => path.relative(out, p);
+      expect(md).toContain(`| ${row.variant} | 1 | ${row.auc.toFixed(4)} | ${row.gauc.toFixed(4)} | ${row.baselineAuc.toFixed(4)} |`);
+      expect(md).toContain(`\`${rel(row.ctrReport)}\` (${row.variant}) | \`${rel(pretrainDir)}\` |`);
+    }
+    // Checks: the ones naming variants that did not run say so; the others are evaluated.
+    const checks = evaluateChecks(report);
+    expect(checks.filter((c) => c.status === 'missing').length).toBe(6); // simclr, simsiam, supervised x 2 metrics
+    expect(checks.filter((c) => c.status !== 'missing').length).toBe(4);
+    expect(fs.readFileSync(first.files.html, 'utf8')).toContain('id="chart-main"');
+
+    const again = await runSuite({ suite: getSuite('methods'), config: config('methods', ['courier', 'clip']), log });
+    expect(again.ran).toEqual([]);
+    expect(again.reused.length).toBe(7);
+    expect(again.report.rows).toEqual(first.report.rows);
+  }, 120000);
+
+  it('maps reuse the COURIER pre-training and map every sampled item with its ground-truth labels', async () => {
+    const res = await runSuite({ suite: getSuite('maps'), config: config('maps', ['courier', 'oracle']), log });
+    expect(res.ran).toEqual([]); // world, samples and the COURIER run come from the previous test
+    expect(res.report.maps.map((m) => m.name)).toEqual(['courier', 'oracle']);
+    for (const m of res.report.maps) {
+      expect(m.points.length).toBe(120);
+      expect(m.points.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && p.category && p.style)).toBe(true);
+      expect(m.neighbourAgreement!.category).toBeGreaterThan(0);
+    }
+    // Same sampled items in both maps.
+    expect(res.report.maps[0].points.map((p) => p.itemId)).toEqual(res.report.maps[1].points.map((p) => p.itemId));
+    // The oracle is the hidden look: its map groups the hidden style better than chance (6 styles).
+    expect(res.report.maps[1].neighbourAgreement!.style).toBeGreaterThan(0.25);
+  }, 60000);
+});
