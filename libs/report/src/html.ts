@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ChartSpec, reportCharts } from './charts';
 import { STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
-import { categoryRows, fmtPp, fmtSummary, relPath, seedRows, summaryRows } from './tables';
+import { baselineSummary, categoryRows, fmtPp, fmtSummary, relPath, seedRows, summaryRows } from './tables';
 
 const VENDOR = [
   ['vega', 'build/vega.min.js'],
@@ -93,6 +93,9 @@ export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolea
       )
     : '<p>No CTR results in this suite.</p>';
 
+  const base = baselineSummary(report);
+  const sdText = (s: { sd: number | null }) => (s.sd !== null ? ` ± ${s.sd.toFixed(4)}` : '');
+  const baselineLine = base ? `<p>Baseline (the CTR model without image features): AUC ${base.auc.mean.toFixed(4)}${sdText(base.auc)}, GAUC ${base.gauc.mean.toFixed(4)}${sdText(base.gauc)} (mean ± sd over ${base.auc.n} seed${base.auc.n === 1 ? '' : 's'}).</p>` : '';
   const checksHtml = checks.length
     ? `<p>${counts.agrees} agree, ${counts['within-noise']} within noise, ${counts.disagrees} disagree${counts.missing ? `, ${counts.missing} not run` : ''} (of ${checks.length}). A difference within two standard errors of its mean over seeds is "within noise"; with one seed only the sign is looked at.</p>` +
       htmlTable(
@@ -152,6 +155,7 @@ ${main ? chartBlock(main) : ''}
 <h2>Checks against the paper</h2>
 ${checksHtml}
 <h2>Results</h2>
+${baselineLine}
 ${resultsTable}
 ${charts.filter((c) => c !== main && !c.id.startsWith('chart-map')).map(chartBlock).join('\n')}
 ${catsHtml}

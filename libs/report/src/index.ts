@@ -13,7 +13,7 @@ export { renderMarkdown, checksMarkdown } from './markdown';
 export { renderHtml, vendorFile, esc } from './html';
 export { reportCharts, deltaBarsChart, sweepChart, categoryChart, mapCharts } from './charts';
 export type { ChartSpec } from './charts';
-export { summaryRows, seedRows, categoryRows, fmtPp, fmtSummary, relPath } from './tables';
+export { summaryRows, seedRows, categoryRows, baselineSummary, fmtPp, fmtSummary, relPath } from './tables';
 export type { SummaryRow } from './tables';
 export { syntheticSuiteReport } from './fixture';
 export { findChromium, probePage } from './browser';

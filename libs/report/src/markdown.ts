@@ -1,7 +1,7 @@
 /** The Markdown summary of a suite: settings, the main table, checks against the paper, per-seed rows with their folders. */
 import { CheckResult, STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
-import { categoryRows, fmtPp, fmtSummary, relPath, seedRows, summaryRows } from './tables';
+import { baselineSummary, categoryRows, fmtPp, fmtSummary, relPath, seedRows, summaryRows } from './tables';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const table = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
@@ -30,6 +30,8 @@ export function renderMarkdown(report: SuiteReport): string {
   out.push('Deltas are against the same CTR model without image features, trained on the same world with the same seed; mean ± sample sd over seeds, in percentage points of AUC.', '');
   if (rows.length) {
     out.push('## Results', '');
+    const base = baselineSummary(report);
+    if (base) out.push(`Baseline (the CTR model without image features): AUC ${base.auc.mean.toFixed(4)}${base.auc.sd !== null ? ` ± ${base.auc.sd.toFixed(4)}` : ''}, GAUC ${base.gauc.mean.toFixed(4)}${base.gauc.sd !== null ? ` ± ${base.gauc.sd.toFixed(4)}` : ''} (mean ± sd over ${base.auc.n} seed${base.auc.n === 1 ? '' : 's'}).`, '');
     const sweep = report.layout === 'sweep';
     out.push(
       table(

@@ -57,6 +57,7 @@ describe('rendering', () => {
     // Every per-seed row names its ctr report and pre-training folder (relative to the runs folder).
     for (const r of report.rows) expect(md).toContain(`| ${r.variant} | ${r.seed} | ${r.auc.toFixed(4)} |`);
     expect(md).toContain('`tiny-seed2/ctr/methods-0123abcd/ctr-report.json` (clip)');
+    expect(md).toContain('Baseline (the CTR model without image features): AUC 0.7010 ± 0.0010, GAUC 0.6010 ± 0.0010 (mean ± sd over 3 seeds).');
     expect(md).toMatch(/\| COURIER > clip \(ΔAUC\) \| \*\*DISAGREES\*\* \|/);
     expect(md).toMatch(/\| courier \| courier \| cluster-id \| 0\.7070 \| 0\.6058 \| \+0\.60% ± 0\.04 \|/);
 

@@ -1,7 +1,7 @@
 /** Table rows shared by the Markdown summary and the HTML page. */
 import * as path from 'node:path';
 import { ExperimentRow, Metric, SuiteReport, VariantInfo } from './model';
-import { Summary, variantSummary } from './stats';
+import { Summary, summarise, variantSummary } from './stats';
 
 export const fmtPp = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(digits)}%`);
 export const fmtSummary = (s: Summary, digits = 2): string => (s.n === 0 ? '–' : s.sd === null ? fmtPp(s.mean, digits) : `${fmtPp(s.mean, digits)} ± ${(100 * s.sd).toFixed(digits)}`);
@@ -71,4 +71,14 @@ export function categoryRows(report: SuiteReport): { variant: string; category: 
     }
   }
   return out;
+}
+
+/** The CTR model without image features: mean AUC and GAUC over seeds (one value per seed). */
+export function baselineSummary(report: Pick<SuiteReport, 'rows'>): { auc: Summary; gauc: Summary } | null {
+  const perSeed = new Map<number, { auc: number; gauc: number }>();
+  for (const r of report.rows) perSeed.set(r.seed, { auc: r.baselineAuc, gauc: r.baselineGauc });
+  if (!perSeed.size) return null;
+  const seeds = [...perSeed.keys()].sort((a, b) => a - b);
+  const s = (key: 'auc' | 'gauc') => summarise(seeds.map((seed) => ({ seed, value: (perSeed.get(seed) as { auc: number; gauc: number })[key] })));
+  return { auc: s('auc'), gauc: s('gauc') };
 }
