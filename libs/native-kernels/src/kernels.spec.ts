@@ -328,6 +328,84 @@ describeNative('native kernels match tfjs-backend-cpu', () => {
     });
   });
 
+  describe('gathers, scatters and segment sums', () => {
+    // Seeded int32 indices in [lo, hi).
+    const ints = (n: number, lo: number, hi: number, shape: number[] = [n]) =>
+      tf.tensor(Array.from(seededFloats(seed++, n), (v) => lo + Math.min(hi - lo - 1, Math.floor(Math.abs(v) * 997) % (hi - lo))), shape, 'int32');
+
+    it.each([
+      [[7, 5], 0, [4], 0],
+      [[7, 5], 1, [3, 2], 0],
+      [[3, 4, 5], -1, [6], 0],
+      [[3, 4, 5], 1, [1], 0],
+      [[4, 6, 3], 1, [4, 5], 1], // batch dims
+      [[1], 0, [1], 0],
+      [[6, 2], 0, [0], 0],
+    ])('GatherV2 of %j along %s with indices %j (batchDims %s)', async (xShape, axis, idxShape, batchDims) => {
+      const dim = xShape[axis < 0 ? xShape.length + axis : axis];
+      await expectNativePath(tf.GatherV2, () =>
+        expectSame(() => tf.gather(rand(xShape), ints(idxShape.reduce((a, b) => a * b, 1), 0, dim, idxShape), axis, batchDims), 0),
+      );
+    });
+
+    it.each([
+      [[9, 4], [5, 1]],
+      [[9, 4], [3, 2, 1]],
+      [[5, 3, 4], [6, 2]],
+      [[5, 3, 2], [2, 3]],
+      [[4, 1], [4, 1]],
+    ])('GatherNd of %j with indices %j', async (pShape, idxShape) => {
+      const rank = idxShape[idxShape.length - 1];
+      const n = idxShape.reduce((a, b) => a * b, 1) / rank;
+      const idx = () => {
+        const rows: number[][] = [];
+        for (let i = 0; i < n; i++) rows.push(pShape.slice(0, rank).map((d, j) => (i * 7 + j * 3) % d));
+        return tf.tensor(rows.flat(), idxShape, 'int32');
+      };
+      await expectNativePath(tf.GatherNd, () => expectSame(() => tf.gatherND(rand(pShape), idx()), 0));
+    });
+
+    it.each([
+      [[6, 1], [6, 4], [8, 4]], // duplicate rows summed
+      [[5, 2], [5, 3], [3, 4, 3]],
+      [[3, 1], [3], [5]],
+      [[1, 1], [1, 2], [1, 2]],
+    ])('ScatterNd indices %j updates %j into %j (duplicates summed, identical bits)', async (idxShape, updShape, shape) => {
+      const rank = idxShape[idxShape.length - 1];
+      const n = idxShape[0];
+      const idx = () => tf.tensor(Array.from({ length: n * rank }, (_, i) => (i * 5 + 1) % shape[i % rank] % shape[i % rank]), idxShape, 'int32');
+      await expectNativePath(tf.ScatterNd, () => expectSame(() => tf.scatterND(idx(), rand(updShape), shape), 0));
+    });
+
+    it.each([
+      [[10, 3], 4],
+      [[10], 3],
+      [[8, 2, 3], 5],
+      [[1, 1], 1],
+    ])('UnsortedSegmentSum of %j into %s segments', async (xShape, numSegments) => {
+      await expectNativePath(tf.UnsortedSegmentSum, () =>
+        expectSame(() => tf.unsortedSegmentSum(rand(xShape), ints(xShape[0], 0, numSegments), numSegments)),
+      );
+    });
+
+    it('errors on out-of-range indices like the CPU kernels', async () => {
+      await tf.setBackend('native');
+      expect(() => tf.tidy(() => tf.gather(tf.ones([3, 2]), tf.tensor1d([0, 3], 'int32')).dataSync())).toThrow('GatherV2: the index value 3 is not in [0, 2]');
+      expect(() => tf.tidy(() => tf.gatherND(tf.ones([3, 2]), tf.tensor2d([[5]], [1, 1], 'int32')).dataSync())).toThrow(/Invalid indices: 5 does not index into 3,2/);
+      expect(() => tf.tidy(() => tf.scatterND(tf.tensor2d([[4]], [1, 1], 'int32'), tf.ones([1, 2]), [3, 2]).dataSync())).toThrow(/does not index into 3,2/);
+    });
+
+    it('the gradient of gather (an UnsortedSegmentSum) matches the CPU backend', async () => {
+      await expectSame(() => {
+        const x = rand([6, 4]);
+        const idx = tf.tensor1d([0, 5, 5, 2, 0], 'int32');
+        const w = rand([5, 4]);
+        const gGather = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(x);
+        return [gGather];
+      });
+    });
+  });
+
   it('leaks no tensors or backend data (fused fallbacks dispose their intermediates)', async () => {
     await tf.setBackend('native');
     const run = () =>

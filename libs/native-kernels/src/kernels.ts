@@ -10,6 +10,7 @@ import {
   REDUCE_OPS,
   UNARY_OPS,
 } from './addon';
+import { gatherNd, gatherV2, scatterNd, unsortedSegmentSum } from './gather';
 
 /**
  * The parts of tfjs-backend-cpu's MathBackendCPU the kernels use (the native backend *is* a
@@ -485,6 +486,10 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernel>> = {
   [tf.Max]: reduceKernel('Max', 'reductionIndices'),
   [tf.Min]: reduceKernel('Min', 'axis'),
   [tf.Transpose]: transpose,
+  [tf.GatherV2]: (args, _addon, cpu) => gatherV2(args, cpu),
+  [tf.GatherNd]: (args, _addon, cpu) => gatherNd(args, cpu),
+  [tf.ScatterNd]: (args, _addon, cpu) => scatterNd(args, cpu),
+  [tf.UnsortedSegmentSum]: (args, _addon, cpu) => unsortedSegmentSum(args, cpu),
 };
 
 /** KernelConfigs binding the native implementations to `backendName`. */
