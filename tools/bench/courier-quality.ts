@@ -2,7 +2,7 @@
  * Does COURIER learn the look? Compares a finished pipeline run's embeddings with the same
  * backbone at initialisation (same config and seed, zero learning rate) and with a backbone
  * initialised from another seed: how often an item's 5 nearest neighbours share its hidden hue
- * region, pattern and style (from the world's ground truth), against chance, plus the spread of
+ * region, pattern, style and category (from the world's ground truth), against chance, plus the spread of
  * the embeddings (a collapse shows as spread near 0).
  *
  *   npx tsx tools/bench/courier-quality.ts [--run runs/demo-seed1] [--k 5] [--json FILE]
@@ -23,19 +23,20 @@ interface Row {
   hueRegion: number;
   pattern: number;
   style: number;
+  category: number;
   spread: number;
 }
 
 async function initialEmbeddings(runDir: string, config: PretrainConfig, seed: number): Promise<string> {
-  // One step at learning rate 0 leaves the weights at their initial values; the export is then
-  // exactly what the untrained network gives.
+  // One Adam step moves each weight by about lr; at lr 1e-30 that is below float32 resolution,
+  // so the export is what the untrained network gives (Adam refuses lr 0).
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `courier-quality-init${seed}-`));
   const { samples: _s, items: _i, ...rest } = config as PretrainConfig & { samples?: string; items?: string };
   await runPretrainTrainStage({
     samples: path.join(runDir, 'samples'),
     world: path.join(runDir, 'world'),
     outDir: out,
-    config: { ...rest, seed, steps: 1, epochs: 0, lr: 0, weightDecay: 0, checkpointSeconds: 0 } as PretrainConfig,
+    config: { ...rest, seed, steps: 1, epochs: 0, lr: 1e-30, weightDecay: 0, checkpointSeconds: 0 } as PretrainConfig,
   });
   return path.join(out, EMBEDDINGS_FILE);
 }
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
 
   const measure = (file: string): Row => {
     const table = readVectorTable(file);
-    const label = (key: 'hueRegion' | 'pattern' | 'style') => Array.from(table.ids, (id) => {
+    const label = (key: 'hueRegion' | 'pattern' | 'style' | 'category') => Array.from(table.ids, (id) => {
       const item = truth.items.get(id);
       if (!item) throw new Error(`courier-quality: item ${id} of ${file} is not in the world's ground truth`);
       return item[key];
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
       hueRegion: neighbourAgreement(table.vectors, table.dim, label('hueRegion'), k),
       pattern: neighbourAgreement(table.vectors, table.dim, label('pattern'), k),
       style: neighbourAgreement(table.vectors, table.dim, label('style'), k),
+      category: neighbourAgreement(table.vectors, table.dim, label('category'), k),
       spread: embeddingSpread(table.vectors, table.dim),
     };
   };
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     hueRegion: chanceAgreement(items.map((i) => i.hueRegion)),
     pattern: chanceAgreement(items.map((i) => i.pattern)),
     style: chanceAgreement(items.map((i) => i.style)),
+    category: chanceAgreement(items.map((i) => i.category)),
   };
   const rows: [string, Row][] = [
     ['COURIER (trained)', measure(trained)],
@@ -83,9 +86,9 @@ async function main(): Promise<void> {
   const pct = (x: number) => x.toFixed(3);
   const lines = [
     `neighbour agreement (share of each item's ${k} nearest neighbours with the same hidden attribute), ${truth.items.size} items, backbone ${config.backbone}`,
-    `${'embeddings'.padEnd(34)} ${'hue region'.padStart(10)} ${'pattern'.padStart(8)} ${'style'.padStart(8)} ${'spread'.padStart(8)}`,
-    ...rows.map(([name, r]) => `${name.padEnd(34)} ${pct(r.hueRegion).padStart(10)} ${pct(r.pattern).padStart(8)} ${pct(r.style).padStart(8)} ${pct(r.spread).padStart(8)}`),
-    `${'chance'.padEnd(34)} ${pct(chance.hueRegion).padStart(10)} ${pct(chance.pattern).padStart(8)} ${pct(chance.style).padStart(8)}`,
+    `${'embeddings'.padEnd(34)} ${'hue region'.padStart(10)} ${'pattern'.padStart(8)} ${'style'.padStart(8)} ${'category'.padStart(8)} ${'spread'.padStart(8)}`,
+    ...rows.map(([name, r]) => `${name.padEnd(34)} ${pct(r.hueRegion).padStart(10)} ${pct(r.pattern).padStart(8)} ${pct(r.style).padStart(8)} ${pct(r.category).padStart(8)} ${pct(r.spread).padStart(8)}`),
+    `${'chance'.padEnd(34)} ${pct(chance.hueRegion).padStart(10)} ${pct(chance.pattern).padStart(8)} ${pct(chance.style).padStart(8)} ${pct(chance.category).padStart(8)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (typeof flags.json === 'string') writeJsonAtomic(flags.json, { run: runDir, k, chance, rows: Object.fromEntries(rows) });
