@@ -22,7 +22,7 @@ export const PIPELINE_CONFIG_SCHEMA: ConfigSchema = {
   oracle: { default: true, doc: 'also evaluate the oracle feature (the hidden look, from ground truth): an upper bound' },
   world: { default: {}, type: 'object', doc: 'world config keys (see `nx run datagen:generate --help`)' },
   data: { default: {}, type: 'object', doc: 'data builder keys (see `nx run data:build --help`)' },
-  pretrain: { default: { epochs: 4, lr: 0.001 }, type: 'object', doc: 'COURIER pretrain keys (see `nx run pretrain:help`)' },
+  pretrain: { default: { epochs: 12, lr: 0.001 }, type: 'object', doc: 'COURIER pretrain keys (see `nx run pretrain:help`)' },
   cluster: { default: {}, type: 'object', doc: 'clusterer keys (see `nx run cluster:fit --help`)' },
   ctr: { default: {}, type: 'object', doc: 'CTR model keys (see `nx run ctr:evaluate --help`)' },
 };
