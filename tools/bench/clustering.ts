@@ -7,6 +7,7 @@
  * Also V9 (linearity of the pass in n·K·d) and the kernel comparison (typed arrays vs tf.matMul).
  *
  *   npx tsx tools/bench/clustering.ts [--budget 900] [--mlCap 240] [--out tools/bench/results/clustering.json]
+ *       [--v9Only] [--v9n 200000] [--v9k 1000]
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -56,10 +57,16 @@ async function child(kind: string, n: number, k: number, extra: number): Promise
     const lab = await assignClusters(input, model);
     Object.assign(out, { fitSeconds, iterations: model.kmeans!.iterations, converged: model.kmeans!.converged, inertia: lab.inertia });
   } else if (kind === 'v9') {
-    // Time one estimation-style pass (assign + accumulate) at (n, k): linear-cost check.
-    const r = await fitSinglePass(m.x, n, D, { k, seed: 1, epochs: 1, init: { centres: m.x.slice(0, k * D) }, kernel: 'tfjs', log: quiet });
-    out.passSeconds = r.epochStats[0].seconds;
-    out.kernel = r.kernel;
+    // Time one estimation pass (assign + accumulate) at (n, k): the linear-cost check. The
+    // fastest of three repeats, since other processes on a shared machine only ever add time.
+    let best = Infinity;
+    for (let rep = 0; rep < 3; rep++) {
+      const r = await fitSinglePass(m.x, n, D, { k, seed: 1, epochs: 1, init: { centres: m.x.slice(0, k * D) }, kernel: 'tfjs', log: quiet });
+      best = Math.min(best, r.epochStats[0].seconds);
+      out.rows = r.epochStats[0].rows;
+      out.kernel = r.kernel;
+    }
+    out.passSeconds = best;
   } else if (kind === 'kernels') {
     const centres = m.x.slice(0, k * D);
     const rows = Math.min(n, 4096);
@@ -110,6 +117,7 @@ async function main(): Promise<void> {
 
   const only = typeof flags.grid === 'string' ? flags.grid.split(',').map((p) => p.split(':').map(Number) as [number, number]) : null;
   const noMl = Boolean(flags.noMl);
+  const v9Only = Boolean(flags.v9Only);
   if (!flags.noKernels) {
   // Kernel comparison at K = 1000.
   const kernels = runChild(['--n', '4096', '--k', '1000', '--child', 'kernels'], 300);
@@ -118,15 +126,29 @@ async function main(): Promise<void> {
 
   // V9: pass time at (n, K), (n/2, K), (n, K/2) must scale with n·K within 20%.
   const v9: Record<string, unknown>[] = [];
-  for (const [n, k] of [[40000, 1000], [20000, 1000], [40000, 500]]) {
+  const v9n = Number(flags.v9n ?? 200000);
+  const v9k = Number(flags.v9k ?? 1000);
+  for (const [n, k] of [[v9n, v9k], [v9n / 2, v9k], [v9n, v9k / 2]]) {
     const r = runChild(['--n', String(n), '--k', String(k), '--child', 'v9'], 300);
     if (r) v9.push(r);
   }
   if (v9.length === 3) {
     const [full, halfN, halfK] = v9.map((r) => r.passSeconds as number);
-    report.v9 = { runs: v9, halfNRatio: halfN / full, halfKRatio: halfK / full, linearWithin20pct: Math.abs(halfN / full - 0.5) <= 0.1 && Math.abs(halfK / full - 0.5) <= 0.1 };
-    log(`V9: halving n -> ${(halfN / full).toFixed(3)}x, halving K -> ${(halfK / full).toFixed(3)}x (expect 0.5 +- 0.1)`);
+    // Expected ratios from the rows each pass actually read (the estimation pass excludes nothing
+    // here, but measure rather than assume) and from K.
+    const [rowsFull, rowsHalfN, rowsHalfK] = v9.map((r) => r.rows as number);
+    const expectN = rowsHalfN / rowsFull;
+    const expectK = (rowsHalfK / rowsFull) * 0.5;
+    const linear = Math.abs(halfN / full / expectN - 1) <= 0.2 && Math.abs(halfK / full / expectK - 1) <= 0.2;
+    report.v9 = { runs: v9, halfNRatio: halfN / full, halfKRatio: halfK / full, expectedHalfN: expectN, expectedHalfK: expectK, linearWithin20pct: linear };
+    log(`V9: halving n -> ${(halfN / full).toFixed(3)}x (expect ${expectN.toFixed(3)}), halving K -> ${(halfK / full).toFixed(3)}x (expect ${expectK.toFixed(3)}); within 20%: ${linear}`);
   }
+  }
+  if (v9Only) {
+    fs.mkdirSync(path.dirname(outFile), { recursive: true });
+    fs.writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+    log(`wrote ${outFile}`);
+    return;
   }
 
   // The grid, cheapest first.
