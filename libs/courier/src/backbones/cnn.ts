@@ -24,10 +24,21 @@ export function conv3x3Im2col(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
   return tf.reshape(tf.matMul(patches, tf.reshape(w, [9 * c, o])), [n, h, wd, o]);
 }
 
-/** Every second row and column, starting at 1 for even sizes (TF 'same' stride-2 alignment). */
+/**
+ * Every second row and column, starting at 1 for even sizes (TF 'same' stride-2 alignment).
+ * Built from pad, reshape and slice (rank <= 4) because tfjs has no gradient for StridedSlice
+ * and this path exists for backends without conv gradients.
+ */
 export function stride2(x: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  return tf.stridedSlice(x, [0, h % 2 === 0 ? 1 : 0, w % 2 === 0 ? 1 : 0, 0], [n, h, w, c], [1, 2, 2, 1]) as tf.Tensor4D;
+  const hp = h + (h % 2);
+  const wp = w + (w % 2);
+  const oy = h % 2 === 0 ? 1 : 0;
+  const ox = w % 2 === 0 ? 1 : 0;
+  const even = hp !== h || wp !== w ? tf.pad(x, [[0, 0], [0, hp - h], [0, wp - w], [0, 0]]) : x;
+  const rows = tf.slice(tf.reshape(even, [n * (hp / 2), 2, wp, c]), [0, oy, 0, 0], [n * (hp / 2), 1, wp, c]);
+  const cols = tf.slice(tf.reshape(rows, [n * (hp / 2), wp / 2, 2, c]), [0, 0, ox, 0], [n * (hp / 2), wp / 2, 1, c]);
+  return tf.reshape(cols, [n, hp / 2, wp / 2, c]);
 }
 
 function convUsesNativeGrad(): boolean {
