@@ -35,8 +35,9 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     mapPoints: 400,
   },
   demo: {
-    // As the pipeline's demo run: 4 epochs at lr 1e-3 (about 2 minutes on the 2-core machine).
-    pretrain: { epochs: 4, lr: 0.001 },
+    // As the pipeline's demo run: 12 epochs at lr 1e-3 (the pipeline default since the gather
+    // kernels; libs/courier/README.md: the look is learned above an untrained network only by then).
+    pretrain: { epochs: 12, lr: 0.001 },
     // Baseline defaults: 30 epochs over the pre-training images, 4 over the page views (supervised).
     baseline: {},
     cluster: { k: 64 },
@@ -46,7 +47,7 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     mapPoints: 1500,
   },
   bench: {
-    pretrain: { epochs: 4, lr: 0.001 },
+    pretrain: { epochs: 12, lr: 0.001 },
     baseline: {},
     cluster: { k: 256 },
     ctr: { epochs: 2 },

@@ -6,7 +6,8 @@
  * a SuiteReport and writes results.json, report.md, report.html (and a PNG of the main chart).
  *
  * Layout under --out (default runs/experiments):
- *   <preset>-seed<N>[-<world tag>]/world, samples, pretrain/<method>-<hash>, clusters/<method>-<hash>, ctr/<suite>-<hash>
+ *   <preset>-seed<N>[-<world tag>]/world-<fp>, samples-<fp>, pretrain/<method>-<fp>, clusters/<method>-<fp>, ctr/<suite>-<fp>
+ *   (<fp> = the first 10 hex digits of the stage fingerprint: new settings, inputs or code get a new folder)
  *   reports/<suite>-<preset>-seeds<a-b-c>/results.json, report.md, report.html, main.png
  */
 import * as fs from 'node:fs';
@@ -19,7 +20,7 @@ import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
 import { EmbeddingMap, ExperimentRow, SuiteReport, WrittenReport, findChromium, probePage, writeSuiteReport } from '@courier/report';
-import { StageFingerprint, markDone, shortHash, sourceHash, stageFingerprint, stageState } from './fingerprint';
+import { StageFingerprint, markDone, sourceHash, stageFingerprint, stageState } from './fingerprint';
 import { embeddingMap } from './maps';
 import { ExperimentsConfig, StageBudgets, stageBudgets } from './presets';
 import { Suite, Variant, selectVariants } from './suites';
@@ -45,31 +46,34 @@ export interface SuiteRunResult {
 interface StageRunner {
   ran: string[];
   reused: string[];
-  run(name: string, dir: string, cfg: unknown, seed: number, upstream: StageFingerprint[], codeHash: string, body: () => Promise<void>): Promise<StageFingerprint>;
+  /** Runs (or reuses) a stage in `<parent>/<label>-<fingerprint prefix>`, so a change of config, inputs or code never overwrites a finished folder. */
+  run(name: string, parent: string, label: string, cfg: unknown, seed: number, upstream: StageFingerprint[], codeHash: string, body: (dir: string) => Promise<void>): Promise<{ fp: StageFingerprint; dir: string }>;
 }
 
 function stageRunner(log: Logger, force: boolean, outDir: string): StageRunner {
   const r: StageRunner = {
     ran: [],
     reused: [],
-    async run(name, dir, cfg, seed, upstream, codeHash, body) {
+    async run(name, parent, label, cfg, seed, upstream, codeHash, body) {
       const fp = stageFingerprint(name, { config: cfg, seed, upstream, code: codeHash });
+      const dir = path.join(parent, `${label}-${fp.hash.slice(0, 10)}`);
       const rel = path.relative(outDir, dir);
       const state = stageState(dir, fp);
       if (!force && state === 'up-to-date') {
         log.info(`${rel}: up to date, reused`);
         r.reused.push(dir);
-        return fp;
+        return { fp, dir };
       }
-      // A finished run of other settings (or --force): start clean, so no stale checkpoint is resumed.
+      // --force (or a corrupt fingerprint): start clean, so no stale checkpoint is resumed. A folder
+      // without a fingerprint is an interrupted run of these very settings: the trainer resumes it.
       if (state === 'stale' || force) fs.rmSync(dir, { recursive: true, force: true });
       const t0 = performance.now();
       log.info(`${rel}: running`);
-      await body();
+      await body(dir);
       markDone(dir, fp);
       log.info(`${rel}: done in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
       r.ran.push(dir);
-      return fp;
+      return { fp, dir };
     },
   };
   return r;
@@ -134,10 +138,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
     const base = path.join(outDir, worldKey);
     const worldOverrides = { ...budgets.world, ...(suite.world?.overrides ?? {}) };
     const worldConfig = resolveWorldConfig(config.preset, { overrides: worldOverrides });
-    const worldDir = path.join(base, 'world');
-    const samplesDir = path.join(base, 'samples');
-
-    const worldFp = await stages.run('world', worldDir, { preset: config.preset, worldConfig }, seed, [], code('libs/world'), async () => {
+    const { fp: worldFp, dir: worldDir } = await stages.run('world', base, 'world', { preset: config.preset, worldConfig }, seed, [], code('libs/world'), async (worldDir) => {
       await runStage({ stage: 'datagen', outDir: worldDir, seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
         const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: worldDir, seed, overrides: worldOverrides, log: ctx.log }));
         return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
@@ -145,7 +146,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
     });
 
     const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: budgets.data, where: 'experiments data' });
-    const samplesFp = await stages.run('samples', samplesDir, dataConfig, seed, [worldFp], code('libs/data-builder'), async () => {
+    const { fp: samplesFp, dir: samplesDir } = await stages.run('samples', base, 'samples', dataConfig, seed, [worldFp], code('libs/data-builder'), async (samplesDir) => {
       const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
       const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
       await runStage({ stage: 'data', outDir: samplesDir, seed, config: { ...dataConfig } }, async (ctx) => {
@@ -163,8 +164,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
         t = { fp: worldFp, dir: null, embeddings: path.join(worldDir, 'oracle-embeddings.arrow') };
       } else if (v.method === 'courier') {
         const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, ...budgets.pretrain, ...(v.pretrain ?? {}) }, where: `experiments pretrain (${v.name})` });
-        const dir = path.join(base, 'pretrain', `courier-${shortHash(cfg)}`);
-        const fp = await stages.run('pretrain', dir, cfg, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async () => {
+        const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), 'courier', cfg, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
           await runPretrainTrainStage({ samples: samplesDir, world: worldDir, outDir: dir, config: cfg });
         });
         settings.courier = { ...(settings.courier as object), [v.name]: cfg };
@@ -172,8 +172,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
       } else {
         const method = v.method as BaselineMethod;
         const cfg = resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: { ...budgets.baseline, ...(v.baseline ?? {}) }, where: `experiments baseline (${v.name})` });
-        const dir = path.join(base, 'pretrain', `${method}-${shortHash({ method, cfg })}`);
-        const fp = await stages.run('pretrain', dir, { method, cfg }, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async () => {
+        const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), method, { method, cfg }, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
           await trainBaseline({ method, worldDir, samplesDir, outDir: dir, seed, config: cfg, log });
         });
         settings.baselines = { ...(settings.baselines as object), [v.name]: cfg };
@@ -191,8 +190,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
         const t = trained.get(v.name) as Trained;
         if (!clusterFps.has(t.embeddings)) {
           const cfg = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...budgets.cluster, embeddings: t.embeddings }, where: `experiments cluster (${v.name})` });
-          const dir = path.join(base, 'clusters', `${v.method}-${shortHash({ cfg, upstream: t.fp.hash })}`);
-          const fp = await stages.run('clusters', dir, cfg, seed, [t.fp], code('libs/clustering'), async () => {
+          const { fp, dir } = await stages.run('clusters', path.join(base, 'clusters'), v.method, cfg, seed, [t.fp], code('libs/clustering'), async (dir) => {
             await runClusterFit({ outDir: dir, seed, config: cfg });
           });
           clusterFps.set(t.embeddings, { fp, assignments: path.join(dir, 'assignments.parquet') });
@@ -208,9 +206,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
         return { name: v.name, mode: v.mode, embeddings: t.embeddings, clusters: v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { assignments: string }).assignments : null };
       });
       const upstream = [worldFp, samplesFp, ...suite.variants.map((v) => (v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { fp: StageFingerprint }).fp : (trained.get(v.name) as Trained).fp))];
-      const ctrKey = { featureSets: featureSets.map((f) => ({ name: f.name, mode: f.mode })), ctrConfig, upstream: upstream.map((u) => u.hash) };
-      const ctrDir = path.join(base, 'ctr', `${suite.name}-${shortHash(ctrKey)}`);
-      await stages.run('ctr', ctrDir, { featureSets, ctrConfig }, seed, upstream, code('libs/ctr', 'libs/metrics'), async () => {
+      const { dir: ctrDir } = await stages.run('ctr', path.join(base, 'ctr'), suite.name, { featureSets, ctrConfig }, seed, upstream, code('libs/ctr', 'libs/metrics'), async (ctrDir) => {
         await runCtrEvaluateStage({ samples: samplesDir, world: worldDir, outDir: ctrDir, featureSets, config: ctrConfig, log });
       });
       settings.ctr = ctrConfig;
