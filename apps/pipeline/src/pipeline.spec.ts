@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CtrReport, validateCtrReport } from '@courier/data-contracts';
-import { isUpToDate, markDone, sourceHash, stageFingerprint } from './fingerprint';
+import { isUpToDate, markDone, sourceHash, stageFingerprint } from '@courier/io';
 import { renderHtmlReport } from './html-report';
 import { formatTable } from './pipeline';
 import { pipelineFeatureSets } from './ctr-stage';

@@ -2,12 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
 import { ConfigSchema, Logger, currentBackend, resolveConfig, runStage } from '@courier/runtime';
-import { writeJsonAtomic } from '@courier/io';
 import { WorldPreset, generateWorld, resolveWorldConfig } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
-import { StageFingerprint, isUpToDate, markDone, sourceHash, stageFingerprint } from './fingerprint';
+import { StageFingerprint, isUpToDate, markDone, sourceHash, stageFingerprint, writeJsonAtomic } from '@courier/io';
 import { runCtrStage } from './ctr-stage';
 import { writeHtmlReport } from './html-report';
 

@@ -3,3 +3,4 @@ export * from './atomic';
 export * from './parquet';
 export * from './embeddings';
 export * from './images';
+export * from './fingerprint';

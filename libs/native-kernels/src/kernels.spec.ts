@@ -384,7 +384,7 @@ describeNative('native kernels match tfjs-backend-cpu', () => {
       [[1, 1], 1],
     ])('UnsortedSegmentSum of %j into %s segments', async (xShape, numSegments) => {
       await expectNativePath(tf.UnsortedSegmentSum, () =>
-        expectSame(() => tf.unsortedSegmentSum(rand(xShape), ints(xShape[0], 0, numSegments), numSegments)),
+        expectSame(() => tf.unsortedSegmentSum(rand(xShape), ints(xShape[0], 0, numSegments) as tf.Tensor1D, numSegments)),
       );
     });
 
