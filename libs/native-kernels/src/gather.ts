@@ -76,7 +76,7 @@ export function gatherNd(args: Args, cpu: Fallback): TensorInfo {
   if (!values || !idx) return cpu.run(tf.GatherNd, args);
   const [resultShape, numSlices, sliceSize, strides] = tf.backend_util.prepareAndValidate(params as tf.Tensor, indices as tf.Tensor);
   const sliceRank = indices.shape[indices.shape.length - 1];
-  const slices = sliceSize > 0 ? values.length / sliceSize : 0;
+  const slices = sliceSize > 0 ? values.length / sliceSize : Infinity; // empty slices: nothing to check
   const out = new Float32Array(numSlices * sliceSize);
   for (let i = 0; i < numSlices; i++) {
     let flat = 0;
@@ -98,7 +98,7 @@ export function scatterNd(args: Args, cpu: Fallback): TensorInfo {
   if (!values || !idx) return cpu.run(tf.ScatterNd, args);
   const shape = attrs.shape as number[];
   const { sliceRank, numUpdates, sliceSize, strides, outputSize } = tf.backend_util.calculateShapes(updates, indices, shape);
-  const slices = sliceSize > 0 ? outputSize / sliceSize : 0;
+  const slices = sliceSize > 0 ? outputSize / sliceSize : Infinity;
   // Float32 accumulation in update order, as the CPU kernel does: identical bits.
   const out = new Float32Array(outputSize);
   for (let i = 0; i < numUpdates; i++) {
