@@ -58,7 +58,11 @@ export function evaluateCheck(report: Pick<SuiteReport, 'rows' | 'variants'>, sp
       const m = missing([spec.a, spec.b]);
       if (m) return m;
       const d = pairedDifference(report, spec.a, spec.b, spec.metric);
-      return { spec, status: signStatus(d, spec.strict), claim: spec.claim, measured: d, detail: `${spec.a} − ${spec.b} (${METRIC_LABEL[spec.metric]}): ${describeSummary(d)}` };
+      const status = signStatus(d, spec.strict);
+      const band = noiseBand(d);
+      // A ">=" claim agrees with a non-negative mean inside the noise band; say that it is not a resolved difference.
+      const unresolved = status === 'agrees' && band !== null && Math.abs(d.mean) <= band ? '; inside the noise band: consistent, not a resolved difference' : '';
+      return { spec, status, claim: spec.claim, measured: d, detail: `${spec.a} − ${spec.b} (${METRIC_LABEL[spec.metric]}): ${describeSummary(d)}${unresolved}` };
     }
     case 'positive': {
       const m = missing([spec.a]);

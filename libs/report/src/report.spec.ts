@@ -43,6 +43,14 @@ describe('checks against the paper', () => {
       { kind: 'order', a: 'tau=0.05', b: 'missing-variant', metric: 'deltaAuc', strict: true, claim: 'm' },
     ];
     expect(evaluateChecks(sweep).map((c) => c.status)).toEqual(['disagrees', 'agrees', 'disagrees', 'missing']);
+    // ">=" with a small non-negative mean inside the noise band: agrees, flagged as unresolved.
+    const noisy = syntheticSuiteReport();
+    const wob = [0.0006, -0.0004, 0.0001];
+    noisy.rows.filter((r) => r.variant === 'simsiam').forEach((r, i) => (r.deltaAuc = noisy.rows.find((x) => x.variant === 'courier' && x.seed === r.seed)!.deltaAuc - wob[i]));
+    noisy.checks = [{ kind: 'order', a: 'courier', b: 'simsiam', metric: 'deltaAuc', strict: false, claim: 'ge' }];
+    const [ge] = evaluateChecks(noisy);
+    expect(ge.status).toBe('agrees');
+    expect(ge.detail).toMatch(/inside the noise band: consistent, not a resolved difference/);
   });
 });
 
