@@ -48,8 +48,8 @@ describeBrowser('report page in headless Chromium', () => {
     expect(png.length).toBeGreaterThan(5000);
   }, 90000);
 
-  it('renders a sweep suite and a single-seed report without maps', () => {
-    for (const report of [syntheticSuiteReport({ layout: 'sweep' }), syntheticSuiteReport({ seeds: [7], withMaps: false })]) {
+  it('renders a sweep suite, a single-seed report and a categories suite (several variants per category)', () => {
+    for (const report of [syntheticSuiteReport({ layout: 'sweep' }), syntheticSuiteReport({ seeds: [7], withMaps: false }), syntheticSuiteReport({ layout: 'categories', withMaps: false })]) {
       const probe = probePage(pageOf(report), { chromium: chromium as string });
       expect(probe.problems).toEqual([]);
       expect(probe.body).toBe('all');

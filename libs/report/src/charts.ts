@@ -118,7 +118,8 @@ export function categoryChart(report: SuiteReport, variants: string[]): ChartSpe
         ...(variants.length > 1 ? { xOffset: { field: 'variant', type: 'nominal' } } : {}),
         y: { field: 'deltaAuc', type: 'quantitative', title: 'ΔAUC (pp)' },
         color: { field: 'pretraining', type: 'nominal', scale: { domain: ['used in pre-training', 'not used in pre-training'], range: ['#2b6cb0', '#90cdf4'] }, title: null },
-        ...(variants.length > 1 ? { opacity: { field: 'variant', type: 'nominal' } } : {}),
+        // Several variants: side by side, the first opaque, later ones lighter (an ordinal scale with an explicit order).
+        ...(variants.length > 1 ? { opacity: { field: 'variant', type: 'ordinal', sort: variants, scale: { domain: variants, range: variants.map((_, i) => 1 - (0.6 * i) / (variants.length - 1)) }, title: 'variant' } } : {}),
       },
     },
   };
