@@ -20,7 +20,7 @@ import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
 import { EmbeddingMap, ExperimentRow, SuiteReport, WrittenReport, findChromium, probePage, writeSuiteReport } from '@courier/report';
-import { StageFingerprint, markDone, sourceHash, stageFingerprint, stageState } from './fingerprint';
+import { StageFingerprint, markDone, sourceHash, stageFingerprint, stageState } from '@courier/io';
 import { embeddingMap } from './maps';
 import { ExperimentsConfig, StageBudgets, stageBudgets } from './presets';
 import { Suite, Variant, selectVariants } from './suites';
