@@ -167,9 +167,7 @@ export async function runCtrEvaluateStage(options: CtrStageOptions, stageName = 
       }),
     );
     r.inputs = { samples: inputs.samplesFile, items: inputs.itemsFile, world: inputs.worldJson };
-    validateCtrReport(r);
-    writeJsonAtomic(path.join(options.outDir, 'ctr-report.json'), r);
-    process.stderr.write(`${formatCtrTable(r)}\n`);
+    publishReport(options.outDir, r);
     report = r;
     return runSummary(r, runs);
   });
@@ -209,13 +207,18 @@ export async function runCtrFromCheckpoints(options: CtrStageOptions & { fromDir
     }
     const { buildReport } = await import('./experiment');
     const r = buildReport({ catalogue, featureSets, seeds: config.seeds, runs, data, config, inPretraining });
-    validateCtrReport(r);
-    writeJsonAtomic(path.join(options.outDir, 'ctr-report.json'), r);
-    process.stderr.write(`${formatCtrTable(r)}\n`);
+    publishReport(options.outDir, r);
     report = r;
     return runSummary(r, runs);
   });
   return report as unknown as CtrReport;
+}
+
+/** Validates the report against its contract, writes ctr-report.json atomically and prints the table. */
+function publishReport(outDir: string, r: CtrReport): void {
+  validateCtrReport(r);
+  writeJsonAtomic(path.join(outDir, 'ctr-report.json'), r);
+  process.stderr.write(`${formatCtrTable(r)}\n`);
 }
 
 export type { FeatureMode };

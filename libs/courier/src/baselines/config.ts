@@ -5,11 +5,13 @@
  * `null` defaults mean "the method's own default" (see `methodDefaults`).
  */
 import type { ConfigSchema } from '@courier/runtime';
+import type { ImageAugmentOptions } from './augment';
 
 export const BASELINE_METHODS = ['simclr', 'simsiam', 'clip', 'supervised'] as const;
 export type BaselineMethod = (typeof BASELINE_METHODS)[number];
 
-export interface BaselineConfig {
+/** The augmentation keys (crop, flip, jitter, grayscale) come from ImageAugmentOptions. */
+export interface BaselineConfig extends ImageAugmentOptions {
   backbone: string;
   backboneParams: Record<string, unknown>;
   dim: number;
@@ -24,14 +26,6 @@ export interface BaselineConfig {
   projectionHidden: number;
   projectionDim: number;
   predictorHidden: number;
-  cropScaleMin: number;
-  cropScaleMax: number;
-  cropRatioMin: number;
-  cropRatioMax: number;
-  flipProb: number;
-  jitterProb: number;
-  jitterStrength: number;
-  grayscaleProb: number;
   featureDropout: number;
   featureNoise: number;
   clipAugment: boolean;
