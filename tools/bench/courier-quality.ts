@@ -22,6 +22,9 @@ interface Row {
   embeddings: string;
   hueRegion: number;
   pattern: number;
+  /** Same, with neighbours searched only among items of the item's own category (a page's competitors). */
+  hueInCategory: number;
+  patternInCategory: number;
   style: number;
   category: number;
   spread: number;
@@ -65,6 +68,8 @@ async function main(): Promise<void> {
       embeddings: path.relative(process.cwd(), file),
       hueRegion: neighbourAgreement(table.vectors, table.dim, label('hueRegion'), k),
       pattern: neighbourAgreement(table.vectors, table.dim, label('pattern'), k),
+      hueInCategory: neighbourAgreement(table.vectors, table.dim, label('hueRegion'), k, label('category')),
+      patternInCategory: neighbourAgreement(table.vectors, table.dim, label('pattern'), k, label('category')),
       style: neighbourAgreement(table.vectors, table.dim, label('style'), k),
       category: neighbourAgreement(table.vectors, table.dim, label('category'), k),
       spread: embeddingSpread(table.vectors, table.dim),
@@ -86,9 +91,9 @@ async function main(): Promise<void> {
   const pct = (x: number) => x.toFixed(3);
   const lines = [
     `neighbour agreement (share of each item's ${k} nearest neighbours with the same hidden attribute), ${truth.items.size} items, backbone ${config.backbone}`,
-    `${'embeddings'.padEnd(34)} ${'hue region'.padStart(10)} ${'pattern'.padStart(8)} ${'style'.padStart(8)} ${'category'.padStart(8)} ${'spread'.padStart(8)}`,
-    ...rows.map(([name, r]) => `${name.padEnd(34)} ${pct(r.hueRegion).padStart(10)} ${pct(r.pattern).padStart(8)} ${pct(r.style).padStart(8)} ${pct(r.category).padStart(8)} ${pct(r.spread).padStart(8)}`),
-    `${'chance'.padEnd(34)} ${pct(chance.hueRegion).padStart(10)} ${pct(chance.pattern).padStart(8)} ${pct(chance.style).padStart(8)} ${pct(chance.category).padStart(8)}`,
+    `${'embeddings'.padEnd(34)} ${'hue region'.padStart(10)} ${'pattern'.padStart(8)} ${'hue|cat'.padStart(8)} ${'pat|cat'.padStart(8)} ${'style'.padStart(8)} ${'category'.padStart(8)} ${'spread'.padStart(8)}`,
+    ...rows.map(([name, r]) => `${name.padEnd(34)} ${pct(r.hueRegion).padStart(10)} ${pct(r.pattern).padStart(8)} ${pct(r.hueInCategory).padStart(8)} ${pct(r.patternInCategory).padStart(8)} ${pct(r.style).padStart(8)} ${pct(r.category).padStart(8)} ${pct(r.spread).padStart(8)}`),
+    `${'chance'.padEnd(34)} ${pct(chance.hueRegion).padStart(10)} ${pct(chance.pattern).padStart(8)} ${''.padStart(8)} ${''.padStart(8)} ${pct(chance.style).padStart(8)} ${pct(chance.category).padStart(8)}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (typeof flags.json === 'string') writeJsonAtomic(flags.json, { run: runDir, k, chance, rows: Object.fromEntries(rows) });

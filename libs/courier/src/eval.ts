@@ -5,25 +5,31 @@
  */
 
 /** Fraction of the k nearest neighbours (cosine, excluding the item) that share the item's label. */
-export function neighbourAgreement(vectors: Float32Array, dim: number, labels: ArrayLike<number | string>, k = 5): number {
+export function neighbourAgreement(vectors: Float32Array, dim: number, labels: ArrayLike<number | string>, k = 5, within?: ArrayLike<number | string>): number {
   const n = labels.length;
   if (vectors.length !== n * dim) throw new Error(`neighbourAgreement: ${n} labels x dim ${dim} needs ${n * dim} values, got ${vectors.length}`);
   if (n < 2) throw new Error('neighbourAgreement: needs at least 2 items');
   const unit = normalizeRows(vectors, dim);
   const kk = Math.min(k, n - 1);
+  if (within !== undefined && within.length !== n) throw new Error(`neighbourAgreement: ${n} labels but ${within.length} group labels`);
   let agree = 0;
+  let counted = 0;
   const sims = new Float64Array(n);
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
       let s = 0;
       for (let c = 0; c < dim; c++) s += unit[i * dim + c] * unit[j * dim + c];
-      sims[j] = j === i ? -Infinity : s;
+      sims[j] = j === i || (within !== undefined && within[j] !== within[i]) ? -Infinity : s;
     }
     order.sort((a, b) => sims[b] - sims[a] || a - b);
-    for (let r = 0; r < kk; r++) if (labels[order[r]] === labels[i]) agree++;
+    for (let r = 0; r < kk; r++) {
+      if (sims[order[r]] === -Infinity) break;
+      if (labels[order[r]] === labels[i]) agree++;
+      counted++;
+    }
   }
-  return agree / (n * kk);
+  return counted === 0 ? 0 : agree / counted;
 }
 
 /** Agreement expected by chance: sum over labels of p_label * (count - 1) / (n - 1). */
