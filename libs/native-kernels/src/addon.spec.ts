@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 import * as tf from '@tensorflow/tfjs';
 
-import { nativeKernelsStatus, registerNativeBackend, resolveThreads } from './index';
+import { MALLOC_TUNING, nativeKernelsStatus, registerNativeBackend, resolveMallocTuning, resolveThreads } from './index';
 import { type CourierBlasAddon, loadAddon, registerNativeBackendWith, requireAddon, statusFrom } from './testing';
 
 describe('addon loading and status', () => {
@@ -39,6 +39,15 @@ describe('addon loading and status', () => {
     expect(() => resolveThreads(0, {})).toThrow(/threads option: expected a whole number/);
     expect(() => resolveThreads(1.5, {})).toThrow(/threads option/);
   });
+
+  it('resolves malloc tuning from the option, then COURIER_MALLOC_TUNE, default on', () => {
+    expect(resolveMallocTuning(undefined, {})).toBe(true);
+    expect(resolveMallocTuning(undefined, { COURIER_MALLOC_TUNE: '0' })).toBe(false);
+    expect(resolveMallocTuning(undefined, { COURIER_MALLOC_TUNE: '1' })).toBe(true);
+    expect(resolveMallocTuning(true, { COURIER_MALLOC_TUNE: '0' })).toBe(true);
+    expect(resolveMallocTuning(false, {})).toBe(false);
+    expect(() => resolveMallocTuning(undefined, { COURIER_MALLOC_TUNE: 'yes' })).toThrow(/COURIER_MALLOC_TUNE: expected 0 or 1, got "yes"/);
+  });
 });
 
 const status = nativeKernelsStatus();
@@ -69,6 +78,13 @@ describeNative('built addon', () => {
   const f = (n: number) => new Float32Array(n);
   const mm = (a: Float32Array, b: Float32Array, out: Float32Array, ...rest: unknown[]) =>
     (addon.matmul as (...args: unknown[]) => void)(a, b, out, ...rest);
+
+  it('tunes glibc malloc and rejects bad thresholds', () => {
+    // glibc accepts both thresholds (32 MiB is its largest mmap threshold on 64-bit hosts).
+    if (process.platform === 'linux') expect(addon.tuneMalloc(MALLOC_TUNING.mmapThresholdBytes, MALLOC_TUNING.trimThresholdBytes)).toBe(true);
+    expect(() => addon.tuneMalloc(-1, 0)).toThrow(/tuneMalloc: thresholds must be byte counts/);
+    expect(() => (addon.tuneMalloc as (...a: unknown[]) => boolean)('big', 0)).toThrow(/tuneMalloc: expected \(mmapThresholdBytes, trimThresholdBytes\)/);
+  });
 
   it('computes a small product exactly', () => {
     const out = f(4);

@@ -105,6 +105,8 @@ export interface CourierBlasAddon {
   setParallelMacs(macs: number): void;
   /** OpenBLAS build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH Zen MAX_THREADS=64". */
   config(): string;
+  /** glibc mallopt(M_MMAP_THRESHOLD / M_TRIM_THRESHOLD); false where unsupported or refused. */
+  tuneMalloc(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
   abiVersion: number;
 }
 
@@ -112,7 +114,7 @@ export interface CourierBlasAddon {
 export const DEFAULT_ADDON_PATH = path.resolve(__dirname, '..', 'build', 'Release', 'courier_blas.node');
 
 /** Bumped together with `abiVersion` in the C++ source when the call signatures change. */
-const EXPECTED_ABI = 2;
+const EXPECTED_ABI = 3;
 
 export const BUILD_HINT = 'run npm run build:native; needs g++ and libopenblas-dev';
 

@@ -4,6 +4,8 @@ export {
   nativeKernelsStatus,
   registerNativeBackend,
   resolveThreads,
+  resolveMallocTuning,
+  MALLOC_TUNING,
   setNativeThreads,
   type NativeBackendOptions,
   type NativeKernelsStatus,
