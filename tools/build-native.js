@@ -18,10 +18,14 @@ if (process.env.COURIER_SKIP_NATIVE_BUILD === '1') {
   process.exit(0);
 }
 const built = path.join(addonDir, 'build', 'Release', 'courier_blas.node');
-if (!force && fs.existsSync(built)) {
+// A build older than its sources (e.g. after a pull that changed the addon) is rebuilt.
+const sources = [path.join(addonDir, 'binding.gyp'), ...fs.readdirSync(path.join(addonDir, 'csrc')).map((f) => path.join(addonDir, 'csrc', f))];
+const stale = fs.existsSync(built) && sources.some((f) => fs.statSync(f).mtimeMs > fs.statSync(built).mtimeMs);
+if (!force && fs.existsSync(built) && !stale) {
   console.log(`[native-kernels] already built: ${path.relative(process.cwd(), built)}`);
   process.exit(0);
 }
+if (stale) console.log('[native-kernels] the build is older than its sources: rebuilding');
 let gyp;
 try {
   gyp = require.resolve('node-gyp/bin/node-gyp.js');
