@@ -21,6 +21,7 @@ export const AMAZON_BENCH_SCHEMA: ConfigSchema = {
   generate: { default: 'small', doc: 'synthetic preset generated when the dataset folder does not exist ("none" = never generate)', choices: ['none', 'tiny', 'small', 'baby', 'sports', 'clothing'] },
   imageTaste: { default: true, doc: 'synthetic data only: false removes the taste signal from the image features (control)' },
   syntheticSeed: { default: 0, doc: 'seed of the synthetic generator', integer: true },
+  imageNoise: { default: null, type: 'number', min: 0, doc: "synthetic data only: image feature noise sigma_v (null = the preset's, 0.5); larger values hide the taste in the raw image features" },
   models: { default: ['BPR', 'BM3', 'MMGCN'], doc: 'models to run (registry names)' },
   withCourier: { default: true, doc: 'also run BM3+ours / MMGCN+ours on [image | COURIER] features' },
   seeds: { default: DEFAULT_SEEDS.slice(0, 1), doc: `training seeds per grid point (default 1 for a quick run; the paper protocol uses 5: ${DEFAULT_SEEDS.join(', ')})` },
@@ -50,6 +51,7 @@ export interface AmazonBenchConfig {
   generate: 'none' | SyntheticPreset;
   imageTaste: boolean;
   syntheticSeed: number;
+  imageNoise: number | null;
   models: string[];
   withCourier: boolean;
   seeds: number[];
@@ -88,7 +90,7 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
   let generated: Record<string, unknown> | null = null;
   if (!fs.existsSync(path.join(dir, `${cfg.dataset}.inter`))) {
     if (cfg.generate === 'none') throw new Error(`dataset ${dir}/${cfg.dataset}.inter not found and generate is "none"`);
-    const params = syntheticParams(cfg.generate, { seed: cfg.syntheticSeed, imageTaste: cfg.imageTaste, split: 'courier' });
+    const params = syntheticParams(cfg.generate, { seed: cfg.syntheticSeed, imageTaste: cfg.imageTaste, split: 'courier', ...(cfg.imageNoise === null ? {} : { imageNoise: cfg.imageNoise }) });
     generated = (await env.time('generate', () => generateSynthetic(root, cfg.dataset, params, env.log))).stats;
   }
   const models = cfg.models.map(getModel);
