@@ -86,5 +86,5 @@ describe('COURIER learns the look users click on', () => {
     // Control (a = 0): clicks no longer depend on the look; what hue is still learned comes from
     // styles, which shift looks and still drive clicks. Most of the gain must vanish.
     expect(control.trained.hue - control.init.hue).toBeLessThan(0.5 * gain);
-  });
+  }, 600_000); // ~60 s on an idle 2-core machine; several times that on wasm or under load
 });
