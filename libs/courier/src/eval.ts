@@ -4,7 +4,11 @@
  * (a collapsed model maps everything to one direction: spread -> 0).
  */
 
-/** Fraction of the k nearest neighbours (cosine, excluding the item) that share the item's label. */
+/**
+ * Fraction of the k nearest neighbours (cosine, excluding the item) that share the item's label.
+ * With `within` (a group label per item, e.g. its category) neighbours are searched only among
+ * items of the same group; groups smaller than k + 1 contribute the neighbours they have.
+ */
 export function neighbourAgreement(vectors: Float32Array, dim: number, labels: ArrayLike<number | string>, k = 5, within?: ArrayLike<number | string>): number {
   const n = labels.length;
   if (vectors.length !== n * dim) throw new Error(`neighbourAgreement: ${n} labels x dim ${dim} needs ${n * dim} values, got ${vectors.length}`);
