@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { initBackend, parseCliArgs } from '@courier/runtime';
 import { readVectorTable, writeJsonAtomic } from '@courier/io';
 import { readGroundTruth } from '@courier/world';
-import { EMBEDDINGS_FILE, PretrainConfig, chanceAgreement, embeddingSpread, neighbourAgreement, runPretrainTrainStage } from '@courier/courier';
+import { EMBEDDINGS_FILE, PretrainConfig, chanceAgreement, untrainedConfig, embeddingSpread, neighbourAgreement, runPretrainTrainStage } from '@courier/courier';
 
 interface Row {
   embeddings: string;
@@ -31,15 +31,13 @@ interface Row {
 }
 
 async function initialEmbeddings(runDir: string, config: PretrainConfig, seed: number): Promise<string> {
-  // One Adam step moves each weight by about lr; at lr 1e-30 that is below float32 resolution,
-  // so the export is what the untrained network gives (Adam refuses lr 0).
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `courier-quality-init${seed}-`));
   const { samples: _s, items: _i, ...rest } = config as PretrainConfig & { samples?: string; items?: string };
   await runPretrainTrainStage({
     samples: path.join(runDir, 'samples'),
     world: path.join(runDir, 'world'),
     outDir: out,
-    config: { ...rest, seed, steps: 1, epochs: 0, lr: 1e-30, weightDecay: 0, checkpointSeconds: 0 } as PretrainConfig,
+    config: untrainedConfig(rest as PretrainConfig, seed),
   });
   return path.join(out, EMBEDDINGS_FILE);
 }

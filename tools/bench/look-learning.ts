@@ -17,7 +17,7 @@ import { createLogger, initBackend, parseCliArgs } from '@courier/runtime';
 import { readVectorTable } from '@courier/io';
 import { WorldPreset, generateWorld, readGroundTruth } from '@courier/world';
 import { buildSamples } from '@courier/data-builder';
-import { EMBEDDINGS_FILE, PretrainConfig, chanceAgreement, defaultPretrainConfig, embeddingSpread, neighbourAgreement, runPretrainTrainStage } from '@courier/courier';
+import { EMBEDDINGS_FILE, chanceAgreement, defaultPretrainConfig, embeddingSpread, neighbourAgreement, runPretrainTrainStage, untrainedConfig } from '@courier/courier';
 
 async function main(): Promise<void> {
   const { flags } = parseCliArgs(process.argv.slice(2));
@@ -48,11 +48,10 @@ async function main(): Promise<void> {
     };
   };
   const config = defaultPretrainConfig({ seed: 1, checkpointSeconds: 0, ...pretrainKeys });
-  // The untrained network: one Adam step at lr 1e-30 moves no float32 weight.
   const initDir = path.join(out, `${tag}-init`);
   const trainedDir = path.join(out, tag);
   for (const d of [initDir, trainedDir]) fs.rmSync(d, { recursive: true, force: true });
-  await runPretrainTrainStage({ samples, world, outDir: initDir, config: { ...config, steps: 1, epochs: 0, lr: 1e-30, weightDecay: 0 } as PretrainConfig });
+  await runPretrainTrainStage({ samples, world, outDir: initDir, config: untrainedConfig(config) });
   const losses: number[] = [];
   const meta = await runPretrainTrainStage({ samples, world, outDir: trainedDir, config, onStep: (s) => losses.push(s.loss) });
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

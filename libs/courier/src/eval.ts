@@ -3,6 +3,16 @@
  * how often an item's nearest neighbours share its label, and how spread out the embeddings are
  * (a collapsed model maps everything to one direction: spread -> 0).
  */
+import type { PretrainConfig } from './config';
+
+/**
+ * The config whose training run exports what the untrained network gives (the reference of
+ * the look-learning checks): one Adam step at lr 1e-30 moves no float32 weight (Adam refuses
+ * lr 0), no weight decay, no timed checkpoint. `seed` picks the initialisation.
+ */
+export function untrainedConfig(config: PretrainConfig, seed = config.seed): PretrainConfig {
+  return { ...config, seed, steps: 1, epochs: 0, lr: 1e-30, weightDecay: 0, checkpointSeconds: 0 };
+}
 
 /**
  * Fraction of the k nearest neighbours (cosine, excluding the item) that share the item's label.

@@ -18,11 +18,11 @@ import { initBackend } from '@courier/runtime';
 import { readVectorTable } from '@courier/io';
 import { makeTinyWorld } from '@courier/world/testing';
 import { readGroundTruth } from '@courier/world';
-import type { WorldConfig } from '@courier/world';
+import type { LoadedGroundTruth, WorldConfig } from '@courier/world';
 import { buildSamples } from '@courier/data-builder';
 import { PretrainConfig, defaultPretrainConfig } from './config';
 import { EMBEDDINGS_FILE, runPretrainTrainStage } from './stage';
-import { chanceAgreement, neighbourAgreement } from './eval';
+import { chanceAgreement, neighbourAgreement, untrainedConfig } from './eval';
 
 const WORLD: Partial<WorldConfig> = { nItems: 1200, nUsers: 1200, pretrainDays: 8, ctrTrainDays: 1, sessionsPerUserDay: 2.5, imageSize: 16 };
 const CONFIG = defaultPretrainConfig({ backbone: 'mlp-pixels', backboneParams: { hidden: [64] }, dim: 32, imageSize: 16, batchSize: 64, epochs: 3, lr: 1e-3, checkpointSeconds: 0, seed: 1 });
@@ -33,12 +33,11 @@ interface Agreement {
   pattern: number;
 }
 
-async function embeddingsOf(world: string, samples: string, config: PretrainConfig): Promise<Agreement> {
+async function embeddingsOf(world: string, truth: LoadedGroundTruth, samples: string, config: PretrainConfig): Promise<Agreement> {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'courier-look-'));
   await runPretrainTrainStage({ samples, world, outDir: out, config });
   const table = readVectorTable(path.join(out, EMBEDDINGS_FILE));
   fs.rmSync(out, { recursive: true, force: true });
-  const truth = readGroundTruth(world);
   const label = (key: 'hueRegion' | 'pattern' | 'category') => Array.from(table.ids, (id) => truth.items.get(id)![key]);
   return {
     hue: neighbourAgreement(table.vectors, table.dim, label('hueRegion')),
@@ -47,18 +46,16 @@ async function embeddingsOf(world: string, samples: string, config: PretrainConf
   };
 }
 
-/** The untrained network: one Adam step at lr 1e-30 moves no float32 weight, then export. */
-const untrained = (seed: number): PretrainConfig => ({ ...CONFIG, seed, steps: 1, epochs: 0, lr: 1e-30, weightDecay: 0 });
-
 async function measureWorld(visualSignal: number): Promise<{ trained: Agreement; init: Agreement; otherSeed: Agreement; chanceHue: number }> {
   const world = await makeTinyWorld(1, { ...WORLD, visualSignal });
   const samples = fs.mkdtempSync(path.join(os.tmpdir(), 'courier-look-samples-'));
   await buildSamples({ worldDir: world, outDir: samples, seed: 1 });
+  const truth = readGroundTruth(world);
   const result = {
-    trained: await embeddingsOf(world, samples, CONFIG),
-    init: await embeddingsOf(world, samples, untrained(CONFIG.seed)),
-    otherSeed: await embeddingsOf(world, samples, untrained(CONFIG.seed + 1000)),
-    chanceHue: chanceAgreement(Array.from(readGroundTruth(world).items.values(), (i) => i.hueRegion)),
+    trained: await embeddingsOf(world, truth, samples, CONFIG),
+    init: await embeddingsOf(world, truth, samples, untrainedConfig(CONFIG)),
+    otherSeed: await embeddingsOf(world, truth, samples, untrainedConfig(CONFIG, CONFIG.seed + 1000)),
+    chanceHue: chanceAgreement(Array.from(truth.items.values(), (i) => i.hueRegion)),
   };
   fs.rmSync(samples, { recursive: true, force: true });
   return result;
