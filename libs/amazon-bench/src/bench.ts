@@ -12,16 +12,16 @@ import { COURIER_PRETRAIN_DEFAULTS, CourierLossFn, pretrainCourier, writeCourier
 import { MmrecDataset, loadFeature, loadMmrecDataset, withFeatures } from './dataset';
 import { ModelParams, getModel } from './models';
 import { DEFAULT_SEEDS, GridMode, GridResult, buildAmazonReport, formatTable, gridPoints, runGrid } from './protocol';
-import { SyntheticPreset, generateSynthetic, syntheticParams } from './synthetic';
+import { SyntheticPreset, generateSynthetic, syntheticParams, syntheticParamsMismatch } from './synthetic';
 import { TrainOptions } from './train';
 
 export const AMAZON_BENCH_SCHEMA: ConfigSchema = {
   dataset: { default: 'synthetic-small', doc: 'dataset folder name under dataRoot (baby, sports, clothing or a synthetic name)' },
   dataRoot: { default: null, type: 'string', doc: 'folder holding <dataset>/<dataset>.inter and the .npy files (null = <out>/data)' },
   generate: { default: 'small', doc: 'synthetic preset generated when the dataset folder does not exist ("none" = never generate)', choices: ['none', 'tiny', 'small', 'baby', 'sports', 'clothing'] },
-  imageTaste: { default: true, doc: 'synthetic data only: false removes the taste signal from the image features (control); like imageNoise, used only when the dataset folder is generated' },
+  imageTaste: { default: true, doc: 'synthetic data only: false removes the taste signal from the image features (control); an existing synthetic folder generated otherwise is an error (see imageNoise)' },
   syntheticSeed: { default: 0, doc: 'seed of the synthetic generator', integer: true },
-  imageNoise: { default: null, type: 'number', min: 0, doc: "synthetic data only: image feature noise sigma_v (null = the preset's, 0.5); larger values hide the taste in the raw image features. Used only when the dataset folder is generated: an existing folder is read as it is, so give another --dataset name" },
+  imageNoise: { default: null, type: 'number', min: 0, doc: "synthetic data only: image feature noise sigma_v (null = the preset's, 0.5); larger values hide the taste in the raw image features. An existing folder generated with another value is an error naming the key, so give another --dataset name" },
   models: { default: ['BPR', 'BM3', 'MMGCN'], doc: 'models to run (registry names)' },
   withCourier: { default: true, doc: 'also run BM3+ours / MMGCN+ours on [image | COURIER] features' },
   seeds: { default: DEFAULT_SEEDS.slice(0, 1), doc: `training seeds per grid point (default 1 for a quick run; the paper protocol uses 5: ${DEFAULT_SEEDS.join(', ')})` },
@@ -88,10 +88,23 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
   const root = cfg.dataRoot ?? path.join(env.outDir, 'data');
   const dir = path.join(root, cfg.dataset);
   let generated: Record<string, unknown> | null = null;
-  if (!fs.existsSync(path.join(dir, `${cfg.dataset}.inter`))) {
-    if (cfg.generate === 'none') throw new Error(`dataset ${dir}/${cfg.dataset}.inter not found and generate is "none"`);
+  const exists = fs.existsSync(path.join(dir, `${cfg.dataset}.inter`));
+  if (!exists && cfg.generate === 'none') throw new Error(`dataset ${dir}/${cfg.dataset}.inter not found and generate is "none"`);
+  if (cfg.generate !== 'none') {
     const params = syntheticParams(cfg.generate, { seed: cfg.syntheticSeed, imageTaste: cfg.imageTaste, split: 'courier', ...(cfg.imageNoise === null ? {} : { imageNoise: cfg.imageNoise }) });
-    generated = (await env.time('generate', () => generateSynthetic(root, cfg.dataset, params, env.log))).stats;
+    if (!exists) {
+      generated = (await env.time('generate', () => generateSynthetic(root, cfg.dataset, params, env.log))).stats;
+    } else {
+      // An existing synthetic folder is reused only when it is the data this run asks for.
+      const diff = syntheticParamsMismatch(dir, params);
+      if (diff && diff.length) {
+        const keys = diff.map((d) => `${d.key}: folder ${JSON.stringify(d.existing)}, requested ${JSON.stringify(d.requested)}`).join('; ');
+        throw new Error(
+          `${path.join(dir, 'stats.json')}: dataset "${cfg.dataset}" was generated with other parameters (${keys}). ` +
+            'Give another --dataset name, delete the folder to regenerate it, or set --generate none to read it as it is.',
+        );
+      }
+    }
   }
   const models = cfg.models.map(getModel);
   const modalities = [...new Set(models.flatMap((m) => m.modalities))];

@@ -1,11 +1,14 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { resolveConfig } from '@courier/runtime';
 import { oracleScorer, popularityScorer, profileScorer, randomScorer } from './baselines';
 import { loadMmrecDataset } from './dataset';
 import { evaluateSplits } from './evaluate';
 import { readInter } from './inter';
 import { readNpy } from './npy';
-import { syntheticParams } from './synthetic';
+import { AMAZON_BENCH_SCHEMA, AmazonBenchConfig, runAmazonBench } from './bench';
+import { syntheticParams, syntheticParamsMismatch } from './synthetic';
 import { makeSyntheticDataset } from './testing';
 
 describe('synthetic generator (tiny preset)', () => {
@@ -56,5 +59,36 @@ describe('synthetic generator (tiny preset)', () => {
     expect(Array.from(cds.inter.items)).toEqual(Array.from(ds.inter.items));
     const ctlImage = await r20(profileScorer(cds, cds.features.image!), cds);
     expect(ctlImage).toBeLessThan(image - 0.05);
+  });
+});
+
+describe('reusing a generated dataset folder', () => {
+  const { root, name } = makeSyntheticDataset('tiny', { seed: 3 });
+  const dir = path.join(root, name);
+
+  it('finds no mismatch for the parameters it was generated with, and names every key that differs', () => {
+    expect(syntheticParamsMismatch(dir, syntheticParams('tiny', { seed: 3 }))).toEqual([]);
+    const diff = syntheticParamsMismatch(dir, syntheticParams('tiny', { seed: 4, imageNoise: 1.5 }));
+    expect(diff).toEqual([
+      { key: 'imageNoise', existing: 0.5, requested: 1.5 },
+      { key: 'seed', existing: 3, requested: 4 },
+    ]);
+  });
+
+  it('has nothing to compare in a folder without generator parameters (real data)', () => {
+    const bare = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-real-'));
+    expect(syntheticParamsMismatch(bare, syntheticParams('tiny'))).toBeNull();
+    fs.writeFileSync(path.join(bare, 'stats.json'), JSON.stringify({ users: 10 }));
+    expect(syntheticParamsMismatch(bare, syntheticParams('tiny'))).toBeNull();
+  });
+
+  it('makes a run that asks for other synthetic data fail before training, naming the file and key', async () => {
+    const config = resolveConfig<AmazonBenchConfig>(AMAZON_BENCH_SCHEMA, {
+      overrides: { dataset: name, dataRoot: root, generate: 'tiny', syntheticSeed: 3, imageNoise: 1.5 },
+    });
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'amazon-run-'));
+    const env = { outDir: out, seed: 1, log: () => {}, time: <T>(_n: string, fn: () => Promise<T> | T) => Promise.resolve(fn()), courierLoss: () => { throw new Error('not reached'); } };
+    await expect(runAmazonBench(config, env)).rejects.toThrow(`${path.join(dir, 'stats.json')}: dataset "${name}" was generated with other parameters (imageNoise: folder 0.5, requested 1.5)`);
+    expect(fs.readdirSync(out)).toEqual([]);
   });
 });

@@ -108,6 +108,33 @@ function topN(keys: Float64Array, n: number): number[] {
   return idx.slice(0, n);
 }
 
+export interface ParamMismatch {
+  key: string;
+  existing: unknown;
+  requested: unknown;
+}
+
+/**
+ * Compares the generator parameters recorded in `<dir>/stats.json` with the ones a run asks for.
+ * Returns the keys that differ, or null when the folder records no parameters (real Amazon data,
+ * or a dataset from elsewhere), in which case there is nothing to compare.
+ */
+export function syntheticParamsMismatch(dir: string, requested: SyntheticParams): ParamMismatch[] | null {
+  const file = path.join(dir, 'stats.json');
+  if (!fs.existsSync(file)) return null;
+  let recorded: unknown;
+  try {
+    recorded = (JSON.parse(fs.readFileSync(file, 'utf8')) as { params?: unknown }).params;
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message}); delete the dataset folder to regenerate it`);
+  }
+  if (recorded === null || typeof recorded !== 'object') return null;
+  const existing = recorded as Record<string, unknown>;
+  return (Object.keys(requested) as (keyof SyntheticParams)[])
+    .filter((key) => existing[key] !== requested[key])
+    .map((key) => ({ key, existing: key in existing ? existing[key] : '(absent)', requested: requested[key] }));
+}
+
 function normalMatrix(rng: Rng, rows: number, cols: number, std: number): Float64Array {
   const m = new Float64Array(rows * cols);
   for (let i = 0; i < m.length; i++) m[i] = rng.normal(0, std);
