@@ -1,14 +1,14 @@
 /**
- * Benchmark of the pre-training baselines: training throughput (samples/s) of SimCLR, SimSiam,
- * CLIP and Supervised on the default tfjs backend, with the default backbone (cnn [16, 32, 64]),
- * d = 256 and 32x32 images on a generated world. Images are decoded before timing (the decode
+ * Benchmark of the pre-training baselines: training throughput (samples/s) and peak RSS of
+ * SimCLR, SimSiam, CLIP, MaskCLIP and Supervised on the default tfjs backend, with the default
+ * backbone (cnn [16, 32, 64]), d = 256 and 32x32 images on a generated world. Images are decoded before timing (the decode
  * cache is warm), so the numbers are the training step alone.
  *
  *   npx tsx tools/bench/baselines.ts [--preset tiny|demo] [--steps 8] [--batch 64] [--backbone cnn]
- *                                    [--image-size 32] [--methods simclr,simsiam,clip,supervised]
+ *                                    [--image-size 32] [--methods simclr,simsiam,clip,maskclip,supervised]
  *
- * samples/s counts images for simclr/simsiam (each gives two views), image-title pairs for clip,
- * and page views (up to 10 images each, deduplicated per batch) for supervised.
+ * samples/s counts images for simclr/simsiam (each gives two views), image-title pairs for clip
+ * and maskclip (maskclip also encodes a masked copy and runs the teacher), and page views (up to 10 images each, deduplicated per batch) for supervised.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const batchSize = Number(flags.batch ?? 64);
   const backbone = String(flags.backbone ?? 'cnn');
   const imageSize = Number(flags['image-size'] ?? 32);
-  const methods = String(flags.methods ?? 'simclr,simsiam,clip,supervised').split(',') as BaselineMethod[];
+  const methods = String(flags.methods ?? 'simclr,simsiam,clip,maskclip,supervised').split(',') as BaselineMethod[];
   const quiet = createLogger('bench', { level: 'warn' });
   const backend = await initBackend();
 
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(rows[rows.length - 1]));
     }
     console.log(
-      JSON.stringify({ bench: 'baselines', preset, backend: backend.name, backbone, imageSize, dim: 256, items: catalogue.length, trainImages: trainIds.length, decodeSeconds: Number(decodeSeconds.toFixed(2)), loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))), cores: os.cpus().length, results: rows }, null, 1),
+      JSON.stringify({ bench: 'baselines', preset, backend: backend.name, backbone, imageSize, dim: 256, items: catalogue.length, trainImages: trainIds.length, decodeSeconds: Number(decodeSeconds.toFixed(2)), loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))), cores: os.cpus().length, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), results: rows }, null, 1),
     );
   } finally {
     fs.rmSync(root, { recursive: true, force: true });

@@ -122,7 +122,7 @@ describe('a suite end to end on the tiny preset', () => {
     }
     // Checks: the ones naming variants that did not run say so; the others are evaluated.
     const checks = evaluateChecks(report);
-    expect(checks.filter((c) => c.status === 'missing').length).toBe(6); // simclr, simsiam, supervised x 2 metrics
+    expect(checks.filter((c) => c.status === 'missing').length).toBe(8); // simclr, simsiam, maskclip, supervised x 2 metrics
     expect(checks.filter((c) => c.status !== 'missing').length).toBe(4);
     expect(fs.readFileSync(first.files.html, 'utf8')).toContain('id="chart-main"');
 

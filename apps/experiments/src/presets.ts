@@ -10,7 +10,7 @@ export type Preset = 'tiny' | 'demo' | 'bench';
 export interface StageBudgets {
   /** COURIER trainer keys (PRETRAIN_CONFIG_SCHEMA). */
   pretrain: Record<string, unknown>;
-  /** Baseline trainer keys (BASELINE_CONFIG_SCHEMA), shared by SimCLR, SimSiam, CLIP and Supervised. */
+  /** Baseline trainer keys (BASELINE_CONFIG_SCHEMA), shared by SimCLR, SimSiam, CLIP, MaskCLIP and Supervised. */
   baseline: Record<string, unknown>;
   /** Clusterer keys (CLUSTER_CONFIG_SCHEMA). */
   cluster: Record<string, unknown>;

@@ -46,18 +46,19 @@ const COURIER: Variant = { name: 'courier', description: 'COURIER (paper default
 const methods: Suite = {
   name: 'methods',
   title: 'Pre-training methods (paper Table 5)',
-  description: 'COURIER against image pre-training baselines on the same backbone and d: SimCLR, SimSiam (augmentations), CLIP (image vs title) and Supervised (CTR-like objective end to end). Every method enters the CTR model as a cluster id (k-means-like single-pass clustering of its embeddings).',
+  description: 'COURIER against image pre-training baselines on the same backbone and d: SimCLR, SimSiam (augmentations), CLIP (image vs title), MaskCLIP (CLIP + masked self-distillation) and Supervised (CTR-like objective end to end). Every method enters the CTR model as a cluster id (k-means-like single-pass clustering of its embeddings).',
   layout: 'bars',
   variants: [
     COURIER,
     { name: 'simclr', description: 'SimCLR: two augmented views, NT-Xent (tau 0.2)', method: 'simclr', mode: 'cluster-id' },
     { name: 'simsiam', description: 'SimSiam: predictor + stop-gradient', method: 'simsiam', mode: 'cluster-id' },
     { name: 'clip', description: 'CLIP: image vs item title (tau 0.1)', method: 'clip', mode: 'cluster-id' },
+    { name: 'maskclip', description: 'MaskCLIP: CLIP + masked self-distillation from an EMA teacher (image patches and title tokens)', method: 'maskclip', mode: 'cluster-id' },
     { name: 'supervised', description: 'Supervised: click prediction trained end to end with the backbone', method: 'supervised', mode: 'cluster-id' },
   ],
   checks: [
     ...both((metric) => ({ kind: 'positive', a: 'courier', metric, claim: `COURIER cluster id improves CTR: ${label(metric)} > 0` })),
-    ...['simclr', 'simsiam', 'clip'].flatMap((b) => both((metric) => ({ kind: 'order', a: 'courier', b, metric, strict: true, claim: `COURIER > ${b} (${label(metric)})` }))),
+    ...['simclr', 'simsiam', 'clip', 'maskclip'].flatMap((b) => both((metric) => ({ kind: 'order', a: 'courier', b, metric, strict: true, claim: `COURIER > ${b} (${label(metric)})` }))),
     ...both((metric) => ({ kind: 'order', a: 'courier', b: 'supervised', metric, strict: true, claim: `COURIER > supervised (${label(metric)})` })),
   ],
   ctr: true,

@@ -16,7 +16,7 @@ export const METRIC_LABEL: Record<Metric, string> = {
 export interface VariantInfo {
   /** Unique within the suite, e.g. "courier", "simclr", "no-ucs", "tau=0.05". */
   name: string;
-  /** Pre-training method: courier, simclr, simsiam, clip, supervised, oracle. */
+  /** Pre-training method: courier, simclr, simsiam, clip, maskclip, supervised, oracle. */
   method: string;
   mode: FeatureMode;
   /** x value of a sweep (tau, batch size), null otherwise. */

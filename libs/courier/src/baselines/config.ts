@@ -1,5 +1,5 @@
 /**
- * Configuration of the pre-training baselines (SimCLR, SimSiam, CLIP, Supervised): every key with
+ * Configuration of the pre-training baselines (SimCLR, SimSiam, CLIP, MaskCLIP, Supervised): every key with
  * its default and meaning, as a resolveConfig schema. Backbone, d and optimiser mirror the COURIER
  * trainer (same registry, same Adam) so that the embeddings differ only by the objective.
  * `null` defaults mean "the method's own default" (see `methodDefaults`).
@@ -7,7 +7,7 @@
 import type { ConfigSchema } from '@courier/runtime';
 import type { ImageAugmentOptions } from './augment';
 
-export const BASELINE_METHODS = ['simclr', 'simsiam', 'clip', 'supervised'] as const;
+export const BASELINE_METHODS = ['simclr', 'simsiam', 'clip', 'maskclip', 'supervised'] as const;
 export type BaselineMethod = (typeof BASELINE_METHODS)[number];
 
 /** The augmentation keys (crop, flip, jitter, grayscale) come from ImageAugmentOptions. */
@@ -32,6 +32,12 @@ export interface BaselineConfig extends ImageAugmentOptions {
   textEmbedDim: number;
   textHidden: number;
   maxVocab: number;
+  maskRatio: number;
+  maskPatch: number;
+  textMaskRatio: number;
+  distillWeight: number;
+  distillHidden: number;
+  teacherMomentum: number;
   supervisedHidden: number;
   itemScope: 'pretrain-categories' | 'all';
   excludeFutureItems: boolean;
@@ -45,13 +51,13 @@ export const BASELINE_CONFIG_SCHEMA: ConfigSchema = {
   backboneParams: { default: {}, type: 'object', doc: 'backbone-specific parameters, e.g. {"channels": [16, 32, 64]} (cnn), {"hidden": [256]} (mlp-*)' },
   dim: { default: 256, integer: true, min: 1, doc: 'embedding size d (the backbone head output; this is what is exported)' },
   imageSize: { default: 32, integer: true, min: 4, doc: 'side of the square image fed to image backbones, pixels' },
-  batchSize: { default: 128, integer: true, min: 2, doc: 'images per batch (simclr/simsiam: 2 views each; clip: image-title pairs) or page views per batch (supervised)' },
-  epochs: { default: null, type: 'number', integer: true, min: 1, doc: 'passes over the training data; null = method default: 30 over the images (simclr, simsiam, clip), 4 over the page views (supervised)' },
+  batchSize: { default: 128, integer: true, min: 2, doc: 'images per batch (simclr/simsiam: 2 views each; clip, maskclip: image-title pairs) or page views per batch (supervised)' },
+  epochs: { default: null, type: 'number', integer: true, min: 1, doc: 'passes over the training data; null = method default: 30 over the images (simclr, simsiam, clip, maskclip), 4 over the page views (supervised)' },
   steps: { default: 0, integer: true, min: 0, doc: 'optimiser steps; 0 = epochs x batches per epoch' },
   lr: { default: 1e-3, min: 0, doc: 'Adam learning rate (same optimiser as the COURIER trainer)' },
   weightDecay: { default: 1e-6, min: 0, doc: 'weight decay' },
   weightDecayMode: { default: 'l2', choices: ['l2', 'decoupled'], doc: 'l2 = added to the gradient (torch Adam), decoupled = AdamW' },
-  tau: { default: null, type: 'number', min: 0, doc: 'temperature; null = method default: simclr 0.2, clip 0.1 (the paper\'s tuned values); unused by simsiam/supervised' },
+  tau: { default: null, type: 'number', min: 0, doc: 'temperature; null = method default: simclr 0.2, clip and maskclip 0.1 (the paper\'s tuned values); unused by simsiam/supervised' },
   projectionHidden: { default: 256, integer: true, min: 1, doc: 'hidden width of the simclr projection head / simsiam projector (loss only, not exported)' },
   projectionDim: { default: 128, integer: true, min: 1, doc: 'output width of the simclr projection head / simsiam projector' },
   predictorHidden: { default: 64, integer: true, min: 1, doc: 'bottleneck width of the simsiam predictor (projectionDim -> predictorHidden -> projectionDim)' },
@@ -65,13 +71,19 @@ export const BASELINE_CONFIG_SCHEMA: ConfigSchema = {
   grayscaleProb: { default: 0.2, min: 0, max: 1, doc: 'probability of converting a view to grey (SimCLR: 0.2)' },
   featureDropout: { default: 0.2, min: 0, max: 0.99, doc: 'feature backbones only: share of features zeroed per view (inverted dropout)' },
   featureNoise: { default: 0.1, min: 0, doc: 'feature backbones only: Gaussian noise per view, as a multiple of the row RMS' },
-  clipAugment: { default: false, doc: 'clip: random resized crop + flip on the image (false = the plain image)' },
-  textEmbedDim: { default: 64, integer: true, min: 1, doc: 'clip: token embedding size of the title encoder' },
-  textHidden: { default: 256, integer: true, min: 1, doc: 'clip: hidden width of the title MLP (mean token embedding -> hidden -> d)' },
-  maxVocab: { default: 5000, integer: true, min: 1, doc: 'clip: most frequent title tokens kept (the rest share one out-of-vocabulary id)' },
+  clipAugment: { default: false, doc: 'clip, maskclip: random resized crop + flip on the image (false = the plain image)' },
+  textEmbedDim: { default: 64, integer: true, min: 1, doc: 'clip, maskclip: token embedding size of the title encoder' },
+  textHidden: { default: 256, integer: true, min: 1, doc: 'clip, maskclip: hidden width of the title MLP (mean token embedding -> hidden -> d)' },
+  maxVocab: { default: 5000, integer: true, min: 1, doc: 'clip, maskclip: most frequent title tokens kept (the rest share one out-of-vocabulary id)' },
+  maskRatio: { default: 0.5, min: 0, max: 0.95, doc: 'maskclip: share of the image patches greyed out in the student view (feature backbones: share of features zeroed)' },
+  maskPatch: { default: 4, integer: true, min: 1, doc: 'maskclip: side of a masked square patch, pixels' },
+  textMaskRatio: { default: 0.3, min: 0, max: 0.95, doc: 'maskclip: share of the title tokens dropped in the student view' },
+  distillWeight: { default: 1, min: 0, doc: 'maskclip: weight of each self-distillation loss (image, text) next to the CLIP loss' },
+  distillHidden: { default: 256, integer: true, min: 1, doc: 'maskclip: hidden width of the distillation predictors (d -> hidden -> d, loss only)' },
+  teacherMomentum: { default: 0.99, min: 0, max: 1, doc: 'maskclip: EMA momentum of the teacher encoders (teacher = m teacher + (1 - m) student after every step)' },
   supervisedHidden: { default: 64, integer: true, min: 1, doc: 'supervised: hidden width of the click head over [e_item, mean e_history, e_item * mean e_history]' },
-  itemScope: { default: 'pretrain-categories', choices: ['pretrain-categories', 'all'], doc: 'simclr/simsiam/clip training images: items of world.json inPretraining categories, or all items' },
-  excludeFutureItems: { default: true, doc: 'simclr/simsiam/clip: drop items whose first_day is after the last pre-training day (COURIER cannot see them either)' },
+  itemScope: { default: 'pretrain-categories', choices: ['pretrain-categories', 'all'], doc: 'simclr/simsiam/clip/maskclip training images: items of world.json inPretraining categories, or all items' },
+  excludeFutureItems: { default: true, doc: 'simclr/simsiam/clip/maskclip: drop items whose first_day is after the last pre-training day (COURIER cannot see them either)' },
   shuffleBuffer: { default: 10000, integer: true, min: 1, doc: 'supervised: samples in the seeded shuffle buffer' },
   exportBatchSize: { default: 256, integer: true, min: 1, doc: 'items per batch when exporting embeddings' },
   imageCacheEntries: { default: 8192, integer: true, min: 1, doc: 'decoded images kept in memory (LRU)' },
@@ -101,10 +113,16 @@ export function methodDefaults(method: BaselineMethod): MethodDefaults {
     case 'simsiam':
       return { epochs: 30, tau: 0 };
     case 'clip':
+    case 'maskclip':
       return { epochs: 30, tau: 0.1 };
     case 'supervised':
       return { epochs: 4, tau: 0 };
   }
+}
+
+/** Methods that pair each training image with its item title (clip, maskclip). */
+export function usesTitles(method: BaselineMethod): boolean {
+  return method === 'clip' || method === 'maskclip';
 }
 
 export function checkMethod(method: string): BaselineMethod {

@@ -1,4 +1,4 @@
-// Public API of the pre-training baselines (SimCLR, SimSiam, CLIP, Supervised), re-exported by
+// Public API of the pre-training baselines (SimCLR, SimSiam, CLIP, MaskCLIP, Supervised), re-exported by
 // @courier/courier.
 export * from './config';
 export * from './losses';
@@ -7,6 +7,7 @@ export * from './augment';
 export { makeMlpHead } from './heads';
 export type { Head, MlpHeadOptions } from './heads';
 export { TitleVocabulary, makeTitleEncoder, tokenize } from './text';
+export { MASK_FILL, maskFeatures, maskImages, maskTitle, patchMask } from './masking';
 export type { TitleEncoder, TitleEncoderOptions } from './text';
 export { readCatalogue, readPretrainScope, trainingItemIds } from './data';
 export type { PretrainScope } from './data';

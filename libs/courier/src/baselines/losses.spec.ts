@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
-import { clipLoss, maskedSigmoidCrossEntropy, ntXentLoss, simsiamLoss, stopGradient } from './losses';
+import { clipLoss, cosineDistillLoss, maskedSigmoidCrossEntropy, ntXentLoss, simsiamLoss, stopGradient } from './losses';
 import { Matrix, clipReference, ntXentReference, numericGradient, simsiamReference } from './loss-reference';
 
 const randomMatrix = (rng: Rng, n: number, k: number): Matrix => Array.from({ length: n }, () => Array.from({ length: k }, () => rng.normal()));
@@ -56,6 +56,25 @@ describe('baseline losses: hand-computed values', () => {
     const expected = -1 / (2 * Math.SQRT2);
     expect(simsiamReference(p1, p2, z1, z2)).toBeCloseTo(expected, 12);
     expect(value(simsiamLoss(t2(p1), t2(p2), t2(z1), t2(z2)))).toBeCloseTo(expected, 6);
+  });
+
+  it('MaskCLIP distillation: rows at cos 1, 0 and -1 give 1 - 0 = 1; no gradient reaches the target', () => {
+    const pred = [
+      [2, 0],
+      [0, 1],
+      [-1, 0],
+    ];
+    const target = [
+      [1, 0],
+      [1, 0],
+      [3, 0],
+    ];
+    expect(value(cosineDistillLoss(t2(pred), t2(target)))).toBeCloseTo(1 - (1 + 0 - 1) / 3, 6);
+    const [gPred, gTarget] = gradsOf((p, t) => cosineDistillLoss(p, t), [pred, target]);
+    expect(maxAbs(gTarget)).toBe(0);
+    // Row 1 (cos 0, |p| = 1): d(-cos)/dp = -(t/|t| - cos p/|p|)/|p| / 3 = [-1/3, 0].
+    expect(gPred[1][0]).toBeCloseTo(-1 / 3, 5);
+    expect(gPred[1][1]).toBeCloseTo(0, 6);
   });
 });
 

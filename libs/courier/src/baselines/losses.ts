@@ -9,6 +9,7 @@
  * - Symmetric InfoNCE (CLIP): logits = cos(image_i, text_j) / tau [n, n]; loss = mean of the
  *   row-wise (image -> text) and column-wise (text -> image) cross-entropies with the diagonal
  *   as the targets.
+ * - Self-distillation (MaskCLIP): 1 - cos(prediction, stopgrad(teacher target)), batch mean.
  * - Masked binary cross-entropy with logits (Supervised).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -77,6 +78,15 @@ export function clipLoss(image: tf.Tensor2D, text: tf.Tensor2D, tau: number): tf
     const textToImage = tf.neg(tf.div(tf.sum(tf.mul(tf.logSoftmax(tf.transpose(logits), 1), eye)), n));
     return tf.mul(tf.add(imageToText, textToImage), 0.5) as tf.Scalar;
   });
+}
+
+/**
+ * MaskCLIP's self-distillation term: mean over rows of 1 - cos(prediction, target), with no
+ * gradient into the target (the EMA teacher's output for the unmasked input).
+ */
+export function cosineDistillLoss(prediction: tf.Tensor2D, target: tf.Tensor2D): tf.Scalar {
+  checkPair('cosineDistillLoss', prediction, target);
+  return tf.tidy(() => tf.sub(1, tf.mean(rowCosine(prediction, stopGradient(target)))) as tf.Scalar);
 }
 
 /**

@@ -13,7 +13,7 @@ import { Logger, RunMetadata, initBackend, resolveConfig, runStage } from '@cour
 import { exportEmbeddings } from '../export';
 import { ItemInputs, imageItemsFromCatalogue } from '../items';
 import { parquetSamples } from '../samples';
-import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, checkMethod } from './config';
+import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, checkMethod, usesTitles } from './config';
 import { readCatalogue, readPretrainScope, trainingItemIds } from './data';
 import { BaselineStepInfo, trainBaselineModel } from './train';
 
@@ -72,7 +72,7 @@ export async function trainBaseline(options: TrainBaselineOptions): Promise<RunM
       if (missing) throw new Error(`${where}: item ${missing.itemId} of ${itemsFile} has no input in the given item source`);
       const scope = config.itemScope === 'pretrain-categories' ? readPretrainScope(options.worldDir) : null;
       const trainIds = method === 'supervised' ? undefined : trainingItemIds(catalogue, scope, config.excludeFutureItems && scope !== null);
-      const titles = method === 'clip' ? new Map(catalogue.map((it) => [it.itemId, it.title])) : undefined;
+      const titles = usesTitles(method) ? new Map(catalogue.map((it) => [it.itemId, it.title])) : undefined;
       const result = await ctx.time('train', () =>
         trainBaselineModel({ method, config, seed: options.seed, items, trainIds, titles, samples: samplesFile ? parquetSamples(samplesFile) : undefined, log: ctx.log, progress: options.progress, onStep: options.onStep }),
       );

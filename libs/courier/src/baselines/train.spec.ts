@@ -11,7 +11,7 @@ import { makeTinyWorld } from '@courier/world/testing';
 import { ItemInputs, imageItemsFromCatalogue, inMemoryItems } from '../items';
 import { BaselineConfig, BaselineMethod, defaultBaselineConfig } from './config';
 import { trainBaseline } from './stage';
-import { trainBaselineModel } from './train';
+import { emaUpdate, trainBaselineModel } from './train';
 
 const S = 8;
 const D = 16;
@@ -40,7 +40,7 @@ beforeAll(async () => {
 });
 
 describe('trainBaseline on a tiny world', () => {
-  for (const method of ['simclr', 'simsiam', 'clip', 'supervised'] as BaselineMethod[]) {
+  for (const method of ['simclr', 'simsiam', 'clip', 'maskclip', 'supervised'] as BaselineMethod[]) {
     it(`${method}: loss falls over a few steps; embeddings.arrow covers every item (unit rows, method "${method}"); run.json`, async () => {
       const outDir = path.join(root, method);
       const losses: number[] = [];
@@ -116,7 +116,7 @@ describe('trainBaselineModel with the cnn backbone', () => {
     // The tfjs CPU backend's convolution gradient is slow: few images, two steps each.
     const ids = catalogueIds.slice(0, 12);
     const titles = new Map(ids.map((id) => [id, `title ${id % 3}`]));
-    for (const method of ['simclr', 'simsiam', 'clip'] as const) {
+    for (const method of ['simclr', 'simsiam', 'clip', 'maskclip'] as const) {
       const r = await trainBaselineModel({ method, seed: 5, items, trainIds: ids, titles, progress: false, log: quiet, config: defaultBaselineConfig({ backbone: 'cnn', backboneParams: { channels: [4] }, dim: D, imageSize: S, batchSize: 12, steps: 2 }) });
       expect(r.lossHistory).toHaveLength(2);
       expect(r.lossHistory.every(Number.isFinite)).toBe(true);
@@ -140,5 +140,21 @@ describe('trainBaselineModel on feature vectors (mlp-features)', () => {
       expect(r.backbone.embed(tf.zeros([2, F]) as tf.Tensor2D).shape).toEqual([2, D]);
       r.dispose();
     }
+  });
+});
+
+describe('MaskCLIP teacher update', () => {
+  it('emaUpdate: momentum 1 keeps the teacher, 0 copies the student, 0.75 blends', () => {
+    const v = (name: string, values: number[]) => ({ name, variable: tf.variable(tf.tensor1d(values)) });
+    const student = [v('w', [4, 8])];
+    const teacher = [v('w', [0, 0])];
+    emaUpdate(teacher, student, 1);
+    expect(Array.from(teacher[0].variable.dataSync())).toEqual([0, 0]);
+    emaUpdate(teacher, student, 0.75);
+    expect(Array.from(teacher[0].variable.dataSync())).toEqual([1, 2]);
+    emaUpdate(teacher, student, 0);
+    expect(Array.from(teacher[0].variable.dataSync())).toEqual([4, 8]);
+    expect(() => emaUpdate([], student, 0.5)).toThrow(/teacher has 0 variables, student 1/);
+    [...student, ...teacher].forEach((x) => x.variable.dispose());
   });
 });

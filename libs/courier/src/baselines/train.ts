@@ -5,6 +5,9 @@
  * - simsiam:    two views -> backbone -> projector (BN) -> predictor (BN, bottleneck);
  *               symmetric negative cosine with stop-gradient on the projector outputs.
  * - clip:       image -> backbone; title -> token-embedding bag -> MLP; symmetric InfoNCE (tau 0.1).
+ * - maskclip:   CLIP's loss plus masked self-distillation: an EMA teacher encodes the full image
+ *               and title; the student sees patch-masked images and token-dropped titles, and a
+ *               predictor maps its output onto the teacher's (1 - cos each, weight distillWeight).
  * - supervised: page views: every PV item's L2-normalised embedding e and the mean h of the
  *               normalised history embeddings feed an MLP over [e, h, e * h] that predicts the
  *               click label (masked logistic loss); trained end to end with the backbone.
@@ -24,9 +27,10 @@ import { gatherRows } from '../loss';
 import { Adam } from '../optimizer';
 import { EncodedBatchPlan, SampleSource, arraySamples, epochOrder, planBatch, validSamples } from '../samples';
 import { ImageAugmentOptions, applyView, augmentFeatures, sampleViewParams } from './augment';
-import { BaselineConfig, BaselineMethod, checkMethod, methodDefaults } from './config';
+import { BaselineConfig, BaselineMethod, checkMethod, methodDefaults, usesTitles } from './config';
 import { makeMlpHead } from './heads';
-import { clipLoss, maskedSigmoidCrossEntropy, ntXentLoss, simsiamLoss } from './losses';
+import { clipLoss, cosineDistillLoss, maskedSigmoidCrossEntropy, ntXentLoss, simsiamLoss } from './losses';
+import { maskFeatures, maskImages, maskTitle } from './masking';
 import { TitleEncoder, TitleVocabulary, makeTitleEncoder } from './text';
 
 /** Steps averaged into `finalLoss` (as the COURIER trainer). */
@@ -48,7 +52,7 @@ export interface BaselineModelOptions {
   items: ItemInputs;
   /** simclr/simsiam/clip: the items to train on (default: every item of `items`). */
   trainIds?: readonly number[];
-  /** clip: the title of every training item. */
+  /** clip, maskclip: the title of every training item. */
   titles?: ReadonlyMap<number, string>;
   /** supervised: the page views (pretrain samples). */
   samples?: SampleSource;
@@ -96,6 +100,8 @@ interface Objective {
   loss(batch: Batch, inputs: tf.Tensor[]): tf.Scalar;
   /** Inputs of the loss, made outside the gradient (augmented views, title bags); default [x]. */
   prepare?(batch: Batch, x: tf.Tensor): tf.Tensor[];
+  /** Runs after each optimiser step (maskclip: the EMA update of the teachers). */
+  afterStep?(): void;
   dispose(): void;
 }
 
@@ -146,7 +152,13 @@ function twoViews(x: tf.Tensor, kind: 'image' | 'features', rng: Rng, c: Baselin
   });
 }
 
-function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image' | 'features', c: BaselineConfig, tau: number, rng: Rng, titles: ReadonlyMap<number, string> | undefined): Objective {
+/** teacher <- m teacher + (1 - m) student, variable by variable (same constructor, same order). */
+export function emaUpdate(teacher: readonly NamedVariable[], student: readonly NamedVariable[], momentum: number): void {
+  if (teacher.length !== student.length) throw new Error(`EMA update: teacher has ${teacher.length} variables, student ${student.length}`);
+  tf.tidy(() => teacher.forEach((t, i) => t.variable.assign(tf.add(tf.mul(t.variable, momentum), tf.mul(student[i].variable, 1 - momentum)))));
+}
+
+function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image' | 'features', c: BaselineConfig, tau: number, rng: Rng, titles: ReadonlyMap<number, string> | undefined, teacher?: Backbone): Objective {
   const augRng = rng.fork('augment');
   const d = backbone.dim;
   switch (method) {
@@ -197,6 +209,50 @@ function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image'
           return clipLoss(backbone.forward(images as BackboneInput, true), text.apply(bag as tf.Tensor2D), tau);
         },
         dispose: () => text.dispose(),
+      };
+    }
+    case 'maskclip': {
+      if (!titles) throw new Error('baseline maskclip: titles are required');
+      if (!teacher) throw new Error('baseline maskclip: a teacher backbone is required');
+      const vocabulary = TitleVocabulary.fromTitles(titles.values(), c.maxVocab);
+      const textOptions = { embedDim: c.textEmbedDim, hidden: c.textHidden, dim: d, seed: rng.fork('text').seed() };
+      const text = makeTitleEncoder(vocabulary, textOptions);
+      // Teachers start as copies of the students (same seeds, same initial weights) and then
+      // follow them by EMA; they get no gradient.
+      const textTeacher = makeTitleEncoder(vocabulary, textOptions);
+      const imagePredictor = makeMlpHead({ name: 'maskclip/image-predictor', sizes: [d, c.distillHidden, d], hiddenBatchNorm: false, outputBatchNorm: false, seed: rng.fork('image-predictor').seed() });
+      const textPredictor = makeMlpHead({ name: 'maskclip/text-predictor', sizes: [d, c.distillHidden, d], hiddenBatchNorm: false, outputBatchNorm: false, seed: rng.fork('text-predictor').seed() });
+      const cropOpts = augmentOptions(c, true);
+      const maskRng = rng.fork('mask');
+      const bag = (t: string[]) => tf.tensor2d(vocabulary.bagMatrix(t), [t.length, vocabulary.size]);
+      return {
+        variables: [...backbone.variables, ...text.variables, ...imagePredictor.variables, ...textPredictor.variables],
+        prepare(batch, x) {
+          const images = c.clipAugment && kind === 'image' ? applyView(x as tf.Tensor4D, sampleViewParams(batch.size, augRng, cropOpts)) : tf.clone(x);
+          const masked = kind === 'image' ? maskImages(images as tf.Tensor4D, c.maskPatch, c.maskRatio, maskRng) : maskFeatures(images as tf.Tensor2D, c.maskRatio, maskRng);
+          const titlesFull = batch.titles!;
+          const titlesMasked = titlesFull.map((t) => maskTitle(t, c.textMaskRatio, maskRng));
+          const bagFull = bag(titlesFull);
+          // Full and masked inputs in one pass each (concatenated along the batch).
+          return [tf.concat([images, masked], 0), tf.concat([bagFull, bag(titlesMasked)], 0), teacher.forward(images as BackboneInput, true), textTeacher.apply(bagFull)];
+        },
+        loss(batch, [images, bags, imageTarget, textTarget]) {
+          const [imageFull, imageMasked] = splitRows(backbone.forward(images as BackboneInput, true), batch.size);
+          const [textFull, textMasked] = splitRows(text.apply(bags as tf.Tensor2D), batch.size);
+          const distill = tf.add(cosineDistillLoss(imagePredictor.apply(imageMasked), imageTarget as tf.Tensor2D), cosineDistillLoss(textPredictor.apply(textMasked), textTarget as tf.Tensor2D));
+          return tf.add(clipLoss(imageFull, textFull, tau), tf.mul(distill, c.distillWeight)) as tf.Scalar;
+        },
+        afterStep() {
+          emaUpdate(teacher.variables, backbone.variables, c.teacherMomentum);
+          emaUpdate(textTeacher.variables, text.variables, c.teacherMomentum);
+        },
+        dispose: () => {
+          text.dispose();
+          textTeacher.dispose();
+          imagePredictor.dispose();
+          textPredictor.dispose();
+          teacher.dispose();
+        },
       };
     }
     case 'supervised': {
@@ -294,9 +350,9 @@ export async function trainBaselineModel(options: BaselineModelOptions): Promise
   } else {
     const ids = (options.trainIds ?? items.itemIds()).slice();
     for (const id of ids) if (!items.has(id)) throw new Error(`baseline ${method}: training item ${id} has no input`);
-    if (method === 'clip') {
-      if (!options.titles) throw new Error('baseline clip: titles are required');
-      for (const id of ids) if (!options.titles.has(id)) throw new Error(`baseline clip: training item ${id} has no title`);
+    if (usesTitles(method)) {
+      if (!options.titles) throw new Error(`baseline ${method}: titles are required`);
+      for (const id of ids) if (!options.titles.has(id)) throw new Error(`baseline ${method}: training item ${id} has no title`);
     }
     if (ids.length < 2) throw new Error(`baseline ${method}: needs at least 2 training items, got ${ids.length}`);
     trainExamples = ids.length;
@@ -311,7 +367,7 @@ export async function trainBaselineModel(options: BaselineModelOptions): Promise
         new Rng(seed).fork(`epoch-${epoch}`).shuffle(order);
         for (let b = 0; b < chunks; b++) {
           const chunk = order.slice(b * size, (b + 1) * size);
-          yield { epoch, size: chunk.length, encodeIds: chunk, titles: method === 'clip' ? chunk.map((id) => options.titles!.get(id)!) : undefined };
+          yield { epoch, size: chunk.length, encodeIds: chunk, titles: usesTitles(method) ? chunk.map((id) => options.titles!.get(id)!) : undefined };
         }
       }
     };
@@ -320,14 +376,17 @@ export async function trainBaselineModel(options: BaselineModelOptions): Promise
 
   // Model: the backbone starts where a COURIER run with this seed starts.
   const rng = new Rng(seed);
-  const backbone = await createBackbone(c.backbone, {
+  const backboneOptions = {
     dim: c.dim,
     imageSize: c.imageSize,
     featureDim: items.kind === 'features' ? itemShape[0] : 0,
     seed: new Rng(seed).fork('backbone').seed(),
     params: c.backboneParams,
-  });
-  const objective = makeObjective(method, backbone, items.kind, c, tau, rng.fork(method), options.titles);
+  };
+  const backbone = await createBackbone(c.backbone, backboneOptions);
+  // maskclip's EMA teacher starts as an exact copy of the student.
+  const teacher = method === 'maskclip' ? await createBackbone(c.backbone, backboneOptions) : undefined;
+  const objective = makeObjective(method, backbone, items.kind, c, tau, rng.fork(method), options.titles, teacher);
   const adam = new Adam(objective.variables, { lr: c.lr, weightDecay: c.weightDecay, weightDecayMode: c.weightDecayMode });
   const varList = objective.variables.map((v) => v.variable);
   log.info(`${method}: ${trainExamples} training ${method === 'supervised' ? 'page views' : 'images'}, ${totalSteps} steps (${batchesPerEpoch}/epoch), batch ${c.batchSize}, tau ${tau || '-'}, backbone ${c.backbone} d=${c.dim}`);
@@ -352,6 +411,7 @@ export async function trainBaselineModel(options: BaselineModelOptions): Promise
         const extra = objective.prepare ? objective.prepare(batch, x) : [x];
         const { value, grads } = tf.variableGrads(() => objective.loss(batch, extra), varList);
         adam.apply(grads);
+        objective.afterStep?.();
         return value.dataSync()[0];
       });
       if (!Number.isFinite(loss)) throw new Error(`baseline ${method}: loss became ${loss} at step ${step} (lr ${c.lr}, tau ${tau})`);
