@@ -158,6 +158,25 @@ export function emaUpdate(teacher: readonly NamedVariable[], student: readonly N
   tf.tidy(() => teacher.forEach((t, i) => t.variable.assign(tf.add(tf.mul(t.variable, momentum), tf.mul(student[i].variable, 1 - momentum)))));
 }
 
+/**
+ * What CLIP and MaskCLIP share: the title encoder (`newTextEncoder()` again gives an identical
+ * copy, same seed and initial weights: MaskCLIP's teacher), title bags, and the image of a pair
+ * (the plain image, or a random resized crop + flip with clipAugment).
+ */
+function imageTitlePairs(method: BaselineMethod, c: BaselineConfig, kind: 'image' | 'features', d: number, rng: Rng, augRng: Rng, titles: ReadonlyMap<number, string> | undefined) {
+  if (!titles) throw new Error(`baseline ${method}: titles are required`);
+  const vocabulary = TitleVocabulary.fromTitles(titles.values(), c.maxVocab);
+  const textOptions = { embedDim: c.textEmbedDim, hidden: c.textHidden, dim: d, seed: rng.fork('text').seed() };
+  const newTextEncoder = (): TitleEncoder => makeTitleEncoder(vocabulary, textOptions);
+  const cropOpts = augmentOptions(c, true);
+  return {
+    text: newTextEncoder(),
+    newTextEncoder,
+    bag: (t: readonly string[]) => tf.tensor2d(vocabulary.bagMatrix(t), [t.length, vocabulary.size]),
+    image: (batch: Batch, x: tf.Tensor) => (c.clipAugment && kind === 'image' ? applyView(x as tf.Tensor4D, sampleViewParams(batch.size, augRng, cropOpts)) : tf.clone(x)),
+  };
+}
+
 function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image' | 'features', c: BaselineConfig, tau: number, rng: Rng, titles: ReadonlyMap<number, string> | undefined, teacher?: Backbone): Objective {
   const augRng = rng.fork('augment');
   const d = backbone.dim;
@@ -195,16 +214,10 @@ function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image'
       };
     }
     case 'clip': {
-      if (!titles) throw new Error('baseline clip: titles are required');
-      const vocabulary = TitleVocabulary.fromTitles(titles.values(), c.maxVocab);
-      const text: TitleEncoder = makeTitleEncoder(vocabulary, { embedDim: c.textEmbedDim, hidden: c.textHidden, dim: d, seed: rng.fork('text').seed() });
-      const cropOpts = augmentOptions(c, true);
+      const { text, bag, image } = imageTitlePairs(method, c, kind, d, rng, augRng, titles);
       return {
         variables: [...backbone.variables, ...text.variables],
-        prepare(batch, x) {
-          const images = c.clipAugment && kind === 'image' ? applyView(x as tf.Tensor4D, sampleViewParams(batch.size, augRng, cropOpts)) : tf.clone(x);
-          return [images, tf.tensor2d(vocabulary.bagMatrix(batch.titles!), [batch.size, vocabulary.size])];
-        },
+        prepare: (batch, x) => [image(batch, x), bag(batch.titles!)],
         loss(_batch, [images, bag]) {
           return clipLoss(backbone.forward(images as BackboneInput, true), text.apply(bag as tf.Tensor2D), tau);
         },
@@ -212,23 +225,18 @@ function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image'
       };
     }
     case 'maskclip': {
-      if (!titles) throw new Error('baseline maskclip: titles are required');
       if (!teacher) throw new Error('baseline maskclip: a teacher backbone is required');
-      const vocabulary = TitleVocabulary.fromTitles(titles.values(), c.maxVocab);
-      const textOptions = { embedDim: c.textEmbedDim, hidden: c.textHidden, dim: d, seed: rng.fork('text').seed() };
-      const text = makeTitleEncoder(vocabulary, textOptions);
+      const { text, newTextEncoder, bag, image } = imageTitlePairs(method, c, kind, d, rng, augRng, titles);
       // Teachers start as copies of the students (same seeds, same initial weights) and then
       // follow them by EMA; they get no gradient.
-      const textTeacher = makeTitleEncoder(vocabulary, textOptions);
+      const textTeacher = newTextEncoder();
       const imagePredictor = makeMlpHead({ name: 'maskclip/image-predictor', sizes: [d, c.distillHidden, d], hiddenBatchNorm: false, outputBatchNorm: false, seed: rng.fork('image-predictor').seed() });
       const textPredictor = makeMlpHead({ name: 'maskclip/text-predictor', sizes: [d, c.distillHidden, d], hiddenBatchNorm: false, outputBatchNorm: false, seed: rng.fork('text-predictor').seed() });
-      const cropOpts = augmentOptions(c, true);
       const maskRng = rng.fork('mask');
-      const bag = (t: string[]) => tf.tensor2d(vocabulary.bagMatrix(t), [t.length, vocabulary.size]);
       return {
         variables: [...backbone.variables, ...text.variables, ...imagePredictor.variables, ...textPredictor.variables],
         prepare(batch, x) {
-          const images = c.clipAugment && kind === 'image' ? applyView(x as tf.Tensor4D, sampleViewParams(batch.size, augRng, cropOpts)) : tf.clone(x);
+          const images = image(batch, x);
           const masked = kind === 'image' ? maskImages(images as tf.Tensor4D, c.maskPatch, c.maskRatio, maskRng) : maskFeatures(images as tf.Tensor2D, c.maskRatio, maskRng);
           const titlesFull = batch.titles!;
           const titlesMasked = titlesFull.map((t) => maskTitle(t, c.textMaskRatio, maskRng));
