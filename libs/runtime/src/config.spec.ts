@@ -87,6 +87,15 @@ describe('resolveConfig', () => {
     expect(() => resolveConfig(SCHEMA, { overrides: { batchSize: true } })).toThrow(/key "batchSize" needs a value \(number\)/);
   });
 
+  it('takes typed overrides (a config section) as typed: a string "64" for a number key is an error naming the key', () => {
+    expect(() => resolveConfig(SCHEMA, { overrides: { batchSize: '64' }, typedOverrides: true, where: 'pipeline pretrain' })).toThrow(
+      /pipeline pretrain: key batchSize: key "batchSize" must be a number, got the string "64"/,
+    );
+    expect(() => resolveConfig(SCHEMA, { overrides: { useUcs: 'false' }, typedOverrides: true })).toThrow(/key "useUcs" must be a boolean, got the string "false"/);
+    expect(() => resolveConfig(SCHEMA, { overrides: { batchSize: true }, typedOverrides: true })).toThrow(/key "batchSize" must be a number, got boolean true/);
+    expect(resolveConfig<Record<string, unknown>>(SCHEMA, { overrides: { batchSize: 64 }, typedOverrides: true }).batchSize).toBe(64);
+  });
+
   it('names the file for a missing, unparsable or non-mapping config', () => {
     expect(() => resolveConfig(SCHEMA, { file: '/nonexistent/c.yaml' })).toThrow(/config file \/nonexistent\/c\.yaml does not exist/);
     expect(() => resolveConfig(SCHEMA, { file: writeFile('bad.json', '{"a": ') })).toThrow(/bad\.json is not valid JSON/);

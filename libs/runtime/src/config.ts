@@ -39,6 +39,12 @@ export interface ResolveConfigOptions {
   overrides?: Record<string, unknown>;
   /** Who is resolving (app or stage name), used as the prefix of error messages. */
   where?: string;
+  /**
+   * The overrides are typed values (a section of a config file, an object from code), not
+   * command-line strings: a string is then taken as a string, like a file value, so "64" for a
+   * number key is an error naming the key. Default false (strings are parsed as flags).
+   */
+  typedOverrides?: boolean;
 }
 
 /** A configuration problem; the message names the key, where it came from and what was expected. */
@@ -229,15 +235,15 @@ export function resolveConfig<T = Record<string, unknown>>(schema: ConfigSchema,
   for (const [flagKey, raw] of Object.entries(options.overrides ?? {})) {
     if (raw === undefined) continue;
     const key = kebabToCamel(flagKey);
-    const source = `override --${flagKey}`;
+    const source = options.typedOverrides ? `key ${flagKey}` : `override --${flagKey}`;
     const spec = schema[key];
     if (!spec) throw unknownKeyError(key, schema, source, prefix, flagKey);
     const type = configKeyType(key, spec);
     let value: unknown = raw;
-    if (raw === true && type !== 'boolean') {
+    if (raw === true && type !== 'boolean' && !options.typedOverrides) {
       throw new ConfigError(`${prefix}${source}: key "${key}" needs a value (${type})`, key, source);
     }
-    if (typeof raw === 'string') {
+    if (typeof raw === 'string' && !options.typedOverrides) {
       if (spec.default === null && raw === 'null') value = null;
       else {
         value = coerceString(type, raw, spec);
