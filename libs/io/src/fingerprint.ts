@@ -59,12 +59,101 @@ export function shortHash(value: unknown, length = 8): string {
   return crypto.createHash('sha256').update(stableJson(value)).digest('hex').slice(0, length);
 }
 
-export function stageFingerprint(stage: string, parts: { config: unknown; seed: number; upstream: StageFingerprint[]; code: string }): StageFingerprint {
+/**
+ * `inputs`: content hashes of the files the stage reads (name -> `contentHash`), so an edited
+ * input reruns the stage even when every config is unchanged.
+ */
+export function stageFingerprint(stage: string, parts: { config: unknown; seed: number; upstream: StageFingerprint[]; code: string; inputs?: Record<string, string> }): StageFingerprint {
   const hash = crypto
     .createHash('sha256')
-    .update(stableJson({ stage, config: parts.config, seed: parts.seed, upstream: parts.upstream.map((u) => u.hash), code: parts.code }))
+    .update(stableJson({ stage, config: parts.config, seed: parts.seed, upstream: parts.upstream.map((u) => u.hash), code: parts.code, inputs: parts.inputs }))
     .digest('hex');
   return { stage, hash };
+}
+
+interface CachedHash {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  hash: string;
+}
+
+/**
+ * Content hashes remembered by (path, size, mtime, ctime, inode), so an unchanged file is not read
+ * again; a file whose stat changed is hashed anew (streamed in 1 MiB chunks). `file` (optional)
+ * persists the cache between runs. An edit that keeps size, mtime, ctime and inode is missed;
+ * ctime cannot be set from user space, so that takes a tampered clock.
+ */
+export class ContentHashCache {
+  private entries = new Map<string, CachedHash>();
+  /** Bytes actually read (for tests and logs). */
+  bytesHashed = 0;
+
+  constructor(readonly file?: string) {
+    if (file && fs.existsSync(file)) {
+      try {
+        const raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, CachedHash>;
+        for (const [k, v] of Object.entries(raw)) this.entries.set(k, v);
+      } catch {
+        // A corrupt cache is only a slower run.
+      }
+    }
+  }
+
+  fileHash(file: string): string {
+    const abs = path.resolve(file);
+    const st = fs.statSync(abs);
+    const hit = this.entries.get(abs);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs && hit.ctimeMs === st.ctimeMs && hit.ino === st.ino) return hit.hash;
+    const hash = crypto.createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    const fd = fs.openSync(abs, 'r');
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        hash.update(buf.subarray(0, n));
+        this.bytesHashed += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    const digest = hash.digest('hex');
+    this.entries.set(abs, { size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, hash: digest });
+    return digest;
+  }
+
+  save(): void {
+    if (!this.file) return;
+    const live: Record<string, CachedHash> = {};
+    for (const [k, v] of this.entries) if (fs.existsSync(k)) live[k] = v;
+    writeJsonAtomic(this.file, live);
+  }
+}
+
+/**
+ * Content hash of a file, or of a folder (every file under it, by relative name, sorted; hidden
+ * temporary entries skipped). A missing path is an error naming it.
+ */
+export function contentHash(target: string, cache: ContentHashCache = new ContentHashCache()): string {
+  if (!fs.existsSync(target)) throw new Error(`contentHash: ${target} does not exist`);
+  const st = fs.statSync(target);
+  if (!st.isDirectory()) return cache.fileHash(target);
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name.startsWith('.')) continue;
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile()) files.push(p);
+    }
+  };
+  walk(target);
+  files.sort();
+  const hash = crypto.createHash('sha256');
+  for (const f of files) hash.update(`${path.relative(target, f)}\0${cache.fileHash(f)}\n`);
+  return hash.digest('hex');
 }
 
 /**
@@ -74,15 +163,25 @@ export function stageFingerprint(stage: string, parts: { config: unknown; seed: 
  */
 export type StageState = 'up-to-date' | 'stale' | 'absent';
 
-export function stageState(dir: string, fingerprint: StageFingerprint): StageState {
+/** The state of a stage folder and, unless up to date, why (for the log). */
+export function stageStatus(dir: string, fingerprint: StageFingerprint): { state: StageState; reason: string } {
   const file = path.join(dir, FINGERPRINT_FILE);
-  if (!fs.existsSync(file)) return 'absent';
+  if (!fs.existsSync(file)) return { state: 'absent', reason: `no ${FINGERPRINT_FILE} (never run, or interrupted)` };
+  let recorded: StageFingerprint & { outputs?: string[] };
   try {
-    const recorded = JSON.parse(fs.readFileSync(file, 'utf8')) as StageFingerprint;
-    return recorded.hash === fingerprint.hash && fs.existsSync(path.join(dir, 'run.json')) ? 'up-to-date' : 'stale';
+    recorded = JSON.parse(fs.readFileSync(file, 'utf8')) as StageFingerprint & { outputs?: string[] };
   } catch {
-    return 'stale';
+    return { state: 'stale', reason: `${file} is unreadable` };
   }
+  if (recorded.hash !== fingerprint.hash) return { state: 'stale', reason: 'config, seed, inputs or code changed' };
+  if (!fs.existsSync(path.join(dir, 'run.json'))) return { state: 'stale', reason: 'run.json is missing' };
+  const missing = (recorded.outputs ?? []).filter((o) => !fs.existsSync(path.join(dir, o)));
+  if (missing.length > 0) return { state: 'stale', reason: `output${missing.length > 1 ? 's' : ''} ${missing.join(', ')} went missing` };
+  return { state: 'up-to-date', reason: 'up to date' };
+}
+
+export function stageState(dir: string, fingerprint: StageFingerprint): StageState {
+  return stageStatus(dir, fingerprint).state;
 }
 
 /** True when `dir` holds a completed run of this stage with the same fingerprint. */
@@ -90,7 +189,14 @@ export function isUpToDate(dir: string, fingerprint: StageFingerprint): boolean 
   return stageState(dir, fingerprint) === 'up-to-date';
 }
 
-/** Records a completed stage (written last, atomically, so a killed stage never looks done). */
-export function markDone(dir: string, fingerprint: StageFingerprint): void {
-  writeJsonAtomic(path.join(dir, FINGERPRINT_FILE), fingerprint);
+/**
+ * Records a completed stage (written last, atomically, so a killed stage never looks done).
+ * `outputs` (paths relative to `dir`) must all still exist for the stage to count as up to date.
+ */
+export function markDone(dir: string, fingerprint: StageFingerprint, outputs?: string[]): void {
+  if (outputs) {
+    const missing = outputs.filter((o) => !fs.existsSync(path.join(dir, o)));
+    if (missing.length > 0) throw new Error(`${fingerprint.stage}: finished without writing ${missing.map((o) => path.join(dir, o)).join(', ')}`);
+  }
+  writeJsonAtomic(path.join(dir, FINGERPRINT_FILE), outputs ? { ...fingerprint, outputs } : fingerprint);
 }

@@ -4,3 +4,4 @@ export * from './parquet';
 export * from './embeddings';
 export * from './images';
 export * from './fingerprint';
+export * from './lock';
