@@ -4,7 +4,8 @@
  *   tsx apps/pretrain/src/main.ts train --samples DIR_OR_FILE --world DIR --out DIR [--config FILE] [--seed N] [--<key> VALUE ...]
  *   tsx apps/pretrain/src/main.ts export --from TRAIN_OUT --world DIR --out DIR [--batch-size N]
  *   tsx apps/pretrain/src/main.ts help
- * `train` resumes automatically from <out>/checkpoint.ckpt and writes <out>/embeddings.arrow and
+ * `train` resumes automatically from <out>/checkpoint.ckpt (unless `--fresh`, or the checkpoint was
+ * written for other samples, catalogue or config: then it trains from scratch and says why) and writes <out>/embeddings.arrow and
  * <out>/run.json. Config keys (see `help`) can be given in the file or as --kebab-case flags.
  */
 import * as path from 'node:path';
@@ -29,14 +30,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'train') {
-    const { samples, world, from: _from, ...rest } = flags;
+    const { samples, world, from: _from, fresh, ...rest } = flags;
     const config = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, {
       file: typeof flags.config === 'string' ? flags.config : undefined,
       overrides: overridesFromFlags(rest, PRETRAIN_CONFIG_SCHEMA),
       where: 'pretrain',
     });
     const outDir = pathFlag(flags, 'out', true)!;
-    await runPretrainTrainStage({ samples: pathFlag({ samples }, 'samples', true)!, world: pathFlag({ world }, 'world', true)!, outDir, config });
+    await runPretrainTrainStage({ samples: pathFlag({ samples }, 'samples', true)!, world: pathFlag({ world }, 'world', true)!, outDir, config, fresh: fresh === true || fresh === 'true' });
     process.stdout.write(`${outDir}\n`);
     return;
   }

@@ -16,6 +16,8 @@ const MAGIC = 'COURIER-CKPT1\n';
 
 export interface CheckpointHeader {
   version: 1;
+  /** Fingerprint of the run that wrote it (config, seed, inputs, code); absent in older files. */
+  fingerprint?: string;
   /** Optimiser steps done. */
   step: number;
   /** Epoch in progress (0-based) and samples of it already trained on. */

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PRETRAIN_SAMPLES, RAW_ITEMS } from '@courier/data-contracts';
+import { contentHash, shortHash } from '@courier/io';
 import { RunMetadata, initBackend, runStage } from '@courier/runtime';
 import { PretrainConfig } from './config';
 import { exportEmbeddings } from './export';
@@ -38,6 +39,13 @@ export interface PretrainTrainStageOptions {
   exportEmbeddings?: boolean;
   /** Called after every training step. */
   onStep?: TrainOptions['onStep'];
+  /**
+   * Recorded in the checkpoint; a checkpoint of another fingerprint is not resumed (see
+   * TrainOptions.fingerprint). Default: a hash of the samples and catalogue file contents.
+   */
+  fingerprint?: string;
+  /** Train from scratch even if a checkpoint of this fingerprint exists. */
+  fresh?: boolean;
 }
 
 /** `pretrain train`: trains (or resumes) and exports; returns the run metadata written to run.json. */
@@ -48,7 +56,10 @@ export async function runPretrainTrainStage(options: PretrainTrainStageOptions):
   const itemsFile = resolveItemsFile(options.world);
   return runStage({ stage: 'pretrain', outDir, seed: config.seed, config: { ...config, samples: samplesFile, items: itemsFile } as Record<string, unknown> }, async (ctx) => {
     const items = await ctx.time('loadCatalogue', () => imageItemsFromCatalogue(itemsFile, { imageSize: config.imageSize, cacheEntries: config.imageCacheEntries }));
-    const result = await ctx.time('train', () => trainCourier({ config, samples: parquetSamples(samplesFile), items, outDir, log: ctx.log, onStep: options.onStep }));
+    const fingerprint = options.fingerprint ?? shortHash({ samples: contentHash(samplesFile), items: contentHash(itemsFile) }, 64);
+    const result = await ctx.time('train', () =>
+      trainCourier({ config, samples: parquetSamples(samplesFile), items, outDir, log: ctx.log, onStep: options.onStep, fingerprint, fresh: options.fresh }),
+    );
     try {
       let exported: number | null = null;
       if (options.exportEmbeddings !== false) {

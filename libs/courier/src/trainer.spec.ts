@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '@courier/runtime';
+import { createLogger, initBackend } from '@courier/runtime';
 import { readVectorTable } from '@courier/io';
 import { PretrainConfig, defaultPretrainConfig } from './config';
 import { makeSquaresFixture } from './fixture';
@@ -95,8 +95,84 @@ describe('COURIER trainer on the coloured-squares fixture', () => {
     const w0 = init.variables[0].variable.dataSync();
     init.dispose();
     expect(Math.max(...Array.from(w0, (x, j) => Math.abs(x - a[0][j])))).toBeGreaterThan(1e-3);
-    // Resuming with a changed training setting is refused, naming the key.
-    await expect(trainCourier({ config: { ...c, tau: 0.1 }, samples, items: fixture.items, outDir: resumedDir, progress: false })).rejects.toThrow(/trained with tau=0.05, the config says tau=0.1/);
+    // A changed training setting is never resumed: training starts over, and the log says why.
+    const lines: string[] = [];
+    const changed = await trainCourier({ config: { ...c, tau: 0.1 }, samples, items: fixture.items, outDir: resumedDir, progress: false, log: createLogger('t', { write: (l) => lines.push(l) }) });
+    changed.dispose();
+    expect(changed.resumedFrom).toBeNull();
+    expect(changed.steps).toBe(9);
+    expect(lines.join('\n')).toMatch(/not resuming .*trained with tau=0.05, the config says tau=0.1; training from scratch/);
+  });
+
+  describe('a checkpoint is resumed only by the run it belongs to', () => {
+    const c = config({ steps: 9, checkpointEvery: 3, batchSize: 24, shuffleBuffer: 50 });
+    const samples = arraySamples(fixture.samples.slice(0, 130));
+    const capture = () => {
+      const lines: string[] = [];
+      return { lines, log: createLogger('t', { write: (l) => lines.push(l) }) };
+    };
+    async function killedAt5(fingerprint?: string, stopAfterSteps = 5): Promise<string> {
+      const dir = tmp('fp');
+      const first = await trainCourier({ config: c, samples, items: fixture.items, outDir: dir, progress: false, stopAfterSteps, fingerprint });
+      first.dispose();
+      return dir;
+    }
+
+    it('records its fingerprint; another fingerprint or --force (fresh) starts over, the same one resumes', async () => {
+      const dir = await killedAt5('fp-a');
+      expect(readCheckpoint(path.join(dir, CHECKPOINT_FILE)).header.fingerprint).toBe('fp-a');
+      const other = capture();
+      const b = await trainCourier({ config: c, samples, items: fixture.items, outDir: dir, progress: false, fingerprint: 'fp-b', log: other.log, stopAfterSteps: 2 });
+      b.dispose();
+      expect(b.resumedFrom).toBeNull();
+      expect(b.steps).toBe(2);
+      expect(other.lines.join('\n')).toMatch(/not resuming .*trained under fingerprint fp-a, this run's is fp-b .*training from scratch/);
+      expect(readCheckpoint(path.join(dir, CHECKPOINT_FILE)).header.fingerprint).toBe('fp-b');
+      const same = await trainCourier({ config: c, samples, items: fixture.items, outDir: dir, progress: false, fingerprint: 'fp-b' });
+      same.dispose();
+      expect(same.resumedFrom).toBe(2);
+      const forced = capture();
+      const f = await trainCourier({ config: c, samples, items: fixture.items, outDir: dir, progress: false, fingerprint: 'fp-b', fresh: true, log: forced.log });
+      f.dispose();
+      expect(f.resumedFrom).toBeNull();
+      expect(f.steps).toBe(9);
+      expect(forced.lines.join('\n')).toMatch(/not resuming .*a fresh start was asked for/);
+    });
+
+    it('a checkpoint at step 5 is not resumed by a run of fewer steps (no "step 5/3")', async () => {
+      const dir = await killedAt5();
+      const r = await trainCourier({ config: { ...c, steps: 3 }, samples, items: fixture.items, outDir: dir, progress: false });
+      r.dispose();
+      expect(r.resumedFrom).toBeNull();
+      expect(r.steps).toBe(3);
+    });
+
+    it('a checkpoint position beyond the new sample count starts over instead of looping forever', async () => {
+      const dir = await killedAt5(); // epoch 0, position 120
+      const few = capture();
+      const r = await trainCourier({ config: c, samples: arraySamples(fixture.samples.slice(0, 40)), items: fixture.items, outDir: dir, progress: false, log: few.log });
+      r.dispose();
+      expect(r.resumedFrom).toBeNull();
+      expect(r.steps).toBe(9);
+      expect(few.lines.join('\n')).toMatch(/not resuming .*position 120 of epoch 0, but the samples hold only 40 valid samples/);
+      // Without a fingerprint only the shape of the position is checked: 125 samples still make 6 batches.
+      const dir2 = await killedAt5();
+      const r2 = await trainCourier({ config: c, samples: arraySamples(fixture.samples.slice(0, 125)), items: fixture.items, outDir: dir2, progress: false });
+      r2.dispose();
+      expect(r2.resumedFrom).toBe(5); // 125 samples: still 6 batches of 24, position 120 is valid
+      const dir3 = await killedAt5(undefined, 7); // epoch 1, position 24
+      const r3 = await trainCourier({ config: c, samples: arraySamples(fixture.samples.slice(0, 150)), items: fixture.items, outDir: dir3, progress: false });
+      r3.dispose();
+      expect(r3.resumedFrom).toBeNull(); // 150 samples: 7 batches per epoch, so step 7 cannot be at epoch 1, position 24
+    }, 60000);
+
+    it('a sample source that stops yielding mid-training is an error, not an endless loop', async () => {
+      let opens = 0;
+      const shrinking = { name: 'shrinking', open: () => (opens++ < 2 ? samples.open() : arraySamples([]).open()) };
+      await expect(trainCourier({ config: c, samples: shrinking, items: fixture.items, outDir: tmp('shrink'), progress: false })).rejects.toThrow(
+        /pretrain: epoch 0 from position 0 of shrinking yields no batch \(130 valid samples\); training makes no progress/,
+      );
+    }, 30000);
   });
 
   it('encoding each distinct image once per batch gives the same loss with fewer encodes', async () => {

@@ -41,6 +41,14 @@ export interface TrainOptions {
   log?: Logger;
   /** Show progress lines (default true). */
   progress?: boolean;
+  /**
+   * What this training run is a function of (config, seed, input contents, code), recorded in the
+   * checkpoint. A checkpoint recorded under another fingerprint is never resumed: training starts
+   * over and the log says why. Omitted: only the config and the data checks guard resumption.
+   */
+  fingerprint?: string;
+  /** Ignore (and replace) an existing checkpoint: train from scratch (`--force pretrain`). */
+  fresh?: boolean;
   /** Test hook: stop (as if killed) after this many steps of this process, right after a checkpoint. */
   stopAfterSteps?: number;
   /** Called after every step. */
@@ -88,13 +96,33 @@ function makeProjection(dim: number, seed: number): { variables: NamedVariable[]
   return { variables: store.variables, apply: (x) => applyDense(applyDense(x, l1, true), l2, false), dispose: () => store.dispose() };
 }
 
-function checkResumable(saved: Record<string, unknown>, config: PretrainConfig, file: string): void {
-  for (const key of Object.keys(config) as (keyof PretrainConfig)[]) {
-    if (RESUMABLE_CONFIG_KEYS.includes(key)) continue;
-    const a = JSON.stringify(saved[key]);
-    const b = JSON.stringify(config[key]);
-    if (a !== b) throw new Error(`pretrain: the checkpoint ${file} was trained with ${key}=${a}, the config says ${key}=${b}; use a fresh --out folder or the checkpoint's config`);
+/** Why the checkpoint cannot be resumed by this run (null: it can), naming the first difference. */
+export function whyNotResumable(
+  header: Checkpoint['header'],
+  run: { config: PretrainConfig; fingerprint?: string; validSamples: number; totalSteps: number; shape: { lPv: number; lClick: number }; featureDim: number },
+  file: string,
+): string | null {
+  if (run.fingerprint !== undefined && header.fingerprint !== run.fingerprint) {
+    return `the checkpoint ${file} was trained under fingerprint ${header.fingerprint ? header.fingerprint.slice(0, 12) : '(none)'}, this run's is ${run.fingerprint.slice(0, 12)} (config, seed, input data or code changed)`;
   }
+  for (const key of Object.keys(run.config) as (keyof PretrainConfig)[]) {
+    if (RESUMABLE_CONFIG_KEYS.includes(key)) continue;
+    const a = JSON.stringify(header.config[key]);
+    const b = JSON.stringify(run.config[key]);
+    if (a !== b) return `the checkpoint ${file} was trained with ${key}=${a}, the config says ${key}=${b}`;
+  }
+  const m = header.model ?? {};
+  if (m.lPv !== run.shape.lPv || m.lClick !== run.shape.lClick) return `the checkpoint ${file} was trained on lists of ${String(m.lPv)}/${String(m.lClick)} items, the samples have ${run.shape.lPv}/${run.shape.lClick}`;
+  if (Number(m.featureDim ?? 0) !== run.featureDim) return `the checkpoint ${file} has featureDim ${String(m.featureDim)}, the items have ${run.featureDim}`;
+  const ok = (n: unknown) => Number.isSafeInteger(n) && (n as number) >= 0;
+  if (!ok(header.step) || !ok(header.epoch) || !ok(header.position)) return `the checkpoint ${file} holds an invalid position (step ${header.step}, epoch ${header.epoch}, position ${header.position})`;
+  if (header.step > run.totalSteps) return `the checkpoint ${file} is at step ${header.step}, beyond this run's ${run.totalSteps} steps`;
+  if (header.position >= run.validSamples) return `the checkpoint ${file} is at position ${header.position} of epoch ${header.epoch}, but the samples hold only ${run.validSamples} valid samples`;
+  const stepsPerEpoch = Math.ceil(run.validSamples / run.config.batchSize);
+  if (header.position % run.config.batchSize !== 0 || header.step !== header.epoch * stepsPerEpoch + header.position / run.config.batchSize) {
+    return `the checkpoint ${file} (step ${header.step}, epoch ${header.epoch}, position ${header.position}) does not fit ${run.validSamples} valid samples in batches of ${run.config.batchSize} (the samples changed since it was written)`;
+  }
+  return null;
 }
 
 /** Rebuilds the model a checkpoint describes and loads its weights (for export or resumption). */
@@ -194,9 +222,25 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
   let position = 0;
   let lossHistory: number[] = [];
   let resumedFrom: number | null = null;
+  let ckpt: Checkpoint | null = null;
   if (fs.existsSync(ckptFile)) {
-    const ckpt = readCheckpoint(ckptFile);
-    checkResumable(ckpt.header.config, config, ckptFile);
+    let why: string | null;
+    if (options.fresh) why = 'a fresh start was asked for (--force)';
+    else {
+      try {
+        ckpt = readCheckpoint(ckptFile);
+        why = whyNotResumable(ckpt.header, { config, fingerprint: options.fingerprint, validSamples: valid, totalSteps, shape, featureDim }, ckptFile);
+      } catch (err) {
+        why = `the checkpoint is unreadable (${(err as Error).message})`;
+      }
+    }
+    if (why !== null) {
+      log.warn(`not resuming ${ckptFile}: ${why}; training from scratch`);
+      ckpt = null;
+      fs.rmSync(ckptFile, { force: true });
+    }
+  }
+  if (ckpt) {
     assignVariables(variables, ckpt, ckptFile);
     const m: Record<string, Float32Array> = {};
     const v: Record<string, Float32Array> = {};
@@ -223,6 +267,7 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
     writeCheckpoint(ckptFile, {
       header: {
         version: 1,
+        ...(options.fingerprint !== undefined ? { fingerprint: options.fingerprint } : {}),
         step,
         epoch,
         position,
@@ -289,9 +334,17 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
     const order = epochOrder(validSamples(samples, shape, hasItem), config.seed, epoch, config.shuffleBuffer);
     const it = batchesOf(order, position, config.batchSize)[Symbol.asyncIterator]();
     let pending = prepare(it);
+    let batchesThisPass = 0;
     for (;;) {
       const batch = await pending;
-      if (!batch) break;
+      if (!batch) {
+        // A pass that yields no batch would repeat forever (the data shrank under a position).
+        if (batchesThisPass === 0) throw new Error(`pretrain: epoch ${epoch} from position ${position} of ${samples.name} yields no batch (${valid} valid samples); training makes no progress`);
+        // The stream ended before `position` reached `valid` (the data changed while training).
+        if (position !== 0) throw new Error(`pretrain: epoch ${epoch} of ${samples.name} ended at position ${position}, expected ${valid} valid samples (did the file change during training?)`);
+        break;
+      }
+      batchesThisPass++;
       pending = step + 1 < totalSteps ? prepare(it) : Promise.resolve(null);
       const info = trainStep(batch);
       step++;
