@@ -9,6 +9,7 @@
 import * as path from 'node:path';
 import { overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig, runStage } from '@courier/runtime';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
+import { checkDataInputs } from './inputs';
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, flags } = parseCliArgs(argv);
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
   const itemsFile = str(items, 'items');
   const impressionsFile = str(impressions, 'impressions');
   if (!worldDir && !(itemsFile && impressionsFile)) throw new Error('data: give --world DIR, or both --items FILE and --impressions FILE');
+  checkDataInputs({ worldDir, itemsFile, impressionsFile });
   const seed = flags.seed === undefined ? 1 : Number(flags.seed);
   if (!Number.isSafeInteger(seed)) throw new Error(`data: --seed must be an integer, got ${JSON.stringify(flags.seed)}`);
   const config = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { file: typeof flags.config === 'string' ? flags.config : undefined, overrides: overridesFromFlags(rest), where: 'data' });
