@@ -1,12 +1,26 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
 import { ConfigSchema, Logger, currentBackend, resolveConfig, runStage } from '@courier/runtime';
-import { WorldPreset, generateWorld, resolveWorldConfig } from '@courier/world';
+import { WorldPreset, generateWorld, resolveWorldConfig, worldConfigSchema } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
-import { StageFingerprint, isUpToDate, markDone, sourceHash, stageFingerprint, writeJsonAtomic } from '@courier/io';
+import { CTR_CONFIG_SCHEMA } from '@courier/ctr';
+import {
+  ContentHashCache,
+  FINGERPRINT_FILE,
+  StageFingerprint,
+  acquireRunLock,
+  contentHash,
+  markDone,
+  removeTempEntries,
+  sourceHash,
+  stageFingerprint,
+  stageStatus,
+  writeJsonAtomic,
+} from '@courier/io';
 import { runCtrStage } from './ctr-stage';
 import { writeHtmlReport } from './html-report';
 
@@ -53,102 +67,211 @@ export interface PipelineResult {
 const repoRoot = path.resolve(__dirname, '../../..');
 const code = (...libs: string[]) => sourceHash(libs.map((l) => path.join(repoRoot, l)));
 
+export const PIPELINE_STAGES = ['world', 'samples', 'pretrain', 'clusters', 'ctr'] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+const CTR_MODES = ['cluster-id', 'simscore', 'vector'] as const;
+
+/** Files each stage must leave behind (relative to its folder); one gone missing reruns the stage. */
+export const STAGE_OUTPUTS: Record<PipelineStage, string[]> = {
+  world: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow', 'oracle-clusters.parquet', 'click-truth.parquet'],
+  samples: ['pretrain-samples.parquet', 'ctr-samples.parquet', 'stats.json'],
+  pretrain: ['embeddings.arrow'],
+  clusters: ['centres.arrow', 'assignments.parquet'],
+  ctr: ['ctr-report.json'],
+};
+
+/** Cache of file content hashes in the output folder (keyed by path, size, mtime, ctime, inode). */
+export const HASH_CACHE_FILE = '.content-hashes.json';
+
+const WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+};
+
+/** Checks the top-level CTR choices (modes, seeds) of a pipeline config; errors name the key. */
+export function validatePipelineChoices(config: PipelineConfig): void {
+  if (!Array.isArray(config.modes) || config.modes.length === 0) throw new Error(`pipeline: modes must list at least one of ${CTR_MODES.join(', ')}`);
+  const seen = new Set<string>();
+  for (const m of config.modes as unknown[]) {
+    if (typeof m !== 'string' || !(CTR_MODES as readonly string[]).includes(m)) throw new Error(`pipeline: modes: ${JSON.stringify(m)} is not a mode; expected ${CTR_MODES.join(', ')}`);
+    if (seen.has(m)) throw new Error(`pipeline: modes: "${m}" is listed twice`);
+    seen.add(m);
+  }
+  if (!Array.isArray(config.ctrSeeds) || config.ctrSeeds.length === 0) throw new Error('pipeline: ctrSeeds must list at least one seed');
+  for (const s of config.ctrSeeds as unknown[]) if (!(typeof s === 'number' && Number.isSafeInteger(s) && s >= 0)) throw new Error(`pipeline: ctrSeeds: ${JSON.stringify(s)} is not a non-negative integer`);
+}
+
 /**
- * Runs the stages in order, skipping each one whose fingerprint is unchanged. `force` names
- * stages to rerun anyway (their downstream stages rerun too, since fingerprints chain).
+ * Runs the stages in order, skipping each one whose fingerprint (resolved config, seed, code,
+ * upstream fingerprints and the content hashes of its input files) is unchanged and whose outputs
+ * are all present. `force` names stages to rerun from scratch (pre-training without resuming its
+ * checkpoint); every stage after the first forced one reruns too. One run per `outDir` at a time
+ * (lock file `.run.lock`).
  */
 export async function runPipeline(options: { config: PipelineConfig; outDir: string; force?: string[]; log: Logger }): Promise<PipelineResult> {
   const { config, outDir, log } = options;
-  const force = new Set(options.force ?? []);
-  const known = ['world', 'samples', 'pretrain', 'clusters', 'ctr'];
-  for (const f of force) if (!known.includes(f)) throw new Error(`pipeline: --force ${f}: unknown stage; stages are ${known.join(', ')}`);
-  const dirs = Object.fromEntries(known.map((s) => [s, path.join(outDir, s)])) as Record<string, string>;
+  const known: readonly string[] = PIPELINE_STAGES;
+  for (const f of options.force ?? []) if (!known.includes(f)) throw new Error(`pipeline: --force ${f}: unknown stage; stages are ${known.join(', ')}`);
+  // Forcing a stage reruns everything downstream of it too.
+  const firstForced = Math.min(...(options.force ?? []).map((f) => known.indexOf(f)), known.length);
+  const force = new Set(known.slice(firstForced));
+  const dirs = Object.fromEntries(known.map((s) => [s, path.join(outDir, s)])) as Record<PipelineStage, string>;
   const stageSeconds: Record<string, number> = {};
   const skipped: string[] = [];
 
-  // Resolve every stage's config up front, so a typo fails before minutes of work.
+  // Resolve every stage's config up front, so a typo fails before minutes of work. Sections are
+  // typed values (from the config file), so a string "64" for a number key is an error.
+  validatePipelineChoices(config);
   const worldOverrides = { ...config.world, ...(config.visualSignal !== null ? { visualSignal: config.visualSignal } : {}) };
+  resolveConfig(worldConfigSchema(config.preset), { overrides: config.world, typedOverrides: true, where: 'pipeline world' });
   const worldConfig = resolveWorldConfig(config.preset, { overrides: worldOverrides });
-  const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: config.data, where: 'pipeline data' });
-  const pretrainConfig = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed: config.seed, ...config.pretrain }, where: 'pipeline pretrain' });
-  const clusterConfig = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...config.cluster, embeddings: path.join(dirs.pretrain, 'embeddings.arrow') }, where: 'pipeline cluster' });
+  const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: config.data, typedOverrides: true, where: 'pipeline data' });
+  const pretrainConfig = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed: config.seed, ...config.pretrain }, typedOverrides: true, where: 'pipeline pretrain' });
+  const clusterConfig = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...config.cluster, embeddings: path.join(dirs.pretrain, 'embeddings.arrow') }, typedOverrides: true, where: 'pipeline cluster' });
+  resolveConfig(CTR_CONFIG_SCHEMA, { overrides: { ...config.ctr, seeds: config.ctrSeeds }, typedOverrides: true, where: 'pipeline ctr' });
 
-  async function stage(name: string, cfg: unknown, upstream: StageFingerprint[], codeHash: string, body: () => Promise<void>): Promise<StageFingerprint> {
-    const fp = stageFingerprint(name, { config: cfg, seed: config.seed, upstream, code: codeHash });
-    if (!force.has(name) && isUpToDate(dirs[name], fp)) {
+  const lock = acquireRunLock(outDir);
+  // Temporary files and folders (.name.tmp-PID...) of this process go on every way out; those of
+  // dead processes (a run killed with SIGKILL) go now.
+  const removeOwnTemps = () => {
+    for (const d of [outDir, ...Object.values(dirs)]) {
+      try {
+        removeTempEntries(d, { ownPid: process.pid });
+      } catch {
+        // best effort on the way out
+      }
+    }
+  };
+  for (const d of [outDir, ...Object.values(dirs)]) for (const p of removeTempEntries(d)) log.info(`removed ${p}, left by a run that is gone`);
+  const onSignal = (signal: NodeJS.Signals) => {
+    removeOwnTemps();
+    lock.release();
+    process.exit(128 + (os.constants.signals[signal] ?? 1));
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const sig of signals) process.on(sig, onSignal);
+  const hashes = new ContentHashCache(path.join(outDir, HASH_CACHE_FILE));
+  const inputsOf = (files: string[]) => Object.fromEntries(files.map((f) => [path.relative(outDir, f), contentHash(f, hashes)]));
+
+  async function stage(name: PipelineStage, cfg: unknown, upstream: StageFingerprint[], codeHash: string, inputFiles: string[], body: (fresh: boolean) => Promise<void>): Promise<StageFingerprint> {
+    const fp = stageFingerprint(name, { config: cfg, seed: config.seed, upstream, code: codeHash, inputs: inputsOf(inputFiles) });
+    const status = stageStatus(dirs[name], fp);
+    const forced = force.has(name);
+    if (!forced && status.state === 'up-to-date') {
       log.info(`${name}: up to date (${path.relative(process.cwd(), dirs[name])}), skipped`);
       skipped.push(name);
       stageSeconds[name] = 0;
       return fp;
     }
     const t0 = performance.now();
-    log.info(`${name}: running -> ${path.relative(process.cwd(), dirs[name])}`);
-    await body();
+    log.info(`${name}: running -> ${path.relative(process.cwd(), dirs[name])} (${forced ? 'forced' : status.reason})`);
+    // Not done until it finishes again: a run killed from here on must not look up to date.
+    fs.rmSync(path.join(dirs[name], FINGERPRINT_FILE), { force: true });
+    try {
+      await body(forced);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e && typeof e.code === 'string' && e.code in WRITE_ERRORS) {
+        throw new Error(`pipeline: the ${name} stage could not write ${e.path ?? dirs[name]}: ${e.code} (${WRITE_ERRORS[e.code]}); ${e.message}`, { cause: err });
+      }
+      throw err;
+    } finally {
+      for (const d of [outDir, dirs[name]]) removeTempEntries(d, { ownPid: process.pid });
+    }
     stageSeconds[name] = (performance.now() - t0) / 1000;
-    markDone(dirs[name], fp);
+    markDone(dirs[name], fp, STAGE_OUTPUTS[name]);
     log.info(`${name}: done in ${stageSeconds[name].toFixed(1)}s`);
     return fp;
   }
 
-  const worldFp = await stage('world', { preset: config.preset, worldConfig }, [], code('libs/world'), async () => {
-    await runStage({ stage: 'datagen', outDir: dirs.world, seed: config.seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
-      const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: dirs.world, seed: config.seed, overrides: worldOverrides, log: ctx.log }));
-      return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
+  try {
+    const worldFp = await stage('world', { preset: config.preset, worldConfig }, [], code('libs/world'), [], async () => {
+      await runStage({ stage: 'datagen', outDir: dirs.world, seed: config.seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
+        const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: dirs.world, seed: config.seed, overrides: worldOverrides, log: ctx.log }));
+        return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
+      });
     });
-  });
+    const w = (f: string) => path.join(dirs.world, f);
 
-  const samplesFp = await stage('samples', dataConfig, [worldFp], code('libs/data-builder'), async () => {
-    const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
-    const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
-    await runStage({ stage: 'data', outDir: dirs.samples, seed: config.seed, config: { ...dataConfig } }, async (ctx) => {
-      const stats = await ctx.time('build', () => buildSamples({ worldDir: dirs.world, outDir: dirs.samples, seed: config.seed, ...rest, days, log: ctx.log }));
-      return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples, impressionsPerSecond: stats.impressionsPerSecond };
+    const samplesFp = await stage('samples', dataConfig, [worldFp], code('libs/data-builder'), [w('items.parquet'), w('impressions.parquet'), w('world.json')], async () => {
+      const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
+      const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
+      await runStage({ stage: 'data', outDir: dirs.samples, seed: config.seed, config: { ...dataConfig } }, async (ctx) => {
+        const stats = await ctx.time('build', () => buildSamples({ worldDir: dirs.world, outDir: dirs.samples, seed: config.seed, ...rest, days, log: ctx.log }));
+        return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples, impressionsPerSecond: stats.impressionsPerSecond };
+      });
     });
-  });
 
-  // The trainer resumes from its own checkpoint when a run was killed, so a stale
-  // fingerprint here costs only the remaining steps.
-  const pretrainFp = await stage('pretrain', pretrainConfig, [samplesFp], code('libs/courier', 'libs/native-kernels'), async () => {
-    await runPretrainTrainStage({ samples: dirs.samples, world: dirs.world, outDir: dirs.pretrain, config: pretrainConfig });
-  });
+    // The checkpoint records this fingerprint: a killed run of the same fingerprint resumes, a
+    // checkpoint of any other one (changed config, data or code) is discarded, and --force trains
+    // from scratch.
+    const pretrainInputs = [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), w('images')];
+    const pretrainFp = await stage('pretrain', pretrainConfig, [samplesFp], code('libs/courier', 'libs/native-kernels'), pretrainInputs, async (fresh) => {
+      const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = pretrainConfig;
+      const trainFp = stageFingerprint('pretrain-checkpoint', { config: math, seed: config.seed, upstream: [samplesFp], code: code('libs/courier', 'libs/native-kernels'), inputs: inputsOf(pretrainInputs) });
+      await runPretrainTrainStage({ samples: dirs.samples, world: dirs.world, outDir: dirs.pretrain, config: pretrainConfig, fingerprint: trainFp.hash, fresh });
+    });
 
-  const clustersFp = await stage('clusters', clusterConfig, [pretrainFp], code('libs/clustering'), async () => {
-    await runClusterFit({ outDir: dirs.clusters, seed: config.seed, config: clusterConfig });
-  });
+    const clustersFp = await stage('clusters', clusterConfig, [pretrainFp], code('libs/clustering'), [path.join(dirs.pretrain, 'embeddings.arrow')], async () => {
+      await runClusterFit({ outDir: dirs.clusters, seed: config.seed, config: clusterConfig });
+    });
 
-  const ctrCfg = { ctr: config.ctr, seeds: config.ctrSeeds, modes: config.modes, oracle: config.oracle };
-  await stage('ctr', ctrCfg, [clustersFp, worldFp, samplesFp], code('libs/ctr', 'libs/metrics'), async () => {
-    await runCtrStage({
-      worldDir: dirs.world,
-      samplesDir: dirs.samples,
-      outDir: dirs.ctr,
-      embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
-      assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
-      oracleFile: config.oracle ? path.join(dirs.world, 'oracle-embeddings.arrow') : null,
-      modes: config.modes,
-      seeds: config.ctrSeeds,
-      ctrOverrides: config.ctr,
+    const ctrCfg = { ctr: config.ctr, seeds: config.ctrSeeds, modes: config.modes, oracle: config.oracle };
+    const ctrInputs = [
+      path.join(dirs.samples, 'ctr-samples.parquet'),
+      w('items.parquet'),
+      w('world.json'),
+      path.join(dirs.pretrain, 'embeddings.arrow'),
+      path.join(dirs.clusters, 'assignments.parquet'),
+      ...(config.oracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
+      w('click-truth.parquet'),
+    ];
+    await stage('ctr', ctrCfg, [clustersFp, worldFp, samplesFp], code('libs/ctr', 'libs/metrics'), ctrInputs, async () => {
+      await runCtrStage({
+        worldDir: dirs.world,
+        samplesDir: dirs.samples,
+        outDir: dirs.ctr,
+        embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
+        assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
+        oracleFile: config.oracle ? w('oracle-embeddings.arrow') : null,
+        oracleClustersFile: config.oracle ? w('oracle-clusters.parquet') : null,
+        modes: config.modes,
+        seeds: config.ctrSeeds,
+        ctrOverrides: config.ctr,
+        seed: config.seed,
+      });
+    });
+
+    const reportFile = path.join(dirs.ctr, 'ctr-report.json');
+    const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as CtrReport;
+    const htmlFile = path.join(outDir, 'report.html');
+    writeHtmlReport(htmlFile, { report, outDir, stageSeconds, title: `COURIER pipeline: ${config.preset} world, seed ${config.seed}` });
+    // A summary for scripts (the regression suite reads it): stage times, skips, peak memory.
+    writeJsonAtomic(path.join(outDir, 'pipeline.json'), {
+      contract: 'pipeline-run',
+      version: 1,
+      preset: config.preset,
       seed: config.seed,
+      backend: currentBackend()?.name ?? null,
+      stageSeconds,
+      skipped,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      reports: { ctr: reportFile, html: htmlFile },
     });
-  });
-
-  const reportFile = path.join(dirs.ctr, 'ctr-report.json');
-  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as CtrReport;
-  const htmlFile = path.join(outDir, 'report.html');
-  writeHtmlReport(htmlFile, { report, outDir, stageSeconds, title: `COURIER pipeline: ${config.preset} world, seed ${config.seed}` });
-  // A summary for scripts (the regression suite reads it): stage times, skips, peak memory.
-  writeJsonAtomic(path.join(outDir, 'pipeline.json'), {
-    contract: 'pipeline-run',
-    version: 1,
-    preset: config.preset,
-    seed: config.seed,
-    backend: currentBackend()?.name ?? null,
-    stageSeconds,
-    skipped,
-    peakRssMiB: process.resourceUsage().maxRSS / 1024,
-    reports: { ctr: reportFile, html: htmlFile },
-  });
-  return { reportFile, htmlFile, report, table: formatTable(report), stageSeconds, skipped };
+    return { reportFile, htmlFile, report, table: formatTable(report), stageSeconds, skipped };
+  } finally {
+    for (const sig of signals) process.removeListener(sig, onSignal);
+    removeOwnTemps();
+    try {
+      hashes.save();
+    } catch (err) {
+      log.warn(`could not save ${hashes.file}: ${(err as Error).message}`);
+    }
+    lock.release();
+  }
 }
 
 /** The CTR table printed at the end, in the spirit of the paper's Table 5. */
