@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CLUSTER_ASSIGNMENTS, CTR_SAMPLES, ContractError, ContractSpec, PRETRAIN_SAMPLES, RAW_IMPRESSIONS, RAW_ITEMS } from '@courier/data-contracts';
 import { ParquetTableWriter, parquetInfo, readParquetAll, readParquetRows, writeParquetRows } from './index';
@@ -212,9 +213,10 @@ describe('Parquet interoperability with DuckDB (an independent reader and writer
     await expect(readParquetAll(at('bad-duck.parquet'), RAW_IMPRESSIONS)).rejects.toThrow(/bad-duck\.parquet column "label": expected type int32, got utf8/);
     await con.run(`COPY (SELECT 1::INTEGER AS session_id, 1::INTEGER AS user_id, 0::INTEGER AS day, ['a']::VARCHAR[] AS pv_item_ids, [1]::INTEGER[] AS pv_labels, [1]::INTEGER[] AS pv_mask, []::INTEGER[] AS click_item_ids, []::INTEGER[] AS click_mask) TO '${at('bad-list.parquet')}' (FORMAT parquet)`);
     await expect(readParquetAll(at('bad-list.parquet'), PRETRAIN_SAMPLES)).rejects.toThrow(/bad-list\.parquet column "pv_item_ids": expected type int32-list, got a list of utf8/);
-    // parquetjs-lite decodes UNCOMPRESSED, SNAPPY and GZIP only: other codecs fail with a clear error
+    // a codec we cannot decode (ZSTD before Node 22.15) is refused before any row, naming the codec and the writer's fix
     await con.run(`COPY (SELECT i::INTEGER AS item_id, 0::INTEGER AS cluster_id, 1.0::FLOAT AS distance FROM range(3) t(i)) TO '${at('zstd.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
-    await expect(readParquetAll(at('zstd.parquet'), CLUSTER_ASSIGNMENTS)).rejects.toThrow(/zstd\.parquet row 0: expected a readable row group, got a decoding error \(invalid compression method: ZSTD\)/);
+    if (typeof (zlib as unknown as Record<string, unknown>).zstdDecompressSync !== 'function')
+      await expect(readParquetAll(at('zstd.parquet'), CLUSTER_ASSIGNMENTS)).rejects.toThrow(/zstd\.parquet column "item_id": expected a Parquet codec this reader decodes .*got ZSTD compression.*COMPRESSION snappy/);
     await con.run(`COPY (SELECT i::INTEGER AS item_id, 0::INTEGER AS cluster_id, 1.0::FLOAT AS distance FROM range(3) t(i)) TO '${at('gzip.parquet')}' (FORMAT parquet, COMPRESSION gzip)`);
     expect(await readParquetAll(at('gzip.parquet'), CLUSTER_ASSIGNMENTS)).toHaveLength(3);
   });

@@ -2,16 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContractError, ContractSpec, FieldSpec, FieldType, described, validateColumns, validateRecord } from '@courier/data-contracts';
 import { temporaryPathFor } from './atomic';
+import { DecodedChunk, FileMeta, LeafInfo, SchemaNode, codecSupported, leafTypeName, pathKey, readColumnChunk, readFileMeta, unsupportedCodecHint } from './parquet-decode';
 
 /*
- * Parquet I/O on top of parquetjs-lite (pure JS, pinned at 0.8.7).
+ * Parquet I/O. Writing goes through parquetjs-lite (pure JS, pinned at 0.8.7); reading is our
+ * own decoder (parquet-decode.ts), which reads what Spark, pyarrow and DuckDB write (see there
+ * and the README for why parquetjs-lite's reader was replaced).
  *
- * parquetjs-lite's per-row path is slow: `appendRow` shreds every record with the generic
- * Dremel algorithm (allocating a Set and arrays per row), and its cursor re-assembles records
- * generically and `shift()`s them off an array. Our contracts are flat (scalars, nullable
- * scalars and lists of primitives), so this module shreds rows into parquetjs-lite's column
- * buffer itself and assembles rows from decoded column chunks itself; parquetjs-lite still does
- * all encoding, compression, page and footer writing, and decoding. Measured numbers: README.
+ * parquetjs-lite's per-row write path is slow: `appendRow` shreds every record with the generic
+ * Dremel algorithm (allocating a Set and arrays per row). Our contracts are flat (scalars,
+ * nullable scalars and lists of primitives), so this module shreds rows into parquetjs-lite's
+ * column buffer itself; parquetjs-lite still does all encoding, compression, page and footer
+ * writing. Measured numbers: README.
  *
  * The column buffer layout we fill (`rowBuffer`: rowCount, pageRowCount, columnData{dlevels,
  * rlevels, values, distinct_values, count}, pages) is internal to parquetjs-lite 0.8.7; the
@@ -21,12 +23,6 @@ import { temporaryPathFor } from './atomic';
 // parquetjs-lite ships no type declarations; the small surface we use is typed below.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const parquet = require('parquetjs-lite');
-// Data pages encoded RLE_DICTIONARY (the Parquet 2 name, written by DuckDB, Arrow/pyarrow and
-// Spark) are byte-for-byte the PLAIN_DICTIONARY layout (bit width + RLE/bit-packed indices);
-// parquetjs-lite only knows the old name, so register the alias on its codec table.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const codecs = require('parquetjs-lite/lib/codec') as Record<string, unknown>;
-codecs.RLE_DICTIONARY ??= codecs.PLAIN_DICTIONARY;
 
 type Row = Record<string, unknown>;
 
@@ -340,34 +336,7 @@ export interface ParquetReadOptions {
   validate?: boolean;
 }
 
-// ---- reading ----
-
-interface PqSchemaField {
-  name: string;
-  path: string[];
-  primitiveType?: string;
-  originalType?: string;
-  repetitionType: 'REQUIRED' | 'OPTIONAL' | 'REPEATED';
-  rLevelMax: number;
-  dLevelMax: number;
-  isNested?: boolean;
-  fields?: Record<string, PqSchemaField>;
-}
-
-interface PqColumnData {
-  dlevels: number[];
-  rlevels: number[];
-  values: unknown[];
-  count: number;
-}
-
-interface PqReader {
-  close(): Promise<void>;
-  getSchema(): { fields: Record<string, PqSchemaField> };
-  metadata: { num_rows: unknown; row_groups: { num_rows: unknown }[]; key_value_metadata?: { key: string; value: string }[] | null };
-  envelopeReader: { readRowGroup(schema: unknown, rowGroup: unknown, columnList: string[][]): Promise<{ rowCount: number; columnData: Record<string, PqColumnData> }> };
-  schema: unknown;
-}
+// ---- reading (our own decoder: parquet-decode.ts) ----
 
 /** How one top-level file column maps to a contract column, and how to decode its leaf. */
 interface FileColumn {
@@ -375,176 +344,129 @@ interface FileColumn {
   /** The contract type it corresponds to, or a description of an unsupported shape. */
   type: FieldType | string;
   leafPath: string[];
+  leaf: LeafInfo;
   isList: boolean;
-  dLevelMax: number;
   /** Definition level at which a list is present but empty (lists only). */
   listPresentLevel: number;
   /** Definition level below which the whole list is null (lists only). */
   listNullBelow: number;
-  primitiveType: string;
-  originalType?: string;
 }
 
-function scalarType(primitiveType: string | undefined, originalType: string | undefined): FieldType | string {
-  switch (primitiveType) {
-    case 'INT32':
-      return 'int32';
-    case 'INT64':
-      return 'int64';
-    case 'FLOAT':
-      return 'float32';
-    case 'DOUBLE':
-      return 'float64';
-    case 'BYTE_ARRAY':
-      return originalType === 'UTF8' ? 'utf8' : 'binary';
-    default:
-      return primitiveType ? primitiveType.toLowerCase() : 'a nested group';
-  }
-}
-
-const levelOf = (f: PqSchemaField): number => (f.repetitionType === 'REQUIRED' ? 0 : 1);
+const levelOf = (f: SchemaNode): number => (f.repetition === 'REQUIRED' ? 0 : 1);
+const leafInfo = (n: SchemaNode): LeafInfo => ({ physical: n.physical ?? '', typeLength: n.typeLength, dLevelMax: n.dLevelMax, rLevelMax: n.rLevelMax });
+const listType = (scalar: string): string => (scalar === 'int32' ? 'int32-list' : scalar === 'float32' ? 'float32-vector' : `a list of ${scalar}`);
 
 /** Maps a top-level schema field: a scalar, a repeated primitive (2-level list) or a 3-level LIST group. */
-function describeFileColumn(name: string, f: PqSchemaField): FileColumn {
-  const base = { name, isList: false, dLevelMax: f.dLevelMax, listPresentLevel: 0, listNullBelow: 0, leafPath: [name], primitiveType: f.primitiveType ?? '', originalType: f.originalType };
-  if (!f.isNested) {
-    const scalar = scalarType(f.primitiveType, f.originalType);
-    if (f.repetitionType !== 'REPEATED') return { ...base, type: scalar };
+function describeFileColumn(f: SchemaNode): FileColumn {
+  const base = { name: f.name, isList: false, listPresentLevel: 0, listNullBelow: 0, leafPath: f.path, leaf: leafInfo(f) };
+  if (f.physical !== undefined) {
+    const scalar = leafTypeName(f);
+    if (f.repetition !== 'REPEATED') return { ...base, type: scalar };
     // Legacy 2-level list: `repeated int32 name`; no entries (d=0) is an empty list.
-    const type = scalar === 'int32' ? 'int32-list' : scalar === 'float32' ? 'float32-vector' : `a list of ${scalar}`;
-    return { ...base, type, isList: true, listPresentLevel: 1, listNullBelow: 0 };
+    return { ...base, type: listType(scalar), isList: true, listPresentLevel: 1, listNullBelow: 0 };
   }
-  // 3-level list (Arrow, DuckDB, Spark): `<opt> group name (LIST) { repeated group list { <opt> element } }`.
-  const children = Object.values(f.fields ?? {});
-  const mid = children.length === 1 ? children[0] : undefined;
-  if (mid && mid.repetitionType === 'REPEATED') {
-    const leaf = mid.isNested ? (Object.values(mid.fields ?? {}).length === 1 ? Object.values(mid.fields ?? {})[0] : undefined) : mid;
-    if (leaf && !leaf.isNested) {
-      const scalar = scalarType(leaf.primitiveType, leaf.originalType);
-      const type = scalar === 'int32' ? 'int32-list' : scalar === 'float32' ? 'float32-vector' : `a list of ${scalar}`;
+  // 3-level list (Arrow, DuckDB, Spark): `<opt> group name (LIST) { repeated group list { <opt> element } }`,
+  // or 2-level inside a group: `<opt> group name (LIST) { repeated int32 element }`.
+  const mid = f.children.length === 1 ? f.children[0] : undefined;
+  if (mid && mid.repetition === 'REPEATED') {
+    const leaf = mid.physical !== undefined ? mid : mid.children.length === 1 ? mid.children[0] : undefined;
+    if (leaf && leaf.physical !== undefined && leaf.repetition !== 'REPEATED') {
       const outer = levelOf(f);
-      return {
-        ...base,
-        type,
-        isList: true,
-        leafPath: leaf.path,
-        dLevelMax: leaf.dLevelMax,
-        primitiveType: leaf.primitiveType ?? '',
-        originalType: leaf.originalType,
-        listNullBelow: outer,
-        listPresentLevel: outer + 1,
-      };
+      return { ...base, type: listType(leafTypeName(leaf)), isList: true, leafPath: leaf.path, leaf: leafInfo(leaf), listNullBelow: outer, listPresentLevel: outer + 1 };
     }
   }
   return { ...base, type: 'a nested group' };
 }
 
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const int64Value = (v: bigint): number | bigint => (v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v);
-
-/**
- * Converts a decoded primitive to the contract's in-memory value. parquetjs-lite 0.8.7 turns
- * every dictionary value into a string (`decodeDictionaryPage` ends in `.map(d => d.toString())`),
- * so dictionary-encoded numbers (DuckDB, pyarrow and Spark write them) arrive as decimal strings
- * and are parsed back here; a JS number's string form round-trips exactly.
- */
-function converterFor(col: FileColumn): (v: unknown) => unknown {
-  switch (col.primitiveType) {
-    case 'BYTE_ARRAY':
-      return (v) => (typeof v === 'string' ? v : (v as Buffer).toString('utf8'));
-    case 'INT64':
-      return (v) => (typeof v === 'bigint' ? int64Value(v) : typeof v === 'string' ? int64Value(BigInt(v)) : v);
-    case 'INT32':
-    case 'FLOAT':
-    case 'DOUBLE':
-      return (v) => (typeof v === 'string' ? Number(v) : v);
-    default:
-      return (v) => v;
-  }
-}
-
-interface OpenedReader {
-  reader: PqReader;
-  rowCount: number;
-  metadata: Record<string, string>;
+interface OpenedFile {
+  fd: number;
+  meta: FileMeta;
   columns: FileColumn[];
 }
 
-async function openReader(file: string, spec: ContractSpec): Promise<OpenedReader> {
+const unreadable = (file: string, spec: ContractSpec, why: string) =>
+  new ContractError({ file }, `a readable Parquet file (${spec.name} contract)`, described(`an unreadable file (${why}); is it truncated or not Parquet?`));
+
+function openFile(file: string, spec: ContractSpec): OpenedFile {
   if (!fs.existsSync(file)) throw new ContractError({ file }, `an existing ${spec.name} Parquet file`, described('no such file'));
   const size = fs.statSync(file).size;
   if (size === 0) throw new ContractError({ file }, `a ${spec.name} Parquet file`, described('an empty (0-byte) file'));
-  let reader: PqReader;
+  const fd = fs.openSync(file, 'r');
   try {
-    reader = await parquet.ParquetReader.openFile(file);
-  } catch (err) {
-    throw new ContractError({ file }, `a readable Parquet file (${spec.name} contract)`, described(`an unreadable file (${messageOf(err)}); is it truncated or not Parquet?`));
-  }
-  const columns = Object.entries(reader.getSchema().fields).map(([colName, f]) => describeFileColumn(colName, f));
-  try {
+    let meta: FileMeta;
+    try {
+      meta = readFileMeta(fd, size);
+    } catch (err) {
+      throw unreadable(file, spec, messageOf(err));
+    }
+    const columns = meta.root.children.map(describeFileColumn);
     validateColumns(spec, columns as { name: string; type: FieldType }[], file);
+    // Every chunk of a contract column must exist and use a codec we decode: say so before any row.
+    const wanted = new Set(spec.fields.map((f) => f.name));
+    for (const col of columns) {
+      if (!wanted.has(col.name)) continue;
+      for (const group of meta.rowGroups) {
+        const chunk = group.columns.get(pathKey(col.leafPath));
+        if (chunk && !codecSupported(chunk.codec)) throw new ContractError({ file, column: col.name }, 'a Parquet codec this reader decodes (UNCOMPRESSED, SNAPPY, GZIP, BROTLI, LZ4_RAW, LZ4, ZSTD on Node >= 22.15)', described(unsupportedCodecHint(chunk.codec)));
+      }
+    }
+    return { fd, meta, columns };
   } catch (err) {
-    await reader.close();
+    fs.closeSync(fd);
     throw err;
   }
-  // parquetjs-lite's getMetadata() fails on files without key-value metadata (e.g. DuckDB's).
-  const metadata: Record<string, string> = {};
-  for (const kv of reader.metadata.key_value_metadata ?? []) metadata[kv.key] = kv.value;
-  return { reader, rowCount: Number(String(reader.metadata.num_rows)), metadata, columns };
 }
 
 /** Row count and footer metadata of a Parquet file, after checking its columns against the contract. */
 export async function parquetInfo(file: string, spec: ContractSpec): Promise<{ rowCount: number; rowGroups: number; metadata: Record<string, string> }> {
-  const opened = await openReader(file, spec);
-  const rowGroups = opened.reader.metadata.row_groups.length;
-  await opened.reader.close();
-  return { rowCount: opened.rowCount, rowGroups, metadata: opened.metadata };
+  const { fd, meta } = openFile(file, spec);
+  fs.closeSync(fd);
+  return { rowCount: meta.numRows, rowGroups: meta.rowGroups.length, metadata: meta.keyValue };
 }
 
 /**
  * Assembles the rows of one decoded row group (contract columns only, in contract order).
  * Throws a ContractError naming the column when the levels do not add up to the row count.
  */
-function assembleRows(spec: ContractSpec, columns: Map<string, FileColumn>, data: Record<string, PqColumnData>, rowCount: number, file: string, firstRow: number): Row[] {
+function assembleRows(spec: ContractSpec, columns: Map<string, FileColumn>, data: Map<string, DecodedChunk>, rowCount: number, file: string, firstRow: number): Row[] {
   const rows: Row[] = new Array(rowCount);
   for (let i = 0; i < rowCount; i++) rows[i] = {};
   for (const field of spec.fields) {
-    const col = columns.get(field.name);
+    const name = field.name;
+    const col = columns.get(name);
     if (!col) {
-      for (let i = 0; i < rowCount; i++) rows[i][field.name] = null; // absent nullable column
+      for (let i = 0; i < rowCount; i++) rows[i][name] = null; // absent nullable column
       continue;
     }
-    const chunk = data[col.leafPath.join(',')];
-    if (!chunk) throw new ContractError({ file, row: firstRow, column: field.name }, 'a column chunk in every row group', described('a missing chunk'));
-    const convert = converterFor(col);
-    const { dlevels, rlevels, values } = chunk;
-    const n = dlevels.length; // one level entry per value or empty/null slot
+    const chunk = data.get(name);
+    if (!chunk) throw new ContractError({ file, row: firstRow, column: name }, 'a column chunk in every row group', described('a missing chunk'));
+    const { dlevels, rlevels, values, count: n } = chunk;
+    const dMax = col.leaf.dLevelMax;
     let vi = 0;
     if (!col.isList) {
-      if (n !== rowCount) throw new ContractError({ file, row: firstRow, column: field.name }, `${rowCount} values in the row group`, described(`${n}`));
-      if (col.dLevelMax === 0) {
-        for (let i = 0; i < rowCount; i++) rows[i][field.name] = convert(values[i]);
+      if (n !== rowCount) throw new ContractError({ file, row: firstRow, column: name }, `${rowCount} values in the row group`, described(`${n}`));
+      if (!dlevels) {
+        for (let i = 0; i < rowCount; i++) rows[i][name] = values[i];
       } else {
-        for (let i = 0; i < rowCount; i++) rows[i][field.name] = dlevels[i] === col.dLevelMax ? convert(values[vi++]) : null;
+        for (let i = 0; i < rowCount; i++) rows[i][name] = dlevels[i] === dMax ? values[vi++] : null;
       }
       continue;
     }
     let r = -1;
     let list: unknown[] | null = null;
     for (let j = 0; j < n; j++) {
-      if (rlevels[j] === 0) {
+      if (!rlevels || rlevels[j] === 0) {
         r++;
         if (r >= rowCount) break;
-        const d0 = dlevels[j];
+        const d0 = dlevels ? dlevels[j] : dMax;
         list = d0 < col.listNullBelow ? null : [];
-        rows[r][field.name] = list;
+        rows[r][name] = list;
       }
-      const d = dlevels[j];
-      if (d === col.dLevelMax) list?.push(convert(values[vi++]));
+      const d = dlevels ? dlevels[j] : dMax;
+      if (d === dMax) list?.push(values[vi++]);
       else if (d >= col.listPresentLevel) list?.push(null); // a null element
     }
-    if (r + 1 !== rowCount) throw new ContractError({ file, row: firstRow, column: field.name }, `${rowCount} lists in the row group`, described(`${r + 1}`));
+    if (r + 1 !== rowCount) throw new ContractError({ file, row: firstRow, column: name }, `${rowCount} lists in the row group`, described(`${r + 1}`));
   }
   return rows;
 }
@@ -555,19 +477,22 @@ function assembleRows(spec: ContractSpec, columns: Map<string, FileColumn>, data
  * column. Columns outside the contract are not read. Memory is bounded by one decoded row group.
  */
 export async function* readParquetRows(file: string, spec: ContractSpec, options: ParquetReadOptions = {}): AsyncGenerator<Row> {
-  const { reader, columns } = await openReader(file, spec);
+  const { fd, meta, columns } = openFile(file, spec);
   const name = file;
   const validate = options.validate ?? true;
   const wanted = new Set(spec.fields.map((f) => f.name));
   const byName = new Map(columns.filter((c) => wanted.has(c.name)).map((c) => [c.name, c]));
-  const columnList = [...byName.values()].map((c) => c.leafPath);
   try {
     let rowIndex = 0;
-    for (const group of reader.metadata.row_groups) {
+    for (const group of meta.rowGroups) {
       let rows: Row[];
       try {
-        const data = await reader.envelopeReader.readRowGroup(reader.schema, group, columnList);
-        rows = assembleRows(spec, byName, data.columnData, Number(String(group.num_rows)), name, rowIndex);
+        const data = new Map<string, DecodedChunk>();
+        for (const col of byName.values()) {
+          const chunk = group.columns.get(pathKey(col.leafPath));
+          if (chunk) data.set(col.name, readColumnChunk(fd, chunk, col.leaf));
+        }
+        rows = assembleRows(spec, byName, data, group.numRows, name, rowIndex);
       } catch (err) {
         if (err instanceof ContractError) throw err;
         throw new ContractError({ file: name, row: rowIndex }, 'a readable row group', described(`a decoding error (${messageOf(err)}); the file may be truncated or corrupt`));
@@ -579,7 +504,7 @@ export async function* readParquetRows(file: string, spec: ContractSpec, options
       }
     }
   } finally {
-    await reader.close();
+    fs.closeSync(fd);
   }
 }
 
