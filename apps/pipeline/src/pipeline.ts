@@ -73,7 +73,7 @@ const CTR_MODES = ['cluster-id', 'simscore', 'vector'] as const;
 
 /** Files each stage must leave behind (relative to its folder); one gone missing reruns the stage. */
 export const STAGE_OUTPUTS: Record<PipelineStage, string[]> = {
-  world: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow', 'oracle-clusters.parquet', 'click-truth.parquet'],
+  world: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow'],
   samples: ['pretrain-samples.parquet', 'ctr-samples.parquet', 'stats.json'],
   pretrain: ['embeddings.arrow'],
   clusters: ['centres.arrow', 'assignments.parquet'],
@@ -226,8 +226,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       w('world.json'),
       path.join(dirs.pretrain, 'embeddings.arrow'),
       path.join(dirs.clusters, 'assignments.parquet'),
-      ...(config.oracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
-      w('click-truth.parquet'),
+      ...(config.oracle ? [w('oracle-embeddings.arrow')] : []),
     ];
     await stage('ctr', ctrCfg, [clustersFp, worldFp, samplesFp], code('libs/ctr', 'libs/metrics'), ctrInputs, async () => {
       await runCtrStage({
@@ -237,7 +236,6 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
         embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
         assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
         oracleFile: config.oracle ? w('oracle-embeddings.arrow') : null,
-        oracleClustersFile: config.oracle ? w('oracle-clusters.parquet') : null,
         modes: config.modes,
         seeds: config.ctrSeeds,
         ctrOverrides: config.ctr,
