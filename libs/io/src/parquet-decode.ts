@@ -587,7 +587,16 @@ export function decodeHybrid(buf: Buffer, pos: number, end: number, bitWidth: nu
       const take = Math.min(values, count - n);
       const base = c.pos * 8;
       if (bitWidth === 0) out.fill(0, at + n, at + n + take);
-      else for (let i = 0; i < take; i++) out[at + n + i] = readBits(buf, base + i * bitWidth, bitWidth, end);
+      else if (bitWidth <= 24) {
+        // fast path: a 32-bit little-endian window holds any value of <= 25 bits at any bit offset
+        const mask = (1 << bitWidth) - 1;
+        const safeEnd = end - 4; // window fully inside the data
+        for (let i = 0; i < take; i++) {
+          const bit = base + i * bitWidth;
+          const byte = bit >>> 3;
+          out[at + n + i] = byte <= safeEnd ? ((buf[byte] | (buf[byte + 1] << 8) | (buf[byte + 2] << 16) | (buf[byte + 3] << 24)) >>> (bit & 7)) & mask : readBits(buf, bit, bitWidth, end);
+        }
+      } else for (let i = 0; i < take; i++) out[at + n + i] = readBits(buf, base + i * bitWidth, bitWidth, end);
       n += take;
       c.pos += groups * bitWidth;
     } else {

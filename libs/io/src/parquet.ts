@@ -425,33 +425,39 @@ export async function parquetInfo(file: string, spec: ContractSpec): Promise<{ r
 }
 
 /**
- * Assembles the rows of one decoded row group (contract columns only, in contract order).
- * Throws a ContractError naming the column when the levels do not add up to the row count.
+ * The values of each contract column of one decoded row group, one entry per row (null for a
+ * null, an array per list), in contract order. Rows are built from these one at a time as they
+ * are yielded, so a large row group (DuckDB writes ~122k rows, pyarrow up to 1M) never holds all
+ * of its row objects at once. Throws a ContractError naming the column when the levels do not
+ * add up to the row count.
  */
-function assembleRows(spec: ContractSpec, columns: Map<string, FileColumn>, data: Map<string, DecodedChunk>, rowCount: number, file: string, firstRow: number): Row[] {
-  const rows: Row[] = new Array(rowCount);
-  for (let i = 0; i < rowCount; i++) rows[i] = {};
+function columnValues(spec: ContractSpec, columns: Map<string, FileColumn>, data: Map<string, DecodedChunk>, rowCount: number, file: string, firstRow: number): unknown[][] {
+  const out: unknown[][] = [];
   for (const field of spec.fields) {
     const name = field.name;
     const col = columns.get(name);
     if (!col) {
-      for (let i = 0; i < rowCount; i++) rows[i][name] = null; // absent nullable column
+      out.push(new Array(rowCount).fill(null)); // absent nullable column
       continue;
     }
     const chunk = data.get(name);
     if (!chunk) throw new ContractError({ file, row: firstRow, column: name }, 'a column chunk in every row group', described('a missing chunk'));
     const { dlevels, rlevels, values, count: n } = chunk;
     const dMax = col.leaf.dLevelMax;
-    let vi = 0;
     if (!col.isList) {
       if (n !== rowCount) throw new ContractError({ file, row: firstRow, column: name }, `${rowCount} values in the row group`, described(`${n}`));
-      if (!dlevels) {
-        for (let i = 0; i < rowCount; i++) rows[i][name] = values[i];
-      } else {
-        for (let i = 0; i < rowCount; i++) rows[i][name] = dlevels[i] === dMax ? values[vi++] : null;
+      if (!dlevels || values.length === rowCount) {
+        out.push(values); // no nulls: the values are the rows
+        continue;
       }
+      const aligned: unknown[] = new Array(rowCount);
+      let vi = 0;
+      for (let i = 0; i < rowCount; i++) aligned[i] = dlevels[i] === dMax ? values[vi++] : null;
+      out.push(aligned);
       continue;
     }
+    const lists: (unknown[] | null)[] = new Array(rowCount);
+    let vi = 0;
     let r = -1;
     let list: unknown[] | null = null;
     for (let j = 0; j < n; j++) {
@@ -460,15 +466,16 @@ function assembleRows(spec: ContractSpec, columns: Map<string, FileColumn>, data
         if (r >= rowCount) break;
         const d0 = dlevels ? dlevels[j] : dMax;
         list = d0 < col.listNullBelow ? null : [];
-        rows[r][name] = list;
+        lists[r] = list;
       }
       const d = dlevels ? dlevels[j] : dMax;
       if (d === dMax) list?.push(values[vi++]);
       else if (d >= col.listPresentLevel) list?.push(null); // a null element
     }
     if (r + 1 !== rowCount) throw new ContractError({ file, row: firstRow, column: name }, `${rowCount} lists in the row group`, described(`${r + 1}`));
+    out.push(lists);
   }
-  return rows;
+  return out;
 }
 
 /**
@@ -482,24 +489,29 @@ export async function* readParquetRows(file: string, spec: ContractSpec, options
   const validate = options.validate ?? true;
   const wanted = new Set(spec.fields.map((f) => f.name));
   const byName = new Map(columns.filter((c) => wanted.has(c.name)).map((c) => [c.name, c]));
+  const names = spec.fields.map((f) => f.name);
+  const width = names.length;
   try {
     let rowIndex = 0;
     for (const group of meta.rowGroups) {
-      let rows: Row[];
+      let cols: unknown[][];
+      const rowCount = group.numRows;
       try {
         const data = new Map<string, DecodedChunk>();
         for (const col of byName.values()) {
           const chunk = group.columns.get(pathKey(col.leafPath));
           if (chunk) data.set(col.name, readColumnChunk(fd, chunk, col.leaf));
         }
-        rows = assembleRows(spec, byName, data, group.numRows, name, rowIndex);
+        cols = columnValues(spec, byName, data, rowCount, name, rowIndex);
       } catch (err) {
         if (err instanceof ContractError) throw err;
         throw new ContractError({ file: name, row: rowIndex }, 'a readable row group', described(`a decoding error (${messageOf(err)}); the file may be truncated or corrupt`));
       }
-      for (let i = 0; i < rows.length; i++) {
-        if (validate) validateRecord(spec, rows[i], { file: name, row: rowIndex });
-        yield rows[i];
+      for (let i = 0; i < rowCount; i++) {
+        const row: Row = {};
+        for (let k = 0; k < width; k++) row[names[k]] = cols[k][i];
+        if (validate) validateRecord(spec, row, { file: name, row: rowIndex });
+        yield row;
         rowIndex++;
       }
     }
