@@ -148,3 +148,29 @@ export const clusterAssignmentFromRow = (r: Row): ClusterAssignment => ({
   clusterId: num(r.cluster_id),
   distance: r.distance === null || r.distance === undefined ? null : num(r.distance),
 });
+
+/** One row of click-truth.parquet (evaluation only). */
+export interface ClickTruth {
+  sessionId: number;
+  itemId: number;
+  day: number;
+  pClick: number;
+  pClickNoLook: number;
+  pClickNoPosition: number;
+}
+export const clickTruthToRow = (r: ClickTruth): Row => ({
+  session_id: r.sessionId,
+  item_id: r.itemId,
+  day: r.day,
+  p_click: r.pClick,
+  p_click_no_look: r.pClickNoLook,
+  p_click_no_position: r.pClickNoPosition,
+});
+export const clickTruthFromRow = (r: Row): ClickTruth => ({
+  sessionId: num(r.session_id),
+  itemId: num(r.item_id),
+  day: num(r.day),
+  pClick: num(r.p_click),
+  pClickNoLook: num(r.p_click_no_look),
+  pClickNoPosition: num(r.p_click_no_position),
+});

@@ -84,7 +84,9 @@ export const REPORT_KEYS = {
     finishedAt: 'string',
     timings: 'object',
   },
-  ctrReport: { contract: 'string', version: 'number', baseline: 'object', methods: 'array' },
+  ctrReport: { contract: 'string', version: 'number', baseline: 'object', methods: 'array', ceiling: 'object' },
+  ctrCeiling: { available: 'boolean', note: 'string|null', bayes: 'object', noLook: 'object', noPosition: 'object', lookHeadroom: 'object' },
+  ctrMetricPair: { auc: 'number|null', gauc: 'number|null' },
   ctrBaseline: { auc: 'number', gauc: 'number', gaucWeighted: 'number' },
   ctrMethod: {
     name: 'string',
@@ -98,6 +100,7 @@ export const REPORT_KEYS = {
     seeds: 'array',
     perSeed: 'array',
     perCategory: 'array',
+    headroomShare: 'object',
   },
   ctrPerSeed: { seed: 'number', auc: 'number', gauc: 'number' },
   ctrPerCategory: { category: 'string', auc: 'number|null', deltaAuc: 'number|null', inPretraining: 'boolean' },
@@ -148,9 +151,12 @@ export function validateCtrReport(report: unknown, file = 'ctr-report.json'): as
   const r = report as CtrReport;
   requireContract(file, r, 'ctr-report');
   requireKeys(file, r.baseline, 'baseline', REPORT_KEYS.ctrBaseline);
+  requireKeys(file, r.ceiling, 'ceiling', REPORT_KEYS.ctrCeiling);
+  for (const k of ['bayes', 'noLook', 'noPosition', 'lookHeadroom'] as const) requireKeys(file, (r.ceiling as Record<string, unknown>)[k], `ceiling.${k}`, REPORT_KEYS.ctrMetricPair);
   r.methods.forEach((m, i) => {
     const p = `methods[${i}]`;
     requireKeys(file, m, p, REPORT_KEYS.ctrMethod);
+    requireKeys(file, m.headroomShare, `${p}.headroomShare`, REPORT_KEYS.ctrMetricPair);
     if (!FEATURE_MODES.includes(m.mode)) throw new ContractError({ file, column: `${p}.mode` }, `one of ${FEATURE_MODES.join(', ')}`, m.mode);
     m.perSeed.forEach((s, j) => requireKeys(file, s, `${p}.perSeed[${j}]`, REPORT_KEYS.ctrPerSeed));
     m.perCategory.forEach((c, j) => requireKeys(file, c, `${p}.perCategory[${j}]`, REPORT_KEYS.ctrPerCategory));

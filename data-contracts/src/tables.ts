@@ -131,6 +131,28 @@ export const CLUSTER_ASSIGNMENTS: ContractSpec = {
   ],
 };
 
+const probability = (v: number) => (v >= 0 && v <= 1 ? null : 'a probability in [0, 1]');
+
+export const CLICK_TRUTH: ContractSpec = {
+  name: 'click-truth',
+  version: 1,
+  fileName: 'click-truth.parquet',
+  recordType: '`ClickTruth` (`clickTruthToRow` / `clickTruthFromRow`)',
+  doc:
+    'Evaluation only, never a training input: the true click probability of every impression on the CTR days (training and ' +
+    'evaluation), from the world that generated it. p_click = P(examined at position) x E[sigmoid(logit + noise)], the Bayes-optimal ' +
+    'score; p_click_no_look drops the look term from the logit (what is knowable without the image); p_click_no_position drops the ' +
+    'position term and the examination probability. (session_id, item_id) matches raw-impressions.',
+  fields: [
+    { name: 'session_id', type: 'int32', doc: 'page-view id (raw-impressions)', check: nonNegative },
+    { name: 'item_id', type: 'int32', doc: 'shown item', check: nonNegative },
+    { name: 'day', type: 'int32', doc: 'day index', check: nonNegative },
+    { name: 'p_click', type: 'float64', doc: 'true click probability (Bayes)', check: probability },
+    { name: 'p_click_no_look', type: 'float64', doc: 'the same without the look term of the click logit', check: probability },
+    { name: 'p_click_no_position', type: 'float64', doc: 'the same without the position term and the examination probability', check: probability },
+  ],
+};
+
 export const TABLE_CONTRACTS: ContractSpec[] = [
   RAW_ITEMS,
   RAW_IMPRESSIONS,
@@ -139,4 +161,5 @@ export const TABLE_CONTRACTS: ContractSpec[] = [
   ITEM_EMBEDDINGS,
   CLUSTER_CENTRES,
   CLUSTER_ASSIGNMENTS,
+  CLICK_TRUTH,
 ];

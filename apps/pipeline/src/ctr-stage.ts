@@ -9,6 +9,8 @@ export interface PipelineCtrOptions {
   assignmentsFile: string;
   /** The world's oracle embeddings (hidden looks), or null to leave the oracle out. */
   oracleFile: string | null;
+  /** The world's exact look groups (hue region x pattern) as cluster assignments: the oracle of the cluster-id mode. */
+  oracleClustersFile?: string | null;
   modes: ('cluster-id' | 'simscore' | 'vector')[];
   seeds: number[];
   ctrOverrides: Record<string, unknown>;
@@ -16,15 +18,23 @@ export interface PipelineCtrOptions {
 }
 
 /** The feature sets the pipeline compares: COURIER in each requested mode, plus the oracle. */
-export function pipelineFeatureSets(o: Pick<PipelineCtrOptions, 'embeddingsFile' | 'assignmentsFile' | 'oracleFile' | 'modes'>): FeatureSetRequest[] {
+export function pipelineFeatureSets(o: Pick<PipelineCtrOptions, 'embeddingsFile' | 'assignmentsFile' | 'oracleFile' | 'oracleClustersFile' | 'modes'>): FeatureSetRequest[] {
+  // Method names must be unique in a report; the cluster-id mode (the paper's best) keeps the plain name.
+  const named = (base: string, mode: string) => (mode === 'cluster-id' ? base : `${base}-${mode}`);
   const sets: FeatureSetRequest[] = o.modes.map((mode) => ({
-    // Method names must be unique in a report; the cluster-id mode (the paper's best) keeps the plain name.
-    name: mode === 'cluster-id' ? 'courier' : `courier-${mode}`,
+    name: named('courier', mode),
     mode,
     embeddings: o.embeddingsFile,
     clusters: mode === 'cluster-id' ? o.assignmentsFile : null,
   }));
-  if (o.oracleFile) sets.push({ name: 'oracle', mode: 'vector', embeddings: o.oracleFile, clusters: null });
+  // The oracle (the hidden look) in every mode, so each mode has its own upper bound. Its cluster id is
+  // the exact look group when the world wrote one, else identical oracle vectors grouped exactly.
+  if (o.oracleFile) {
+    for (const mode of o.modes) {
+      const clusters = mode === 'cluster-id' ? (o.oracleClustersFile ?? null) : null;
+      sets.push({ name: named('oracle', mode), mode, embeddings: clusters ? null : o.oracleFile, clusters });
+    }
+  }
   return sets;
 }
 

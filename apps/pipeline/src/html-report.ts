@@ -42,6 +42,37 @@ export function barChart(id: string, title: string, bars: Bar[]): string {
   return `<figure><svg id="${esc(id)}" class="chart" role="img" aria-label="${esc(title)}" width="${labelW + plotW + 80}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="16" font-size="14" font-weight="bold">${esc(title)}</text><line x1="${zeroX}" x2="${zeroX}" y1="24" y2="${h - 6}" stroke="#999"/>${rows}</svg></figure>`;
 }
 
+type Pair = { auc: number | null; gauc: number | null };
+interface Curve {
+  seed: number;
+  bestEpoch: number;
+  points: { epoch: number; loss: number; validationAuc: number | null }[];
+}
+
+/** Validation AUC per epoch, one line per method (first seed), as an SVG line chart. */
+export function curveChart(id: string, title: string, lines: { label: string; colour: string; curve: Curve }[]): string {
+  const pts = lines.flatMap((l) => l.curve.points.filter((p) => p.validationAuc !== null));
+  if (pts.length === 0) return '<p>No validation curve (no validation day held out).</p>';
+  const w = 520;
+  const h = 260;
+  const pad = 40;
+  const maxEpoch = Math.max(...pts.map((p) => p.epoch));
+  const lo = Math.min(...pts.map((p) => p.validationAuc as number));
+  const hi = Math.max(...pts.map((p) => p.validationAuc as number));
+  const x = (e: number) => pad + ((e - 1) / Math.max(1, maxEpoch - 1)) * (w - 2 * pad);
+  const y = (v: number) => h - pad - ((v - lo) / Math.max(1e-6, hi - lo)) * (h - 2 * pad);
+  const paths = lines
+    .map((l, i) => {
+      const ps = l.curve.points.filter((p) => p.validationAuc !== null);
+      const d = ps.map((p, j) => `${j ? 'L' : 'M'}${x(p.epoch).toFixed(1)},${y(p.validationAuc as number).toFixed(1)}`).join(' ');
+      const best = ps.find((p) => p.epoch === l.curve.bestEpoch);
+      const mark = best ? `<circle cx="${x(best.epoch).toFixed(1)}" cy="${y(best.validationAuc as number).toFixed(1)}" r="4" fill="${l.colour}"><title>${esc(l.label)}: best epoch ${best.epoch}</title></circle>` : '';
+      return `<path d="${d}" fill="none" stroke="${l.colour}" stroke-width="2"/>${mark}<text x="${w + 4}" y="${20 + i * 16}" font-size="11" fill="${l.colour}">${esc(l.label)}</text>`;
+    })
+    .join('');
+  return `<figure><svg id="${esc(id)}" class="chart" role="img" aria-label="${esc(title)}" width="${w + 220}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="16" font-size="14" font-weight="bold">${esc(title)}</text><line x1="${pad}" x2="${pad}" y1="${pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" x2="${w - pad}" y1="${h - pad}" y2="${h - pad}" stroke="#999"/><text x="${pad}" y="${h - 10}" font-size="11">epoch 1</text><text x="${w - pad}" y="${h - 10}" font-size="11" text-anchor="end">epoch ${maxEpoch}</text><text x="2" y="${pad}" font-size="11">${hi.toFixed(3)}</text><text x="2" y="${h - pad}" font-size="11">${lo.toFixed(3)}</text>${paths}</svg><figcaption>Validation AUC (last training day) after each epoch, seed ${lines[0]?.curve.seed}; the dot marks the epoch kept (early stopping).</figcaption></figure>`;
+}
+
 export function renderHtmlReport(args: { report: CtrReport; outDir: string; stageSeconds: Record<string, number>; title: string }): string {
   const { report } = args;
   const colourOf = (mode: string) => ({ 'cluster-id': '#2b6cb0', simscore: '#2f855a', vector: '#b7791f', none: '#718096' })[mode] ?? '#805ad5';
@@ -62,10 +93,32 @@ export function renderHtmlReport(args: { report: CtrReport; outDir: string; stag
         main.perCategory.filter((c) => c.deltaAuc !== null).map((c) => ({ label: `${c.category}${c.inPretraining ? '' : ' *'}`, value: c.deltaAuc as number, colour: c.inPretraining ? '#2b6cb0' : '#90cdf4' })),
       )
     : '';
+  const ceiling = report.ceiling as { available: boolean; note: string | null; bayes: Pair; noLook: Pair; noPosition: Pair; lookHeadroom: Pair } | undefined;
+  const n4 = (x: number | null) => (x === null ? '-' : x.toFixed(4));
+  const shareCell = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(0)}%`);
+  const ceilingRows = ceiling?.available
+    ? [
+        ['Bayes: true click probability (ceiling)', ceiling.bayes],
+        ['Bayes without the look term', ceiling.noLook],
+        ['Bayes without position', ceiling.noPosition],
+      ].map(([name, p]) => `<tr class="ceiling"><td>${esc(name as string)}</td><td>truth</td><td>${n4((p as Pair).auc)}</td><td>${n4((p as Pair).gauc)}</td><td></td><td></td><td></td><td></td><td></td></tr>`)
+    : [];
   const tableRows = [
-    `<tr><td>baseline (no image)</td><td>none</td><td>${report.baseline.auc.toFixed(4)}</td><td>${report.baseline.gauc.toFixed(4)}</td><td>${report.baseline.gaucWeighted.toFixed(4)}</td><td></td><td></td></tr>`,
-    ...report.methods.map((m) => `<tr><td>${esc(m.name)}</td><td>${esc(m.mode)}</td><td>${m.auc.toFixed(4)}</td><td>${m.gauc.toFixed(4)}</td><td>${m.gaucWeighted.toFixed(4)}</td><td>${fmtPct(m.deltaAuc)}</td><td>${fmtPct(m.deltaGauc)}</td></tr>`),
+    ...ceilingRows,
+    `<tr><td>baseline (no image)</td><td>none</td><td>${report.baseline.auc.toFixed(4)}</td><td>${report.baseline.gauc.toFixed(4)}</td><td>${report.baseline.gaucWeighted.toFixed(4)}</td><td></td><td></td><td></td><td></td></tr>`,
+    ...report.methods.map((m) => {
+      const hs = m.headroomShare as Pair;
+      return `<tr><td>${esc(m.name)}</td><td>${esc(m.mode)}</td><td>${m.auc.toFixed(4)}</td><td>${m.gauc.toFixed(4)}</td><td>${m.gaucWeighted.toFixed(4)}</td><td>${fmtPct(m.deltaAuc)}</td><td>${fmtPct(m.deltaGauc)}</td><td>${shareCell(hs.auc)}</td><td>${shareCell(hs.gauc)}</td></tr>`;
+    }),
   ].join('\n');
+  const ceilingNote = ceiling?.available
+    ? `<p id="ceiling-note">Ceiling rows score the evaluation rows with the world's true click probability (evaluation only, never a training input). The look headroom, Bayes minus Bayes without the look, is ${fmtPct(ceiling.lookHeadroom.auc ?? 0)} AUC and ${fmtPct(ceiling.lookHeadroom.gauc ?? 0)} GAUC; the headroom columns give the share of it each method's gain captures.</p>`
+    : `<p id="ceiling-note">No ceiling rows: ${esc(ceiling?.note ?? 'not computed')}.</p>`;
+  const palette = ['#718096', '#2b6cb0', '#2f855a', '#b7791f', '#805ad5', '#c53030', '#319795', '#d69e2e', '#3182ce'];
+  const curveLines = [{ label: 'baseline', curve: (report.baseline.curves as Curve[] | undefined)?.[0] }, ...report.methods.map((m) => ({ label: label(m), curve: (m.curves as Curve[] | undefined)?.[0] }))]
+    .filter((l): l is { label: string; curve: Curve } => l.curve !== undefined)
+    .map((l, i) => ({ ...l, colour: palette[i % palette.length] }));
+  const curves = curveChart('validation-curve', 'Validation AUC per epoch', curveLines);
   const stages = Object.entries(args.stageSeconds).map(([s, t]) => `<tr><td>${esc(s)}</td><td>${t.toFixed(1)} s</td><td><code>${esc(path.join(args.outDir, s))}</code></td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(args.title)}</title>
@@ -73,9 +126,11 @@ export function renderHtmlReport(args: { report: CtrReport; outDir: string; stag
 </head><body>
 <h1>${esc(args.title)}</h1>
 <p>CTR evaluation on the evaluation day; seeds ${esc(JSON.stringify(report.methods[0]?.seeds ?? []))}. Deltas are means over seeds against the same CTR model without image features; error bars show the spread of the per-seed metric. Source: <code>${esc(path.join(args.outDir, 'ctr', 'ctr-report.json'))}</code>.</p>
-<table id="ctr-table"><thead><tr><th>method</th><th>mode</th><th>AUC</th><th>GAUC</th><th>GAUC (weighted)</th><th>ΔAUC</th><th>ΔGAUC</th></tr></thead><tbody>
+<table id="ctr-table"><thead><tr><th>method</th><th>mode</th><th>AUC</th><th>GAUC</th><th>GAUC (weighted)</th><th>ΔAUC</th><th>ΔGAUC</th><th>headroom AUC</th><th>headroom GAUC</th></tr></thead><tbody>
 ${tableRows}
 </tbody></table>
+${ceilingNote}
+${curves}
 ${deltaAuc}
 ${deltaGauc}
 ${perCategory}

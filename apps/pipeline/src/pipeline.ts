@@ -73,7 +73,7 @@ const CTR_MODES = ['cluster-id', 'simscore', 'vector'] as const;
 
 /** Files each stage must leave behind (relative to its folder); one gone missing reruns the stage. */
 export const STAGE_OUTPUTS: Record<PipelineStage, string[]> = {
-  world: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow'],
+  world: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow', 'oracle-clusters.parquet', 'click-truth.parquet'],
   samples: ['pretrain-samples.parquet', 'ctr-samples.parquet', 'stats.json'],
   pretrain: ['embeddings.arrow'],
   clusters: ['centres.arrow', 'assignments.parquet'],
@@ -226,7 +226,8 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       w('world.json'),
       path.join(dirs.pretrain, 'embeddings.arrow'),
       path.join(dirs.clusters, 'assignments.parquet'),
-      ...(config.oracle ? [w('oracle-embeddings.arrow')] : []),
+      ...(config.oracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
+      w('click-truth.parquet'),
     ];
     await stage('ctr', ctrCfg, [clustersFp, worldFp, samplesFp], code('libs/ctr', 'libs/metrics'), ctrInputs, async () => {
       await runCtrStage({
@@ -236,6 +237,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
         embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
         assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
         oracleFile: config.oracle ? w('oracle-embeddings.arrow') : null,
+        oracleClustersFile: config.oracle ? w('oracle-clusters.parquet') : null,
         modes: config.modes,
         seeds: config.ctrSeeds,
         ctrOverrides: config.ctr,
@@ -275,11 +277,31 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
 /** The CTR table printed at the end, in the spirit of the paper's Table 5. */
 export function formatTable(report: CtrReport): string {
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+  const share = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(0)}%`);
+  const num = (x: number | null) => (x === null ? '-' : x.toFixed(4));
+  const ceiling = report.ceiling as { available: boolean; note: string | null; bayes: Pair; noLook: Pair; noPosition: Pair; lookHeadroom: Pair } | undefined;
+  const ceilingRows = ceiling?.available
+    ? [
+        ['Bayes (true p, ceiling)', 'truth', num(ceiling.bayes.auc), num(ceiling.bayes.gauc), '', '', '', ''],
+        ['Bayes without the look', 'truth', num(ceiling.noLook.auc), num(ceiling.noLook.gauc), '', '', '', ''],
+        ['Bayes without position', 'truth', num(ceiling.noPosition.auc), num(ceiling.noPosition.gauc), '', '', '', ''],
+      ]
+    : [];
   const rows = [
-    ['method', 'mode', 'AUC', 'GAUC', 'ΔAUC', 'ΔGAUC'],
-    ['baseline (no image)', 'none', report.baseline.auc.toFixed(4), report.baseline.gauc.toFixed(4), '', ''],
-    ...report.methods.map((m) => [m.name, m.mode, m.auc.toFixed(4), m.gauc.toFixed(4), pct(m.deltaAuc), pct(m.deltaGauc)]),
+    ['method', 'mode', 'AUC', 'GAUC', 'ΔAUC', 'ΔGAUC', 'headroom AUC', 'GAUC'],
+    ...ceilingRows,
+    ['baseline (no image)', 'none', report.baseline.auc.toFixed(4), report.baseline.gauc.toFixed(4), '', '', '', ''],
+    ...report.methods.map((m) => {
+      const h = m.headroomShare as Pair;
+      return [m.name, m.mode, m.auc.toFixed(4), m.gauc.toFixed(4), pct(m.deltaAuc), pct(m.deltaGauc), share(h.auc), share(h.gauc)];
+    }),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ')).join('\n');
+  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+  const foot = ceiling?.available
+    ? `headroom: share of the look headroom (Bayes - Bayes without the look: ${pct(ceiling.lookHeadroom.auc ?? 0)} AUC, ${pct(ceiling.lookHeadroom.gauc ?? 0)} GAUC) a method's gain captures`
+    : `no ceiling rows: ${ceiling?.note ?? 'not computed'}`;
+  return `${table}\n${foot}`;
 }
+
+type Pair = { auc: number | null; gauc: number | null };

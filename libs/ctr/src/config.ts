@@ -23,14 +23,41 @@ export interface CtrConfig {
   userDim: number;
   /** Self-attention (and target-attention) width. */
   attentionDim: number;
-  /** Add target attention over the self-attended history (DIN-style) next to the mean pool. */
+  /** Heads of the history self-attention (attentionDim must divide by it). */
+  attentionHeads: number;
+  /** Add target attention over the self-attended history next to the mean pool. */
   targetAttention: boolean;
+  /** DIN activation unit (Zhou et al. 2018): target attention over the raw history items, scored by an MLP on [h, t, h*t, h-t]. */
+  din: boolean;
+  /** Hidden width of the DIN activation unit. */
+  dinHidden: number;
+  /** Hash buckets of the merchant style tag (0 = no tag). */
+  styleBuckets: number;
+  /** Style-tag embedding size (0 = not a feature). */
+  styleDim: number;
+  /** Position buckets (positions at or beyond the last share it; 0 = position is not a feature). */
+  positionBuckets: number;
+  /** Position embedding size. */
+  positionDim: number;
+  /** cluster-id mode: add the three id-match features (share of the history in the target's cluster, ...). */
+  clusterMatchFeatures: boolean;
+  /** vector mode: add the mean target-history element-wise products of the raw embeddings as MLP inputs. */
+  vectorProducts: boolean;
+  /** vector / cluster-id: add the target's learned image feature times the history's mean image feature as MLP inputs. */
+  imageInteraction: boolean;
+  /** Wide & Deep: the image-match features (simscore, cluster match, vector products) also enter the logit linearly. */
+  wide: boolean;
   /** Hidden layer sizes of the MLP. */
   mlp: number[];
   /** Adam learning rate. */
   learningRate: number;
   batchSize: number;
+  /** Most passes over the training days; training stops earlier when validation AUC stops improving. */
   epochs: number;
+  /** Epochs without a validation AUC gain before stopping (the best epoch's weights are kept). */
+  patience: number;
+  /** Last CTR training days held out as validation (early stopping, choices); 0 = none. */
+  validationDays: number;
   /** Probability of replacing a training item's id by the OOV id, so the OOV embedding (used by new items) is trained. */
   idDropout: number;
   /** simscore: top-k mean pooled similarity feature uses this k. */
@@ -53,11 +80,24 @@ export const DEFAULT_CTR_CONFIG: CtrConfig = {
   imageFeatureDim: 16,
   userDim: 8,
   attentionDim: 32,
+  attentionHeads: 2,
   targetAttention: true,
-  mlp: [64, 32],
+  din: true,
+  dinHidden: 32,
+  styleBuckets: 32,
+  styleDim: 4,
+  positionBuckets: 16,
+  positionDim: 4,
+  clusterMatchFeatures: true,
+  vectorProducts: true,
+  imageInteraction: true,
+  wide: true,
+  mlp: [128, 64, 32, 16],
   learningRate: 2e-3,
   batchSize: 256,
-  epochs: 2,
+  epochs: 8,
+  patience: 2,
+  validationDays: 1,
   idDropout: 0.1,
   simscoreTopK: 3,
   imageDim: 0,
@@ -77,21 +117,84 @@ export const CTR_CONFIG_DOC: Record<keyof CtrConfig, string> = {
   imageFeatureDim: 'image feature size in the item representation (vector: dense output; cluster-id: embedding)',
   userDim: 'user-id embedding size',
   attentionDim: 'self-attention and target-attention width',
+  attentionHeads: 'heads of the history self-attention (attentionDim must divide by it)',
   targetAttention: 'add target attention over the self-attended history next to the mean pool',
+  din: 'DIN activation unit: target attention over the raw history items, an MLP on [h, t, h*t, h-t] scores each',
+  dinHidden: 'hidden width of the DIN activation unit',
+  styleBuckets: 'hash buckets of the merchant style tag (0 = no tag)',
+  styleDim: 'style-tag embedding size (0 = style tag not used)',
+  positionBuckets: 'position buckets, the last shared by lower positions (0 = position not used)',
+  positionDim: 'position embedding size',
+  clusterMatchFeatures: 'cluster-id: add the id-match features (share of the history in the target cluster, count / L, latest matches)',
+  vectorProducts: 'vector: add the mean target-history element-wise products of the raw embeddings as MLP inputs',
+  wide: 'Wide & Deep: the image-match features (simscore, cluster match, vector products) also enter the logit linearly',
+  imageInteraction: "vector / cluster-id: add the target's learned image feature times the history's mean one as MLP inputs",
   mlp: 'hidden layer sizes of the MLP',
   learningRate: 'Adam learning rate',
   batchSize: 'training batch size',
-  epochs: 'passes over the training split',
+  epochs: 'most passes over the training days (early stopping on validation AUC may stop sooner)',
+  patience: 'epochs without a validation AUC gain before stopping; the best epoch is kept',
+  validationDays: 'last CTR training days held out for validation (early stopping); 0 = none',
   idDropout: 'probability of replacing a training item id by the OOV id (trains the embedding new items use)',
   simscoreTopK: 'simscore: k of the top-k mean similarity feature',
   imageDim: 'expected image embedding dimension (0 = any; mismatch is an error)',
   evalBatchSize: 'rows per evaluation batch',
 };
 
+/** Ranges of the numeric keys (checked when a config is resolved, before any work). */
+export const CTR_CONFIG_RANGES: Partial<Record<keyof CtrConfig, { integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean }>> = {
+  maxHistory: { integer: true, min: 1 },
+  itemIdDim: { integer: true, min: 1 },
+  categoryDim: { integer: true, min: 1 },
+  titleDim: { integer: true, min: 1 },
+  titleBuckets: { integer: true, min: 2 },
+  titleMaxTokens: { integer: true, min: 1 },
+  priceBuckets: { integer: true, min: 1 },
+  priceDim: { integer: true, min: 1 },
+  imageFeatureDim: { integer: true, min: 1 },
+  userDim: { integer: true, min: 1 },
+  attentionDim: { integer: true, min: 1 },
+  attentionHeads: { integer: true, min: 1 },
+  dinHidden: { integer: true, min: 1 },
+  styleBuckets: { integer: true, min: 2 },
+  styleDim: { integer: true, min: 0 },
+  positionBuckets: { integer: true, min: 0 },
+  positionDim: { integer: true, min: 1 },
+  learningRate: { min: 0, exclusiveMin: true, max: 1 },
+  batchSize: { integer: true, min: 1 },
+  epochs: { integer: true, min: 1 },
+  patience: { integer: true, min: 1 },
+  validationDays: { integer: true, min: 0 },
+  idDropout: { min: 0, max: 1 },
+  simscoreTopK: { integer: true, min: 1 },
+  imageDim: { integer: true, min: 0 },
+  evalBatchSize: { integer: true, min: 1 },
+};
+
+/** Checks types and ranges of a full config; throws naming the key, the value and what was expected. */
+export function checkCtrConfig(config: CtrConfig, where = 'ctr config'): CtrConfig {
+  for (const [key, range] of Object.entries(CTR_CONFIG_RANGES) as [keyof CtrConfig, NonNullable<(typeof CTR_CONFIG_RANGES)[keyof CtrConfig]>][]) {
+    const v = config[key] as unknown;
+    const what = `${range.integer ? 'an integer' : 'a number'}${range.min !== undefined ? ` ${range.exclusiveMin ? '>' : '>='} ${range.min}` : ''}${range.max !== undefined ? ` and <= ${range.max}` : ''}`;
+    const bad = typeof v !== 'number' || !Number.isFinite(v) || (range.integer && !Number.isInteger(v)) || (range.min !== undefined && (range.exclusiveMin ? v <= range.min : v < range.min)) || (range.max !== undefined && v > range.max);
+    if (bad) throw new Error(`${where}: key "${key}" must be ${what}, got ${JSON.stringify(v)}`);
+  }
+  if (!Array.isArray(config.mlp) || config.mlp.length === 0 || config.mlp.some((h) => !Number.isInteger(h) || h < 1)) {
+    throw new Error(`${where}: key "mlp" must be a non-empty list of positive integers (hidden layer sizes), got ${JSON.stringify(config.mlp)}`);
+  }
+  if (config.attentionDim % config.attentionHeads !== 0) {
+    throw new Error(`${where}: attentionDim ${config.attentionDim} must be divisible by attentionHeads ${config.attentionHeads}`);
+  }
+  for (const key of ['targetAttention', 'din', 'clusterMatchFeatures', 'vectorProducts', 'imageInteraction', 'wide'] as const) {
+    if (typeof config[key] !== 'boolean') throw new Error(`${where}: key "${key}" must be true or false, got ${JSON.stringify(config[key])}`);
+  }
+  return config;
+}
+
 export function resolveCtrConfig(overrides: Partial<CtrConfig> = {}): CtrConfig {
   const known = Object.keys(DEFAULT_CTR_CONFIG);
   for (const key of Object.keys(overrides)) {
     if (!known.includes(key)) throw new Error(`ctr config: unknown key "${key}"; known keys: ${known.join(', ')}`);
   }
-  return { ...DEFAULT_CTR_CONFIG, ...overrides };
+  return checkCtrConfig({ ...DEFAULT_CTR_CONFIG, ...overrides });
 }

@@ -21,6 +21,8 @@ export interface Catalogue {
   titles: string[];
   price: Float64Array;
   firstDay: Int32Array;
+  /** Merchant style tag per row (null when absent): a catalogue field every platform has. */
+  styleTags: (string | null)[];
 }
 
 /** One CTR split in columnar form. History of row i: histItems[histOffsets[i] .. histOffsets[i+1]) (catalogue rows, oldest first). */
@@ -31,6 +33,8 @@ export interface CtrSplit {
   /** Target item as a catalogue row. */
   itemRow: Int32Array;
   day: Int32Array;
+  /** Rank on the page (0 = top): position bias is a feature, as in production CTR models. */
+  position: Int32Array;
   label: Float32Array;
   histOffsets: Int32Array;
   histItems: Int32Array;
@@ -52,14 +56,14 @@ export interface CtrData {
 }
 
 export async function loadCatalogue(itemsFile: string): Promise<Catalogue> {
-  const rows: { itemId: number; category: string; title: string; price: number; firstDay: number }[] = [];
+  const rows: { itemId: number; category: string; title: string; price: number; firstDay: number; styleTag: string | null }[] = [];
   for await (const row of readParquetRows(itemsFile, RAW_ITEMS)) rows.push(rawItemFromRow(row));
   if (rows.length === 0) throw new ContractError({ file: path.basename(itemsFile) }, 'at least one item', 'an empty table');
   return catalogueFromItems(rows, path.basename(itemsFile));
 }
 
 /** Builds a catalogue from in-memory items (tests, other loaders). */
-export function catalogueFromItems(items: { itemId: number; category: string; title: string; price: number; firstDay?: number }[], source = 'items'): Catalogue {
+export function catalogueFromItems(items: { itemId: number; category: string; title: string; price: number; firstDay?: number; styleTag?: string | null }[], source = 'items'): Catalogue {
   const sorted = [...items].sort((a, b) => a.itemId - b.itemId);
   const rowOf = new Map<number, number>();
   sorted.forEach((it, r) => {
@@ -76,6 +80,7 @@ export function catalogueFromItems(items: { itemId: number; category: string; ti
     titles: sorted.map((it) => it.title),
     price: Float64Array.from(sorted.map((it) => it.price)),
     firstDay: Int32Array.from(sorted.map((it) => it.firstDay ?? 0)),
+    styleTags: sorted.map((it) => it.styleTag ?? null),
   };
 }
 
@@ -84,6 +89,7 @@ class SplitBuilder {
   userId: number[] = [];
   itemRow: number[] = [];
   day: number[] = [];
+  position: number[] = [];
   label: number[] = [];
   histOffsets: number[] = [0];
   histItems: number[] = [];
@@ -94,6 +100,7 @@ class SplitBuilder {
       userId: Int32Array.from(this.userId),
       itemRow: Int32Array.from(this.itemRow),
       day: Int32Array.from(this.day),
+      position: Int32Array.from(this.position),
       label: Float32Array.from(this.label),
       histOffsets: Int32Array.from(this.histOffsets),
       histItems: Int32Array.from(this.histItems),
@@ -128,6 +135,7 @@ export async function loadCtrSamples(file: string, catalogue: Catalogue, options
     b.userId.push(s.userId);
     b.itemRow.push(target);
     b.day.push(s.day);
+    b.position.push(s.position);
     b.label.push(s.label);
     const hist = maxHistory > 0 ? s.historyItemIds.slice(-maxHistory) : s.historyItemIds;
     for (const h of hist) {
@@ -153,7 +161,7 @@ export async function loadCtrSamples(file: string, catalogue: Catalogue, options
 }
 
 /** Builds a split from in-memory samples (tests). Item ids must be in the catalogue. */
-export function splitFromSamples(samples: { sessionId: number; userId: number; itemId: number; day: number; label: number; historyItemIds: number[] }[], catalogue: Catalogue): CtrSplit {
+export function splitFromSamples(samples: { sessionId: number; userId: number; itemId: number; day: number; position?: number; label: number; historyItemIds: number[] }[], catalogue: Catalogue): CtrSplit {
   const b = new SplitBuilder();
   for (const s of samples) {
     const r = catalogue.rowOf.get(s.itemId);
@@ -162,6 +170,7 @@ export function splitFromSamples(samples: { sessionId: number; userId: number; i
     b.userId.push(s.userId);
     b.itemRow.push(r);
     b.day.push(s.day);
+    b.position.push(s.position ?? 0);
     b.label.push(s.label);
     for (const h of s.historyItemIds) {
       const hr = catalogue.rowOf.get(h);
@@ -180,4 +189,36 @@ export function titleTokens(title: string): string[] {
 /** Hash bucket of a token in [1, buckets); 0 is padding. */
 export function tokenBucket(token: string, buckets: number): number {
   return 1 + (hashString(token) % (buckets - 1));
+}
+
+/** Rows `rows` of a split, as a split of their own (history kept). */
+export function subsetSplit(split: CtrSplit, rows: ArrayLike<number>): CtrSplit {
+  const b = new SplitBuilder();
+  for (let k = 0; k < rows.length; k++) {
+    const i = rows[k];
+    b.sessionId.push(split.sessionId[i]);
+    b.userId.push(split.userId[i]);
+    b.itemRow.push(split.itemRow[i]);
+    b.day.push(split.day[i]);
+    b.position.push(split.position[i]);
+    b.label.push(split.label[i]);
+    for (let j = split.histOffsets[i]; j < split.histOffsets[i + 1]; j++) b.histItems.push(split.histItems[j]);
+    b.histOffsets.push(b.histItems.length);
+  }
+  return b.build();
+}
+
+/**
+ * Holds out the last `days` training days as the validation split (early stopping and every
+ * choice are made there, never on the evaluation day). With `days` 0, or a single training day,
+ * there is no validation split.
+ */
+export function splitValidation(train: CtrSplit, days: number): { fit: CtrSplit; validation: CtrSplit | null; validationDays: number[] } {
+  const allDays = [...new Set(train.day)].sort((a, b) => a - b);
+  if (days <= 0 || allDays.length <= days) return { fit: train, validation: null, validationDays: [] };
+  const held = new Set(allDays.slice(-days));
+  const fitRows: number[] = [];
+  const valRows: number[] = [];
+  for (let i = 0; i < train.n; i++) (held.has(train.day[i]) ? valRows : fitRows).push(i);
+  return { fit: subsetSplit(train, fitRows), validation: subsetSplit(train, valRows), validationDays: [...held] };
 }

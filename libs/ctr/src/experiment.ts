@@ -7,6 +7,8 @@
 import { CtrMethodResult, CtrReport, FeatureMode, validateCtrReport } from '@courier/data-contracts';
 import type { CtrConfig } from './config';
 import type { Catalogue, CtrData, CtrRejects } from './data';
+import { splitValidation } from './data';
+import { CtrCeiling, absentCeiling, headroomShare } from './ceiling';
 import type { ImageFeatures } from './image-features';
 import { CtrCheckpoint, CtrEvaluation, TrainedCtr, checkpointOf, evaluateScores, predictCtr, trainCtr } from './train';
 
@@ -36,6 +38,8 @@ export interface ExperimentOptions {
   inPretraining?: (category: string) => boolean;
   /** Warm-start checkpoints per method name (optional). */
   warmStart?: (method: string, seed: number) => CtrCheckpoint | null;
+  /** Ceiling rows from the world's ground truth (evaluation only); absent with a note when not given. */
+  ceiling?: CtrCeiling | null;
   /** Called with each trained model (e.g. to write its checkpoint) before it is disposed. */
   onTrained?: (method: string, seed: number, checkpoint: () => CtrCheckpoint) => void;
   log?: (line: string) => void;
@@ -72,9 +76,13 @@ export function runCtrExperiment(options: ExperimentOptions): ExperimentResult {
   }
   const all: FeatureSet[] = [{ name: 'baseline', image: null }, ...options.featureSets];
   const runs: SeedRun[] = [];
+  // The last training day(s) are validation: early stopping and choices happen there, never on the eval day.
+  const { fit, validation, validationDays } = splitValidation(data.train, config.validationDays);
+  if (validation) log(`validation: day(s) ${validationDays.join(', ')} held out (${validation.n} rows); training on ${fit.n} rows`);
+  else if (config.validationDays > 0) log(`validation: only one training day, so no validation split (training runs all ${config.epochs} epochs)`);
   for (const seed of seeds) {
     for (const fs of all) {
-      const trained = trainCtr({ catalogue, train: data.train, image: fs.image, config, seed, label: `${fs.name} seed ${seed}`, warmStart: options.warmStart?.(fs.name, seed) ?? null, log });
+      const trained = trainCtr({ catalogue, train: fit, validation, image: fs.image, config, seed, label: `${fs.name} seed ${seed}`, warmStart: options.warmStart?.(fs.name, seed) ?? null, log });
       const { scores, seconds } = predictCtr(trained, data.eval);
       const evaluation = evaluateScores(data.eval, scores, catalogue, trained.items);
       runs.push({ method: fs.name, seed, evaluation, train: trained.stats, evalSeconds: seconds, evalRowsPerSecond: data.eval.n / Math.max(seconds, 1e-9) });
@@ -86,7 +94,17 @@ export function runCtrExperiment(options: ExperimentOptions): ExperimentResult {
       trained.model.dispose();
     }
   }
-  const report = buildReport({ catalogue, featureSets: options.featureSets, seeds, runs, inPretraining: options.inPretraining, data, config });
+  const report = buildReport({
+    catalogue,
+    featureSets: options.featureSets,
+    seeds,
+    runs,
+    inPretraining: options.inPretraining,
+    data,
+    config,
+    ceiling: options.ceiling ?? null,
+    validation: validation ? { days: validationDays, rows: validation.n, trainRows: fit.n } : null,
+  });
   return { report, runs };
 }
 
@@ -106,8 +124,18 @@ export function buildReport(args: {
   data: CtrData;
   config: CtrConfig;
   inPretraining?: (category: string) => boolean;
+  ceiling?: CtrCeiling | null;
+  validation?: { days: number[]; rows: number; trainRows: number } | null;
 }): CtrReport {
   const { catalogue, runs, seeds } = args;
+  const ceiling = args.ceiling ?? absentCeiling('no click-truth.parquet beside items.parquet (real data, or a world from before ceilings): ceiling rows and headroom shares are left out');
+  const validationOf = (mine: SeedRun[]) => {
+    const best = mine.map((r) => r.train.curve[r.train.bestEpoch - 1]);
+    const a = best.map((p) => p?.validationAuc ?? null);
+    const g = best.map((p) => p?.validationGauc ?? null);
+    return { auc: meanOrNull(a), gauc: meanOrNull(g), bestEpochs: mine.map((r) => r.train.bestEpoch) };
+  };
+  const curves = (mine: SeedRun[]) => mine.map((r) => ({ seed: r.seed, bestEpoch: r.train.bestEpoch, points: r.train.curve }));
   const inPre = args.inPretraining ?? (() => false);
   const base = summarise(runs, 'baseline');
   const baseCat = catalogue.categories.map((_, c) => meanOrNull(base.mine.map((r) => r.evaluation.perCategory[c].auc)));
@@ -136,6 +164,9 @@ export function buildReport(args: {
         return { category, rows: m.mine[0].evaluation.perCategory[c].rows, auc: a, deltaAuc: a === null || baseCat[c] === null ? null : a - (baseCat[c] as number), inPretraining: inPre(category) };
       }),
       newItems: { rows: m.mine[0].evaluation.newItems.rows, auc: newAuc, deltaAuc: newAuc === null || baseNew === null ? null : newAuc - baseNew },
+      headroomShare: headroomShare(ceiling, { auc: mean(dAuc), gauc: mean(dGauc) }),
+      validation: validationOf(m.mine),
+      curves: curves(m.mine),
       clusters: img.mode === 'cluster-id' ? { k: img.numClusters, source: img.clusterSource, file: img.source.clusters } : undefined,
       missingItems: img.missingItems,
       missingExamples: img.missingExamples,
@@ -157,7 +188,11 @@ export function buildReport(args: {
       newItems: { rows: base.mine[0].evaluation.newItems.rows, auc: baseNew },
       trainRowsPerSecond: mean(base.mine.map((r) => r.train.rowsPerSecond)),
       evalRowsPerSecond: mean(base.mine.map((r) => r.evalRowsPerSecond)),
+      validation: validationOf(base.mine),
+      curves: curves(base.mine),
     },
+    ceiling,
+    validation: args.validation ?? null,
     methods,
     seeds,
     samples: {
@@ -181,15 +216,26 @@ export function formatCtrTable(report: CtrReport): string {
   const lines: string[] = [];
   const nSeeds = (report.seeds as number[] | undefined)?.length ?? report.methods[0]?.seeds.length ?? 1;
   lines.push(`CTR on the eval day, mean over ${nSeeds} seed(s); deltas vs the same model without image features`);
-  lines.push(`${'Method'.padEnd(28)}${'AUC'.padStart(8)}${'dAUC'.padStart(18)}${'GAUC'.padStart(9)}${'dGAUC'.padStart(18)}${'GAUC(w)'.padStart(9)}`);
+  lines.push(`${'Method'.padEnd(28)}${'AUC'.padStart(8)}${'dAUC'.padStart(18)}${'GAUC'.padStart(9)}${'dGAUC'.padStart(18)}${'GAUC(w)'.padStart(9)}${'headroom'.padStart(14)}`);
   const b = report.baseline;
+  const ceiling = report.ceiling as CtrCeiling | undefined;
+  if (ceiling?.available) {
+    lines.push(`${'ceiling: Bayes (true p)'.padEnd(28)}${f4(ceiling.bayes.auc).padStart(8)}${''.padStart(18)}${f4(ceiling.bayes.gauc).padStart(9)}`);
+    lines.push(`${'ceiling: Bayes, no look'.padEnd(28)}${f4(ceiling.noLook.auc).padStart(8)}${''.padStart(18)}${f4(ceiling.noLook.gauc).padStart(9)}`);
+    lines.push(`${'ceiling: Bayes, no position'.padEnd(28)}${f4(ceiling.noPosition.auc).padStart(8)}${''.padStart(18)}${f4(ceiling.noPosition.gauc).padStart(9)}`);
+  } else if (ceiling) {
+    lines.push(`(no ceiling rows: ${ceiling.note})`);
+  }
   lines.push(`${'baseline (no image)'.padEnd(28)}${f4(b.auc).padStart(8)}${'-'.padStart(18)}${f4(b.gauc).padStart(9)}${'-'.padStart(18)}${f4(b.gaucWeighted).padStart(9)}`);
   for (const m of report.methods) {
     const s = m.std as { deltaAuc: number; deltaGauc: number } | undefined;
     const dA = `${pct(m.deltaAuc)} ±${(100 * (s?.deltaAuc ?? 0)).toFixed(2)}`;
     const dG = `${pct(m.deltaGauc)} ±${(100 * (s?.deltaGauc ?? 0)).toFixed(2)}`;
-    lines.push(`${`${m.name} [${m.mode}]`.padEnd(28)}${f4(m.auc).padStart(8)}${dA.padStart(18)}${f4(m.gauc).padStart(9)}${dG.padStart(18)}${f4(m.gaucWeighted).padStart(9)}`);
+    const share = m.headroomShare as { auc: number | null; gauc: number | null } | undefined;
+    const sh = share && share.auc !== null && share.gauc !== null ? `${(100 * share.auc).toFixed(0)}% / ${(100 * share.gauc).toFixed(0)}%` : '-';
+    lines.push(`${`${m.name} [${m.mode}]`.padEnd(28)}${f4(m.auc).padStart(8)}${dA.padStart(18)}${f4(m.gauc).padStart(9)}${dG.padStart(18)}${f4(m.gaucWeighted).padStart(9)}${sh.padStart(14)}`);
   }
+  if (ceiling?.available) lines.push(`(last column: share of the look headroom captured, AUC / GAUC; headroom ${pct(ceiling.lookHeadroom.auc ?? 0)} / ${pct(ceiling.lookHeadroom.gauc ?? 0)})`);
   if (report.methods.length > 0) {
     lines.push('');
     lines.push(`Delta AUC per category (${'*'} = used in pre-training)`);

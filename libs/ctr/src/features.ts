@@ -37,6 +37,8 @@ export interface ItemFeatureTable {
   tokens: Int32Array;
   tokenMask: Float32Array;
   priceBucket: Int32Array;
+  /** Hashed merchant style tag per row in [1, styleBuckets); 0 = no tag. */
+  styleBucket: Int32Array;
   image: ImageFeatures | null;
 }
 
@@ -62,6 +64,7 @@ export function buildItemFeatures(catalogue: Catalogue, itemVocab: Vocab, config
   const tokenMask = new Float32Array(n * T);
   const idIndex = new Int32Array(n);
   const priceBucket = new Int32Array(n);
+  const styleBucket = new Int32Array(n);
   const bounds = priceBoundaries(catalogue.price, config.priceBuckets);
   for (let r = 0; r < n; r++) {
     idIndex[r] = itemVocab.index.get(catalogue.itemIds[r]) ?? 0;
@@ -71,8 +74,10 @@ export function buildItemFeatures(catalogue: Catalogue, itemVocab: Vocab, config
       tokenMask[r * T + j] = 1;
     });
     priceBucket[r] = priceBucketOf(catalogue.price[r], bounds);
+    const tag = catalogue.styleTags[r];
+    styleBucket[r] = tag ? tokenBucket(`style:${tag.toLowerCase()}`, config.styleBuckets) : 0;
   }
-  return { nItems: n, idIndex, category: catalogue.category, numCategories: catalogue.categories.length, tokens, tokenMask, priceBucket, image };
+  return { nItems: n, idIndex, category: catalogue.category, numCategories: catalogue.categories.length, tokens, tokenMask, priceBucket, styleBucket, image };
 }
 
 /** Model inputs of one batch (plain arrays; the model turns them into tensors). */
@@ -92,6 +97,7 @@ export interface Batch {
   /** Title pooling weights: token mask / token count, [U, T]. */
   uTokenPool: Float32Array;
   uPrice: Int32Array;
+  uStyle: Int32Array;
   uCluster: Int32Array | null;
   uVector: Float32Array | null;
   /** Local (unique-item) index of each row's target. */
@@ -108,7 +114,9 @@ export interface Batch {
   /** [B, L]: 1 when the row has any history, else 0 (zeroes target attention). */
   hasHistory: Float32Array;
   user: Int32Array;
-  /** simscore features (simFeatureCount values) or cluster-id match features (CLUSTER_MATCH_FEATURES) per row, or null. */
+  /** Position bucket per row: min(position, positionBuckets - 1). */
+  position: Int32Array;
+  /** Per row: simscore features (simFeatureCount values), cluster-id match features (CLUSTER_MATCH_FEATURES) or vector products (dim), or null. */
   sim: Float32Array | null;
   label: Float32Array;
 }
@@ -154,12 +162,15 @@ export function buildBatch(split: CtrSplit, rows: ArrayLike<number>, items: Item
   const poolWeights = new Float32Array(B * L);
   const hasHistory = new Float32Array(B * L);
   const user = new Int32Array(B);
+  const position = new Int32Array(B);
+  const maxPosition = Math.max(0, config.positionBuckets - 1);
   const label = new Float32Array(B);
   for (let b = 0; b < B; b++) {
     const i = rows[b];
     target[b] = localOf(split.itemRow[i]);
     user[b] = options.userIndex.get(split.userId[i]) ?? 0;
     label[b] = split.label[i];
+    position[b] = Math.min(split.position[i], maxPosition);
     const start = split.histOffsets[i];
     const end = split.histOffsets[i + 1];
     const len = Math.min(L, end - start);
@@ -179,6 +190,7 @@ export function buildBatch(split: CtrSplit, rows: ArrayLike<number>, items: Item
   const uTokenMask = new Float32Array(U * T);
   const uTokenPool = new Float32Array(U * T);
   const uPrice = new Int32Array(U);
+  const uStyle = new Int32Array(U);
   const image = items.image;
   const uCluster = image?.mode === 'cluster-id' ? new Int32Array(U) : null;
   const uVector = image?.mode === 'vector' ? new Float32Array(U * image.dim) : null;
@@ -192,16 +204,46 @@ export function buildBatch(split: CtrSplit, rows: ArrayLike<number>, items: Item
     for (let j = 0; j < T; j++) count += items.tokenMask[r * T + j];
     for (let j = 0; j < T; j++) uTokenPool[u * T + j] = count > 0 ? items.tokenMask[r * T + j] / count : 0;
     uPrice[u] = items.priceBucket[r];
+    uStyle[u] = items.styleBucket[r];
     if (uCluster && image?.clusterIds) uCluster[u] = image.clusterIds[r];
     if (uVector && image?.vectors) uVector.set(image.vectors.subarray(r * image.dim, (r + 1) * image.dim), u * image.dim);
   }
   let sim: Float32Array | null = null;
   if (image?.mode === 'simscore' && image.vectors) {
     sim = simscoreFeatures(split, rows, image, config);
-  } else if (image?.mode === 'cluster-id' && image.clusterIds) {
+  } else if (image?.mode === 'cluster-id' && image.clusterIds && config.clusterMatchFeatures) {
     sim = clusterMatchFeatures(split, rows, image, config);
+  } else if (image?.mode === 'vector' && image.vectors && config.vectorProducts) {
+    sim = vectorProductFeatures(split, rows, image, config);
   }
-  return { B, L, U, uRow: Int32Array.from(uniq), uId, uCategory, uTokens, uTokenMask, uTokenPool, uPrice, uCluster, uVector, target, history, historyMask, attnBias, keyBias, poolWeights, hasHistory, user, sim, label };
+  return { B, L, U, uRow: Int32Array.from(uniq), uId, uCategory, uTokens, uTokenMask, uTokenPool, uPrice, uStyle, uCluster, uVector, target, history, historyMask, attnBias, keyBias, poolWeights, hasHistory, user, position, sim, label };
+}
+
+/**
+ * vector mode: the mean over the real history of the element-wise products target x history item
+ * of the raw embeddings ([dim] per row; zeros without history). Its sum is the mean dot product, and
+ * each coordinate says on which dimensions the target agrees with what the user clicked, so the MLP
+ * sees the target-history interaction directly instead of having to discover it.
+ */
+export function vectorProductFeatures(split: CtrSplit, rows: ArrayLike<number>, image: ImageFeatures, config: CtrConfig): Float32Array {
+  const L = config.maxHistory;
+  const D = image.dim;
+  const vec = image.vectors as Float32Array;
+  const out = new Float32Array(rows.length * D);
+  for (let b = 0; b < rows.length; b++) {
+    const i = rows[b];
+    const t = split.itemRow[i] * D;
+    const end = split.histOffsets[i + 1];
+    const len = Math.min(L, end - split.histOffsets[i]);
+    if (len === 0) continue;
+    const o = b * D;
+    for (let p = 0; p < len; p++) {
+      const h = split.histItems[end - 1 - p] * D;
+      for (let j = 0; j < D; j++) out[o + j] += vec[t + j] * vec[h + j];
+    }
+    for (let j = 0; j < D; j++) out[o + j] /= len;
+  }
+  return out;
 }
 
 /** Number of cluster-id match features: share of the history in the target's cluster, that count / L, most recent matches. */

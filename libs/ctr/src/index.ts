@@ -7,4 +7,5 @@ export * from './features';
 export * from './model';
 export * from './train';
 export * from './experiment';
+export * from './ceiling';
 export * from './stage';

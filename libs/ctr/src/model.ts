@@ -71,14 +71,12 @@ function concatCols(parts: tf.Tensor2D[]): tf.Tensor2D {
   return tf.addN(parts.map((p, j) => tf.matMul(p, sel[j]))) as tf.Tensor2D;
 }
 
-/**
- * Rows `indices` of x ([U, A] -> [N, A]). A gather on every backend: native-kernels' typed-array
- * GatherV2 / ScatterNd made it 2.4x faster per CTR step than the one-hot [N, U] matMul this used
- * to be on the native backend (the one-hot matrix was ~7 MB per batch, and its gradient a second
- * skinny GEMM of the same size).
- */
-function expandRows(x: tf.Tensor2D, indices: Int32Array): tf.Tensor2D {
-  return gatherRows(x, tf.tensor1d(indices, 'int32')) as tf.Tensor2D;
+/** Width of the per-row image-match features (Batch.sim) the model gets in its mode. */
+function inWidthOfSim(c: CtrConfig, shape: ModelShape): number {
+  if (shape.image?.mode === 'simscore') return simFeatureCount(c);
+  if (shape.image?.mode === 'cluster-id' && c.clusterMatchFeatures) return CLUSTER_MATCH_FEATURES;
+  if (shape.image?.mode === 'vector' && c.vectorProducts) return shape.image.dim;
+  return 0;
 }
 
 // tfjs variable names must be unique per process.
@@ -121,6 +119,10 @@ export class CtrModel {
     emb('price', c.priceBuckets, c.priceDim);
     emb('user_id', shape.userVocab, c.userDim);
     let E = c.itemIdDim + c.categoryDim + c.titleDim + c.priceDim;
+    if (c.styleDim > 0) {
+      emb('style_tag', c.styleBuckets, c.styleDim);
+      E += c.styleDim;
+    }
     if (shape.image?.mode === 'vector') {
       dense('image_dense', shape.image.dim, c.imageFeatureDim);
       E += c.imageFeatureDim;
@@ -131,31 +133,61 @@ export class CtrModel {
     }
     this.itemWidth = E;
     const A = c.attentionDim;
-    this.add('self_attention/wq', [E, A], rng.fork('self_attention/wq'), 'glorot');
-    this.add('self_attention/wk', [E, A], rng.fork('self_attention/wk'), 'glorot');
-    this.add('self_attention/wv', [E, A], rng.fork('self_attention/wv'), 'glorot');
-    if (c.targetAttention) this.add('target_attention/wq', [E, A], rng.fork('target_attention/wq'), 'glorot');
-    let inWidth = E + c.userDim + A + (c.targetAttention ? 2 * A : 0);
+    const Ah = A / c.attentionHeads;
+    const weight = (name: string, rows: number, cols: number) => this.add(name, [rows, cols], rng.fork(name), 'glorot');
+    // History encoder (paper appendix A): multi-head self-attention with a residual and layer norm.
+    weight('history/input', E, A);
+    for (let h = 0; h < c.attentionHeads; h++) {
+      weight(`self_attention/${h}/wq`, E, Ah);
+      weight(`self_attention/${h}/wk`, E, Ah);
+      weight(`self_attention/${h}/wv`, E, Ah);
+      weight(`self_attention/${h}/wo`, Ah, A);
+    }
+    this.add('history/ln_gamma', [A], rng.fork('history/ln_gamma'), 'ones');
+    this.add('history/ln_beta', [A], rng.fork('history/ln_beta'), 'zeros');
+    dense('history/proj', A, A);
+    if (c.targetAttention) weight('target_attention/wq', E, A);
+    if (c.din) {
+      // DIN activation unit on [h, t, h*t, h-t] as h Wh + t Wt + (h*t) Wp (the h-t block folds into the other two).
+      weight('din/proj', E, A);
+      weight('din/wh', A, c.dinHidden);
+      weight('din/wt', A, c.dinHidden);
+      weight('din/wp', A, c.dinHidden);
+      this.add('din/b', [c.dinHidden], rng.fork('din/b'), 'zeros');
+      dense('din/out', c.dinHidden, 1);
+    }
+    if (c.positionBuckets > 0) emb('position', c.positionBuckets, c.positionDim);
+    let inWidth = E + c.userDim + A + (c.targetAttention ? 2 * A : 0) + (c.din ? 2 * A : 0) + (c.positionBuckets > 0 ? c.positionDim : 0);
     if (shape.image?.mode === 'simscore') inWidth += simFeatureCount(c);
-    if (shape.image?.mode === 'cluster-id') inWidth += CLUSTER_MATCH_FEATURES;
+    if (shape.image?.mode === 'cluster-id' && c.clusterMatchFeatures) inWidth += CLUSTER_MATCH_FEATURES;
+    if (shape.image?.mode === 'vector' && c.vectorProducts) inWidth += shape.image.dim;
+    if ((shape.image?.mode === 'vector' || shape.image?.mode === 'cluster-id') && c.imageInteraction) inWidth += c.imageFeatureDim;
     let prev = inWidth;
     c.mlp.forEach((h, i) => {
       dense(`mlp/${i}`, prev, h);
       prev = h;
     });
     dense('mlp/out', prev, 1);
+    // Wide part (Wide & Deep): the image-match features also enter the logit linearly, so a
+    // simple match effect is learnt at once instead of through the MLP (zero init: starts as deep only).
+    const simWidth = inWidthOfSim(c, shape);
+    if (c.wide && simWidth > 0) this.add('wide/w', [simWidth, 1], rng.fork('wide/w'), 'zeros');
     this.optimizer = tf.train.adam(c.learningRate);
   }
 
-  private add(name: string, shape: number[], rng: Rng, init: 'normal' | 'glorot' | 'zeros'): void {
+  private add(name: string, shape: number[], rng: Rng, init: 'normal' | 'glorot' | 'zeros' | 'ones'): void {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(size);
     if (init === 'normal') for (let i = 0; i < size; i++) values[i] = rng.normal(0, 0.05);
+    else if (init === 'ones') values.fill(1);
     else if (init === 'glorot') {
       const limit = Math.sqrt(6 / (shape[0] + shape[1]));
       for (let i = 0; i < size; i++) values[i] = rng.uniform(-limit, limit);
     }
-    this.vars.set(name, tf.variable(tf.tensor(values, shape), true, `ctr${++variableCounter}/${name}`));
+    // tf.variable copies its initial value, so the temporary tensor is disposed here.
+    const initial = tf.tensor(values, shape);
+    this.vars.set(name, tf.variable(initial, true, `ctr${++variableCounter}/${name}`));
+    initial.dispose();
   }
 
   private v(name: string): tf.Variable {
@@ -168,8 +200,8 @@ export class CtrModel {
     return tf.add(tf.matMul(x, this.v(`${name}/w`) as tf.Tensor2D), this.v(`${name}/b`)) as tf.Tensor2D;
   }
 
-  /** Item representations of the batch's unique items: [U, E]. */
-  private itemRepr(b: Batch): tf.Tensor2D {
+  /** Item representations of the batch's unique items: [U, E], and their image part [U, imageFeatureDim] (null without image). */
+  private itemRepr(b: Batch): { items: tf.Tensor2D; image: tf.Tensor2D | null } {
     const c = this.config;
     const T = c.titleMaxTokens;
     const parts: tf.Tensor2D[] = [
@@ -181,13 +213,16 @@ export class CtrModel {
     const tok = tf.reshape(gatherRows(this.v('title_token'), tf.tensor1d(b.uTokens, 'int32')), [b.U, T, c.titleDim]) as tf.Tensor3D;
     parts.push(tf.reshape(tf.matMul(tf.tensor3d(b.uTokenPool, [b.U, 1, T]), tok), [b.U, c.titleDim]));
     parts.push(gatherRows(this.v('price'), tf.tensor1d(b.uPrice, 'int32')) as tf.Tensor2D);
+    if (c.styleDim > 0) parts.push(gatherRows(this.v('style_tag'), tf.tensor1d(b.uStyle, 'int32')) as tf.Tensor2D);
     const image = this.shape.image;
+    let imagePart: tf.Tensor2D | null = null;
     if (image?.mode === 'vector' && b.uVector) {
-      parts.push(this.dense(tf.tensor2d(b.uVector, [b.U, image.dim]), 'image_dense'));
+      imagePart = this.dense(tf.tensor2d(b.uVector, [b.U, image.dim]), 'image_dense');
     } else if (image?.mode === 'cluster-id' && b.uCluster) {
-      parts.push(gatherRows(this.v('cluster_id'), tf.tensor1d(b.uCluster, 'int32')) as tf.Tensor2D);
+      imagePart = gatherRows(this.v('cluster_id'), tf.tensor1d(b.uCluster, 'int32')) as tf.Tensor2D;
     }
-    return concatCols(parts);
+    if (imagePart) parts.push(imagePart);
+    return { items: concatCols(parts), image: imagePart };
   }
 
   /**
@@ -199,39 +234,76 @@ export class CtrModel {
     const c = this.config;
     const { B, L } = b;
     const A = c.attentionDim;
-    const items = this.itemRepr(b); // [U, E]
-    const atHistory = (w: string, scale = 1): tf.Tensor3D => {
-      let p = tf.matMul(items, this.v(w) as tf.Tensor2D); // [U, A]
-      if (scale !== 1) p = tf.mul(p, tf.scalar(scale));
-      return tf.reshape(expandRows(p as tf.Tensor2D, b.history), [B, L, A]) as tf.Tensor3D;
-    };
-    const q = atHistory('self_attention/wq', 1 / Math.sqrt(A));
-    const k = atHistory('self_attention/wk');
-    const v = atHistory('self_attention/wv');
-    // Self-attention over the history; padded keys carry -1e9 in attnBias [B, L, L].
-    const weights = tf.softmax(tf.add(tf.matMul(q, k, false, true), tf.tensor3d(b.attnBias, [B, L, L])));
-    const h = tf.matMul(weights, v); // [B, L, A]
-    // Masked mean over real positions: poolWeights = mask / count, [B, 1, L] x [B, L, A].
-    const pooled = tf.reshape(tf.matMul(tf.tensor3d(b.poolWeights, [B, 1, L]), h), [B, A]) as tf.Tensor2D;
-    const target = expandRows(items, b.target); // [B, E]
+    const Ah = A / c.attentionHeads;
+    const { items, image } = this.itemRepr(b); // [U, E], [U, F]
+    const history = tf.tensor1d(b.history, 'int32');
+    const atHistory = (x: tf.Tensor2D, width: number): tf.Tensor3D => tf.reshape(gatherRows(x, history), [B, L, width]) as tf.Tensor3D;
+    const project = (w: string) => tf.matMul(items, this.v(w) as tf.Tensor2D) as tf.Tensor2D; // [U, w cols]
+    // Multi-head self-attention over the history; padded keys carry -1e9 in attnBias [B, L, L].
+    const bias = tf.tensor3d(b.attnBias, [B, L, L]);
+    let mixed = atHistory(project('history/input'), A); // residual branch [B, L, A]
+    for (let h = 0; h < c.attentionHeads; h++) {
+      const q = atHistory(tf.mul(project(`self_attention/${h}/wq`), tf.scalar(1 / Math.sqrt(Ah))) as tf.Tensor2D, Ah);
+      const k = atHistory(project(`self_attention/${h}/wk`), Ah);
+      const v = atHistory(project(`self_attention/${h}/wv`), Ah);
+      const head = tf.matMul(tf.softmax(tf.add(tf.matMul(q, k, false, true), bias)), v); // [B, L, Ah]
+      mixed = tf.add(mixed, tf.reshape(tf.matMul(tf.reshape(head, [B * L, Ah]), this.v(`self_attention/${h}/wo`) as tf.Tensor2D), [B, L, A]));
+    }
+    const { mean, variance } = tf.moments(mixed, -1, true);
+    const hist = tf.add(tf.mul(tf.div(tf.sub(mixed, mean), tf.sqrt(tf.add(variance, tf.scalar(1e-5)))), this.v('history/ln_gamma')), this.v('history/ln_beta')) as tf.Tensor3D;
+    // Masked mean over real positions, then projected: poolWeights = mask / count, [B, 1, L] x [B, L, A].
+    const pooled = this.dense(tf.reshape(tf.matMul(tf.tensor3d(b.poolWeights, [B, 1, L]), hist), [B, A]) as tf.Tensor2D, 'history/proj');
+    const targetIdx = tf.tensor1d(b.target, 'int32');
+    const target = gatherRows(items, targetIdx) as tf.Tensor2D; // [B, E]
     const user = gatherRows(this.v('user_id'), tf.tensor1d(b.user, 'int32')) as tf.Tensor2D;
     const parts: tf.Tensor2D[] = [target, user, pooled];
+    const hasHistory = tf.tensor2d(b.hasHistory, [B, L]);
     if (c.targetAttention) {
-      const tqItems = tf.mul(tf.matMul(items, this.v('target_attention/wq') as tf.Tensor2D), tf.scalar(1 / Math.sqrt(A))); // [U, A]
-      const tq = expandRows(tqItems as tf.Tensor2D, b.target); // [B, A]
-      const scores = tf.add(tf.reshape(tf.matMul(h, tf.reshape(tq, [B, A, 1])), [B, L]), tf.tensor2d(b.keyBias, [B, L]));
+      const tq = gatherRows(tf.mul(project('target_attention/wq'), tf.scalar(1 / Math.sqrt(A))), targetIdx) as tf.Tensor2D; // [B, A]
+      const scores = tf.add(tf.reshape(tf.matMul(hist, tf.reshape(tq, [B, A, 1])), [B, L]), tf.tensor2d(b.keyBias, [B, L]));
       // Rows with an empty history attend to nothing: their weights are zeroed.
-      const w = tf.mul(tf.softmax(scores), tf.tensor2d(b.hasHistory, [B, L]));
-      const attended = tf.reshape(tf.matMul(tf.reshape(w, [B, 1, L]), h), [B, A]) as tf.Tensor2D;
+      const w = tf.mul(tf.softmax(scores), hasHistory);
+      const attended = tf.reshape(tf.matMul(tf.reshape(w, [B, 1, L]), hist), [B, A]) as tf.Tensor2D;
       parts.push(attended, tf.mul(tq, attended) as tf.Tensor2D);
     }
+    if (c.din) {
+      // DIN: each raw history item is scored against the target by a small MLP; the weights are not
+      // normalised (Zhou et al.), only masked and scaled by 1/L. The masked mean of the target-history
+      // products goes to the MLP as well, so the interaction is an input, not something to discover.
+      const dinItems = project('din/proj'); // [U, A]
+      const hd = atHistory(dinItems, A); // [B, L, A]
+      const td = gatherRows(dinItems, targetIdx) as tf.Tensor2D; // [B, A]
+      const prod = tf.mul(hd, tf.reshape(td, [B, 1, A])) as tf.Tensor3D; // [B, L, A]
+      const hidden = tf.relu(
+        tf.add(
+          tf.reshape(tf.add(tf.matMul(tf.reshape(hd, [B * L, A]), this.v('din/wh') as tf.Tensor2D), tf.matMul(tf.reshape(prod, [B * L, A]), this.v('din/wp') as tf.Tensor2D)), [B, L, c.dinHidden]),
+          tf.reshape(tf.add(tf.matMul(td, this.v('din/wt') as tf.Tensor2D), this.v('din/b')), [B, 1, c.dinHidden]),
+        ),
+      );
+      const score = tf.reshape(this.dense(tf.reshape(hidden, [B * L, c.dinHidden]) as tf.Tensor2D, 'din/out'), [B, L]);
+      const w = tf.mul(score, tf.mul(tf.tensor2d(b.historyMask, [B, L]), tf.scalar(1 / L)));
+      parts.push(tf.reshape(tf.matMul(tf.reshape(w, [B, 1, L]), hd), [B, A]) as tf.Tensor2D);
+      parts.push(tf.reshape(tf.matMul(tf.tensor3d(b.poolWeights, [B, 1, L]), prod), [B, A]) as tf.Tensor2D);
+    }
+    if (image && c.imageInteraction) {
+      // The target's image feature times the mean image feature of the history ([B, F]): a factorised
+      // look match (like an FM term) whose embedding can learn which looks go together.
+      const F = c.imageFeatureDim;
+      const histMean = tf.reshape(tf.matMul(tf.tensor3d(b.poolWeights, [B, 1, L]), atHistory(image, F)), [B, F]);
+      parts.push(tf.mul(gatherRows(image, targetIdx), histMean) as tf.Tensor2D);
+    }
+    if (c.positionBuckets > 0) parts.push(gatherRows(this.v('position'), tf.tensor1d(b.position, 'int32')) as tf.Tensor2D);
     if (this.shape.image?.mode === 'simscore' && b.sim) parts.push(tf.tensor2d(b.sim, [B, simFeatureCount(c)]));
     if (this.shape.image?.mode === 'cluster-id' && b.sim) parts.push(tf.tensor2d(b.sim, [B, CLUSTER_MATCH_FEATURES]));
+    if (this.shape.image?.mode === 'vector' && b.sim) parts.push(tf.tensor2d(b.sim, [B, this.shape.image.dim]));
     let x: tf.Tensor2D = concatCols(parts);
     c.mlp.forEach((_, i) => {
       x = tf.relu(this.dense(x, `mlp/${i}`));
     });
-    return tf.reshape(this.dense(x, 'mlp/out'), [B]) as tf.Tensor1D;
+    let out = this.dense(x, 'mlp/out');
+    const simWidth = inWidthOfSim(c, this.shape);
+    if (c.wide && simWidth > 0 && b.sim) out = tf.add(out, tf.matMul(tf.tensor2d(b.sim, [B, simWidth]), this.v('wide/w') as tf.Tensor2D));
+    return tf.reshape(out, [B]) as tf.Tensor1D;
   }
 
   /** Mean binary cross-entropy from logits (numerically stable form). */
@@ -281,12 +353,12 @@ export class CtrModel {
       const values = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       const same = snap.shape.length === v.shape.length && snap.shape.every((d, i) => d === v.shape[i]);
       if (same) {
-        v.assign(tf.tensor(values, v.shape));
+        tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
         loaded.push(name);
       } else if (options.growable?.includes(name) && snap.shape.length === 2 && snap.shape[1] === v.shape[1] && snap.shape[0] <= v.shape[0]) {
         const current = v.dataSync().slice() as Float32Array;
         current.set(values);
-        v.assign(tf.tensor(current, v.shape));
+        tf.tidy(() => v.assign(tf.tensor(current, v.shape)));
         grown.push(name);
       } else {
         throw new Error(`checkpoint: variable "${name}" has shape [${snap.shape}] in the checkpoint but [${v.shape}] in this model (different config, image mode or embedding dimension)`);

@@ -8,18 +8,21 @@ import * as path from 'node:path';
 import { CtrReport, FeatureMode, validateCtrReport } from '@courier/data-contracts';
 import { writeJsonAtomic, writeFileAtomicSync } from '@courier/io';
 import { ConfigSchema, Logger, initBackend, runStage } from '@courier/runtime';
-import { CTR_CONFIG_DOC, CtrConfig, DEFAULT_CTR_CONFIG } from './config';
+import { CTR_CONFIG_DOC, CTR_CONFIG_RANGES, CtrConfig, DEFAULT_CTR_CONFIG, checkCtrConfig } from './config';
 import { Catalogue, CtrData, loadCatalogue, loadCtrSamples } from './data';
 import { ImageFeatures, ImageMode, loadImageFeatures } from './image-features';
 import { FeatureSet, SeedRun, formatCtrTable, runCtrExperiment } from './experiment';
 import { CtrCheckpoint, evaluateScores, predictCtr, restoreCtr } from './train';
+import { CtrCeiling, absentCeiling, ceilingOf, loadTruthScores } from './ceiling';
 
 /** Config schema of the CTR app (runtime resolveConfig): the model keys plus `seeds`. */
 export const CTR_CONFIG_SCHEMA: ConfigSchema = {
   ...Object.fromEntries(
     (Object.keys(DEFAULT_CTR_CONFIG) as (keyof CtrConfig)[]).map((k) => {
       const d = DEFAULT_CTR_CONFIG[k];
-      const spec = { default: d, doc: CTR_CONFIG_DOC[k], ...(Array.isArray(d) ? { type: 'array' as const } : {}) };
+      const range = CTR_CONFIG_RANGES[k];
+      const limits = range ? { ...(range.integer ? { integer: true } : {}), ...(range.min !== undefined ? { min: range.min } : {}), ...(range.max !== undefined ? { max: range.max } : {}) } : {};
+      const spec = { default: d, doc: CTR_CONFIG_DOC[k], ...limits, ...(Array.isArray(d) ? { type: 'array' as const } : {}) };
       return [k, spec];
     }),
   ),
@@ -107,7 +110,10 @@ function readInPretraining(worldJson: string | null): (category: string) => bool
   return (c) => set.has(c);
 }
 
-async function loadAll(options: CtrStageOptions, log: Logger): Promise<{ catalogue: Catalogue; data: CtrData; featureSets: FeatureSet[]; inPretraining: (c: string) => boolean; inputs: ReturnType<typeof resolveInputs> }> {
+async function loadAll(
+  options: CtrStageOptions,
+  log: Logger,
+): Promise<{ catalogue: Catalogue; data: CtrData; featureSets: FeatureSet[]; inPretraining: (c: string) => boolean; inputs: ReturnType<typeof resolveInputs>; ceiling: CtrCeiling }> {
   const inputs = resolveInputs(options.samples, options.world);
   const catalogue = await loadCatalogue(inputs.itemsFile);
   const data = await loadCtrSamples(inputs.samplesFile, catalogue, { maxHistory: options.config.maxHistory, log: (l) => log.info(l) });
@@ -123,7 +129,13 @@ async function loadAll(options: CtrStageOptions, log: Logger): Promise<{ catalog
     });
     featureSets.push({ name: req.name, image });
   }
-  return { catalogue, data, featureSets, inPretraining: readInPretraining(inputs.worldJson), inputs };
+  // Ceiling rows from the world's ground truth (evaluation only; never a training input).
+  const truth = await loadTruthScores(path.dirname(inputs.itemsFile), data.eval, (r) => catalogue.itemIds[r]);
+  const ceiling = truth ? ceilingOf(data.eval, truth) : absentCeiling('the data has no ground truth (no click-truth.parquet beside items.parquet): ceiling rows and headroom shares are left out', data.eval.n);
+  if (ceiling.available) {
+    log.info(`ceiling on ${ceiling.rows} eval rows: Bayes AUC ${ceiling.bayes.auc?.toFixed(4)} GAUC ${ceiling.bayes.gauc?.toFixed(4)}; without the look ${ceiling.noLook.auc?.toFixed(4)} / ${ceiling.noLook.gauc?.toFixed(4)}; without position ${ceiling.noPosition.auc?.toFixed(4)} / ${ceiling.noPosition.gauc?.toFixed(4)}`);
+  } else log.info(`ceiling: ${ceiling.note}`);
+  return { catalogue, data, featureSets, inPretraining: readInPretraining(inputs.worldJson), inputs, ceiling };
 }
 
 function writeRejects(outDir: string, data: CtrData): void {
@@ -139,10 +151,11 @@ const checkpointFile = (dir: string, method: string, seed: number) => path.join(
 /** `ctr train` / `ctr evaluate`: trains baseline + feature sets over the seeds and writes ctr-report.json. */
 export async function runCtrEvaluateStage(options: CtrStageOptions, stageName = 'ctr'): Promise<CtrReport> {
   const { config } = options;
+  checkCtrConfig(config, 'ctr');
   let report: CtrReport | null = null;
   await initBackend();
   await runStage({ stage: stageName, outDir: options.outDir, seed: config.seeds[0] ?? 0, config: { ...config, featureSets: options.featureSets, samples: options.samples, world: options.world }, log: options.log }, async (ctx) => {
-    const { catalogue, data, featureSets, inPretraining, inputs } = await ctx.time('load', () => loadAll(options, ctx.log));
+    const { catalogue, data, featureSets, inPretraining, inputs, ceiling } = await ctx.time('load', () => loadAll(options, ctx.log));
     writeRejects(options.outDir, data);
     const save = options.saveCheckpoints ?? true;
     if (save) fs.mkdirSync(path.join(options.outDir, 'models'), { recursive: true });
@@ -161,6 +174,7 @@ export async function runCtrEvaluateStage(options: CtrStageOptions, stageName = 
         seeds: config.seeds,
         config,
         inPretraining,
+        ceiling,
         warmStart,
         onTrained: save ? (method, seed, ckpt) => writeJsonAtomic(checkpointFile(options.outDir, method, seed), ckpt()) : undefined,
         log: (l) => ctx.log.info(l),
@@ -178,7 +192,8 @@ function runSummary(report: CtrReport, runs: SeedRun[]): Record<string, unknown>
   return {
     report: 'ctr-report.json',
     baseline: { auc: report.baseline.auc, gauc: report.baseline.gauc, gaucWeighted: report.baseline.gaucWeighted },
-    methods: report.methods.map((m) => ({ name: m.name, mode: m.mode, auc: m.auc, gauc: m.gauc, deltaAuc: m.deltaAuc, deltaGauc: m.deltaGauc })),
+    ceiling: report.ceiling,
+    methods: report.methods.map((m) => ({ name: m.name, mode: m.mode, auc: m.auc, gauc: m.gauc, deltaAuc: m.deltaAuc, deltaGauc: m.deltaGauc, headroomShare: m.headroomShare })),
     trainRowsPerSecond: runs.reduce((a, r) => a + r.train.rowsPerSecond, 0) / runs.length,
     evalRowsPerSecond: runs.reduce((a, r) => a + r.evalRowsPerSecond, 0) / runs.length,
   };
@@ -193,7 +208,7 @@ export async function runCtrFromCheckpoints(options: CtrStageOptions & { fromDir
   const { config } = options;
   await initBackend();
   await runStage({ stage: 'ctr-evaluate', outDir: options.outDir, seed: config.seeds[0] ?? 0, config: { ...config, from: options.fromDir, featureSets: options.featureSets }, log: options.log }, async (ctx) => {
-    const { catalogue, data, featureSets, inPretraining } = await ctx.time('load', () => loadAll(options, ctx.log));
+    const { catalogue, data, featureSets, inPretraining, ceiling } = await ctx.time('load', () => loadAll(options, ctx.log));
     const runs: SeedRun[] = [];
     for (const seed of config.seeds) {
       for (const fs_ of [{ name: 'baseline', image: null } as FeatureSet, ...featureSets]) {
@@ -206,7 +221,7 @@ export async function runCtrFromCheckpoints(options: CtrStageOptions & { fromDir
       }
     }
     const { buildReport } = await import('./experiment');
-    const r = buildReport({ catalogue, featureSets, seeds: config.seeds, runs, data, config, inPretraining });
+    const r = buildReport({ catalogue, featureSets, seeds: config.seeds, runs, data, config, inPretraining, ceiling });
     publishReport(options.outDir, r);
     report = r;
     return runSummary(r, runs);

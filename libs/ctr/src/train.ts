@@ -29,12 +29,32 @@ export interface TrainedCtr {
   userVocab: Vocab;
   image: ImageFeatures | null;
   seed: number;
-  stats: { rows: number; steps: number; seconds: number; rowsPerSecond: number; finalLoss: number; warmStart: { loaded: number; grown: string[] } | null };
+  stats: {
+    rows: number;
+    steps: number;
+    seconds: number;
+    rowsPerSecond: number;
+    finalLoss: number;
+    warmStart: { loaded: number; grown: string[] } | null;
+    /** Per epoch: mean training loss and validation AUC / GAUC (null without a validation split). */
+    curve: EpochPoint[];
+    /** Epoch (1-based) whose weights were kept: best validation AUC, or the last without validation. */
+    bestEpoch: number;
+  };
+}
+
+export interface EpochPoint {
+  epoch: number;
+  loss: number;
+  validationAuc: number | null;
+  validationGauc: number | null;
 }
 
 export interface TrainOptions {
   catalogue: Catalogue;
   train: CtrSplit;
+  /** Held-out training days: scored after every epoch; training stops when its AUC stops improving and keeps the best epoch. */
+  validation?: CtrSplit | null;
   image: ImageFeatures | null;
   config: CtrConfig;
   seed: number;
@@ -106,8 +126,12 @@ export function trainCtr(options: TrainOptions): TrainedCtr {
   let lossSum = 0;
   let lossCount = 0;
   let finalLoss = NaN;
+  const validation = options.validation && options.validation.n > 0 ? options.validation : null;
+  const curve: EpochPoint[] = [];
+  let best: { epoch: number; auc: number; weights: tf.Tensor[] } | null = null;
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     shuffleInPlace(order, shuffleRng);
+    let epochLoss = 0;
     for (let s = 0; s < stepsPerEpoch; s++) {
       const rows = order.subarray(s * bs, Math.min(train.n, (s + 1) * bs));
       const batch = buildBatch(train, rows, items, { config, userIndex: userVocab.index, dropId });
@@ -115,21 +139,44 @@ export function trainCtr(options: TrainOptions): TrainedCtr {
       if (!Number.isFinite(loss)) throw new Error(`${label}: training loss is ${loss} at step ${step} (lower learningRate?)`);
       lossSum += loss;
       lossCount++;
+      epochLoss += loss;
       step++;
       const now = Date.now();
       if (now - lastLog > 5000 || step === totalSteps) {
         const rate = (step * bs) / ((now - started) / 1000);
         const eta = ((totalSteps - step) * bs) / rate;
         finalLoss = lossSum / lossCount;
-        log(`${label}: epoch ${epoch + 1}/${config.epochs} step ${step}/${totalSteps} loss ${finalLoss.toFixed(4)} ${Math.round(rate)} rows/s ETA ${eta.toFixed(0)}s`);
+        log(`${label}: epoch ${epoch + 1}/${config.epochs} step ${step}/${totalSteps} loss ${finalLoss.toFixed(4)} ${Math.round(rate)} rows/s ETA ${eta.toFixed(0)}s (at most)`);
         lossSum = 0;
         lossCount = 0;
         lastLog = now;
       }
     }
+    const point: EpochPoint = { epoch: epoch + 1, loss: epochLoss / stepsPerEpoch, validationAuc: null, validationGauc: null };
+    curve.push(point);
+    if (!validation) continue;
+    const scores = predictWith(model, items, userVocab, validation);
+    point.validationAuc = auc(scores, validation.label);
+    point.validationGauc = gauc(scores, validation.label, validation.sessionId).gauc;
+    const v = point.validationAuc ?? -Infinity;
+    if (!best || v > best.auc) {
+      best?.weights.forEach((w) => w.dispose());
+      best = { epoch: epoch + 1, auc: v, weights: [...model.vars.values()].map((w) => tf.keep(w.clone())) };
+    }
+    log(`${label}: epoch ${epoch + 1} validation AUC ${point.validationAuc?.toFixed(4)} GAUC ${point.validationGauc?.toFixed(4)} (best epoch ${best.epoch})`);
+    if (epoch + 1 - best.epoch >= config.patience) break;
   }
+  let bestEpoch = curve.length;
+  if (best) {
+    // Keep the best epoch's weights (early stopping on the validation days).
+    const saved = best.weights;
+    [...model.vars.values()].forEach((w, i) => w.assign(saved[i]));
+    saved.forEach((w) => w.dispose());
+    bestEpoch = best.epoch;
+  }
+  if (Number.isNaN(finalLoss) && curve.length > 0) finalLoss = curve[curve.length - 1].loss;
   const seconds = (Date.now() - started) / 1000;
-  const rowsSeen = train.n * config.epochs;
+  const rowsSeen = train.n * curve.length;
   return {
     model,
     items,
@@ -137,20 +184,25 @@ export function trainCtr(options: TrainOptions): TrainedCtr {
     userVocab,
     image,
     seed,
-    stats: { rows: rowsSeen, steps: step, seconds, rowsPerSecond: rowsSeen / Math.max(seconds, 1e-9), finalLoss, warmStart: warmStats },
+    stats: { rows: rowsSeen, steps: step, seconds, rowsPerSecond: rowsSeen / Math.max(seconds, 1e-9), finalLoss, warmStart: warmStats, curve, bestEpoch },
   };
+}
+
+function predictWith(model: CtrModel, items: ItemFeatureTable, userVocab: Vocab, split: CtrSplit): Float32Array {
+  const scores = new Float32Array(split.n);
+  const bs = model.config.evalBatchSize;
+  const rows = Int32Array.from({ length: split.n }, (_, i) => i);
+  for (let s = 0; s < split.n; s += bs) {
+    const batch: Batch = buildBatch(split, rows.subarray(s, Math.min(split.n, s + bs)), items, { config: model.config, userIndex: userVocab.index });
+    scores.set(model.predict(batch), s);
+  }
+  return scores;
 }
 
 /** Click probabilities for every row of a split, in row order. */
 export function predictCtr(trained: TrainedCtr, split: CtrSplit): { scores: Float32Array; seconds: number } {
   const started = Date.now();
-  const scores = new Float32Array(split.n);
-  const bs = trained.model.config.evalBatchSize;
-  const rows = Int32Array.from({ length: split.n }, (_, i) => i);
-  for (let s = 0; s < split.n; s += bs) {
-    const batch: Batch = buildBatch(split, rows.subarray(s, Math.min(split.n, s + bs)), trained.items, { config: trained.model.config, userIndex: trained.userVocab.index });
-    scores.set(trained.model.predict(batch), s);
-  }
+  const scores = predictWith(trained.model, trained.items, trained.userVocab, split);
   return { scores, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -216,7 +268,7 @@ export function restoreCtr(checkpoint: CtrCheckpoint, catalogue: Catalogue, imag
     0,
   );
   model.restore(checkpoint.variables);
-  return { model, items, itemVocab, userVocab, image, seed: checkpoint.seed, stats: { rows: 0, steps: 0, seconds: 0, rowsPerSecond: 0, finalLoss: NaN, warmStart: null } };
+  return { model, items, itemVocab, userVocab, image, seed: checkpoint.seed, stats: { rows: 0, steps: 0, seconds: 0, rowsPerSecond: 0, finalLoss: NaN, warmStart: null, curve: [], bestEpoch: 0 } };
 }
 
 /** Number of live tensors, for leak checks. */

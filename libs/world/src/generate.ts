@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ITEM_EMBEDDINGS, RAW_IMPRESSIONS, RAW_ITEMS, impressionToRow, rawItemToRow } from '@courier/data-contracts';
+import { CLICK_TRUTH, CLUSTER_ASSIGNMENTS, RAW_IMPRESSIONS, RAW_ITEMS, clickTruthToRow, clusterAssignmentToRow, impressionToRow, rawItemToRow } from '@courier/data-contracts';
 import { ParquetTableWriter, writeJsonAtomic, writeParquetRows, writeVectorTable } from '@courier/io';
 import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
 import { WorldConfig, WorldPreset, resolveWorldConfig } from './config';
@@ -13,6 +13,7 @@ import { writeImageFile } from './image-file';
 import {
   CATEGORIES,
   HiddenItem,
+  HUE_REGIONS,
   HiddenUser,
   MatchCentres,
   ORACLE_DIM,
@@ -20,6 +21,7 @@ import {
   STYLES,
   clickLogit,
   generateItems,
+  lookMatchRaw,
   generateUsers,
   matchCentres,
   oracleVector,
@@ -70,7 +72,7 @@ export interface WorldInfo {
   visualSignal: number;
   counts: WorldCounts;
   ctr: { all: number; pretrain: number; ctrTrain: number; eval: number };
-  files: { items: string; impressions: string; images: string; groundTruth: string; oracleEmbeddings: string };
+  files: { items: string; impressions: string; images: string; groundTruth: string; oracleEmbeddings: string; oracleClusters: string; clickTruth: string };
 }
 
 export interface WorldSummary extends WorldInfo {
@@ -98,6 +100,28 @@ function poisson(rng: Rng, lambda: number): number {
 }
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+/** Evaluation-only file of the oracle look groups (cluster-assignments contract). */
+export const ORACLE_CLUSTERS_FILE = 'oracle-clusters.parquet';
+/** Number of exact look groups: hue region x pattern. */
+export const LOOK_GROUPS = HUE_REGIONS * PATTERNS.length;
+export const lookGroup = (it: Pick<HiddenItem, 'hueRegion' | 'pattern'>): number => it.hueRegion * PATTERNS.length + it.pattern;
+
+// E[sigmoid(x + s z)], z ~ N(0, 1), by the trapezoid rule on z in [-7, 7] (spectrally accurate for
+// this smooth Gaussian integrand: error far below 1e-6 at step 0.1).
+const QUAD_Z = Array.from({ length: 141 }, (_, i) => -7 + i * 0.1);
+const QUAD_W = (() => {
+  const w = QUAD_Z.map((z) => Math.exp(-0.5 * z * z));
+  const total = w.reduce((a, x) => a + x, 0);
+  return w.map((x) => x / total);
+})();
+/** Expected sigmoid of a Gaussian logit with mean `x` and standard deviation `s`. */
+export function expectedSigmoid(x: number, s: number): number {
+  if (s === 0) return sigmoid(x);
+  let p = 0;
+  for (let i = 0; i < QUAD_Z.length; i++) p += QUAD_W[i] * sigmoid(x + s * QUAD_Z[i]);
+  return p;
+}
 
 export async function generateWorld(options: GenerateWorldOptions): Promise<WorldSummary> {
   const log = options.log ?? createLogger('world');
@@ -151,6 +175,15 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
     });
     writeJsonAtomic(path.join(outDir, 'ground-truth.json'), groundTruthDocument(config, centres, items, users));
   });
+  // The exact look group (hue region x pattern) as cluster ids: the oracle of the cluster-id mode.
+  await timed('oracleClusters', () =>
+    writeParquetRows(
+      path.join(outDir, ORACLE_CLUSTERS_FILE),
+      CLUSTER_ASSIGNMENTS,
+      items.map((it) => clusterAssignmentToRow({ itemId: it.itemId, clusterId: lookGroup(it), distance: 0 })),
+      { metadata: { k: String(LOOK_GROUPS), rule: 'hue region x pattern (ground truth)', unknownId: String(LOOK_GROUPS) } },
+    ),
+  );
 
   const info: WorldInfo = {
     contract: 'world',
@@ -174,7 +207,7 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
       newItemsOnEvalDay: items.filter((it) => it.firstDay === days.eval).length,
     },
     ctr: sim.ctr,
-    files: { items: RAW_ITEMS.fileName, impressions: RAW_IMPRESSIONS.fileName, images: 'images', groundTruth: 'ground-truth.json', oracleEmbeddings: 'oracle-embeddings.arrow' },
+    files: { items: RAW_ITEMS.fileName, impressions: RAW_IMPRESSIONS.fileName, images: 'images', groundTruth: 'ground-truth.json', oracleEmbeddings: 'oracle-embeddings.arrow', oracleClusters: ORACLE_CLUSTERS_FILE, clickTruth: CLICK_TRUTH.fileName },
   };
   writeJsonAtomic(path.join(outDir, 'world.json'), info);
   log.info(
@@ -230,6 +263,8 @@ async function simulateImpressions(
     validate: false,
     rowGroupSize: 16384,
   });
+  // The true click probabilities of the CTR days (evaluation only): the ceiling rows of the CTR report.
+  const truth = await ParquetTableWriter.open(path.join(outDir, CLICK_TRUTH.fileName), CLICK_TRUTH, { validate: false, rowGroupSize: 16384 });
   const expected = Math.round(users.reduce((s, u) => s + u.activity, 0) * config.sessionsPerUserDay * (days.eval + 1));
   const progress = new Progress('world/sessions', expected, { unit: 'page views', log: log.child('sessions') });
   let sessionId = 0;
@@ -283,9 +318,25 @@ async function simulateImpressions(
         for (let pos = 0; pos < page.length; pos++) {
           const it = items[page[pos]];
           const examined = dayRng.bernoulli(config.examinationDecay ** pos);
-          const logit = clickLogit(config, centres, user, it, pos) + dayRng.normal(0, config.clickNoise);
+          const trueLogit = clickLogit(config, centres, user, it, pos);
+          const logit = trueLogit + dayRng.normal(0, config.clickNoise);
           const label = examined && dayRng.bernoulli(sigmoid(logit)) ? 1 : 0;
           await writer.append(impressionToRow({ sessionId, userId: user.userId, query, itemId: it.itemId, position: pos, label, timestamp: s.ts, day }));
+          if (phase !== 'pretrain') {
+            const examine = config.examinationDecay ** pos;
+            const lookTerm = config.visualSignal * (lookMatchRaw(user, it) - centres.look);
+            const positionTerm = -config.positionWeight * Math.log1p(pos);
+            await truth.append(
+              clickTruthToRow({
+                sessionId,
+                itemId: it.itemId,
+                day,
+                pClick: examine * expectedSigmoid(trueLogit, config.clickNoise),
+                pClickNoLook: examine * expectedSigmoid(trueLogit - lookTerm, config.clickNoise),
+                pClickNoPosition: expectedSigmoid(trueLogit - positionTerm, config.clickNoise),
+              }),
+            );
+          }
           impressions++;
           clicks += label;
           shown[phase]++;
@@ -296,8 +347,10 @@ async function simulateImpressions(
       }
     }
     await writer.close();
+    await truth.close();
   } catch (err) {
     await writer.abort();
+    await truth.abort();
     throw err;
   }
   progress.done({ impressions });

@@ -1,7 +1,7 @@
 // Public API of @courier/world: the synthetic Taobao-style search world (specs/synthetic-world.md).
 export { WORLD_PRESETS, worldConfigSchema, resolveWorldConfig } from './config';
 export type { WorldConfig, WorldPreset } from './config';
-export { generateWorld, worldDays, SECONDS_PER_DAY } from './generate';
+export { generateWorld, worldDays, SECONDS_PER_DAY, ORACLE_CLUSTERS_FILE, LOOK_GROUPS, lookGroup, expectedSigmoid } from './generate';
 export type { GenerateWorldOptions, WorldSummary, WorldInfo, WorldDays, WorldCounts, GroundTruth } from './generate';
 export { readWorldInfo, readGroundTruth, truthFeatures } from './info';
 export type { LoadedGroundTruth, TruthFeatures } from './info';

@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RAW_IMPRESSIONS, RAW_ITEMS, impressionFromRow, rawItemFromRow } from '@courier/data-contracts';
+import { CLICK_TRUTH, CLUSTER_ASSIGNMENTS, RAW_IMPRESSIONS, RAW_ITEMS, clickTruthFromRow, clusterAssignmentFromRow, impressionFromRow, rawItemFromRow } from '@courier/data-contracts';
 import { loadImage, readParquetAll, readVectorTable } from '@courier/io';
 import { auc } from '@courier/metrics';
-import { createLogger } from '@courier/runtime';
+import { Rng, createLogger } from '@courier/runtime';
 import { makeTinyWorld } from './testing';
-import { CATEGORIES, HUE_NAMES, ORACLE_DIM, PATTERNS, generateWorld, readGroundTruth, readWorldInfo, truthFeatures } from './index';
+import { CATEGORIES, HUE_NAMES, LOOK_GROUPS, ORACLE_DIM, PATTERNS, expectedSigmoid, generateWorld, readGroundTruth, readWorldInfo, truthFeatures } from './index';
 
 const quiet = createLogger('world', { level: 'warn' });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'world-spec-'));
@@ -222,4 +222,54 @@ describe('the visual-signal control', () => {
 it('every category has a silhouette and a price', () => {
   expect(CATEGORIES.length).toBeGreaterThanOrEqual(12);
   for (const c of CATEGORIES) expect(c.basePrice).toBeGreaterThan(0);
+});
+
+describe('evaluation-only truth files', () => {
+  it('click-truth.parquet holds the true click probability of every CTR-day impression; the look term vanishes with visualSignal 0', async () => {
+    const check = async (visualSignal: number) => {
+      const dir = await makeTinyWorld(5, { visualSignal });
+      const info = readWorldInfo(dir);
+      const impressions = (await readParquetAll(path.join(dir, RAW_IMPRESSIONS.fileName), RAW_IMPRESSIONS)).map(impressionFromRow);
+      const ctrDays = impressions.filter((r) => r.day >= info.days.ctrTrain[0]);
+      const truth = (await readParquetAll(path.join(dir, CLICK_TRUTH.fileName), CLICK_TRUTH)).map(clickTruthFromRow);
+      expect(truth.length).toBe(ctrDays.length);
+      const key = (s: number, i: number) => `${s}:${i}`;
+      const shown = new Map(ctrDays.map((r) => [key(r.sessionId, r.itemId), r]));
+      for (const t of truth) {
+        const imp = shown.get(key(t.sessionId, t.itemId));
+        expect(imp).toBeDefined();
+        expect(t.day).toBe(imp?.day);
+        // Examination only lowers the probability; dropping position and examination never lowers it.
+        expect(t.pClick).toBeLessThanOrEqual(t.pClickNoPosition + 1e-12);
+      }
+      // The truth predicts the logged clicks (it generated them), and better than without the look.
+      const labels = truth.map((t) => shown.get(key(t.sessionId, t.itemId))?.label as number);
+      return { truth, bayes: auc(truth.map((t) => t.pClick), labels) as number, noLook: auc(truth.map((t) => t.pClickNoLook), labels) as number };
+    };
+    const control = await check(0);
+    expect(control.truth.every((t) => t.pClick === t.pClickNoLook)).toBe(true);
+    const signal = await check(2);
+    expect(signal.bayes).toBeGreaterThan(signal.noLook + 0.03);
+    expect(signal.bayes).toBeGreaterThan(0.65);
+  });
+
+  it('expectedSigmoid matches a Monte Carlo average of sigmoid(x + s z)', () => {
+    const rng = new Rng(11);
+    for (const [x, s] of [[-1.8, 0.5], [0.3, 1.2], [2, 0]]) {
+      let mc = 0;
+      const n = 200000;
+      for (let i = 0; i < n; i++) mc += 1 / (1 + Math.exp(-(x + s * rng.normal())));
+      expect(expectedSigmoid(x, s)).toBeCloseTo(mc / n, 3);
+    }
+  });
+
+  it('oracle-clusters.parquet gives every item its exact look group (hue region x pattern), k = 40', async () => {
+    const dir = await makeTinyWorld(7);
+    const gt = readGroundTruth(dir);
+    const rows = (await readParquetAll(path.join(dir, 'oracle-clusters.parquet'), CLUSTER_ASSIGNMENTS)).map(clusterAssignmentFromRow);
+    expect(rows.length).toBe(gt.doc.items.length);
+    const byId = new Map(rows.map((r) => [r.itemId, r.clusterId]));
+    for (const it of gt.doc.items) expect(byId.get(it.itemId)).toBe(it.hueRegion * PATTERNS.length + PATTERNS.indexOf(it.pattern as (typeof PATTERNS)[number]));
+    expect(LOOK_GROUPS).toBe(40);
+  });
 });
