@@ -5,7 +5,7 @@ import { CtrReport } from '@courier/data-contracts';
 import { createLogger, initBackend, resolveConfig } from '@courier/runtime';
 import { evaluateChecks, validateSuiteReport } from '@courier/report';
 import { EXPERIMENTS_CONFIG_SCHEMA, ExperimentsConfig, stageBudgets } from './presets';
-import { rowsFromCtrReport, runSuite } from './runner';
+import { ceilingFromCtrReport, rowsFromCtrReport, runSuite } from './runner';
 import { SUITES, getSuite, selectVariants } from './suites';
 import { neighbourAgreement } from './maps';
 
@@ -23,6 +23,18 @@ describe('suites', () => {
     }
     expect(Object.keys(SUITES)).toEqual(['methods', 'ablations', 'batch-size', 'temperature', 'modes', 'projection-head', 'categories', 'maps', 'control']);
     expect(getSuite('control').world?.overrides).toEqual({ visualSignal: 0 });
+  });
+
+  it('the oracle is a cluster-id variant (`oracle`) of methods, modes and control; modes has it in all three modes', () => {
+    const oracle = (suite: string) => getSuite(suite).variants.filter((v) => v.method === 'oracle').map((v) => `${v.name}:${v.mode}`);
+    expect(oracle('methods')).toEqual(['oracle:cluster-id']);
+    expect(oracle('modes')).toEqual(['oracle:cluster-id', 'oracle-simscore:simscore', 'oracle-vector:vector']);
+    expect(oracle('control')).toEqual(['oracle:cluster-id', 'oracle-vector:vector']);
+    // Control: near-zero checks for the oracle cluster id (and, as before, for the vector), both metrics.
+    const nearZero = getSuite('control').checks.filter((c) => c.kind === 'near-zero').map((c) => `${(c as { a: string }).a}:${c.kind === 'near-zero' ? c.metric : ''}`);
+    expect(nearZero).toEqual(expect.arrayContaining(['oracle:deltaAuc', 'oracle:deltaGauc', 'oracle-vector:deltaAuc', 'oracle-vector:deltaGauc', 'courier:deltaAuc', 'courier:deltaGauc']));
+    // Methods and modes keep their checks (none about the oracle).
+    for (const s of ['methods', 'modes']) expect(getSuite(s).checks.some((c) => JSON.stringify(c).includes('oracle'))).toBe(false);
   });
 
   it('names unknown suites and variants', () => {
@@ -79,6 +91,29 @@ describe('rows from a CTR report', () => {
     expect(row.deltaAucPretrainCats).toBeCloseTo(0.03, 12);
     expect(row.pretrainDir).toBe('/r/pre');
     expect(() => rowsFromCtrReport(report, '/r/ctr-report.json', 3, [{ name: 'simclr', description: '', method: 'simclr', mode: 'cluster-id' }], new Map())).toThrow(/ctr-report\.json: no method "simclr"/);
+    // A report from before ceilings and validation: no shares, no validation numbers, an unavailable ceiling row.
+    expect(row.headroomShareAuc).toBeNull();
+    expect(row.validationAuc).toBeNull();
+    expect(ceilingFromCtrReport(report, '/r/ctr-report.json', 3)).toMatchObject({ seed: 3, available: false, bayes: { auc: null, gauc: null } });
+
+    // With a ceiling (look headroom 0.05 AUC, 0.02 GAUC) and the seed's curve: shares per seed, validation at the best epoch.
+    const withCeiling = JSON.parse(JSON.stringify(report));
+    withCeiling.ceiling = { available: true, note: null, rows: 500, source: 'w/click-truth.parquet', bayes: { auc: 0.7, gauc: 0.6 }, noLook: { auc: 0.65, gauc: 0.58 }, noPosition: { auc: 0.69, gauc: 0.59 }, lookHeadroom: { auc: 0.05, gauc: 0.02 } };
+    withCeiling.methods[0].validation = { auc: 0.9, gauc: 0.9, bestEpochs: [2] };
+    withCeiling.methods[0].curves = [{ seed: 3, bestEpoch: 2, points: [{ epoch: 1, loss: 0.5, validationAuc: 0.61, validationGauc: 0.52 }, { epoch: 2, loss: 0.4, validationAuc: 0.63, validationGauc: 0.54 }, { epoch: 3, loss: 0.3, validationAuc: 0.62, validationGauc: 0.53 }] }];
+    const [r2] = rowsFromCtrReport(withCeiling, '/r/ctr-report.json', 3, [{ name: 'courier', description: '', method: 'courier', mode: 'cluster-id' }], new Map());
+    expect(r2.headroomShareAuc).toBeCloseTo(0.02 / 0.05, 12);
+    expect(r2.headroomShareGauc).toBeCloseTo(0.01 / 0.02, 12);
+    expect(r2.validationAuc).toBe(0.63);
+    expect(r2.validationGauc).toBe(0.54);
+    expect(ceilingFromCtrReport(withCeiling, '/r/ctr-report.json', 3)).toEqual({ seed: 3, available: true, note: null, bayes: { auc: 0.7, gauc: 0.6 }, noLook: { auc: 0.65, gauc: 0.58 }, noPosition: { auc: 0.69, gauc: 0.59 }, lookHeadroom: { auc: 0.05, gauc: 0.02 }, ctrReport: '/r/ctr-report.json' });
+    // Without the seed's curve, the method's validation block (one seed in the report).
+    delete withCeiling.methods[0].curves;
+    expect(rowsFromCtrReport(withCeiling, '/r/ctr-report.json', 3, [{ name: 'courier', description: '', method: 'courier', mode: 'cluster-id' }], new Map())[0].validationAuc).toBe(0.9);
+    // Control world: no look headroom, so no share.
+    withCeiling.ceiling.lookHeadroom = { auc: 0, gauc: 1e-9 };
+    const [r3] = rowsFromCtrReport(withCeiling, '/r/ctr-report.json', 3, [{ name: 'courier', description: '', method: 'courier', mode: 'cluster-id' }], new Map());
+    expect([r3.headroomShareAuc, r3.headroomShareGauc]).toEqual([null, null]);
   });
 });
 

@@ -19,7 +19,7 @@ import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/d
 import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage, trainBaseline } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
-import { EmbeddingMap, ExperimentRow, SuiteReport, WrittenReport, findChromium, probePage, writeSuiteReport } from '@courier/report';
+import { CeilingRow, EmbeddingMap, ExperimentRow, MetricPair, SuiteReport, WrittenReport, findChromium, probePage, writeSuiteReport } from '@courier/report';
 import { StageFingerprint, markDone, sourceHash, stageFingerprint, stageState } from '@courier/io';
 import { embeddingMap } from './maps';
 import { ExperimentsConfig, StageBudgets, stageBudgets } from './presets';
@@ -83,12 +83,57 @@ interface Trained {
   fp: StageFingerprint;
   dir: string | null;
   embeddings: string;
+  /** Ready-made cluster assignments (the oracle's exact look groups): the cluster-id mode uses these instead of clustering the embeddings. */
+  clusters?: string;
 }
+
+/** The world's exact look groups (hue region x pattern) as a cluster-assignments file: the oracle's cluster id. */
+export const ORACLE_CLUSTERS = 'oracle-clusters.parquet';
 
 const rowsOf = (c: object): number | null => {
   const r = (c as { rows?: unknown }).rows;
   return typeof r === 'number' ? r : null;
 };
+
+/** Headrooms below this (AUC points) count as none (as in libs/ctr): the share is undefined there. */
+const MIN_HEADROOM = 1e-6;
+
+const num = (x: unknown): number | null => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+const pairOf = (x: unknown): MetricPair => {
+  const p = (x ?? {}) as { auc?: unknown; gauc?: unknown };
+  return { auc: num(p.auc), gauc: num(p.gauc) };
+};
+
+/** The ceiling of one seed's CTR report (its `ceiling` key; a report from before ceilings gives an unavailable row with a note). */
+export function ceilingFromCtrReport(report: CtrReport, reportFile: string, seed: number): CeilingRow {
+  const c = report.ceiling as { available?: unknown; note?: unknown; bayes?: unknown; noLook?: unknown; noPosition?: unknown; lookHeadroom?: unknown } | undefined;
+  if (!c || typeof c !== 'object') {
+    const none = { auc: null, gauc: null };
+    return { seed, available: false, note: 'the CTR report has no ceiling (written before ceilings existed)', bayes: none, noLook: none, noPosition: none, lookHeadroom: none, ctrReport: reportFile };
+  }
+  return {
+    seed,
+    available: c.available === true,
+    note: typeof c.note === 'string' ? c.note : null,
+    bayes: pairOf(c.bayes),
+    noLook: pairOf(c.noLook),
+    noPosition: pairOf(c.noPosition),
+    lookHeadroom: pairOf(c.lookHeadroom),
+    ctrReport: reportFile,
+  };
+}
+
+/** Validation-day AUC / GAUC of one seed at its early-stopping epoch: the seed's curve, else the method's validation block (mean over its seeds). */
+function validationOf(m: { [key: string]: unknown }, seed: number): MetricPair {
+  const curves = m.curves as { seed: number; bestEpoch: number; points: { epoch: number; validationAuc: number | null; validationGauc: number | null }[] }[] | undefined;
+  const curve = Array.isArray(curves) ? curves.find((c) => c.seed === seed) : undefined;
+  const point = curve ? (curve.points.find((p) => p.epoch === curve.bestEpoch) ?? curve.points[curve.bestEpoch - 1]) : undefined;
+  if (point && (num(point.validationAuc) !== null || num(point.validationGauc) !== null)) return { auc: num(point.validationAuc), gauc: num(point.validationGauc) };
+  const seeds = m.seeds as number[] | undefined;
+  // The block is a mean over the report's seeds: it is this seed's only when the report has no other.
+  if (!Array.isArray(seeds) || seeds.length <= 1) return pairOf(m.validation);
+  return { auc: null, gauc: null };
+}
 
 /** Rows of one seed's CTR report, one per variant. */
 export function rowsFromCtrReport(report: CtrReport, reportFile: string, seed: number, variants: Variant[], pretrainDirs: Map<string, string | null>): ExperimentRow[] {
@@ -102,6 +147,10 @@ export function rowsFromCtrReport(report: CtrReport, reportFile: string, seed: n
     const perCategory = m.perCategory.map((c) => ({ category: c.category, deltaAuc: c.deltaAuc, inPretraining: c.inPretraining, rows: rowsOf(c) }));
     const pre = perCategory.filter((c) => c.inPretraining && c.deltaAuc !== null);
     const w = pre.reduce((a, c) => a + (c.rows ?? 1), 0);
+    // Share of this seed's look headroom: (method - baseline) / (Bayes - no look), from the report's ceiling.
+    const ceiling = ceilingFromCtrReport(report, reportFile, seed);
+    const share = (d: number, h: number | null) => (ceiling.available && h !== null && Math.abs(h) >= MIN_HEADROOM ? d / h : null);
+    const val = validationOf(m, seed);
     return {
       variant: v.name,
       seed,
@@ -116,6 +165,10 @@ export function rowsFromCtrReport(report: CtrReport, reportFile: string, seed: n
       ctrReport: reportFile,
       ctrMethod: m.name,
       pretrainDir: pretrainDirs.get(v.name) ?? null,
+      headroomShareAuc: share(perSeed.auc - baselineAuc, ceiling.lookHeadroom.auc),
+      headroomShareGauc: share(perSeed.gauc - baselineGauc, ceiling.lookHeadroom.gauc),
+      validationAuc: val.auc,
+      validationGauc: val.gauc,
     };
   });
 }
@@ -130,6 +183,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
   const stages = stageRunner(log, config.force, outDir);
   const rows: ExperimentRow[] = [];
   const maps: EmbeddingMap[] = [];
+  const ceilings: CeilingRow[] = [];
   const settings: Record<string, unknown> = {};
 
   for (const [si, seed] of config.seeds.entries()) {
@@ -161,7 +215,11 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
     for (const v of suite.variants) {
       let t: Trained;
       if (v.method === 'oracle') {
-        t = { fp: worldFp, dir: null, embeddings: path.join(worldDir, 'oracle-embeddings.arrow') };
+        // The hidden look: its vectors for the vector and simscore modes (and maps), the exact look groups as its cluster id.
+        t = { fp: worldFp, dir: null, embeddings: path.join(worldDir, 'oracle-embeddings.arrow'), clusters: path.join(worldDir, ORACLE_CLUSTERS) };
+        if (suite.ctr && v.mode === 'cluster-id' && !fs.existsSync(t.clusters as string)) {
+          throw new Error(`experiments: ${path.join(worldDir, ORACLE_CLUSTERS)} is missing (variant ${v.name}: the oracle's cluster id); a world written before oracle clusters existed: rerun with --force`);
+        }
       } else if (v.method === 'courier') {
         const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, ...budgets.pretrain, ...(v.pretrain ?? {}) }, where: `experiments pretrain (${v.name})` });
         const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), 'courier', cfg, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
@@ -188,6 +246,11 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
     if (suite.ctr) {
       for (const v of suite.variants.filter((x) => x.mode === 'cluster-id')) {
         const t = trained.get(v.name) as Trained;
+        if (t.clusters) {
+          // Ready-made assignments (the oracle's look groups, written by the world stage): no clustering.
+          clustersOf.set(v.name, { fp: t.fp, assignments: t.clusters });
+          continue;
+        }
         if (!clusterFps.has(t.embeddings)) {
           const cfg = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...budgets.cluster, embeddings: t.embeddings }, where: `experiments cluster (${v.name})` });
           const { fp, dir } = await stages.run('clusters', path.join(base, 'clusters'), v.method, cfg, seed, [t.fp], code('libs/clustering'), async (dir) => {
@@ -203,7 +266,9 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
       const ctrConfig = resolveConfig<CtrConfig & { seeds: number[] }>(CTR_CONFIG_SCHEMA, { overrides: { ...budgets.ctr, seeds: [seed] }, where: 'experiments ctr' });
       const featureSets: FeatureSetRequest[] = suite.variants.map((v) => {
         const t = trained.get(v.name) as Trained;
-        return { name: v.name, mode: v.mode, embeddings: t.embeddings, clusters: v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { assignments: string }).assignments : null };
+        const clusters = v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { assignments: string }).assignments : null;
+        // Ready-made assignments stand alone (as in the pipeline: a cluster-id feature set without embeddings).
+        return { name: v.name, mode: v.mode, embeddings: clusters && t.clusters ? null : t.embeddings, clusters };
       });
       const upstream = [worldFp, samplesFp, ...suite.variants.map((v) => (v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { fp: StageFingerprint }).fp : (trained.get(v.name) as Trained).fp))];
       const { dir: ctrDir } = await stages.run('ctr', path.join(base, 'ctr'), suite.name, { featureSets, ctrConfig }, seed, upstream, code('libs/ctr', 'libs/metrics'), async (ctrDir) => {
@@ -214,6 +279,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
       const ctrReport = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as unknown;
       validateCtrReport(ctrReport, reportFile);
       rows.push(...rowsFromCtrReport(ctrReport, reportFile, seed, suite.variants, pretrainDirs));
+      ceilings.push(ceilingFromCtrReport(ctrReport, reportFile, seed));
     }
 
     // Maps of the first seed (UMAP is the slow part; one seed shows the picture).
@@ -245,6 +311,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
     layout: suite.layout,
     paramName: suite.paramName,
     settings: { ...settings, budgets, backend: currentBackend()?.name ?? null, world: suite.world ?? null },
+    ...(ceilings.length ? { ceilings } : {}),
   };
   const reportDir = path.join(outDir, 'reports', `${suite.name}-${config.preset}-seeds${config.seeds.join('-')}`);
   const files = writeSuiteReport(reportDir, report);

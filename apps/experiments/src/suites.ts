@@ -41,6 +41,15 @@ export interface Suite {
 const both = (f: (metric: Metric) => CheckSpec): CheckSpec[] => [f('deltaAuc'), f('deltaGauc')];
 const label = (m: Metric) => (m === 'deltaAuc' ? 'ΔAUC' : m === 'deltaGauc' ? 'ΔGAUC' : 'ΔAUC (pre-training categories)');
 
+/**
+ * The oracle: the world's hidden look, an upper bound for image features. As a cluster id it is the
+ * exact look group (hue region x pattern, the world's oracle-clusters.parquet); as simscore and
+ * vector it is the oracle embedding. Names as in the pipeline: `oracle` = cluster id.
+ */
+const ORACLE: Variant = { name: 'oracle', description: 'the hidden look (ground truth): its exact look group (hue region x pattern) as cluster id, an upper bound', method: 'oracle', mode: 'cluster-id' };
+const ORACLE_SIMSCORE: Variant = { name: 'oracle-simscore', description: 'the hidden look (ground truth) embedding as similarity scores', method: 'oracle', mode: 'simscore' };
+const ORACLE_VECTOR: Variant = { name: 'oracle-vector', description: 'the hidden look (ground truth) embedding as a dense vector', method: 'oracle', mode: 'vector' };
+
 const COURIER: Variant = { name: 'courier', description: 'COURIER (paper defaults: tau 0.05, cross-attention, UCS loss, negative PV items), cluster id', method: 'courier', mode: 'cluster-id' };
 
 const methods: Suite = {
@@ -55,6 +64,7 @@ const methods: Suite = {
     { name: 'clip', description: 'CLIP: image vs item title (tau 0.1)', method: 'clip', mode: 'cluster-id' },
     { name: 'maskclip', description: 'MaskCLIP: CLIP + masked self-distillation from an EMA teacher (image patches and title tokens)', method: 'maskclip', mode: 'cluster-id' },
     { name: 'supervised', description: 'Supervised: click prediction trained end to end with the backbone', method: 'supervised', mode: 'cluster-id' },
+    ORACLE,
   ],
   checks: [
     ...both((metric) => ({ kind: 'positive', a: 'courier', metric, claim: `COURIER cluster id improves CTR: ${label(metric)} > 0` })),
@@ -107,12 +117,15 @@ const temperature: Suite = {
 const modes: Suite = {
   name: 'modes',
   title: 'Vector vs similarity score vs cluster id (paper Appendix Table 1)',
-  description: 'One COURIER pre-training per seed, fed to the CTR model three ways: the embedding as a vector, cosine similarities between the target and the history items (SimScore), and the id of the nearest cluster centre.',
+  description: 'One COURIER pre-training per seed, fed to the CTR model three ways: the embedding as a vector, cosine similarities between the target and the history items (SimScore), and the id of the nearest cluster centre. The oracle (the hidden look) in the same three modes is the upper bound of each mode.',
   layout: 'bars',
   variants: [
     { ...COURIER, name: 'cluster-id', description: 'COURIER, nearest cluster id of target and history items' },
     { name: 'simscore', description: 'COURIER, cosine similarity of the target to each history item', method: 'courier', mode: 'simscore' },
     { name: 'vector', description: 'COURIER, the embedding as a dense input', method: 'courier', mode: 'vector' },
+    ORACLE,
+    ORACLE_SIMSCORE,
+    ORACLE_VECTOR,
   ],
   checks: [
     ...both((metric): CheckSpec => ({ kind: 'order', a: 'cluster-id', b: 'simscore', metric, strict: false, claim: `cluster id >= simscore (${label(metric)})` })),
@@ -153,7 +166,8 @@ const maps: Suite = {
   variants: [
     { ...COURIER, description: 'COURIER embeddings' },
     { name: 'simclr', description: 'SimCLR embeddings', method: 'simclr', mode: 'cluster-id' },
-    { name: 'oracle', description: 'the hidden look (ground truth)', method: 'oracle', mode: 'vector' },
+    // Maps use the oracle's embedding whatever the mode; `oracle` is the cluster-id variant everywhere.
+    { ...ORACLE, description: 'the hidden look (ground truth)' },
   ],
   checks: [],
   ctr: false,
@@ -163,13 +177,14 @@ const maps: Suite = {
 const control: Suite = {
   name: 'control',
   title: 'Control: a world where looks do not affect clicks (visualSignal 0)',
-  description: 'The same pipeline on a world whose clicks ignore the images. Any gain from image embeddings would then be an artefact (leakage or noise); the expected gain is zero within noise. COURIER and the oracle (hidden look) as cluster id / vector.',
+  description: 'The same pipeline on a world whose clicks ignore the images. Any gain from image embeddings would then be an artefact (leakage or noise); the expected gain is zero within noise. COURIER as cluster id, the oracle (hidden look) as cluster id (its exact look group) and as a vector.',
   layout: 'bars',
   world: { tag: 'control', overrides: { visualSignal: 0 } },
-  variants: [COURIER, { name: 'oracle', description: 'the hidden look (ground truth) as a vector', method: 'oracle', mode: 'vector' }],
+  variants: [COURIER, ORACLE, ORACLE_VECTOR],
   checks: [
     ...both((metric): CheckSpec => ({ kind: 'near-zero', a: 'courier', metric, tolerance: 0.002, claim: `control world: COURIER ${label(metric)} ≈ 0` })),
-    ...both((metric): CheckSpec => ({ kind: 'near-zero', a: 'oracle', metric, tolerance: 0.002, claim: `control world: oracle ${label(metric)} ≈ 0` })),
+    ...both((metric): CheckSpec => ({ kind: 'near-zero', a: 'oracle-vector', metric, tolerance: 0.002, claim: `control world: oracle vector ${label(metric)} ≈ 0` })),
+    ...both((metric): CheckSpec => ({ kind: 'near-zero', a: 'oracle', metric, tolerance: 0.002, claim: `control world: oracle cluster id ${label(metric)} ≈ 0` })),
   ],
   ctr: true,
 };

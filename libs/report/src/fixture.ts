@@ -1,11 +1,15 @@
 /**
  * A small synthetic SuiteReport (no training): for the renderer's tests and for trying the page.
  * The numbers are planted so that COURIER beats SimCLR clearly, SimSiam only within noise, and
- * CLIP beats COURIER (a disagreement the checks must report).
+ * CLIP beats COURIER (a disagreement the checks must report). With `ceiling` (the default) every
+ * seed has a ceiling (look headroom 6 pp AUC, 4 pp GAUC), rows carry headroom shares and
+ * validation-day AUC/GAUC, and in the sweep the validation day picks tau=0.1 while the evaluation
+ * day has tau=0.05 best; `ceiling: false` gives a report as written before ceilings existed.
  */
-import { CheckSpec, EmbeddingMap, ExperimentRow, SuiteReport, VariantInfo } from './model';
+import { CeilingRow, CheckSpec, EmbeddingMap, ExperimentRow, SuiteReport, VariantInfo } from './model';
 
-export function syntheticSuiteReport(options: { layout?: SuiteReport['layout']; seeds?: number[]; withMaps?: boolean; runsDir?: string } = {}): SuiteReport {
+export function syntheticSuiteReport(options: { layout?: SuiteReport['layout']; seeds?: number[]; withMaps?: boolean; runsDir?: string; ceiling?: boolean } = {}): SuiteReport {
+  const withCeiling = options.ceiling ?? true;
   const seeds = options.seeds ?? [1, 2, 3];
   const runsDir = options.runsDir ?? '/runs/experiments';
   const layout = options.layout ?? 'bars';
@@ -21,6 +25,18 @@ export function syntheticSuiteReport(options: { layout?: SuiteReport['layout']; 
   // Planted means (AUC fraction) and a per-seed wobble.
   const planted: Record<string, number> = sweep ? { 'tau=0.02': 0.002, 'tau=0.05': 0.006, 'tau=0.1': 0.004, 'tau=0.2': 0.001 } : { courier: 0.006, simclr: 0.001, simsiam: 0.0058, clip: 0.009 };
   const wobble = [0.0004, -0.0003, -0.0001, 0.0002, 0.0];
+  // Validation-day gains (planted apart from the evaluation day's, so that a sweep's picks differ).
+  const plantedVal: Record<string, number> = sweep ? { 'tau=0.02': 0.002, 'tau=0.05': 0.004, 'tau=0.1': 0.005, 'tau=0.2': 0.001 } : { courier: 0.005, simclr: 0.001, simsiam: 0.005, clip: 0.008 };
+  const ceilings: CeilingRow[] = seeds.map((seed, si) => ({
+    seed,
+    available: true,
+    note: null,
+    bayes: { auc: 0.8 + 0.002 * si, gauc: 0.72 + 0.002 * si },
+    noLook: { auc: 0.74 + 0.002 * si, gauc: 0.68 + 0.002 * si },
+    noPosition: { auc: 0.78 + 0.002 * si, gauc: 0.7 + 0.002 * si },
+    lookHeadroom: { auc: 0.06, gauc: 0.04 },
+    ctrReport: `${runsDir}/tiny-seed${seed}/ctr/${sweep ? 'temperature' : 'methods'}-0123abcd/ctr-report.json`,
+  }));
   const categories = [
     { category: 'dress', inPretraining: true, rows: 900 },
     { category: 'skirt', inPretraining: true, rows: 700 },
@@ -48,6 +64,14 @@ export function syntheticSuiteReport(options: { layout?: SuiteReport['layout']; 
         ctrReport: `${ctrDir}/ctr-report.json`,
         ctrMethod: v.name,
         pretrainDir: `${runsDir}/tiny-seed${seed}/pretrain/${v.method}-${v.name.length}f00`,
+        ...(withCeiling
+          ? {
+              headroomShareAuc: d / 0.06,
+              headroomShareGauc: (0.8 * d) / 0.04,
+              validationAuc: 0.69 + 0.001 * si + plantedVal[v.name] + wobble[si % wobble.length],
+              validationGauc: 0.59 + 0.001 * si + 0.8 * plantedVal[v.name],
+            }
+          : {}),
       });
     }
   });
@@ -85,5 +109,6 @@ export function syntheticSuiteReport(options: { layout?: SuiteReport['layout']; 
     layout,
     paramName: sweep ? 'tau' : undefined,
     settings: { synthetic: true },
+    ...(withCeiling ? { ceilings } : {}),
   };
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ChartSpec, reportCharts } from './charts';
 import { STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
-import { baselineSummary, categoryRows, fmtPp, fmtSummary, relPath, seedRows, summaryRows } from './tables';
+import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, baselineSummary, categoryRows, ceilingCells, ceilingTable, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedRows, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
 const VENDOR = [
   ['vega', 'build/vega.min.js'],
@@ -71,10 +71,27 @@ export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolea
   const main = charts.find((c) => c.id === 'chart-main');
   const counts = { agrees: 0, 'within-noise': 0, disagrees: 0, missing: 0 };
   for (const c of checks) counts[c.status]++;
+  const share = showShare(report);
+  const val = showValidation(report);
 
   const resultsTable = rows.length
     ? htmlTable(
-        [...(sweep ? [esc(report.paramName ?? 'param')] : []), 'variant', 'method', 'mode', 'AUC', 'GAUC', 'ΔAUC', 'ΔGAUC', 'ΔAUC pre-train cats', 'seeds', 'CTR run folders', 'pre-training folders'],
+        [
+          ...(sweep ? [esc(report.paramName ?? 'param')] : []),
+          'variant',
+          'method',
+          'mode',
+          'AUC',
+          'GAUC',
+          'ΔAUC',
+          'ΔGAUC',
+          'ΔAUC pre-train cats',
+          ...(share ? ['headroom share AUC', 'headroom share GAUC'] : []),
+          ...(val ? ['validation AUC', 'validation GAUC'] : []),
+          'seeds',
+          'CTR run folders',
+          'pre-training folders',
+        ],
         rows.map((r) => [
           ...(sweep ? [esc(String(r.variant.param ?? ''))] : []),
           `<span title="${esc(r.variant.description)}">${esc(r.variant.name)}</span>`,
@@ -85,6 +102,8 @@ export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolea
           fmtSummary(r.deltaAuc),
           fmtSummary(r.deltaGauc),
           fmtSummary(r.deltaAucPretrainCats),
+          ...(share ? [fmtShareSummary(r.headroomShareAuc), fmtShareSummary(r.headroomShareGauc)] : []),
+          ...(val ? [r.validationAuc.n ? r.validationAuc.mean.toFixed(4) : '–', r.validationGauc.n ? r.validationGauc.mean.toFixed(4) : '–'] : []),
           String(r.seeds.length),
           [...new Set(r.ctrDirs.map((d) => d.dir))].map(code).join('<br>'),
           r.pretrainDirs.map((d) => code(d.dir)).join('<br>') || '–',
@@ -105,14 +124,50 @@ export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolea
       )
     : '<p>This suite has no ordering to check against the paper.</p>';
 
+  const notes = [
+    share ? `<p class="note" id="share-note">${esc(SHARE_TEXT)}</p>` : '',
+    val ? '<p class="note">Validation AUC / GAUC: on the validation day (the last CTR training day, held out) at the early-stopping epoch, mean over seeds.</p>' : '',
+  ].join('');
+  const ceiling = ceilingTable(report);
+  const ceilingHtml = ceiling
+    ? `<h2>Ceiling</h2><p>${esc(CEILING_TEXT)}</p>${htmlTable(CEILING_HEADER, ceilingCells(ceiling).map((r) => r.map(esc)), 'ceiling-table')}${ceiling.notes.length ? `<p class="note">No ceiling for some seeds: ${esc(ceiling.notes.join('; '))}</p>` : ''}`
+    : '';
+  const selection = val ? selectionRows(report) : [];
+  const selectionHtml = selection.length
+    ? `<h2>Model selection on the validation day</h2><p>${esc(SELECTION_TEXT)}</p>${htmlTable(
+        ['choice', 'variants', 'validation pick (mean validation AUC)', 'its evaluation ΔAUC', 'best on the evaluation day: ΔAUC', 'ΔGAUC'],
+        selection.map((r) => [
+          esc(r.choice),
+          esc(r.variants.join(', ')),
+          r.validation ? `<b>${esc(r.validation.variant)}</b> (${r.validation.auc.toFixed(4)}, ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'})` : '– (no validation numbers)',
+          fmtPp(r.validationPickEvalDelta),
+          r.evalAuc ? `${esc(r.evalAuc.variant)} (${fmtPp(r.evalAuc.delta)})` : '–',
+          r.evalGauc ? `${esc(r.evalGauc.variant)} (${fmtPp(r.evalGauc.delta)})` : '–',
+        ]),
+        'selection-table',
+      )}`
+    : '';
+
   const cats = report.layout === 'categories' ? categoryRows(report) : [];
   const catsHtml = cats.length ? `<h2>ΔAUC per category</h2>${htmlTable(['variant', 'category', 'used in pre-training', 'eval rows', 'ΔAUC'], cats.map((c) => [esc(c.variant), esc(c.category), c.inPretraining ? 'yes' : 'no', String(c.rows ?? '–'), fmtSummary(c.deltaAuc)]))}` : '';
 
   const seedTable = report.rows.length
     ? `<h2>Every run</h2><p>Each number above is a mean over these rows; each row names the report and the folder it came from (relative to ${code(report.runsDir)}).</p>` +
       htmlTable(
-        ['variant', 'seed', 'AUC', 'GAUC', 'baseline AUC', 'ΔAUC', 'ΔGAUC', 'ctr-report.json (method)', 'pre-training folder'],
-        seedRows(report).map((r) => [esc(r.variant), String(r.seed), r.auc.toFixed(4), r.gauc.toFixed(4), r.baselineAuc.toFixed(4), fmtPp(r.deltaAuc, 3), fmtPp(r.deltaGauc, 3), `${code(relPath(report, r.ctrReport))} (${esc(r.ctrMethod)})`, code(relPath(report, r.pretrainDir))]),
+        ['variant', 'seed', 'AUC', 'GAUC', 'baseline AUC', 'ΔAUC', 'ΔGAUC', ...(share ? ['share AUC', 'share GAUC'] : []), ...(val ? ['val AUC', 'val GAUC'] : []), 'ctr-report.json (method)', 'pre-training folder'],
+        seedRows(report).map((r) => [
+          esc(r.variant),
+          String(r.seed),
+          r.auc.toFixed(4),
+          r.gauc.toFixed(4),
+          r.baselineAuc.toFixed(4),
+          fmtPp(r.deltaAuc, 3),
+          fmtPp(r.deltaGauc, 3),
+          ...(share ? [fmtShare(r.headroomShareAuc), fmtShare(r.headroomShareGauc)] : []),
+          ...(val ? [fmtMetric(r.validationAuc), fmtMetric(r.validationGauc)] : []),
+          `${code(relPath(report, r.ctrReport))} (${esc(r.ctrMethod)})`,
+          code(relPath(report, r.pretrainDir)),
+        ]),
         'seed-table',
       )
     : '';
@@ -145,7 +200,7 @@ body{font-family:system-ui,-apple-system,sans-serif;margin:2em auto;max-width:80
 table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #cbd5e0;padding:3px 7px;text-align:right;vertical-align:top}
 td:first-child,th:first-child{text-align:left}th{background:#edf2f7}code{font-size:12px}
 .status{font-weight:bold;padding:1px 6px;border-radius:3px}.ok{background:#c6f6d5}.noise{background:#fefcbf}.bad{background:#fed7d7;color:#9b2c2c}.missing{background:#e2e8f0}
-figure{margin:1.5em 0;width:fit-content}.caption{color:#4a5568;font-size:13px;margin:.3em 0}.maps{display:flex;flex-wrap:wrap;gap:1em}
+figure{margin:1.5em 0;width:fit-content}.caption,.note{color:#4a5568;font-size:13px;margin:.3em 0}.maps{display:flex;flex-wrap:wrap;gap:1em}
 </style>
 </head><body data-rendered="false">
 <h1>${esc(report.title)}</h1>
@@ -154,9 +209,12 @@ figure{margin:1.5em 0;width:fit-content}.caption{color:#4a5568;font-size:13px;ma
 ${main ? chartBlock(main) : ''}
 <h2>Checks against the paper</h2>
 ${checksHtml}
+${selectionHtml}
 <h2>Results</h2>
 ${baselineLine}
 ${resultsTable}
+${notes}
+${ceilingHtml}
 ${charts.filter((c) => c !== main && !c.id.startsWith('chart-map')).map(chartBlock).join('\n')}
 ${catsHtml}
 ${report.maps.length ? `<h2>Embedding maps</h2>${mapsTable}<div class="maps">${charts.filter((c) => c.id.startsWith('chart-map')).map(chartBlock).join('\n')}</div>` : ''}

@@ -1,7 +1,7 @@
 /** The Markdown summary of a suite: settings, the main table, checks against the paper, per-seed rows with their folders. */
 import { CheckResult, STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
-import { baselineSummary, categoryRows, fmtPp, fmtSummary, relPath, seedRows, summaryRows } from './tables';
+import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, SelectionRow, baselineSummary, categoryRows, ceilingCells, ceilingTable, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedRows, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const table = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
@@ -17,9 +17,26 @@ export function checksMarkdown(results: CheckResult[]): string {
   )}`;
 }
 
+export function selectionMarkdown(rows: SelectionRow[]): string {
+  return table(
+    ['choice', 'variants', 'validation pick (mean validation AUC)', 'its evaluation ΔAUC', 'best on the evaluation day: ΔAUC', 'ΔGAUC'],
+    rows.map((r) => [
+      r.choice,
+      r.variants.join(', '),
+      r.validation ? `${r.validation.variant} (${r.validation.auc.toFixed(4)}, ${r.seeds.length} seed${r.seeds.length === 1 ? '' : 's'})` : '– (no validation numbers)',
+      fmtPp(r.validationPickEvalDelta),
+      r.evalAuc ? `${r.evalAuc.variant} (${fmtPp(r.evalAuc.delta)})` : '–',
+      r.evalGauc ? `${r.evalGauc.variant} (${fmtPp(r.evalGauc.delta)})` : '–',
+    ]),
+  );
+}
+
 export function renderMarkdown(report: SuiteReport): string {
   const rows = summaryRows(report);
   const checks = evaluateChecks(report);
+  const share = showShare(report);
+  const val = showValidation(report);
+  const ceiling = ceilingTable(report);
   const out: string[] = [];
   out.push(`# ${report.title}`, '');
   out.push(report.description, '');
@@ -35,7 +52,7 @@ export function renderMarkdown(report: SuiteReport): string {
     const sweep = report.layout === 'sweep';
     out.push(
       table(
-        [...(sweep ? [report.paramName ?? 'param'] : []), 'variant', 'method', 'mode', 'AUC', 'GAUC', 'ΔAUC', 'ΔGAUC', 'ΔAUC pre-train cats', 'seeds', 'CTR run folders'],
+        [...(sweep ? [report.paramName ?? 'param'] : []), 'variant', 'method', 'mode', 'AUC', 'GAUC', 'ΔAUC', 'ΔGAUC', 'ΔAUC pre-train cats', ...(share ? ['headroom share AUC', 'headroom share GAUC'] : []), ...(val ? ['validation AUC', 'validation GAUC'] : []), 'seeds', 'CTR run folders'],
         rows.map((r) => [
           ...(sweep ? [String(r.variant.param ?? '')] : []),
           r.variant.name,
@@ -46,14 +63,25 @@ export function renderMarkdown(report: SuiteReport): string {
           fmtSummary(r.deltaAuc),
           fmtSummary(r.deltaGauc),
           fmtSummary(r.deltaAucPretrainCats),
+          ...(share ? [fmtShareSummary(r.headroomShareAuc), fmtShareSummary(r.headroomShareGauc)] : []),
+          ...(val ? [r.validationAuc.n ? r.validationAuc.mean.toFixed(4) : '–', r.validationGauc.n ? r.validationGauc.mean.toFixed(4) : '–'] : []),
           String(r.seeds.length),
           [...new Set(r.ctrDirs.map((d) => d.dir))].map((d) => `\`${d}\``).join(', '),
         ]),
       ),
       '',
     );
+    if (share) out.push(SHARE_TEXT, '');
+    if (val) out.push('Validation AUC / GAUC: on the validation day (the last CTR training day, held out) at the early-stopping epoch, mean over seeds.', '');
+  }
+  if (ceiling) {
+    out.push('## Ceiling', '', CEILING_TEXT, '');
+    out.push(table(CEILING_HEADER, ceilingCells(ceiling)), '');
+    if (ceiling.notes.length) out.push(`No ceiling for some seeds: ${ceiling.notes.join('; ')}`, '');
   }
   out.push('## Checks against the paper', '', checksMarkdown(checks), '');
+  const selection = val ? selectionRows(report) : [];
+  if (selection.length) out.push('## Model selection on the validation day', '', SELECTION_TEXT, '', selectionMarkdown(selection), '');
   if (report.layout === 'categories' || report.suite === 'categories') {
     const cats = categoryRows(report);
     if (cats.length) {
@@ -77,8 +105,20 @@ export function renderMarkdown(report: SuiteReport): string {
     out.push('## Every run', '');
     out.push(
       table(
-        ['variant', 'seed', 'AUC', 'GAUC', 'baseline AUC', 'ΔAUC', 'ΔGAUC', 'ctr-report.json (method)', 'pre-training folder'],
-        seedRows(report).map((r) => [r.variant, String(r.seed), r.auc.toFixed(4), r.gauc.toFixed(4), r.baselineAuc.toFixed(4), fmtPp(r.deltaAuc, 3), fmtPp(r.deltaGauc, 3), `\`${relPath(report, r.ctrReport)}\` (${r.ctrMethod})`, `\`${relPath(report, r.pretrainDir)}\``]),
+        ['variant', 'seed', 'AUC', 'GAUC', 'baseline AUC', 'ΔAUC', 'ΔGAUC', ...(share ? ['share AUC', 'share GAUC'] : []), ...(val ? ['val AUC', 'val GAUC'] : []), 'ctr-report.json (method)', 'pre-training folder'],
+        seedRows(report).map((r) => [
+          r.variant,
+          String(r.seed),
+          r.auc.toFixed(4),
+          r.gauc.toFixed(4),
+          r.baselineAuc.toFixed(4),
+          fmtPp(r.deltaAuc, 3),
+          fmtPp(r.deltaGauc, 3),
+          ...(share ? [fmtShare(r.headroomShareAuc), fmtShare(r.headroomShareGauc)] : []),
+          ...(val ? [fmtMetric(r.validationAuc), fmtMetric(r.validationGauc)] : []),
+          `\`${relPath(report, r.ctrReport)}\` (${r.ctrMethod})`,
+          `\`${relPath(report, r.pretrainDir)}\``,
+        ]),
       ),
       '',
     );

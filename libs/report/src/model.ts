@@ -50,6 +50,40 @@ export interface ExperimentRow {
   ctrMethod: string;
   /** Folder of the pre-training run whose embeddings fed the CTR model (null for the oracle). */
   pretrainDir: string | null;
+  /**
+   * Share of the look headroom this variant captures on this seed: (variant - baseline) / (Bayes -
+   * Bayes without the look term), AUC and GAUC, from the seed's CTR report ceiling. Null without a
+   * ceiling (no ground truth) or without headroom (control world); absent in reports written
+   * before ceilings existed.
+   */
+  headroomShareAuc?: number | null;
+  headroomShareGauc?: number | null;
+  /** AUC / GAUC on the validation day (the held-out last CTR training day) at the early-stopping epoch; null or absent when not recorded. */
+  validationAuc?: number | null;
+  validationGauc?: number | null;
+}
+
+export interface MetricPair {
+  auc: number | null;
+  gauc: number | null;
+}
+
+/**
+ * The ceiling of one seed's CTR evaluation (from its ctr-report.json `ceiling`): AUC / GAUC on the
+ * evaluation rows of the world's true click probability (Bayes), of it without the look term and
+ * without position; lookHeadroom = bayes - noLook, what perfect knowledge of the look is worth.
+ */
+export interface CeilingRow {
+  seed: number;
+  available: boolean;
+  /** Why the ceiling is absent (no ground truth), or null. */
+  note?: string | null;
+  bayes: MetricPair;
+  noLook: MetricPair;
+  noPosition: MetricPair;
+  lookHeadroom: MetricPair;
+  /** ctr-report.json the ceiling came from. */
+  ctrReport?: string;
 }
 
 export interface MapPoint {
@@ -108,6 +142,8 @@ export interface SuiteReport {
   paramName?: string;
   /** What was run: training budgets, CTR config, seeds, backend. */
   settings: Record<string, unknown>;
+  /** One ceiling per CTR report (seed); absent in reports written before ceilings existed. */
+  ceilings?: CeilingRow[];
 }
 
 /** Checks that a parsed object is a SuiteReport (keys and row fields), naming the first problem. */
@@ -125,5 +161,23 @@ export function validateSuiteReport(value: unknown, file = 'results.json'): asse
     if (!names.has(row.variant)) fail(`rows[${i}].variant: "${row.variant}" is not a variant of the suite`);
     for (const key of ['seed', 'auc', 'gauc', 'deltaAuc', 'deltaGauc'] as const) if (typeof row[key] !== 'number' || !Number.isFinite(row[key])) fail(`rows[${i}].${key}: expected a finite number`);
     if (typeof row.ctrReport !== 'string') fail(`rows[${i}].ctrReport: expected the path of a ctr-report.json`);
+    for (const key of ['headroomShareAuc', 'headroomShareGauc', 'validationAuc', 'validationGauc'] as const) {
+      const v = row[key];
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) fail(`rows[${i}].${key}: expected a finite number or null`);
+    }
   });
+  // Optional (reports from before ceilings have none).
+  if (r.ceilings !== undefined) {
+    if (!Array.isArray(r.ceilings)) fail('ceilings: expected an array');
+    (r.ceilings as CeilingRow[]).forEach((c, i) => {
+      if (!c || typeof c !== 'object') fail(`ceilings[${i}]: expected an object`);
+      if (typeof c.seed !== 'number') fail(`ceilings[${i}].seed: expected a number`);
+      if (typeof c.available !== 'boolean') fail(`ceilings[${i}].available: expected a boolean`);
+      for (const k of ['bayes', 'noLook', 'noPosition', 'lookHeadroom'] as const) {
+        const pair = c[k];
+        if (!pair || typeof pair !== 'object') fail(`ceilings[${i}].${k}: expected { auc, gauc }`);
+        for (const m of ['auc', 'gauc'] as const) if (pair[m] !== null && (typeof pair[m] !== 'number' || !Number.isFinite(pair[m]))) fail(`ceilings[${i}].${k}.${m}: expected a finite number or null`);
+      }
+    });
+  }
 }

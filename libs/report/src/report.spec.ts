@@ -87,4 +87,78 @@ describe('rendering', () => {
     expect(renderMarkdown(syntheticSuiteReport({ layout: 'sweep' }))).toMatch(/\| tau \| variant \|/);
     expect(renderHtml(syntheticSuiteReport(), { inlineVendor: false })).not.toContain('inlined from node_modules');
   });
+
+  it('renders the ceiling table, headroom shares and validation numbers from a fixture with a ceiling', () => {
+    const report = syntheticSuiteReport();
+    expect(() => validateSuiteReport(JSON.parse(JSON.stringify(report)))).not.toThrow();
+    const md = renderMarkdown(report);
+    expect(md).toContain('## Ceiling');
+    // Per seed and mean: Bayes, no look, no position (AUC, GAUC) and the look headroom in pp.
+    expect(md).toContain('| seed | Bayes AUC | Bayes GAUC | no look AUC | no look GAUC | no position AUC | no position GAUC | look headroom AUC | look headroom GAUC |');
+    expect(md).toContain('| 1 | 0.8000 | 0.7200 | 0.7400 | 0.6800 | 0.7800 | 0.7000 | +6.00% | +4.00% |');
+    expect(md).toContain('| mean (3 seeds) | 0.8020 | 0.7220 | 0.7420 | 0.6820 | 0.7820 | 0.7020 | +6.00% | +4.00% |');
+    // Variant table: share of the look headroom (courier: ΔAUC 0.60 pp of 6 pp = 10%; ΔGAUC 0.48 of 4 = 12%), then validation.
+    expect(md).toMatch(/\| variant \| method \| mode \| AUC \| GAUC \| ΔAUC \| ΔGAUC \| ΔAUC pre-train cats \| headroom share AUC \| headroom share GAUC \| validation AUC \| validation GAUC \|/);
+    expect(md).toMatch(/\| courier \| courier \| cluster-id \| 0\.7070 \| 0\.6058 \| \+0\.60% ± 0\.04 \| \+0\.48% ± 0\.03 \| \+0\.90% ± 0\.05 \| 10\.0% ± 0\.6 \| 12\.0% ± 0\.7 \| 0\.6960 \| 0\.5950 \|/);
+    expect(md).toContain('Headroom share = (variant − baseline) / (Bayes − no look)');
+    // Every run: the seed's share and validation AUC.
+    expect(md).toMatch(/\| courier \| 1 \| 0\.7064 \| 0\.6051 \| 0\.7000 \| \+0\.640% \| \+0\.512% \| 10\.7% \| 12\.8% \| 0\.6954 \|/);
+    // Bars without a `best` check choose nothing: no model-selection section.
+    expect(md).not.toContain('Model selection');
+
+    const html = renderHtml(report, { inlineVendor: false });
+    expect(html).toContain('<h2>Ceiling</h2>');
+    expect(html).toContain('id="ceiling-table"');
+    expect(html).toContain('<td>mean (3 seeds)</td><td>0.8020</td>');
+    expect(html).toContain('<th>headroom share AUC</th><th>headroom share GAUC</th><th>validation AUC</th><th>validation GAUC</th>');
+    expect(html).toContain('<td>10.0% ± 0.6</td><td>12.0% ± 0.7</td>');
+    expect(html).toContain('id="share-note"');
+  });
+
+  it('states the validation-day pick of a sweep next to the evaluation-day best, without changing the check', () => {
+    const sweep = syntheticSuiteReport({ layout: 'sweep' });
+    // The check still compares evaluation-day numbers: tau=0.05 is best there.
+    expect(evaluateChecks(sweep)[0].status).toBe('agrees');
+    const md = renderMarkdown(sweep);
+    expect(md).toContain('## Model selection on the validation day');
+    expect(md).toContain('| best tau | tau=0.02, tau=0.05, tau=0.1, tau=0.2 | tau=0.1 (0.6960, 3 seeds) | +0.40% | tau=0.05 (+0.60%) | tau=0.05 (+0.48%) |');
+    // The `best` check over the same variants is the same choice: one row.
+    expect(md.match(/\| tau=0\.02, tau=0\.05, tau=0\.1, tau=0\.2 \|/g)).toHaveLength(1);
+    const html = renderHtml(sweep, { inlineVendor: false });
+    expect(html).toContain('id="selection-table"');
+    expect(html).toContain('<b>tau=0.1</b> (0.6960, 3 seeds)');
+  });
+
+  it('renders a report without a ceiling (older results.json) as before, and a control world with "–" shares', () => {
+    const old = syntheticSuiteReport({ ceiling: false });
+    expect(old.ceilings).toBeUndefined();
+    expect(() => validateSuiteReport(JSON.parse(JSON.stringify(old)))).not.toThrow();
+    const md = renderMarkdown(old);
+    for (const text of ['## Ceiling', 'headroom share', 'Headroom share', 'validation AUC', 'Model selection']) expect(md).not.toContain(text);
+    expect(md).toMatch(/\| courier \| courier \| cluster-id \| 0\.7070 \| 0\.6058 \| \+0\.60% ± 0\.04 \| \+0\.48% ± 0\.03 \| \+0\.90% ± 0\.05 \| 3 \|/);
+    const html = renderHtml(old, { inlineVendor: false });
+    for (const text of ['ceiling-table', 'headroom share', 'selection-table', 'share-note']) expect(html).not.toContain(text);
+    expect(renderMarkdown(syntheticSuiteReport({ layout: 'sweep', ceiling: false }))).not.toContain('Model selection');
+
+    // Control world: a ceiling without look headroom, so every share is null ("–"), with the sentence saying why.
+    const control = syntheticSuiteReport();
+    for (const c of control.ceilings!) c.lookHeadroom = { auc: 0, gauc: 0 };
+    for (const r of control.rows) r.headroomShareAuc = r.headroomShareGauc = null;
+    control.ceilings![2] = { seed: 3, available: false, note: 'no click-truth.parquet', bayes: { auc: null, gauc: null }, noLook: { auc: null, gauc: null }, noPosition: { auc: null, gauc: null }, lookHeadroom: { auc: null, gauc: null } };
+    const cmd = renderMarkdown(control);
+    expect(cmd).toMatch(/\| courier \| courier \| cluster-id \| 0\.7070 \| 0\.6058 \| \+0\.60% ± 0\.04 \| \+0\.48% ± 0\.03 \| \+0\.90% ± 0\.05 \| – \| – \|/);
+    expect(cmd).toContain('| 3 | – | – | – | – | – | – | – | – |');
+    expect(cmd).toContain('| mean (2 seeds) | 0.8010 |');
+    expect(cmd).toContain('No ceiling for some seeds: no click-truth.parquet');
+    expect(cmd).toContain('no look headroom (e.g. the control world');
+  });
+
+  it('validates the optional ceilings and row numbers', () => {
+    const bad = syntheticSuiteReport();
+    (bad.ceilings![0].bayes as { auc: unknown }).auc = 'x';
+    expect(() => validateSuiteReport(bad, 'r.json')).toThrow(/r\.json: ceilings\[0\]\.bayes\.auc: expected a finite number or null/);
+    const badRow = syntheticSuiteReport();
+    (badRow.rows[1] as { headroomShareAuc: unknown }).headroomShareAuc = 'x';
+    expect(() => validateSuiteReport(badRow, 'r.json')).toThrow(/rows\[1\]\.headroomShareAuc/);
+  });
 });

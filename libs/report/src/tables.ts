@@ -1,7 +1,7 @@
 /** Table rows shared by the Markdown summary and the HTML page. */
 import * as path from 'node:path';
-import { ExperimentRow, Metric, SuiteReport, VariantInfo } from './model';
-import { Summary, summarise, variantSummary } from './stats';
+import { CeilingRow, ExperimentRow, Metric, MetricPair, SuiteReport, VariantInfo } from './model';
+import { Summary, mean, summarise, variantSummary } from './stats';
 
 export const fmtPp = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(digits)}%`);
 export const fmtSummary = (s: Summary, digits = 2): string => (s.n === 0 ? '–' : s.sd === null ? fmtPp(s.mean, digits) : `${fmtPp(s.mean, digits)} ± ${(100 * s.sd).toFixed(digits)}`);
@@ -13,6 +13,31 @@ export function relPath(report: Pick<SuiteReport, 'runsDir'>, p: string | null):
   return rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
 }
 
+/** A share of the look headroom as a percentage (1 decimal), '–' when absent. */
+export const fmtShare = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(1)}%`);
+export const fmtShareSummary = (s: Summary): string => (s.n === 0 ? '–' : s.sd === null ? fmtShare(s.mean) : `${fmtShare(s.mean)} ± ${(100 * s.sd).toFixed(1)}`);
+export const fmtMetric = (x: number | null | undefined, digits = 4): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
+
+/** Optional per-row numbers (absent in older reports, null where unavailable). */
+export type RowExtra = 'headroomShareAuc' | 'headroomShareGauc' | 'validationAuc' | 'validationGauc';
+
+/** Mean and spread over seeds of an optional row number; rows without it are left out (n = 0 when none has it). */
+export function extraSummary(rows: ExperimentRow[], key: RowExtra): Summary {
+  const values = rows.flatMap((r) => {
+    const v = r[key];
+    return typeof v === 'number' && Number.isFinite(v) ? [{ seed: r.seed, value: v }] : [];
+  });
+  return summarise(values.sort((a, b) => a.seed - b.seed));
+}
+
+/** Whether any row has the number (decides whether a column is shown). */
+export const hasExtra = (report: Pick<SuiteReport, 'rows'>, key: RowExtra): boolean => report.rows.some((r) => typeof r[key] === 'number' && Number.isFinite(r[key]));
+
+/** Headroom-share columns: in every report with ceilings (also when every share is "–", as on the control world) or shares. */
+export const showShare = (report: Pick<SuiteReport, 'rows' | 'ceilings'>): boolean => !!report.ceilings?.length || hasExtra(report, 'headroomShareAuc') || hasExtra(report, 'headroomShareGauc');
+/** Validation columns and the model-selection section: only when some row has a validation AUC (not in older reports). */
+export const showValidation = (report: Pick<SuiteReport, 'rows'>): boolean => hasExtra(report, 'validationAuc') || hasExtra(report, 'validationGauc');
+
 export interface SummaryRow {
   variant: VariantInfo;
   auc: Summary;
@@ -20,6 +45,12 @@ export interface SummaryRow {
   deltaAuc: Summary;
   deltaGauc: Summary;
   deltaAucPretrainCats: Summary;
+  /** Share of the look headroom captured, mean ± sd over the seeds that have one. */
+  headroomShareAuc: Summary;
+  headroomShareGauc: Summary;
+  /** Validation-day AUC / GAUC at the early-stopping epoch. */
+  validationAuc: Summary;
+  validationGauc: Summary;
   seeds: number[];
   /** Folder of the CTR report per seed (relative to runsDir). */
   ctrDirs: { seed: number; dir: string }[];
@@ -40,6 +71,10 @@ export function summaryRows(report: SuiteReport): SummaryRow[] {
         deltaAuc: s('deltaAuc'),
         deltaGauc: s('deltaGauc'),
         deltaAucPretrainCats: s('deltaAucPretrainCats'),
+        headroomShareAuc: extraSummary(rows, 'headroomShareAuc'),
+        headroomShareGauc: extraSummary(rows, 'headroomShareGauc'),
+        validationAuc: extraSummary(rows, 'validationAuc'),
+        validationGauc: extraSummary(rows, 'validationGauc'),
         seeds: rows.map((r) => r.seed),
         ctrDirs: rows.map((r) => ({ seed: r.seed, dir: relPath(report, path.dirname(r.ctrReport)) })),
         pretrainDirs: rows.filter((r) => r.pretrainDir).map((r) => ({ seed: r.seed, dir: relPath(report, r.pretrainDir) })),
@@ -82,3 +117,105 @@ export function baselineSummary(report: Pick<SuiteReport, 'rows'>): { auc: Summa
   const s = (key: 'auc' | 'gauc') => summarise(seeds.map((seed) => ({ seed, value: (perSeed.get(seed) as { auc: number; gauc: number })[key] })));
   return { auc: s('auc'), gauc: s('gauc') };
 }
+
+export interface CeilingTable {
+  /** One row per seed (available or not), then the mean over the available seeds (null when none is). */
+  perSeed: CeilingRow[];
+  mean: { n: number; bayes: MetricPair; noLook: MetricPair; noPosition: MetricPair; lookHeadroom: MetricPair } | null;
+  /** Notes of the seeds without a ceiling. */
+  notes: string[];
+}
+
+/** The ceiling rows of a report (per seed and mean), or null for reports without any (older results.json). */
+export function ceilingTable(report: Pick<SuiteReport, 'ceilings'>): CeilingTable | null {
+  const rows = [...(report.ceilings ?? [])].sort((a, b) => a.seed - b.seed);
+  if (!rows.length) return null;
+  const avail = rows.filter((c) => c.available);
+  const m = (pick: (c: CeilingRow) => number | null): number | null => {
+    const xs = avail.map(pick).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+    return xs.length ? mean(xs) : null;
+  };
+  const pair = (k: 'bayes' | 'noLook' | 'noPosition' | 'lookHeadroom'): MetricPair => ({ auc: m((c) => c[k].auc), gauc: m((c) => c[k].gauc) });
+  return {
+    perSeed: rows,
+    mean: avail.length ? { n: avail.length, bayes: pair('bayes'), noLook: pair('noLook'), noPosition: pair('noPosition'), lookHeadroom: pair('lookHeadroom') } : null,
+    notes: [...new Set(rows.filter((c) => !c.available && c.note).map((c) => c.note as string))],
+  };
+}
+
+/** Header and cells of the ceiling table (shared by Markdown and HTML). */
+export const CEILING_HEADER = ['seed', 'Bayes AUC', 'Bayes GAUC', 'no look AUC', 'no look GAUC', 'no position AUC', 'no position GAUC', 'look headroom AUC', 'look headroom GAUC'];
+export function ceilingCells(t: CeilingTable): string[][] {
+  const cells = (label: string, c: { bayes: MetricPair; noLook: MetricPair; noPosition: MetricPair; lookHeadroom: MetricPair }) => [
+    label,
+    fmtMetric(c.bayes.auc),
+    fmtMetric(c.bayes.gauc),
+    fmtMetric(c.noLook.auc),
+    fmtMetric(c.noLook.gauc),
+    fmtMetric(c.noPosition.auc),
+    fmtMetric(c.noPosition.gauc),
+    fmtPp(c.lookHeadroom.auc),
+    fmtPp(c.lookHeadroom.gauc),
+  ];
+  return [...t.perSeed.map((c) => (c.available ? cells(String(c.seed), c) : [String(c.seed), ...CEILING_HEADER.slice(1).map(() => '–')])), ...(t.mean && t.perSeed.length > 1 ? [cells(`mean (${t.mean.n} seed${t.mean.n === 1 ? '' : 's'})`, t.mean)] : [])];
+}
+
+export const CEILING_TEXT =
+  'Ceiling: AUC and GAUC on the evaluation rows of the world\'s true click probability (Bayes), of the same without its look term (no look) and without position (no position); these come from the synthetic world\'s ground truth, which no model sees. Look headroom = Bayes − no look: what perfect knowledge of the look is worth on these rows.';
+export const SHARE_TEXT =
+  'Headroom share = (variant − baseline) / (Bayes − no look), per seed, then mean ± sd over seeds: the part of the look headroom the variant\'s image features capture (0% = none, 100% = as much as knowing the true look term; it can exceed 100% or go below 0%, since a feature can also carry item identity or cost accuracy). "–" where there is no ceiling (no ground truth) or no look headroom (e.g. the control world, where looks do not drive clicks).';
+
+export interface SelectionRow {
+  /** What is chosen, e.g. "tau" or the claim of a `best` check. */
+  choice: string;
+  variants: string[];
+  /** Seeds every variant of the choice has a validation AUC on (the means are over these). */
+  seeds: number[];
+  /** Best by mean validation-day AUC (null when no validation numbers). */
+  validation: { variant: string; auc: number } | null;
+  /** Best by mean evaluation-day ΔAUC and ΔGAUC (what the paper's figure shows). */
+  evalAuc: { variant: string; delta: number } | null;
+  evalGauc: { variant: string; delta: number } | null;
+  /** Evaluation-day ΔAUC of the validation pick. */
+  validationPickEvalDelta: number | null;
+}
+
+/**
+ * Where a suite chooses among variants (a sweep, a `best` check): the variant a choice on the
+ * validation day would pick (highest mean validation AUC), next to the best on the evaluation day.
+ * Reporting only: the checks' verdicts do not use it.
+ */
+export function selectionRows(report: SuiteReport): SelectionRow[] {
+  const sets: { choice: string; variants: string[] }[] = [];
+  if (report.layout === 'sweep') sets.push({ choice: `best ${report.paramName ?? 'parameter'}`, variants: report.variants.map((v) => v.name) });
+  for (const c of report.checks) if (c.kind === 'best') sets.push({ choice: c.claim, variants: c.variants });
+  const seen = new Set<string>();
+  const out: SelectionRow[] = [];
+  for (const set of sets) {
+    const variants = set.variants.filter((v) => report.rows.some((r) => r.variant === v));
+    const key = [...variants].sort().join('\u0000');
+    if (variants.length < 2 || seen.has(key)) continue;
+    seen.add(key);
+    const rowsOf = (v: string) => report.rows.filter((r) => r.variant === v);
+    const valSeeds = (v: string) => new Set(rowsOf(v).filter((r) => typeof r.validationAuc === 'number').map((r) => r.seed));
+    const common = [...valSeeds(variants[0])].filter((s) => variants.every((v) => valSeeds(v).has(s))).sort((a, b) => a - b);
+    const best = <T extends { v: string; x: number }>(xs: T[]): T | null => (xs.length ? xs.reduce((a, b) => (b.x > a.x ? b : a)) : null);
+    const val = common.length ? best(variants.map((v) => ({ v, x: mean(rowsOf(v).filter((r) => common.includes(r.seed)).map((r) => r.validationAuc as number)) }))) : null;
+    const evalBest = (metric: Metric) => best(variants.map((v) => ({ v, x: variantSummary(report, v, metric).mean })).filter((x) => Number.isFinite(x.x)));
+    const eA = evalBest('deltaAuc');
+    const eG = evalBest('deltaGauc');
+    out.push({
+      choice: set.choice,
+      variants,
+      seeds: common,
+      validation: val ? { variant: val.v, auc: val.x } : null,
+      evalAuc: eA ? { variant: eA.v, delta: eA.x } : null,
+      evalGauc: eG ? { variant: eG.v, delta: eG.x } : null,
+      validationPickEvalDelta: val ? variantSummary(report, val.v, 'deltaAuc').mean : null,
+    });
+  }
+  return out;
+}
+
+export const SELECTION_TEXT =
+  'A choice made on the evaluation day would be optimistic. The validation day (the last CTR training day, held out for early stopping) is where a choice belongs: "validation pick" is the variant with the highest mean validation AUC over the seeds every variant has, shown next to the best on the evaluation day. The checks above still compare evaluation-day numbers, as the paper reports them.';
