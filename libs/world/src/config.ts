@@ -47,7 +47,8 @@ const PRESET_SIZES: Record<WorldPreset, Partial<WorldConfig>> = {
   // Unit tests: ~400 items, 100 users, ~13k impressions, a few seconds.
   tiny: { nItems: 400, nUsers: 100, pretrainDays: 3, ctrTrainDays: 2, sessionsPerUserDay: 2.2 },
   // The README's main pipeline: 3k items, 1k users, ~100k impressions (6 pre-training days).
-  demo: { nItems: 3000, nUsers: 1000, pretrainDays: 6, ctrTrainDays: 2, sessionsPerUserDay: 1.1 },
+  // Four CTR days: three to train on and the last one for validation (early stopping, choices).
+  demo: { nItems: 3000, nUsers: 1000, pretrainDays: 6, ctrTrainDays: 4, sessionsPerUserDay: 1.1 },
   // Regression benchmarks: 20k items, 5k users, ~0.6M impressions.
   bench: { nItems: 20000, nUsers: 5000, pretrainDays: 6, ctrTrainDays: 3, sessionsPerUserDay: 1.2 },
 };
