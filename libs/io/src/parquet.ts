@@ -479,6 +479,15 @@ function columnValues(spec: ContractSpec, columns: Map<string, FileColumn>, data
 }
 
 /**
+ * A function building row i from the column arrays as one object literal with the contract's
+ * keys: every row gets the same hidden class, which is ~3x faster than assigning keys in a loop.
+ */
+function rowMaker(names: string[]): (cols: unknown[][], i: number) => Row {
+  const body = `return { ${names.map((n, k) => `${JSON.stringify(n)}: c[${k}][i]`).join(', ')} };`;
+  return new Function('c', 'i', body) as (cols: unknown[][], i: number) => Row;
+}
+
+/**
  * Streams the rows of a contract's Parquet file (snake_case records). Columns are checked before
  * the first row; each row is validated (unless `validate: false`), and errors name file, row and
  * column. Columns outside the contract are not read. Memory is bounded by one decoded row group.
@@ -489,8 +498,7 @@ export async function* readParquetRows(file: string, spec: ContractSpec, options
   const validate = options.validate ?? true;
   const wanted = new Set(spec.fields.map((f) => f.name));
   const byName = new Map(columns.filter((c) => wanted.has(c.name)).map((c) => [c.name, c]));
-  const names = spec.fields.map((f) => f.name);
-  const width = names.length;
+  const makeRow = rowMaker(spec.fields.map((f) => f.name));
   try {
     let rowIndex = 0;
     for (const group of meta.rowGroups) {
@@ -508,8 +516,7 @@ export async function* readParquetRows(file: string, spec: ContractSpec, options
         throw new ContractError({ file: name, row: rowIndex }, 'a readable row group', described(`a decoding error (${messageOf(err)}); the file may be truncated or corrupt`));
       }
       for (let i = 0; i < rowCount; i++) {
-        const row: Row = {};
-        for (let k = 0; k < width; k++) row[names[k]] = cols[k][i];
+        const row = makeRow(cols, i);
         if (validate) validateRecord(spec, row, { file: name, row: rowIndex });
         yield row;
         rowIndex++;
