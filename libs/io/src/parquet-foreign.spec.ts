@@ -173,6 +173,12 @@ describe('footers of other writers', () => {
     expect(await readParquetAll(ours, RAW_IMPRESSIONS)).toEqual([expectedImpression(0, 1)]);
   });
 
+  it('a directory (DuckDB PER_THREAD_OUTPUT, partitioned writes) is refused, saying how to make one file', async () => {
+    const out = at('per-thread');
+    await con.run(`COPY (${IMPRESSIONS_SQL(100, 10)}) TO '${out}' (FORMAT parquet, PER_THREAD_OUTPUT true)`);
+    await expect(readParquetAll(out, RAW_IMPRESSIONS)).rejects.toThrow(/per-thread: expected a raw-impressions Parquet file, got a directory .*COPY \(SELECT \* FROM read_parquet/);
+  });
+
   it('int64 ids (pandas default) read as int32 columns; a TIMESTAMP column is refused naming its type', async () => {
     const file = at('int64-ids.parquet');
     await con.run(`COPY (SELECT session_id::BIGINT AS session_id, user_id::BIGINT AS user_id, query, item_id::BIGINT AS item_id, position::BIGINT AS position, label::BIGINT AS label, timestamp, day::BIGINT AS day FROM (${IMPRESSIONS_SQL(600, 2)})) TO '${file}' (FORMAT parquet)`);

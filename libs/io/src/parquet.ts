@@ -389,7 +389,14 @@ const unreadable = (file: string, spec: ContractSpec, why: string) =>
 
 function openFile(file: string, spec: ContractSpec): OpenedFile {
   if (!fs.existsSync(file)) throw new ContractError({ file }, `an existing ${spec.name} Parquet file`, described('no such file'));
-  const size = fs.statSync(file).size;
+  const stat = fs.statSync(file);
+  if (stat.isDirectory())
+    throw new ContractError(
+      { file },
+      `a ${spec.name} Parquet file`,
+      described(`a directory (partitioned or per-thread output?); write one file, e.g. DuckDB: COPY (SELECT * FROM read_parquet('${file}/**/*.parquet') ORDER BY ...) TO 'one.parquet' (FORMAT parquet)`),
+    );
+  const size = stat.size;
   if (size === 0) throw new ContractError({ file }, `a ${spec.name} Parquet file`, described('an empty (0-byte) file'));
   const fd = fs.openSync(file, 'r');
   try {
