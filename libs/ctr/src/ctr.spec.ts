@@ -22,8 +22,10 @@ import {
   resolveCtrConfig,
   restoreCtr,
   runCtrExperiment,
+  splitValidation,
   trainCtr,
 } from './index';
+import { auc } from '@courier/metrics';
 
 // Small and fast: the planted-signal checks live in ctr-signal.spec.ts.
 const config = resolveCtrConfig({ maxHistory: 8, attentionDim: 16, mlp: [16], epochs: 1, batchSize: 128 });
@@ -168,6 +170,63 @@ describe('model', () => {
     model.predict(b);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+  });
+
+  it('building, training, restoring and disposing a model leaves no tensor behind', () => {
+    const start = tf.memory().numTensors;
+    const iv = buildVocab(Array.from(data.train.itemRow, (r) => catalogue.itemIds[r]));
+    const uv = buildVocab(data.train.userId);
+    const items = buildItemFeatures(catalogue, iv, config, null);
+    const shape = { itemVocab: iv.ids.length + 1, userVocab: uv.ids.length + 1, numCategories: 4, image: null };
+    const model = new CtrModel(config, shape, 1);
+    model.trainStep(buildBatch(data.train, Int32Array.from({ length: 16 }, (_, i) => i), items, { config, userIndex: uv.index }));
+    const copy = new CtrModel(config, shape, 2);
+    copy.restore(model.snapshot());
+    model.dispose();
+    copy.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('early stopping keeps the epoch with the best validation AUC, and its weights', () => {
+    const valDay = Math.max(...data.train.day);
+    const split = splitValidation(data.train, 1);
+    expect(split.validationDays).toEqual([valDay]);
+    expect(split.fit.n + (split.validation?.n ?? 0)).toBe(data.train.n);
+    expect(Array.from(split.fit.day).every((d) => d < valDay)).toBe(true);
+    const validation = split.validation as NonNullable<typeof split.validation>;
+    const t = trainCtr({ catalogue, train: split.fit, validation, image: null, config: { ...config, epochs: 4, patience: 1 }, seed: 3 });
+    const curve = t.stats.curve;
+    expect(curve.length).toBeGreaterThanOrEqual(1);
+    expect(curve.length).toBeLessThanOrEqual(4);
+    const best = Math.max(...curve.map((p) => p.validationAuc as number));
+    expect(curve[t.stats.bestEpoch - 1].validationAuc).toBe(best);
+    // Stopped because patience ran out, or used every epoch.
+    expect(curve.length === 4 || curve.length - t.stats.bestEpoch === 1).toBe(true);
+    const kept = predictCtr(t, validation).scores;
+    expect(auc(kept, validation.label)).toBeCloseTo(best, 6);
+    t.model.dispose();
+  });
+
+  it('position and style tag reach the batch (position capped at the last bucket)', () => {
+    const iv = buildVocab(Array.from(data.train.itemRow, (r) => catalogue.itemIds[r]));
+    const uv = buildVocab(data.train.userId);
+    const small = { ...config, positionBuckets: 4 };
+    const items = buildItemFeatures(catalogue, iv, small, null);
+    const rows = Int32Array.from({ length: 40 }, (_, i) => i);
+    const b = buildBatch(data.train, rows, items, { config: small, userIndex: uv.index });
+    rows.forEach((i, k) => expect(b.position[k]).toBe(Math.min(3, data.train.position[i])));
+    expect(Math.max(...b.position)).toBe(3);
+    for (let u = 0; u < b.U; u++) expect(b.uStyle[u] > 0).toBe(catalogue.styleTags[b.uRow[u]] !== null);
+  });
+
+  it('config keys are range-checked when resolved, naming the key', () => {
+    expect(() => resolveCtrConfig({ epochs: 0 })).toThrow(/key "epochs" must be an integer >= 1, got 0/);
+    expect(() => resolveCtrConfig({ learningRate: -1 })).toThrow(/key "learningRate" must be a number > 0 and <= 1, got -1/);
+    expect(() => resolveCtrConfig({ batchSize: -5 })).toThrow(/key "batchSize" must be an integer >= 1, got -5/);
+    expect(() => resolveCtrConfig({ batchSize: '64' as unknown as number })).toThrow(/key "batchSize" must be an integer >= 1, got "64"/);
+    expect(() => resolveCtrConfig({ attentionDim: 30, attentionHeads: 4 })).toThrow(/attentionDim 30 must be divisible by attentionHeads 4/);
+    expect(() => resolveCtrConfig({ mlp: [] })).toThrow(/key "mlp" must be a non-empty list/);
+    expect(() => resolveCtrConfig({ epocs: 3 } as never)).toThrow(/unknown key "epocs"/);
   });
 
   it('same seed, same scores; a different seed differs', async () => {

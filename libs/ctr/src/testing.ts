@@ -65,7 +65,8 @@ export async function makeCtrFixture(options: CtrFixtureOptions = {}): Promise<C
       title,
       price: Math.round(Math.exp(rng.normal(3, 0.6)) * 100) / 100,
       imagePath: `images/${1000 + i}.png`,
-      styleTag: null,
+      // Tags by index (no random draw, so every other value of the fixture stays as it was).
+      styleTag: i % 3 === 0 ? null : i % 2 ? 'cute' : 'cool',
       firstDay: rng.next() < newShare ? evalDay : 0,
       look: rng.int(looks),
       quality: rng.normal(0, 1),
