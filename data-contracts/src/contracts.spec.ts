@@ -154,6 +154,14 @@ describe('report validators', () => {
     contract: 'ctr-report',
     version: 1,
     baseline: { auc: 0.7, gauc: 0.6, gaucWeighted: 0.61 },
+    ceiling: {
+      available: true,
+      note: null,
+      bayes: { auc: 0.77, gauc: 0.76 },
+      noLook: { auc: 0.68, gauc: 0.68 },
+      noPosition: { auc: 0.74, gauc: 0.73 },
+      lookHeadroom: { auc: 0.09, gauc: 0.08 },
+    } as Record<string, unknown>,
     methods: [
       {
         name: 'courier',
@@ -167,6 +175,7 @@ describe('report validators', () => {
         seeds: [1, 2],
         perSeed: [{ seed: 1, auc: 0.72, gauc: 0.62 }],
         perCategory: [{ category: 'dress', auc: null, deltaAuc: null, inPretraining: true }],
+        headroomShare: { auc: 0.22, gauc: null } as { auc: number | null; gauc: number | null },
         extraKeysAreFine: true,
       },
     ],
@@ -189,6 +198,12 @@ describe('report validators', () => {
     const r1 = ctrReport();
     delete (r1.methods[0] as Partial<(typeof r1.methods)[0]>).deltaGauc;
     expect(caught(() => validateCtrReport(r1)).message).toBe('ctr-report.json column "methods[0].deltaGauc": expected a number, got nothing (missing)');
+    const rc = ctrReport();
+    delete rc.ceiling.noLook;
+    expect(caught(() => validateCtrReport(rc)).message).toBe('ctr-report.json column "ceiling.noLook": expected an object, got nothing (missing)');
+    const rh = ctrReport();
+    rh.methods[0].headroomShare = { auc: 'most' as unknown as number, gauc: null };
+    expect(caught(() => validateCtrReport(rh)).message).toBe('ctr-report.json column "methods[0].headroomShare.auc": expected a number|null, got "most"');
     const r2 = ctrReport();
     r2.methods[0].mode = 'pixels';
     expect(caught(() => validateCtrReport(r2, 'runs/a/ctr-report.json')).message).toBe('runs/a/ctr-report.json column "methods[0].mode": expected one of none, vector, simscore, cluster-id, got "pixels"');
