@@ -10,7 +10,7 @@
  *
  * Embedding lookups use a gather whose gradient is a scatter-add (ScatterNd), because the
  * WebAssembly backend has no UnsortedSegmentSum kernel (tf.gather's own gradient). On the
- * native (BLAS) backend, concatenation runs as matMuls (see matMulFriendly).
+ * native (BLAS) backend, concatenation has a typed-array gradient (see concatColsOp).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, currentBackend } from '@courier/runtime';
@@ -32,43 +32,52 @@ const gatherRowsImpl = (table: tf.Tensor, indices: tf.Tensor, save: tf.GradSaveF
 export const gatherRows = tf.customGrad(gatherRowsImpl as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (table: tf.Tensor, indices: tf.Tensor) => tf.Tensor;
 
 /**
- * Whether to express concatenation (and so its gradient) as matMuls. Only on the native backend:
- * its matMul is BLAS while its SplitV is tfjs's element-by-element JS kernel (measured: the
- * matMul form trains 7x faster there). The plain JS CPU backend has a slow matMul, and wasm /
- * TensorFlow have a fast native split.
+ * Whether the backend keeps tensors in JS typed arrays with element-by-element kernels (the native
+ * backend: BLAS matMuls, tfjs's JS kernels for the rest). There, concatenation gets its own
+ * typed-array gradient. WebAssembly and TensorFlow have a fast native split and keep tf.concat.
  */
 function matMulFriendly(): boolean {
   return currentBackend()?.name === 'native';
 }
 
-/** Selection matrices [w_j, total] that place part j's columns in a concatenation, cached by widths. */
-const selectionCache = new Map<string, tf.Tensor2D[]>();
-function selections(widths: number[]): tf.Tensor2D[] {
-  const key = widths.join(',');
-  let sel = selectionCache.get(key);
-  if (!sel) {
-    const total = widths.reduce((a, w) => a + w, 0);
-    let offset = 0;
-    sel = widths.map((w) => {
-      const m = new Float32Array(w * total);
-      for (let j = 0; j < w; j++) m[j * total + offset + j] = 1;
-      offset += w;
-      return tf.keep(tf.tensor2d(m, [w, total]));
-    });
-    selectionCache.set(key, sel);
+/**
+ * Column concatenation of 2-D tensors whose gradient splits dy's columns in one typed-array pass.
+ * tf.concat's own gradient is SplitV, which the native (CPU) backend runs element by element
+ * (1.5-2 s per CTR step, measured); the earlier sum of matMuls with selection matrices cost an
+ * AddN and a GEMM per part (~0.25 s). The copy here is a few hundred microseconds.
+ */
+const concatByCount = new Map<number, (...parts: tf.Tensor[]) => tf.Tensor>();
+function concatColsOp(count: number): (...parts: tf.Tensor[]) => tf.Tensor {
+  let op = concatByCount.get(count);
+  if (!op) {
+    const impl = (...args: unknown[]) => {
+      const parts = args.slice(0, count) as tf.Tensor2D[];
+      const widths = parts.map((p) => p.shape[1]);
+      return {
+        value: tf.concat(parts, 1),
+        gradFunc: (dy: tf.Tensor) => {
+          const [rows, total] = dy.shape;
+          const g = dy.dataSync() as Float32Array;
+          let offset = 0;
+          return widths.map((w) => {
+            const out = new Float32Array(rows * w);
+            for (let r = 0; r < rows; r++) out.set(g.subarray(r * total + offset, r * total + offset + w), r * w);
+            offset += w;
+            return tf.tensor2d(out, [rows, w]);
+          });
+        },
+      };
+    };
+    op = tf.customGrad(impl as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (...parts: tf.Tensor[]) => tf.Tensor;
+    concatByCount.set(count, op);
   }
-  return sel;
+  return op;
 }
 
-/**
- * Column concatenation of 2-D tensors as a sum of matMuls with selection matrices. Same value
- * as tf.concat(parts, 1), but its gradient is a matMul instead of SplitV, which the JS CPU
- * backend runs element by element (it dominated the step time).
- */
+/** tf.concat(parts, 1) with a typed-array gradient on the native backend (see concatColsOp). */
 function concatCols(parts: tf.Tensor2D[]): tf.Tensor2D {
   if (!matMulFriendly()) return tf.concat(parts, 1);
-  const sel = selections(parts.map((p) => p.shape[1]));
-  return tf.addN(parts.map((p, j) => tf.matMul(p, sel[j]))) as tf.Tensor2D;
+  return concatColsOp(parts.length)(...parts) as tf.Tensor2D;
 }
 
 /** Width of the per-row image-match features (Batch.sim) the model gets in its mode. */
@@ -77,6 +86,65 @@ function inWidthOfSim(c: CtrConfig, shape: ModelShape): number {
   if (shape.image?.mode === 'cluster-id' && c.clusterMatchFeatures) return CLUSTER_MATCH_FEATURES;
   if (shape.image?.mode === 'vector' && c.vectorProducts) return shape.image.dim;
   return 0;
+}
+
+/**
+ * Adam (Kingma & Ba; tfjs's formula: lr * m_hat / (sqrt(v_hat) + 1e-7)) over all variables in
+ * one typed-array pass each. On the native backend every element-wise kernel is a JS loop with
+ * a fixed cost per call, and tfjs's Adam issues about ten per variable per step (about 400 of a
+ * CTR step's 1,200 kernels); here it is one gradient read and one assign per variable.
+ */
+export class TypedAdam {
+  private readonly m = new Map<string, Float32Array>();
+  private readonly v = new Map<string, Float32Array>();
+  private t = 0;
+  constructor(
+    private readonly lr: number,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly eps = 1e-7,
+  ) {}
+
+  /** One step on the loss; returns its value. */
+  step(loss: () => tf.Scalar, vars: tf.Variable[]): number {
+    const { value, grads } = tf.variableGrads(loss, vars);
+    const lossValue = value.dataSync()[0];
+    value.dispose();
+    this.t++;
+    const c1 = 1 - this.beta1 ** this.t;
+    const c2 = 1 - this.beta2 ** this.t;
+    const { beta1, beta2, eps, lr } = this;
+    for (const variable of vars) {
+      const grad = grads[variable.name];
+      if (!grad) continue;
+      const g = grad.dataSync() as Float32Array;
+      const w = (variable.dataSync() as Float32Array).slice();
+      let m = this.m.get(variable.name);
+      let v = this.v.get(variable.name);
+      if (!m || !v) {
+        m = new Float32Array(w.length);
+        v = new Float32Array(w.length);
+        this.m.set(variable.name, m);
+        this.v.set(variable.name, v);
+      }
+      for (let i = 0; i < w.length; i++) {
+        const gi = g[i];
+        const mi = beta1 * m[i] + (1 - beta1) * gi;
+        const vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] -= (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+      }
+      tf.tidy(() => variable.assign(tf.tensor(w, variable.shape)));
+    }
+    for (const g of Object.values(grads)) g.dispose();
+    return lossValue;
+  }
+
+  dispose(): void {
+    this.m.clear();
+    this.v.clear();
+  }
 }
 
 // tfjs variable names must be unique per process.
@@ -99,7 +167,8 @@ export interface VariableSnapshot {
 export class CtrModel {
   readonly vars = new Map<string, tf.Variable>();
   readonly itemWidth: number;
-  private readonly optimizer: tf.Optimizer;
+  /** tfjs's Adam on backends with native kernels; a fused typed-array Adam where kernels are JS (see TypedAdam). */
+  private readonly optimizer: tf.Optimizer | TypedAdam;
 
   constructor(
     readonly config: CtrConfig,
@@ -172,7 +241,7 @@ export class CtrModel {
     // simple match effect is learnt at once instead of through the MLP (zero init: starts as deep only).
     const simWidth = inWidthOfSim(c, shape);
     if (c.wide && simWidth > 0) this.add('wide/w', [simWidth, 1], rng.fork('wide/w'), 'zeros');
-    this.optimizer = tf.train.adam(c.learningRate);
+    this.optimizer = matMulFriendly() ? new TypedAdam(c.learningRate) : tf.train.adam(c.learningRate);
   }
 
   private add(name: string, shape: number[], rng: Rng, init: 'normal' | 'glorot' | 'zeros' | 'ones'): void {
@@ -314,7 +383,9 @@ export class CtrModel {
   /** One Adam step; returns the batch loss. */
   trainStep(b: Batch): number {
     const varList = [...this.vars.values()];
-    const cost = this.optimizer.minimize(() => tf.tidy(() => CtrModel.bce(this.logits(b), tf.tensor1d(b.label))), true, varList);
+    const loss = () => tf.tidy(() => CtrModel.bce(this.logits(b), tf.tensor1d(b.label)));
+    if (this.optimizer instanceof TypedAdam) return this.optimizer.step(loss, varList);
+    const cost = this.optimizer.minimize(loss, true, varList);
     const value = (cost as tf.Scalar).dataSync()[0];
     cost?.dispose();
     return value;
