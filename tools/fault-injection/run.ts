@@ -2,12 +2,13 @@
  * Fault injection: is a pipeline run that was killed (SIGKILL) and rerun as good as one that
  * never was?
  *
- *   npx tsx tools/fault-injection/run.ts [--n 20] [--seed 1] [--root DIR] [--result FILE] [--keep]
+ *   npx tsx tools/fault-injection/run.ts [--n 20] [--seed 1] [--root DIR] [--result FILE] [--keep] [--window 0.02,0.98]
  *                                        [-- <pipeline flags, default: --preset tiny>]
  *
  * 1. Runs the pipeline once, uninterrupted, into <root>/reference (T seconds).
  * 2. N trials, each in a fresh <root>/trial-<i>: start the pipeline, SIGKILL its process group
- *    after a random delay in [0.02 T, 0.98 T] (one kill, or two in ~30% of the trials), then rerun
+ *    after a random delay in [0.02 T, 0.98 T] (--window: other fractions of T, e.g. 0.1,0.4 to aim
+ *    at pre-training on the tiny world) (one kill, or two in ~30% of the trials), then rerun
  *    it to completion; the rerun must exit 0 and its ctr/ctr-report.json must hold the same
  *    metric numbers as the reference (every number in the report except timing fields).
  * Delays come from a seeded generator (--seed), so a failing trial can be replayed.
@@ -24,6 +25,7 @@ interface Args {
   root: string;
   result: string;
   keep: boolean;
+  window: [number, number];
   pipelineArgs: string[];
 }
 
@@ -42,15 +44,22 @@ function parseArgs(argv: string[]): Args {
     if (!Number.isSafeInteger(n) || n < 0) throw new Error(`fault-injection: --${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
     return n;
   };
-  for (const a of own) if (a.startsWith('--') && !['--n', '--seed', '--root', '--result', '--keep'].includes(a)) throw new Error(`fault-injection: unknown flag ${a}`);
+  for (const a of own) if (a.startsWith('--') && !['--n', '--seed', '--root', '--result', '--keep', '--window'].includes(a)) throw new Error(`fault-injection: unknown flag ${a}`);
   return {
     n: int('n', 20),
     seed: int('seed', 1),
     root: path.resolve(get('root') ?? path.join(os.tmpdir(), 'courier-fault-injection')),
     result: path.resolve(get('result') ?? path.join(__dirname, 'RESULT.md')),
     keep: own.includes('--keep'),
+    window: parseWindow(get('window') ?? '0.02,0.98'),
     pipelineArgs,
   };
+}
+
+function parseWindow(text: string): [number, number] {
+  const [a, b] = text.split(',').map(Number);
+  if (!(a >= 0 && b > a && b <= 10)) throw new Error(`fault-injection: --window must be "FROM,TO" fractions of the reference run time, FROM < TO, got ${JSON.stringify(text)}`);
+  return [a, b];
 }
 
 /** mulberry32: a small seeded generator (uniform in [0, 1)). */
@@ -168,7 +177,7 @@ async function main(): Promise<void> {
     const killCount = random() < 0.3 ? 2 : 1;
     const kills: Trial['kills'] = [];
     for (let k = 0; k < killCount; k++) {
-      const delay = ref.seconds * (0.02 + 0.96 * random());
+      const delay = ref.seconds * (args.window[0] + (args.window[1] - args.window[0]) * random());
       const r = await runPipeline(dir, args.pipelineArgs, delay);
       kills.push({ delay, stage: r.killed ? r.lastStage : 'finished before the kill', landed: r.killed });
       if (!r.killed && r.code !== 0) log(`trial ${i}: run before kill ${k + 1} exited ${r.code}: ${r.log.slice(-600)}`);
@@ -197,7 +206,7 @@ async function main(): Promise<void> {
   const md = [
     '# Fault injection result',
     '',
-    `Written by \`npx tsx tools/fault-injection/run.ts --n ${args.n} --seed ${args.seed} -- ${args.pipelineArgs.join(' ')}\` on ${new Date().toISOString()} (${os.hostname()}, ${os.cpus().length} cores).`,
+    `Written by \`npx tsx tools/fault-injection/run.ts --n ${args.n} --seed ${args.seed} --window ${args.window.join(',')} -- ${args.pipelineArgs.join(' ')}\` on ${new Date().toISOString()} (${os.hostname()}, ${os.cpus().length} cores).`,
     '',
     `- Uninterrupted reference run: ${ref.seconds.toFixed(1)} s; its ctr-report.json holds ${reference.size} metric numbers (timing fields left out).`,
     `- Trials: ${trials.length}; kills (SIGKILL of the whole process group): ${trials.reduce((s, t) => s + t.kills.length, 0)}, of which ${landed.length} landed before the run finished.`,
