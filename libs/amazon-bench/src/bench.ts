@@ -9,7 +9,7 @@ import type { AmazonReport } from '@courier/data-contracts';
 import { writeFileAtomicSync, writeJsonAtomic } from '@courier/io';
 import type { ConfigSchema } from '@courier/runtime';
 import { COURIER_PRETRAIN_DEFAULTS, CourierLossFn, pretrainCourier, writeCourierFeatures } from './courier-plugin';
-import { MmrecDataset, loadFeature, loadMmrecDataset, withFeatures } from './dataset';
+import { MmrecDataset, featureWarnings, loadFeature, loadMmrecDataset, withFeatures } from './dataset';
 import { ModelParams, getModel } from './models';
 import { DEFAULT_SEEDS, GridMode, GridResult, buildAmazonReport, formatTable, gridPoints, runGrid } from './protocol';
 import { SyntheticPreset, generateSynthetic, syntheticParams, syntheticParamsMismatch } from './synthetic';
@@ -112,12 +112,14 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
   const base = await env.time('load', () => loadMmrecDataset({ root, name: cfg.dataset, modalities: needImage ? [...new Set([...modalities, 'image' as const])] : modalities }));
   if (base.rejects.length) writeFileAtomicSync(path.join(env.outDir, 'rejects.jsonl'), base.rejects.map((r) => JSON.stringify(r)).join('\n') + '\n');
   env.log(`dataset ${cfg.dataset}: ${JSON.stringify(base.stats)}`);
+  for (const w of featureWarnings(base.features)) env.log(w);
   if (base.stats.labelCounts.pretrain === 0 && cfg.withCourier) throw new Error(`${dir}: no pre-training rows (x_label 3); relabel with the COURIER 50/30/10/10 split first (amazon-bench split)`);
 
   let courierDs: MmrecDataset | null = null;
   let courierInfo: Record<string, unknown> | null = null;
   if (cfg.withCourier && cfg.courierFeatures && models.some((m) => m.modalities.includes('image'))) {
     const feat = loadFeature(cfg.courierFeatures, base.nItems, 'image');
+    for (const w of featureWarnings({ image: feat })) env.log(w);
     if (feat.dim <= base.features.image!.dim) throw new Error(`${cfg.courierFeatures}: ${feat.dim} columns, expected more than the ${base.features.image!.dim} of image_feat.npy ([image | C])`);
     courierDs = withFeatures(base, { image: feat });
     courierInfo = { featureFile: feat.file, featureDim: feat.dim, reused: true };

@@ -7,9 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ContractError } from '@courier/data-contracts';
-import { InterReject, InterTable, LABEL_PRETRAIN, LABEL_TEST, LABEL_TRAIN, LABEL_VALID, labelCounts, readInter } from './inter';
-import { readNpy } from './npy';
+import { ContractError, described } from '@courier/data-contracts';
+import { InterReject, InterTable, LABEL_PRETRAIN, LABEL_TEST, LABEL_TRAIN, LABEL_VALID, checkInterIds, interRowLocation, labelCounts, readInter } from './inter';
+import { readNpy, readNpyHeader } from './npy';
 
 export type Modality = 'image' | 'text';
 
@@ -19,7 +19,12 @@ export interface FeatureMatrix {
   data: Float32Array;
   rows: number;
   dim: number;
+  /** All-zero rows (a warning, logged by the run; an error when every row is zero). */
+  zeroRows?: { count: number; first: number };
 }
+
+/** Largest |value| accepted in a feature file (loadFeature). */
+export const MAX_FEATURE_ABS = 1e6;
 
 /** Interaction pairs of one split. */
 export interface PairList {
@@ -119,18 +124,99 @@ export function loadFeature(file: string, nItems: number, modality: Modality): F
   if (arr.shape[0] !== nItems) {
     throw new ContractError({ file, column: 'shape[0]' }, `${nItems} rows (n_items = max(itemID)+1 of the .inter file; row i is item i)`, arr.shape[0]);
   }
-  return { file, data: arr.data, rows: arr.shape[0], dim: arr.shape[1] };
+  const rows = arr.shape[0];
+  const dim = arr.shape[1];
+  const zeroRows = checkFeatureValues(file, arr.data, rows, dim);
+  const out: FeatureMatrix = { file, data: arr.data, rows, dim };
+  if (zeroRows.count > 0) out.zeroRows = zeroRows;
+  return out;
+}
+
+/**
+ * Value checks of a feature matrix: NaN/Inf and |x| > MAX_FEATURE_ABS are errors naming the
+ * file, the first bad row (= item, 0-based) and column; all-zero rows are counted (an error
+ * only when every row is zero: such a file carries no information).
+ */
+export function checkFeatureValues(file: string, data: Float32Array, rows: number, dim: number): { count: number; first: number } {
+  let count = 0;
+  let first = -1;
+  for (let r = 0; r < rows; r++) {
+    let allZero = true;
+    const o = r * dim;
+    for (let c = 0; c < dim; c++) {
+      const v = data[o + c];
+      if (v === 0) continue;
+      allZero = false;
+      if (!Number.isFinite(v)) {
+        throw new ContractError({ file: `${file} row ${r} (item ${r}, 0-based),`, column: String(c) }, 'a finite number (NaN/Inf in a feature file would propagate into every score)', described(String(v)));
+      }
+      if (Math.abs(v) > MAX_FEATURE_ABS) {
+        throw new ContractError(
+          { file: `${file} row ${r} (item ${r}, 0-based),`, column: String(c) },
+          `a feature value with |x| <= ${MAX_FEATURE_ABS} (MMRec image/text features are of order 1-100; larger values suggest a wrong dtype or corrupt data)`,
+          described(String(v)),
+        );
+      }
+    }
+    if (allZero && dim > 0) {
+      if (count === 0) first = r;
+      count++;
+    }
+  }
+  if (rows > 0 && dim > 0 && count === rows) throw new ContractError({ file }, 'at least one non-zero feature row', described(`all ${rows} rows are zero`));
+  return { count, first };
+}
+
+/** Warnings for a loaded dataset's feature files (all-zero rows), one line each. */
+export function featureWarnings(features: Partial<Record<Modality, FeatureMatrix>>): string[] {
+  const out: string[] = [];
+  for (const [m, f] of Object.entries(features)) {
+    if (f?.zeroRows && f.zeroRows.count > 0) {
+      out.push(`WARNING ${f.file}: ${f.zeroRows.count} of ${f.rows} ${m} feature rows are all zero (first: row ${f.zeroRows.first}); those items have no ${m} signal`);
+    }
+  }
+  return out;
+}
+
+/**
+ * Every itemID must index a row of each feature file: the first .inter row whose item is past
+ * the feature rows is the error (the .inter file is blamed, not the feature file). Files that
+ * are missing or unreadable are left to loadFeature, which names them.
+ */
+function checkItemsAgainstFeatures(inter: InterTable, file: string): void {
+  let rows: number;
+  try {
+    const h = readNpyHeader(file);
+    if (h.shape.length !== 2) return;
+    rows = h.shape[0];
+  } catch {
+    return;
+  }
+  for (let r = 0; r < inter.items.length; r++) {
+    if (inter.items[r] >= rows) {
+      throw new ContractError(
+        { file: interRowLocation(inter, r), column: 'itemID' },
+        `an itemID below ${rows} (${path.basename(file)} has ${rows} rows; row i is the feature vector of item i)`,
+        inter.items[r],
+      );
+    }
+  }
 }
 
 export function loadMmrecDataset(options: LoadOptions): MmrecDataset {
   const dir = datasetDir(options.root, options.name);
   const interFile = path.join(dir, `${options.name}.inter`);
-  const { table: inter, rejects } = readInter(interFile, { onBadRow: options.onBadRow });
+  // Ids are checked in buildDataset, after the itemIDs are checked against the feature rows.
+  const { table: inter, rejects } = readInter(interFile, { onBadRow: options.onBadRow, checkIds: false });
   return buildDataset(inter, rejects, dir, options);
 }
 
 /** Builds the splits from an in-memory table (also used by tests). */
 export function buildDataset(inter: InterTable, rejects: InterReject[], dir: string, options: Omit<LoadOptions, 'root'>): MmrecDataset {
+  const featureFile = (m: Modality): string => (m === 'image' ? (options.imageFile ?? path.join(dir, 'image_feat.npy')) : (options.textFile ?? path.join(dir, 'text_feat.npy')));
+  // Before anything of size n_users / n_items is allocated.
+  for (const m of options.modalities) checkItemsAgainstFeatures(inter, featureFile(m));
+  checkInterIds(inter);
   const { nUsers, nItems } = inter;
   const coldStart = options.coldStartFilter ?? true;
   const trainU: number[] = [];
@@ -160,8 +246,7 @@ export function buildDataset(inter: InterTable, rejects: InterReject[], dir: str
   const test = buildEvalSplit(inter, LABEL_TEST, hasTrain, coldStart);
   const features: Partial<Record<Modality, FeatureMatrix>> = {};
   for (const m of options.modalities) {
-    const file = m === 'image' ? (options.imageFile ?? path.join(dir, 'image_feat.npy')) : (options.textFile ?? path.join(dir, 'text_feat.npy'));
-    features[m] = loadFeature(file, nItems, m);
+    features[m] = loadFeature(featureFile(m), nItems, m);
   }
   const poolItems: number[] = [];
   pool.forEach((v, i) => v && poolItems.push(i));

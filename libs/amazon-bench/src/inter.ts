@@ -28,6 +28,8 @@ export interface InterTable {
   nItems: number;
   /** Rows whose x_label is not 0..3 (kept for sizes, ignored for splits). */
   ignoredLabelRows: number;
+  /** 1-based file line of each row (header = line 1), for error messages; absent for tables built in memory. */
+  lines?: Int32Array;
 }
 
 export interface InterReject {
@@ -39,7 +41,15 @@ export interface InterReject {
 export interface ReadInterOptions {
   /** 'error' (default): the first malformed row throws, naming its line; 'reject': skip and collect. */
   onBadRow?: 'error' | 'reject';
+  /**
+   * Check that userIDs and itemIDs are dense 0-based indices (`checkInterIds`). Default: true in
+   * `readInter`, false in `parseInter` (callers of the text parser check themselves).
+   */
+  checkIds?: boolean;
 }
+
+/** Largest id accepted by the parser: ids are stored as int32 row indices. */
+export const MAX_ID = 2 ** 31 - 2;
 
 const REQUIRED = ['userID', 'itemID', 'x_label'] as const;
 
@@ -68,6 +78,7 @@ export function parseInter(text: string, file = '<text>', options: ReadInterOpti
   const labels: number[] = [];
   const ratings: number[] = [];
   const timestamps: number[] = [];
+  const lineNos: number[] = [];
   const rejects: InterReject[] = [];
   let ignoredLabelRows = 0;
   // Errors name "<file> line N" (1-based, header = line 1), the column and what was expected.
@@ -89,9 +100,17 @@ export function parseInter(text: string, file = '<text>', options: ReadInterOpti
       bad(lineNo, 'userID', 'a non-negative integer', f[cu]);
       continue;
     }
+    if (u > MAX_ID) {
+      bad(lineNo, 'userID', `an id of at most ${MAX_ID} (ids are int32 row indices)`, f[cu]);
+      continue;
+    }
     const it = parseIntField(f[ci].trim());
     if (it === null || it < 0) {
       bad(lineNo, 'itemID', 'a non-negative integer', f[ci]);
+      continue;
+    }
+    if (it > MAX_ID) {
+      bad(lineNo, 'itemID', `an id of at most ${MAX_ID} (ids are int32 row indices)`, f[ci]);
       continue;
     }
     const lab = parseIntField(f[cl].trim());
@@ -121,6 +140,7 @@ export function parseInter(text: string, file = '<text>', options: ReadInterOpti
     labels.push(lab);
     ratings.push(r);
     timestamps.push(t);
+    lineNos.push(lineNo);
   }
   if (users.length === 0) throw new ContractError({ file }, 'at least one interaction row', 'none');
   let nUsers = 0;
@@ -129,25 +149,84 @@ export function parseInter(text: string, file = '<text>', options: ReadInterOpti
     if (users[i] + 1 > nUsers) nUsers = users[i] + 1;
     if (items[i] + 1 > nItems) nItems = items[i] + 1;
   }
-  return {
-    table: {
-      file,
-      users: Int32Array.from(users),
-      items: Int32Array.from(items),
-      labels: Int32Array.from(labels),
-      ratings: cr >= 0 ? Float64Array.from(ratings) : null,
-      timestamps: ct >= 0 ? Float64Array.from(timestamps) : null,
-      nUsers,
-      nItems,
-      ignoredLabelRows,
-    },
-    rejects,
+  const table: InterTable = {
+    file,
+    users: Int32Array.from(users),
+    items: Int32Array.from(items),
+    labels: Int32Array.from(labels),
+    ratings: cr >= 0 ? Float64Array.from(ratings) : null,
+    timestamps: ct >= 0 ? Float64Array.from(timestamps) : null,
+    nUsers,
+    nItems,
+    ignoredLabelRows,
+    lines: Int32Array.from(lineNos),
   };
+  if (options.checkIds === true) checkInterIds(table);
+  return { table, rejects };
 }
 
 export function readInter(file: string, options: ReadInterOptions = {}): { table: InterTable; rejects: InterReject[] } {
   if (!fs.existsSync(file)) throw new ContractError({ file }, 'an existing .inter file', 'file not found');
-  return parseInter(fs.readFileSync(file, 'utf8'), file, options);
+  return parseInter(fs.readFileSync(file, 'utf8'), file, { ...options, checkIds: options.checkIds ?? true });
+}
+
+/** "<file> line N," for row r of a table (the file line when known, else the 0-based data row). */
+export function interRowLocation(table: InterTable, r: number): string {
+  return table.lines ? `${table.file} line ${table.lines[r]},` : `${table.file} data row ${r},`;
+}
+
+/**
+ * MMRec uses userID and itemID as dense 0-based row indices: n_users = max(userID) + 1 sizes
+ * the embedding tables, so an id must be 0..n-1 with every id in that range used. A sparse id
+ * (e.g. one userID of 2,000,000,000, or 99999 among 300 users) would silently allocate tables
+ * for ids that have no rows, or run out of memory. This refuses such tables, naming the line
+ * and column of the largest id, before anything of size max id is allocated (memory is
+ * O(rows)). Ids are not remapped: item ids are also row indices of the feature files.
+ */
+export function checkInterIds(table: InterTable): void {
+  checkDense(table, table.users, 'userID', 'user');
+  checkDense(table, table.items, 'itemID', 'item');
+}
+
+function checkDense(table: InterTable, ids: Int32Array, column: string, what: string): void {
+  const n = ids.length;
+  if (n === 0) return;
+  let max = -1;
+  let maxRow = 0;
+  for (let r = 0; r < n; r++) {
+    if (ids[r] > max) {
+      max = ids[r];
+      maxRow = r;
+    }
+  }
+  const where = { file: interRowLocation(table, maxRow), column };
+  const rule = `MMRec uses ids as dense 0-based row indices and sizes its tables by max id + 1`;
+  if (max >= n) {
+    // More ids than rows: cannot be dense; refuse before allocating anything of size max.
+    throw new ContractError(
+      where,
+      `a ${column} below ${n} (the file has ${n} rows, so at most ${n} distinct ${what}s; ${rule}, so this id would make ${max + 1} ${what}s; ` +
+        `remap the ids to 0..n-1${column === 'itemID' ? ' together with the rows of the feature files' : ''})`,
+      max,
+    );
+  }
+  const seen = new Uint8Array(max + 1); // max < rows: bounded by the file size
+  let distinct = 0;
+  for (let r = 0; r < n; r++) {
+    if (!seen[ids[r]]) {
+      seen[ids[r]] = 1;
+      distinct++;
+    }
+  }
+  if (distinct === max + 1) return;
+  const firstUnused = seen.indexOf(0);
+  throw new ContractError(
+    where,
+    `dense 0-based ${column}s (${rule}): ${distinct} distinct ${what}s occur but the largest id makes ${max + 1}; ` +
+      `${max + 1 - distinct} ids in 0..${max} never occur, the first is ${firstUnused}; remap the ids to 0..${distinct - 1}` +
+      `${column === 'itemID' ? ' together with the rows of the feature files' : ''}`,
+    max,
+  );
 }
 
 function formatNumber(x: number, float: boolean): string {
