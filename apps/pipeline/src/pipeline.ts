@@ -298,9 +298,12 @@ export function formatTable(report: CtrReport): string {
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
-  const foot = ceiling?.available
-    ? `headroom: share of the look headroom (Bayes - Bayes without the look: ${pct(ceiling.lookHeadroom.auc ?? 0)} AUC, ${pct(ceiling.lookHeadroom.gauc ?? 0)} GAUC) a method's gain captures`
-    : `no ceiling rows: ${ceiling?.note ?? 'not computed'}`;
+  const noHeadroom = ceiling?.available && Math.abs(ceiling.lookHeadroom.auc ?? 0) < 1e-6;
+  const foot = !ceiling?.available
+    ? `no ceiling rows: ${ceiling?.note ?? 'not computed'}`
+    : noHeadroom
+      ? 'no look headroom (Bayes equals Bayes without the look: the look does not enter the clicks), so no headroom shares'
+      : `headroom: share of the look headroom (Bayes - Bayes without the look: ${pct(ceiling.lookHeadroom.auc ?? 0)} AUC, ${pct(ceiling.lookHeadroom.gauc ?? 0)} GAUC) a method's gain captures`;
   return `${table}\n${foot}`;
 }
 
