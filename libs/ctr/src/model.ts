@@ -227,9 +227,7 @@ export class CtrModel {
     }
     if (c.positionBuckets > 0) emb('position', c.positionBuckets, c.positionDim);
     let inWidth = E + c.userDim + A + (c.targetAttention ? 2 * A : 0) + (c.din ? 2 * A : 0) + (c.positionBuckets > 0 ? c.positionDim : 0);
-    if (shape.image?.mode === 'simscore') inWidth += simFeatureCount(c);
-    if (shape.image?.mode === 'cluster-id' && c.clusterMatchFeatures) inWidth += CLUSTER_MATCH_FEATURES;
-    if (shape.image?.mode === 'vector' && c.vectorProducts) inWidth += shape.image.dim;
+    inWidth += inWidthOfSim(c, shape);
     if ((shape.image?.mode === 'vector' || shape.image?.mode === 'cluster-id') && c.imageInteraction) inWidth += c.imageFeatureDim;
     let prev = inWidth;
     c.mlp.forEach((h, i) => {
@@ -362,16 +360,15 @@ export class CtrModel {
       parts.push(tf.mul(gatherRows(image, targetIdx), histMean) as tf.Tensor2D);
     }
     if (c.positionBuckets > 0) parts.push(gatherRows(this.v('position'), tf.tensor1d(b.position, 'int32')) as tf.Tensor2D);
-    if (this.shape.image?.mode === 'simscore' && b.sim) parts.push(tf.tensor2d(b.sim, [B, simFeatureCount(c)]));
-    if (this.shape.image?.mode === 'cluster-id' && b.sim) parts.push(tf.tensor2d(b.sim, [B, CLUSTER_MATCH_FEATURES]));
-    if (this.shape.image?.mode === 'vector' && b.sim) parts.push(tf.tensor2d(b.sim, [B, this.shape.image.dim]));
+    const simWidth = inWidthOfSim(c, this.shape);
+    const sim = simWidth > 0 && b.sim ? tf.tensor2d(b.sim, [B, simWidth]) : null;
+    if (sim) parts.push(sim);
     let x: tf.Tensor2D = concatCols(parts);
     c.mlp.forEach((_, i) => {
       x = tf.relu(this.dense(x, `mlp/${i}`));
     });
     let out = this.dense(x, 'mlp/out');
-    const simWidth = inWidthOfSim(c, this.shape);
-    if (c.wide && simWidth > 0 && b.sim) out = tf.add(out, tf.matMul(tf.tensor2d(b.sim, [B, simWidth]), this.v('wide/w') as tf.Tensor2D));
+    if (c.wide && sim) out = tf.add(out, tf.matMul(sim, this.v('wide/w') as tf.Tensor2D));
     return tf.reshape(out, [B]) as tf.Tensor1D;
   }
 
