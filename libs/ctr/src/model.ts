@@ -197,7 +197,9 @@ export class CtrModel {
       E += c.imageFeatureDim;
     } else if (shape.image?.mode === 'cluster-id') {
       // Ids 0..K-1 are clusters, K is the unknown id.
-      emb('cluster_id', shape.image.numClusters + 1, c.imageFeatureDim);
+      // Larger initial scale than the id embeddings (clusterEmbeddingStd): the look interactions are
+      // products of these rows, which at 0.05 start near zero and learn slower than the ids overfit.
+      this.add('cluster_id', [shape.image.numClusters + 1, c.imageFeatureDim], rng.fork('cluster_id'), 'normal', c.clusterEmbeddingStd);
       E += c.imageFeatureDim;
     }
     this.itemWidth = E;
@@ -242,10 +244,10 @@ export class CtrModel {
     this.optimizer = matMulFriendly() ? new TypedAdam(c.learningRate) : tf.train.adam(c.learningRate);
   }
 
-  private add(name: string, shape: number[], rng: Rng, init: 'normal' | 'glorot' | 'zeros' | 'ones'): void {
+  private add(name: string, shape: number[], rng: Rng, init: 'normal' | 'glorot' | 'zeros' | 'ones', std = 0.05): void {
     const size = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(size);
-    if (init === 'normal') for (let i = 0; i < size; i++) values[i] = rng.normal(0, 0.05);
+    if (init === 'normal') for (let i = 0; i < size; i++) values[i] = rng.normal(0, std);
     else if (init === 'ones') values.fill(1);
     else if (init === 'glorot') {
       const limit = Math.sqrt(6 / (shape[0] + shape[1]));
