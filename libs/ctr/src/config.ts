@@ -45,7 +45,7 @@ export interface CtrConfig {
   vectorProducts: boolean;
   /** vector / cluster-id: add the target's learned image feature times the history's mean image feature as MLP inputs. */
   imageInteraction: boolean;
-  /** cluster-id: standard deviation of the initial cluster embeddings (the id embeddings start at 0.05). */
+  /** cluster-id: standard deviation of the initial cluster embeddings (the id embeddings start at 0.05 too). */
   clusterEmbeddingStd: number;
   /** Wide & Deep: the image-match features (simscore, cluster match, vector products) also enter the logit linearly. */
   wide: boolean;
@@ -94,7 +94,7 @@ export const DEFAULT_CTR_CONFIG: CtrConfig = {
   vectorProducts: true,
   imageInteraction: true,
   wide: true,
-  clusterEmbeddingStd: 0.5,
+  clusterEmbeddingStd: 0.05,
   mlp: [128, 64, 32, 16],
   learningRate: 2e-3,
   batchSize: 256,
@@ -130,7 +130,7 @@ export const CTR_CONFIG_DOC: Record<keyof CtrConfig, string> = {
   positionDim: 'position embedding size',
   clusterMatchFeatures: 'cluster-id: add the id-match features (share of the history in the target cluster, count / L, latest matches)',
   vectorProducts: 'vector: add the mean target-history element-wise products of the raw embeddings as MLP inputs',
-  clusterEmbeddingStd: 'cluster-id: std of the initial cluster embeddings (ids start at 0.05; chosen on the validation day)',
+  clusterEmbeddingStd: 'cluster-id: std of the initial cluster embeddings (as the id embeddings; 0.5 helps the oracle and hurts learned clusters on the validation day)',
   wide: 'Wide & Deep: the image-match features (simscore, cluster match, vector products) also enter the logit linearly',
   imageInteraction: "vector / cluster-id: add the target's learned image feature times the history's mean one as MLP inputs",
   mlp: 'hidden layer sizes of the MLP',

@@ -197,8 +197,8 @@ export class CtrModel {
       E += c.imageFeatureDim;
     } else if (shape.image?.mode === 'cluster-id') {
       // Ids 0..K-1 are clusters, K is the unknown id.
-      // Larger initial scale than the id embeddings (clusterEmbeddingStd): the look interactions are
-      // products of these rows, which at 0.05 start near zero and learn slower than the ids overfit.
+      // Initial scale clusterEmbeddingStd: a larger one (0.5) lets look interactions (products of these
+      // rows) learn before the ids overfit, which helps the oracle but hurts learned clusters (README).
       this.add('cluster_id', [shape.image.numClusters + 1, c.imageFeatureDim], rng.fork('cluster_id'), 'normal', c.clusterEmbeddingStd);
       E += c.imageFeatureDim;
     }
