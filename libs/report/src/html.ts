@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ChartSpec, reportCharts } from './charts';
 import { STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
-import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, baselineSummary, categoryRows, ceilingCells, ceilingTable, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedRows, selectionRows, showShare, showValidation, summaryRows } from './tables';
+import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, baselineSummary, categoryRows, ceilingCells, ceilingTable, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
 const VENDOR = [
   ['vega', 'build/vega.min.js'],
@@ -151,25 +151,10 @@ export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolea
   const cats = report.layout === 'categories' ? categoryRows(report) : [];
   const catsHtml = cats.length ? `<h2>ΔAUC per category</h2>${htmlTable(['variant', 'category', 'used in pre-training', 'eval rows', 'ΔAUC'], cats.map((c) => [esc(c.variant), esc(c.category), c.inPretraining ? 'yes' : 'no', String(c.rows ?? '–'), fmtSummary(c.deltaAuc)]))}` : '';
 
-  const seedTable = report.rows.length
+  const runs = seedTable(report, esc, code);
+  const seedHtml = report.rows.length
     ? `<h2>Every run</h2><p>Each number above is a mean over these rows; each row names the report and the folder it came from (relative to ${code(report.runsDir)}).</p>` +
-      htmlTable(
-        ['variant', 'seed', 'AUC', 'GAUC', 'baseline AUC', 'ΔAUC', 'ΔGAUC', ...(share ? ['share AUC', 'share GAUC'] : []), ...(val ? ['val AUC', 'val GAUC'] : []), 'ctr-report.json (method)', 'pre-training folder'],
-        seedRows(report).map((r) => [
-          esc(r.variant),
-          String(r.seed),
-          r.auc.toFixed(4),
-          r.gauc.toFixed(4),
-          r.baselineAuc.toFixed(4),
-          fmtPp(r.deltaAuc, 3),
-          fmtPp(r.deltaGauc, 3),
-          ...(share ? [fmtShare(r.headroomShareAuc), fmtShare(r.headroomShareGauc)] : []),
-          ...(val ? [fmtMetric(r.validationAuc), fmtMetric(r.validationGauc)] : []),
-          `${code(relPath(report, r.ctrReport))} (${esc(r.ctrMethod)})`,
-          code(relPath(report, r.pretrainDir)),
-        ]),
-        'seed-table',
-      )
+      htmlTable(runs.header, runs.rows, 'seed-table')
     : '';
 
   const mapsTable = report.maps.length
@@ -218,7 +203,7 @@ ${ceilingHtml}
 ${charts.filter((c) => c !== main && !c.id.startsWith('chart-map')).map(chartBlock).join('\n')}
 ${catsHtml}
 ${report.maps.length ? `<h2>Embedding maps</h2>${mapsTable}<div class="maps">${charts.filter((c) => c.id.startsWith('chart-map')).map(chartBlock).join('\n')}</div>` : ''}
-${seedTable}
+${seedHtml}
 <h2>Settings</h2>
 <details><summary>Resolved configs of every stage (also in each folder's run.json)</summary><pre>${esc(JSON.stringify(report.settings, null, 2))}</pre></details>
 <script type="application/json" id="chart-specs">${scriptJson(charts.map((c) => ({ id: c.id, spec: c.spec })))}</script>

@@ -1,7 +1,7 @@
 /** The Markdown summary of a suite: settings, the main table, checks against the paper, per-seed rows with their folders. */
 import { CheckResult, STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
-import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, SelectionRow, baselineSummary, categoryRows, ceilingCells, ceilingTable, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedRows, selectionRows, showShare, showValidation, summaryRows } from './tables';
+import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, SelectionRow, baselineSummary, categoryRows, ceilingCells, ceilingTable, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const table = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
@@ -103,25 +103,8 @@ export function renderMarkdown(report: SuiteReport): string {
   }
   if (report.rows.length) {
     out.push('## Every run', '');
-    out.push(
-      table(
-        ['variant', 'seed', 'AUC', 'GAUC', 'baseline AUC', 'ΔAUC', 'ΔGAUC', ...(share ? ['share AUC', 'share GAUC'] : []), ...(val ? ['val AUC', 'val GAUC'] : []), 'ctr-report.json (method)', 'pre-training folder'],
-        seedRows(report).map((r) => [
-          r.variant,
-          String(r.seed),
-          r.auc.toFixed(4),
-          r.gauc.toFixed(4),
-          r.baselineAuc.toFixed(4),
-          fmtPp(r.deltaAuc, 3),
-          fmtPp(r.deltaGauc, 3),
-          ...(share ? [fmtShare(r.headroomShareAuc), fmtShare(r.headroomShareGauc)] : []),
-          ...(val ? [fmtMetric(r.validationAuc), fmtMetric(r.validationGauc)] : []),
-          `\`${relPath(report, r.ctrReport)}\` (${r.ctrMethod})`,
-          `\`${relPath(report, r.pretrainDir)}\``,
-        ]),
-      ),
-      '',
-    );
+    const runs = seedTable(report, (t) => t, (p) => `\`${p}\``);
+    out.push(table(runs.header, runs.rows), '');
   }
   return `${out.join('\n')}\n`;
 }

@@ -219,3 +219,28 @@ export function selectionRows(report: SuiteReport): SelectionRow[] {
 
 export const SELECTION_TEXT =
   'A choice made on the evaluation day would be optimistic. The validation day (the last CTR training day, held out for early stopping) is where a choice belongs: "validation pick" is the variant with the highest mean validation AUC over the seeds every variant has, shown next to the best on the evaluation day. The checks above still compare evaluation-day numbers, as the paper reports them.';
+
+/**
+ * The "Every run" table: header and cells of one row per variant and seed. `text` escapes plain
+ * text and `code` formats a path for the output format (Markdown backticks, HTML <code>).
+ */
+export function seedTable(report: SuiteReport, text: (s: string) => string, code: (s: string) => string): { header: string[]; rows: string[][] } {
+  const share = showShare(report);
+  const val = showValidation(report);
+  return {
+    header: ['variant', 'seed', 'AUC', 'GAUC', 'baseline AUC', 'ΔAUC', 'ΔGAUC', ...(share ? ['share AUC', 'share GAUC'] : []), ...(val ? ['val AUC', 'val GAUC'] : []), 'ctr-report.json (method)', 'pre-training folder'],
+    rows: seedRows(report).map((r) => [
+      text(r.variant),
+      String(r.seed),
+      r.auc.toFixed(4),
+      r.gauc.toFixed(4),
+      r.baselineAuc.toFixed(4),
+      fmtPp(r.deltaAuc, 3),
+      fmtPp(r.deltaGauc, 3),
+      ...(share ? [fmtShare(r.headroomShareAuc), fmtShare(r.headroomShareGauc)] : []),
+      ...(val ? [fmtMetric(r.validationAuc), fmtMetric(r.validationGauc)] : []),
+      `${code(relPath(report, r.ctrReport))} (${text(r.ctrMethod)})`,
+      code(relPath(report, r.pretrainDir)),
+    ]),
+  };
+}
