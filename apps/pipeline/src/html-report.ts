@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
+import type { CtrCeiling, MetricPair } from '@courier/ctr';
 import { writeFileAtomicSync } from '@courier/io';
 
 /**
@@ -42,7 +43,6 @@ export function barChart(id: string, title: string, bars: Bar[]): string {
   return `<figure><svg id="${esc(id)}" class="chart" role="img" aria-label="${esc(title)}" width="${labelW + plotW + 80}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="16" font-size="14" font-weight="bold">${esc(title)}</text><line x1="${zeroX}" x2="${zeroX}" y1="24" y2="${h - 6}" stroke="#999"/>${rows}</svg></figure>`;
 }
 
-type Pair = { auc: number | null; gauc: number | null };
 interface Curve {
   seed: number;
   bestEpoch: number;
@@ -93,7 +93,7 @@ export function renderHtmlReport(args: { report: CtrReport; outDir: string; stag
         main.perCategory.filter((c) => c.deltaAuc !== null).map((c) => ({ label: `${c.category}${c.inPretraining ? '' : ' *'}`, value: c.deltaAuc as number, colour: c.inPretraining ? '#2b6cb0' : '#90cdf4' })),
       )
     : '';
-  const ceiling = report.ceiling as { available: boolean; note: string | null; bayes: Pair; noLook: Pair; noPosition: Pair; lookHeadroom: Pair } | undefined;
+  const ceiling = report.ceiling as CtrCeiling | undefined;
   const n4 = (x: number | null) => (x === null ? '-' : x.toFixed(4));
   const shareCell = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(0)}%`);
   const ceilingRows = ceiling?.available
@@ -101,13 +101,13 @@ export function renderHtmlReport(args: { report: CtrReport; outDir: string; stag
         ['Bayes: true click probability (ceiling)', ceiling.bayes],
         ['Bayes without the look term', ceiling.noLook],
         ['Bayes without position', ceiling.noPosition],
-      ].map(([name, p]) => `<tr class="ceiling"><td>${esc(name as string)}</td><td>truth</td><td>${n4((p as Pair).auc)}</td><td>${n4((p as Pair).gauc)}</td><td></td><td></td><td></td><td></td><td></td></tr>`)
+      ].map(([name, p]) => `<tr class="ceiling"><td>${esc(name as string)}</td><td>truth</td><td>${n4((p as MetricPair).auc)}</td><td>${n4((p as MetricPair).gauc)}</td><td></td><td></td><td></td><td></td><td></td></tr>`)
     : [];
   const tableRows = [
     ...ceilingRows,
     `<tr><td>baseline (no image)</td><td>none</td><td>${report.baseline.auc.toFixed(4)}</td><td>${report.baseline.gauc.toFixed(4)}</td><td>${report.baseline.gaucWeighted.toFixed(4)}</td><td></td><td></td><td></td><td></td></tr>`,
     ...report.methods.map((m) => {
-      const hs = m.headroomShare as Pair;
+      const hs = m.headroomShare as MetricPair;
       return `<tr><td>${esc(m.name)}</td><td>${esc(m.mode)}</td><td>${m.auc.toFixed(4)}</td><td>${m.gauc.toFixed(4)}</td><td>${m.gaucWeighted.toFixed(4)}</td><td>${fmtPct(m.deltaAuc)}</td><td>${fmtPct(m.deltaGauc)}</td><td>${shareCell(hs.auc)}</td><td>${shareCell(hs.gauc)}</td></tr>`;
     }),
   ].join('\n');

@@ -7,7 +7,7 @@ import { WorldPreset, generateWorld, resolveWorldConfig, worldConfigSchema } fro
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
-import { CTR_CONFIG_SCHEMA } from '@courier/ctr';
+import { CTR_CONFIG_SCHEMA, CtrCeiling, MIN_HEADROOM, MetricPair } from '@courier/ctr';
 import {
   ContentHashCache,
   FINGERPRINT_FILE,
@@ -279,7 +279,7 @@ export function formatTable(report: CtrReport): string {
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
   const share = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(0)}%`);
   const num = (x: number | null) => (x === null ? '-' : x.toFixed(4));
-  const ceiling = report.ceiling as { available: boolean; note: string | null; bayes: Pair; noLook: Pair; noPosition: Pair; lookHeadroom: Pair } | undefined;
+  const ceiling = report.ceiling as CtrCeiling | undefined;
   const ceilingRows = ceiling?.available
     ? [
         ['Bayes (true p, ceiling)', 'truth', num(ceiling.bayes.auc), num(ceiling.bayes.gauc), '', '', '', ''],
@@ -292,13 +292,13 @@ export function formatTable(report: CtrReport): string {
     ...ceilingRows,
     ['baseline (no image)', 'none', report.baseline.auc.toFixed(4), report.baseline.gauc.toFixed(4), '', '', '', ''],
     ...report.methods.map((m) => {
-      const h = m.headroomShare as Pair;
+      const h = m.headroomShare as MetricPair;
       return [m.name, m.mode, m.auc.toFixed(4), m.gauc.toFixed(4), pct(m.deltaAuc), pct(m.deltaGauc), share(h.auc), share(h.gauc)];
     }),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
-  const noHeadroom = ceiling?.available && Math.abs(ceiling.lookHeadroom.auc ?? 0) < 1e-6;
+  const noHeadroom = ceiling?.available && Math.abs(ceiling.lookHeadroom.auc ?? 0) < MIN_HEADROOM;
   const foot = !ceiling?.available
     ? `no ceiling rows: ${ceiling?.note ?? 'not computed'}`
     : noHeadroom
@@ -306,5 +306,3 @@ export function formatTable(report: CtrReport): string {
       : `headroom: share of the look headroom (Bayes - Bayes without the look: ${pct(ceiling.lookHeadroom.auc ?? 0)} AUC, ${pct(ceiling.lookHeadroom.gauc ?? 0)} GAUC) a method's gain captures`;
   return `${table}\n${foot}`;
 }
-
-type Pair = { auc: number | null; gauc: number | null };
