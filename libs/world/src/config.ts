@@ -37,10 +37,13 @@ export interface WorldConfig {
   renderImages: boolean;
   pixelNoise: number;
   imageConcurrency: number;
+  nuisance: number;
+  merchants: number;
+  learnablePatterns: boolean;
 }
 
-export type WorldPreset = 'tiny' | 'demo' | 'bench';
-export const WORLD_PRESETS: readonly WorldPreset[] = ['tiny', 'demo', 'bench'];
+export type WorldPreset = 'tiny' | 'demo' | 'bench' | 'premise-bench';
+export const WORLD_PRESETS: readonly WorldPreset[] = ['tiny', 'demo', 'bench', 'premise-bench'];
 
 /** Keys that differ between presets; everything else takes BASE_DEFAULTS. */
 const PRESET_SIZES: Record<WorldPreset, Partial<WorldConfig>> = {
@@ -51,6 +54,10 @@ const PRESET_SIZES: Record<WorldPreset, Partial<WorldConfig>> = {
   demo: { nItems: 3000, nUsers: 1000, pretrainDays: 6, ctrTrainDays: 4, sessionsPerUserDay: 1.1 },
   // Regression benchmarks: 20k items, 5k users, ~0.6M impressions.
   bench: { nItems: 20000, nUsers: 5000, pretrainDays: 6, ctrTrainDays: 3, sessionsPerUserDay: 1.2 },
+  // The premise world (issue #19): bench's catalogue, users and CTR days, with 4x the pre-training
+  // days (about 4x the page views per item in pre-training; README: appearances per item) and
+  // pattern periods a small network can see. `nuisance` stays 0 here: the premise suite sets it.
+  'premise-bench': { nItems: 20000, nUsers: 5000, pretrainDays: 24, ctrTrainDays: 3, sessionsPerUserDay: 1.2, learnablePatterns: true },
 };
 
 const BASE_DEFAULTS: WorldConfig = {
@@ -86,6 +93,9 @@ const BASE_DEFAULTS: WorldConfig = {
   renderImages: true,
   pixelNoise: 6,
   imageConcurrency: 16,
+  nuisance: 0,
+  merchants: 40,
+  learnablePatterns: false,
 };
 
 const DOCS: Record<keyof WorldConfig, { doc: string; integer?: boolean; min?: number; max?: number; choices?: readonly unknown[] }> = {
@@ -121,6 +131,9 @@ const DOCS: Record<keyof WorldConfig, { doc: string; integer?: boolean; min?: nu
   renderImages: { doc: 'render and write images (false: stress runs of the log only; image_path still set)' },
   pixelNoise: { doc: 'std of per-pixel, per-channel noise (0-255 scale)', min: 0 },
   imageConcurrency: { doc: 'images encoded concurrently (sharp uses the libuv thread pool)', integer: true, min: 1 },
+  nuisance: { doc: 'strength of interest-irrelevant image variation (background, lighting, composition, merchant template) in [0, 1]; 0 = the plain images', min: 0, max: 1 },
+  merchants: { doc: 'merchants, each with its photo template (border colour, corner logo); items belong to one (seen in images only when nuisance > 0)', integer: true, min: 1 },
+  learnablePatterns: { doc: 'pattern periods of 12-25% of the image width (false: 8-20%, too fine for the backbones at 32 px)' },
 };
 
 /** The config schema with `preset`'s values as defaults (for resolveConfig and --help). */

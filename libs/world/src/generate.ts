@@ -26,6 +26,7 @@ import {
   matchCentres,
   oracleVector,
 } from './model';
+import { ItemNuisance, MerchantTemplate, generateMerchants, generateNuisance, uniformStrength } from './nuisance';
 import { renderItem } from './render';
 
 export const SECONDS_PER_DAY = 86400;
@@ -147,7 +148,11 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
   const items = generateItems(config, lastDay, root.fork('items'));
   const users = generateUsers(config, root.fork('users'));
   const centres = matchCentres(users, items, root.fork('centres'));
-  log.info(`preset=${options.preset} seed=${options.seed}: ${items.length} items, ${users.length} users, days pretrain=${days.pretrain.join(',')} ctrTrain=${days.ctrTrain.join(',')} eval=${days.eval}, visualSignal=${config.visualSignal}`);
+  // Interest-irrelevant variation: its own stream, so taste, ranker and clicks never see it.
+  const nuisanceRng = root.fork('nuisance');
+  const merchants = generateMerchants(config.merchants, nuisanceRng.fork('merchants'));
+  const nuisance = generateNuisance(items.map((it) => it.itemId), config.merchants, nuisanceRng.fork('items'));
+  log.info(`preset=${options.preset} seed=${options.seed}: ${items.length} items, ${users.length} users, days pretrain=${days.pretrain.join(',')} ctrTrain=${days.ctrTrain.join(',')} eval=${days.eval}, visualSignal=${config.visualSignal}, nuisance=${config.nuisance}${config.learnablePatterns ? ', learnablePatterns' : ''}`);
 
   const ext = config.imageFormat === 'jpg' ? 'jpg' : 'png';
   await timed('items', () =>
@@ -160,7 +165,7 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
     ),
   );
 
-  if (config.renderImages) await timed('images', () => renderImages(items, config, outDir, ext, root.fork('images'), log));
+  if (config.renderImages) await timed('images', () => renderImages(items, nuisance, merchants, config, outDir, ext, root.fork('images'), log));
 
   const sim = await timed('impressions', () => simulateImpressions(items, users, centres, config, days, outDir, root.fork('sessions'), log));
 
@@ -173,7 +178,7 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
       dim: ORACLE_DIM,
       metadata: { method: 'oracle', normalized: 'false', layout: `hue-region one-hot(8), 0.5*cos/sin(hue), pattern one-hot(5: ${PATTERNS.join(',')}), lightness, saturation` },
     });
-    writeJsonAtomic(path.join(outDir, 'ground-truth.json'), groundTruthDocument(config, centres, items, users));
+    writeJsonAtomic(path.join(outDir, 'ground-truth.json'), groundTruthDocument(config, centres, items, users, nuisance, merchants));
   });
   // The exact look group (hue region x pattern) as cluster ids: the oracle of the cluster-id mode.
   await timed('oracleClusters', () =>
@@ -217,7 +222,7 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
   return { ...info, outDir, timings };
 }
 
-async function renderImages(items: HiddenItem[], config: WorldConfig, outDir: string, ext: string, rng: Rng, log: Logger): Promise<void> {
+async function renderImages(items: HiddenItem[], nuisance: ItemNuisance[], merchants: MerchantTemplate[], config: WorldConfig, outDir: string, ext: string, rng: Rng, log: Logger): Promise<void> {
   // Images go to a temporary folder renamed onto images/ when all are written.
   const finalDir = path.join(outDir, 'images');
   const tmpDir = path.join(outDir, `.images.tmp-${process.pid}`);
@@ -225,10 +230,15 @@ async function renderImages(items: HiddenItem[], config: WorldConfig, outDir: st
   fs.mkdirSync(tmpDir, { recursive: true });
   const progress = new Progress('world/images', items.length, { unit: 'images', log: log.child('images') });
   const batch = config.imageConcurrency * 4;
+  const strength = uniformStrength(config.nuisance);
+  const options = (i: number) => ({
+    learnablePatterns: config.learnablePatterns,
+    nuisance: config.nuisance > 0 ? { item: nuisance[i], merchant: merchants[nuisance[i].merchant], strength } : null,
+  });
   for (let start = 0; start < items.length; start += batch) {
     const slice = items.slice(start, start + batch);
     // Rendering is synchronous JS; encoding runs on sharp's thread pool, `imageConcurrency` at a time.
-    const pixels = slice.map((it) => renderItem(it, config.imageSize, config.pixelNoise, rng.fork(it.itemId)));
+    const pixels = slice.map((it, j) => renderItem(it, config.imageSize, config.pixelNoise, rng.fork(it.itemId), options(start + j)));
     for (let k = 0; k < slice.length; k += config.imageConcurrency) {
       await Promise.all(
         slice.slice(k, k + config.imageConcurrency).map((it, j) => writeImageFile(path.join(tmpDir, `${it.itemId}.${ext}`), pixels[k + j], config.imageSize, config.imageSize)),
@@ -374,9 +384,15 @@ export interface GroundTruth {
   patterns: string[];
   items: (Omit<HiddenItem, 'category' | 'style' | 'pattern' | 'title' | 'styleTag'> & { category: string; style: string; pattern: string })[];
   users: (Omit<HiddenUser, 'styles' | 'patterns'> & { styles: string[]; patterns: string[] })[];
+  /**
+   * Interest-irrelevant variation (nuisance.ts): every item's draws at full strength (the images
+   * show them scaled by `strength` = config.nuisance) and the merchants' templates. Absent in
+   * worlds written before the knob existed.
+   */
+  nuisance?: { strength: number; merchants: MerchantTemplate[]; items: ItemNuisance[] };
 }
 
-function groundTruthDocument(config: WorldConfig, centres: MatchCentres, items: HiddenItem[], users: HiddenUser[]): GroundTruth {
+function groundTruthDocument(config: WorldConfig, centres: MatchCentres, items: HiddenItem[], users: HiddenUser[], nuisance: ItemNuisance[], merchants: MerchantTemplate[]): GroundTruth {
   const r = (x: number, k = 4) => Math.round(x * 10 ** k) / 10 ** k;
   return {
     contract: 'world-ground-truth',
@@ -403,5 +419,6 @@ function groundTruthDocument(config: WorldConfig, centres: MatchCentres, items: 
       firstDay: it.firstDay,
     })),
     users: users.map((u) => ({ ...u, styles: u.styles.map((s) => STYLES[s].name), patterns: u.patterns.map((p) => PATTERNS[p]), priceSensitivity: r(u.priceSensitivity), activity: r(u.activity) })),
+    nuisance: { strength: config.nuisance, merchants, items: nuisance },
   };
 }

@@ -7,4 +7,19 @@ export { readWorldInfo, readGroundTruth, truthFeatures } from './info';
 export type { LoadedGroundTruth, TruthFeatures } from './info';
 export { CATEGORIES, STYLES, PATTERNS, HUE_REGIONS, HUE_NAMES, ORACLE_DIM, lookMatchRaw, styleMatchRaw, priceTerm, clickLogit, oracleVector } from './model';
 export type { CategorySpec, StyleSpec, HiddenItem, HiddenUser, MatchCentres } from './model';
-export { renderItem, hslToRgb, SILHOUETTES } from './render';
+export { renderItem, hslToRgb, patternPeriodFraction, SILHOUETTES } from './render';
+export type { RenderOptions } from './render';
+export {
+  generateMerchants,
+  generateNuisance,
+  uniformStrength,
+  backgroundBucket,
+  lightingBucket,
+  ZERO_STRENGTH,
+  BACKGROUND_BUCKETS,
+  LIGHTING_BUCKETS,
+  BACKGROUND_STYLES,
+} from './nuisance';
+export type { ItemNuisance, MerchantTemplate, NuisanceStrength } from './nuisance';
+export { factorRms, sampleItems } from './variation';
+export type { FactorRms, FactorRmsOptions } from './variation';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { ContractError, described } from '@courier/data-contracts';
 import type { GroundTruth, WorldInfo } from './generate';
 import { CATEGORIES, HiddenItem, HiddenUser, MatchCentres, PATTERNS, STYLES, lookMatchRaw, priceTerm, styleMatchRaw } from './model';
+import type { ItemNuisance } from './nuisance';
 
 function readJson(file: string, what: string): unknown {
   if (!fs.existsSync(file)) throw new ContractError({ file }, `${what} (is this a world folder written by \`nx run datagen:generate\`?)`, described('no such file'));
@@ -34,6 +35,8 @@ export interface LoadedGroundTruth {
   items: Map<number, HiddenItem>;
   users: Map<number, HiddenUser>;
   centres: MatchCentres;
+  /** Each item's nuisance draws at full strength (null for a world written before the knob). */
+  nuisance: Map<number, ItemNuisance> | null;
 }
 
 /** Reads `<dir>/ground-truth.json`. Evaluation and plots only: never feed this to training. */
@@ -50,7 +53,8 @@ export function readGroundTruth(dir: string): LoadedGroundTruth {
   }
   const users = new Map<number, HiddenUser>();
   for (const u of doc.users) users.set(u.userId, { ...u, styles: u.styles.map((s) => styleIndex.get(s)!), patterns: u.patterns.map((p) => patternIndex.get(p)!) });
-  return { doc, items, users, centres: doc.centres };
+  const nuisance = doc.nuisance ? new Map(doc.nuisance.items.map((n) => [n.itemId, n])) : null;
+  return { doc, items, users, centres: doc.centres, nuisance };
 }
 
 /** The hidden click-model features of one impression (centred matches as in the click logit). */
