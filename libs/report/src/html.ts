@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { ChartSpec, reportCharts } from './charts';
 import { STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
-import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, baselineSummary, categoryRows, ceilingCells, ceilingTable, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
+import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, baselineSummary, categoryRows, ceilingCells, ceilingTable, probeTable, PROBE_TEXT, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
 const VENDOR = [
   ['vega', 'build/vega.min.js'],
@@ -132,6 +132,8 @@ export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolea
   const ceilingHtml = ceiling
     ? `<h2>Ceiling</h2><p>${esc(CEILING_TEXT)}</p>${htmlTable(CEILING_HEADER, ceilingCells(ceiling).map((r) => r.map(esc)), 'ceiling-table')}${ceiling.notes.length ? `<p class="note">No ceiling for some seeds: ${esc(ceiling.notes.join('; '))}</p>` : ''}`
     : '';
+  const probes = probeTable(report);
+  const probeHtml = probes ? `<h2>Probes: nearest-neighbour agreement</h2><p>${esc(PROBE_TEXT)}</p>${htmlTable(probes.header, probes.rows.map((r) => r.map(esc)), 'probe-table')}` : '';
   const selection = val ? selectionRows(report) : [];
   const selectionHtml = selection.length
     ? `<h2>Model selection on the validation day</h2><p>${esc(SELECTION_TEXT)}</p>${htmlTable(
@@ -200,6 +202,7 @@ ${baselineLine}
 ${resultsTable}
 ${notes}
 ${ceilingHtml}
+${probeHtml}
 ${charts.filter((c) => c !== main && !c.id.startsWith('chart-map')).map(chartBlock).join('\n')}
 ${catsHtml}
 ${report.maps.length ? `<h2>Embedding maps</h2>${mapsTable}<div class="maps">${charts.filter((c) => c.id.startsWith('chart-map')).map(chartBlock).join('\n')}</div>` : ''}

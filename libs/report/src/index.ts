@@ -13,7 +13,7 @@ export { renderMarkdown, checksMarkdown, selectionMarkdown } from './markdown';
 export { renderHtml, vendorFile, esc } from './html';
 export { reportCharts, deltaBarsChart, sweepChart, categoryChart, mapCharts } from './charts';
 export type { ChartSpec } from './charts';
-export { summaryRows, seedRows, categoryRows, baselineSummary, fmtPp, fmtSummary, fmtShare, fmtShareSummary, relPath, ceilingTable, selectionRows, showShare, showValidation } from './tables';
+export { summaryRows, seedRows, categoryRows, baselineSummary, fmtPp, fmtSummary, fmtShare, fmtShareSummary, relPath, ceilingTable, probeTable, PROBE_TEXT, selectionRows, showShare, showValidation } from './tables';
 export type { SummaryRow, CeilingTable, SelectionRow } from './tables';
 export { syntheticSuiteReport } from './fixture';
 export { findChromium, probePage } from './browser';

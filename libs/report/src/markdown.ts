@@ -1,7 +1,7 @@
 /** The Markdown summary of a suite: settings, the main table, checks against the paper, per-seed rows with their folders. */
 import { CheckResult, STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
-import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, SelectionRow, baselineSummary, categoryRows, ceilingCells, ceilingTable, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
+import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, SelectionRow, baselineSummary, categoryRows, ceilingCells, ceilingTable, probeTable, PROBE_TEXT, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const table = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
@@ -79,6 +79,8 @@ export function renderMarkdown(report: SuiteReport): string {
     out.push(table(CEILING_HEADER, ceilingCells(ceiling)), '');
     if (ceiling.notes.length) out.push(`No ceiling for some seeds: ${ceiling.notes.join('; ')}`, '');
   }
+  const probes = probeTable(report);
+  if (probes) out.push('## Probes: nearest-neighbour agreement', '', PROBE_TEXT, '', table(probes.header, probes.rows), '');
   out.push('## Checks against the paper', '', checksMarkdown(checks), '');
   const selection = val ? selectionRows(report) : [];
   if (selection.length) out.push('## Model selection on the validation day', '', SELECTION_TEXT, '', selectionMarkdown(selection), '');

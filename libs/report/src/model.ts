@@ -107,6 +107,39 @@ export interface EmbeddingMap {
   neighbourAgreement?: { category: number; style: number; k: number };
 }
 
+/**
+ * Probes of one embedding table (issue #19): the share of each item's k nearest neighbours (cosine)
+ * with the same label, for the taste attributes (hueRegion, pattern) and the interest-irrelevant
+ * ones (background bucket, merchant, lighting bucket) of the world's ground truth; `chance` is
+ * the agreement of random neighbours. Null where the world has no such label (worlds written
+ * before the nuisance knob).
+ */
+export interface ProbeRow {
+  variant: string;
+  seed: number;
+  /** Items probed (a seeded sample, the same for every variant of a seed). */
+  items: number;
+  k: number;
+  /** The world's nuisance strength (null: a world without the knob). */
+  nuisance: number | null;
+  agreement: Record<ProbeAttribute, number | null>;
+  chance: Record<ProbeAttribute, number | null>;
+  /** The embeddings file probed. */
+  source: string;
+}
+
+export const PROBE_ATTRIBUTE_LABEL = {
+  hueRegion: 'hue region',
+  pattern: 'pattern',
+  background: 'background',
+  merchant: 'merchant',
+  lighting: 'lighting',
+} as const;
+export type ProbeAttribute = keyof typeof PROBE_ATTRIBUTE_LABEL;
+/** Taste attributes (users click on them) first, then the interest-irrelevant ones. */
+export const TASTE_ATTRIBUTES: readonly ProbeAttribute[] = ['hueRegion', 'pattern'];
+export const NUISANCE_ATTRIBUTES: readonly ProbeAttribute[] = ['background', 'merchant', 'lighting'];
+
 /** Expected orderings of the paper, evaluated from the rows when the report is rendered. */
 export type CheckSpec =
   /** variant a >= b on the metric (paired by seed); strict: a > b. */
@@ -144,6 +177,8 @@ export interface SuiteReport {
   settings: Record<string, unknown>;
   /** One ceiling per CTR report (seed); absent in reports written before ceilings existed. */
   ceilings?: CeilingRow[];
+  /** Nearest-neighbour probes per variant and seed (absent in reports written before probes, and in suites without them). */
+  probes?: ProbeRow[];
 }
 
 /** Checks that a parsed object is a SuiteReport (keys and row fields), naming the first problem. */
@@ -177,6 +212,21 @@ export function validateSuiteReport(value: unknown, file = 'results.json'): asse
         const pair = c[k];
         if (!pair || typeof pair !== 'object') fail(`ceilings[${i}].${k}: expected { auc, gauc }`);
         for (const m of ['auc', 'gauc'] as const) if (pair[m] !== null && (typeof pair[m] !== 'number' || !Number.isFinite(pair[m]))) fail(`ceilings[${i}].${k}.${m}: expected a finite number or null`);
+      }
+    });
+  }
+  if (r.probes !== undefined) {
+    if (!Array.isArray(r.probes)) fail('probes: expected an array');
+    (r.probes as ProbeRow[]).forEach((p, i) => {
+      if (!p || typeof p !== 'object') fail(`probes[${i}]: expected an object`);
+      if (!names.has(p.variant)) fail(`probes[${i}].variant: "${p.variant}" is not a variant of the suite`);
+      for (const key of ['seed', 'items', 'k'] as const) if (typeof p[key] !== 'number') fail(`probes[${i}].${key}: expected a number`);
+      for (const part of ['agreement', 'chance'] as const) {
+        if (!p[part] || typeof p[part] !== 'object') fail(`probes[${i}].${part}: expected an object`);
+        for (const a of Object.keys(PROBE_ATTRIBUTE_LABEL) as ProbeAttribute[]) {
+          const v = p[part][a];
+          if (v !== null && (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1)) fail(`probes[${i}].${part}.${a}: expected a share in [0, 1] or null`);
+        }
       }
     });
   }

@@ -162,3 +162,30 @@ describe('rendering', () => {
     expect(() => validateSuiteReport(badRow, 'r.json')).toThrow(/rows\[1\]\.headroomShareAuc/);
   });
 });
+
+describe('probe table (issue #19)', () => {
+  it('shows nearest-neighbour agreement per variant (mean ± sd over seeds) with a chance row, in Markdown and HTML; absent without probes', () => {
+    const report = syntheticSuiteReport();
+    expect(renderMarkdown(report)).not.toMatch(/Probes/);
+    const row = (variant: string, seed: number, hue: number, merchant: number | null) => ({
+      variant,
+      seed,
+      items: 400,
+      k: 5,
+      nuisance: 1,
+      agreement: { hueRegion: hue, pattern: 0.3, background: 0.1, merchant, lighting: 0.2 },
+      chance: { hueRegion: 0.125, pattern: 0.2, background: 0.083, merchant: 0.025, lighting: 0.167 },
+      source: `/runs/experiments/tiny-seed${seed}/pretrain/${variant}/embeddings.arrow`,
+    });
+    report.probes = [row('courier', 1, 0.9, 0.03), row('courier', 2, 0.8, 0.02), row('simclr', 1, 0.2, null)];
+    validateSuiteReport(report);
+    const md = renderMarkdown(report);
+    expect(md).toMatch(/## Probes: nearest-neighbour agreement/);
+    expect(md).toMatch(/\| courier \| 2 \| 400 \| 0\.850 ± 0\.071 \| 0\.300 ± 0\.000 \| 0\.100 ± 0\.000 \| 0\.025 ± 0\.007 \| 0\.200 ± 0\.000 \|/);
+    expect(md).toMatch(/\| simclr \| 1 \| 400 \| 0\.200 \| 0\.300 \| 0\.100 \| – \| 0\.200 \|/);
+    expect(md).toMatch(/\| chance \(random neighbours\) \| {2}\| {2}\| 0\.125 \| 0\.200 \| 0\.083 \| 0\.025 \| 0\.167 \|/);
+    expect(renderHtml(report)).toMatch(/<table id="probe-table">/);
+    report.probes[0].agreement.hueRegion = 1.5;
+    expect(() => validateSuiteReport(report)).toThrow(/probes\[0\]\.agreement\.hueRegion: expected a share in \[0, 1\] or null/);
+  });
+});

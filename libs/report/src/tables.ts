@@ -1,6 +1,6 @@
 /** Table rows shared by the Markdown summary and the HTML page. */
 import * as path from 'node:path';
-import { CeilingRow, ExperimentRow, Metric, MetricPair, SuiteReport, VariantInfo } from './model';
+import { CeilingRow, ExperimentRow, Metric, MetricPair, NUISANCE_ATTRIBUTES, PROBE_ATTRIBUTE_LABEL, ProbeAttribute, ProbeRow, SuiteReport, TASTE_ATTRIBUTES, VariantInfo } from './model';
 import { Summary, mean, summarise, variantSummary } from './stats';
 
 export const fmtPp = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : ''}${(100 * x).toFixed(digits)}%`);
@@ -244,3 +244,28 @@ export function seedTable(report: SuiteReport, text: (s: string) => string, code
     ]),
   };
 }
+
+/** Header and cells of the probe table (shared by Markdown and HTML), or null for reports without probes. */
+export function probeTable(report: Pick<SuiteReport, 'probes' | 'variants'>): { header: string[]; rows: string[][] } | null {
+  const probes = report.probes ?? [];
+  if (!probes.length) return null;
+  const attrs = [...TASTE_ATTRIBUTES, ...NUISANCE_ATTRIBUTES];
+  const header = ['variant', 'seeds', 'items', ...TASTE_ATTRIBUTES.map((a) => `${PROBE_ATTRIBUTE_LABEL[a]} (taste)`), ...NUISANCE_ATTRIBUTES.map((a) => `${PROBE_ATTRIBUTE_LABEL[a]} (nuisance)`)];
+  const meanOf = (rows: ProbeRow[], part: 'agreement' | 'chance', a: ProbeAttribute): string => {
+    const xs = rows.map((p) => p[part][a]).filter((x): x is number => typeof x === 'number');
+    if (!xs.length) return '–';
+    const m = mean(xs);
+    const sd = xs.length > 1 ? Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / (xs.length - 1)) : null;
+    return sd === null ? m.toFixed(3) : `${m.toFixed(3)} ± ${sd.toFixed(3)}`;
+  };
+  const order = report.variants.map((v) => v.name).filter((name) => probes.some((p) => p.variant === name));
+  const rows = order.map((name) => {
+    const ps = probes.filter((p) => p.variant === name);
+    return [name, String(new Set(ps.map((p) => p.seed)).size), String(Math.round(mean(ps.map((p) => p.items)))), ...attrs.map((a) => meanOf(ps, 'agreement', a))];
+  });
+  rows.push(['chance (random neighbours)', '', '', ...attrs.map((a) => meanOf(probes, 'chance', a).replace(/ ± .*/, ''))]);
+  return { header, rows };
+}
+
+export const PROBE_TEXT =
+  'Probes: the share of each item\'s 5 nearest neighbours in embedding space (cosine) that share its label, mean ± sd over seeds. Taste attributes (hue region, pattern) drive the clicks; the nuisance attributes (background bucket, merchant, lighting bucket) are interest-irrelevant image variation (the world\'s `nuisance` knob) and are invisible at nuisance 0. Labels come from the world\'s ground truth, which no model sees. Chance = the agreement of random neighbours.';
