@@ -129,7 +129,8 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   resolveConfig(worldConfigSchema(config.preset), { overrides: config.world, typedOverrides: true, where: 'pipeline world' });
   const worldConfig = resolveWorldConfig(config.preset, { overrides: worldOverrides });
   const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: config.data, typedOverrides: true, where: 'pipeline data' });
-  const pretrainConfig = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed: config.seed, ...config.pretrain }, typedOverrides: true, where: 'pipeline pretrain' });
+  // The backbone sees the world's images at their own size (a 64 px world trains at 64 px) unless the pretrain section says otherwise.
+  const pretrainConfig = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed: config.seed, imageSize: worldConfig.imageSize, ...config.pretrain }, typedOverrides: true, where: 'pipeline pretrain' });
   const clusterConfig = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...config.cluster, embeddings: path.join(dirs.pretrain, 'embeddings.arrow') }, typedOverrides: true, where: 'pipeline cluster' });
   resolveConfig(CTR_CONFIG_SCHEMA, { overrides: { ...config.ctr, seeds: config.ctrSeeds }, typedOverrides: true, where: 'pipeline ctr' });
 
