@@ -8,6 +8,9 @@ import { EXPERIMENTS_CONFIG_SCHEMA, ExperimentsConfig, stageBudgets } from './pr
 import { ceilingFromCtrReport, rowsFromCtrReport, runSuite } from './runner';
 import { SUITES, getSuite, selectVariants } from './suites';
 import { neighbourAgreement } from './maps';
+import { knnAgreement, probeEmbeddings } from './probes';
+import { Rng } from '@courier/runtime';
+import { makeTinyWorld } from '@courier/world/testing';
 
 describe('suites', () => {
   it('every check names variants of its suite, and sweeps give every variant a param', () => {
@@ -56,6 +59,35 @@ describe('suites', () => {
     const pts = Array.from({ length: 40 }, (_, i) => ({ x: i < 20 ? i * 0.01 : 100 + i * 0.01, y: 0 }));
     expect(neighbourAgreement(pts, pts.map((_, i) => (i < 20 ? 'a' : 'b')), 5)).toBe(1);
     expect(neighbourAgreement(pts, pts.map((_, i) => (i % 2 ? 'a' : 'b')), 5)).toBeLessThan(0.7);
+  });
+});
+
+describe('probes: nearest-neighbour agreement on taste and nuisance attributes (issue #19)', () => {
+  it('planted: embeddings equal to one-hot hue region agree 1 on hue and about chance on merchant and pattern', () => {
+    const n = 400;
+    const rng = new Rng(3);
+    const hue = Int32Array.from({ length: n }, (_, i) => i % 8);
+    const merchant = Int32Array.from({ length: n }, () => rng.int(40));
+    const pattern = Int32Array.from({ length: n }, () => rng.int(5));
+    const vectors = new Float32Array(n * 8);
+    hue.forEach((h, i) => (vectors[i * 8 + h] = 1));
+    const { agreement, chance } = knnAgreement(vectors, 8, { hueRegion: hue, merchant, pattern }, 5);
+    expect(agreement.hueRegion).toBe(1);
+    expect(chance.hueRegion).toBeCloseTo((8 * 50 * 49) / (400 * 399), 10);
+    expect(Math.abs(agreement.merchant - chance.merchant)).toBeLessThan(0.02);
+    expect(Math.abs(agreement.pattern - chance.pattern)).toBeLessThan(0.05);
+    expect(() => knnAgreement(vectors, 8, { hueRegion: hue.slice(1) })).toThrow(/labels "hueRegion" has 399 entries, expected 400/);
+  });
+
+  it('the world\'s oracle embedding (the hidden look) agrees on hue region and pattern, not on merchant or background', async () => {
+    const dir = await makeTinyWorld(7, { nuisance: 1, renderImages: false });
+    const row = probeEmbeddings({ name: 'oracle', seed: 1, embeddingsFile: path.join(dir, 'oracle-embeddings.arrow'), worldDir: dir, maxItems: 300 });
+    expect(row.items).toBe(300);
+    expect(row.nuisance).toBe(1);
+    expect(row.agreement.hueRegion).toBeGreaterThan(0.9);
+    expect(row.agreement.pattern).toBeGreaterThan(0.8);
+    expect(row.agreement.merchant as number).toBeLessThan((row.chance.merchant as number) + 0.04);
+    expect(row.agreement.background as number).toBeLessThan((row.chance.background as number) + 0.06);
   });
 });
 
@@ -160,6 +192,9 @@ describe('a suite end to end on the tiny preset', () => {
     expect(checks.filter((c) => c.status === 'missing').length).toBe(8); // simclr, simsiam, maskclip, supervised x 2 metrics
     expect(checks.filter((c) => c.status !== 'missing').length).toBe(4);
     expect(fs.readFileSync(first.files.html, 'utf8')).toContain('id="chart-main"');
+    // Probes of both embeddings (courier, clip) next to each other.
+    expect((report.probes ?? []).map((p) => p.variant)).toEqual(['courier', 'clip']);
+    expect(md).toContain('## Probes: nearest-neighbour agreement');
 
     const again = await runSuite({ suite: getSuite('methods'), config: config('methods', ['courier', 'clip']), log });
     expect(again.ran).toEqual([]);

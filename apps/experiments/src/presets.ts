@@ -5,7 +5,7 @@
  */
 import type { ConfigSchema } from '@courier/runtime';
 
-export type Preset = 'tiny' | 'demo' | 'bench';
+export type Preset = 'tiny' | 'demo' | 'bench' | 'premise-bench';
 
 export interface StageBudgets {
   /** COURIER trainer keys (PRETRAIN_CONFIG_SCHEMA). */
@@ -22,6 +22,8 @@ export interface StageBudgets {
   world: Record<string, unknown>;
   /** Items per 2-D map (a seeded sample). */
   mapPoints: number;
+  /** Items in the nearest-neighbour probes (a seeded sample). */
+  probeItems: number;
 }
 
 export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
@@ -33,6 +35,7 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     data: {},
     world: {},
     mapPoints: 400,
+    probeItems: 400,
   },
   demo: {
     // As the pipeline's demo run: 12 epochs at lr 1e-3 (the pipeline default since the gather
@@ -45,6 +48,7 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     data: {},
     world: {},
     mapPoints: 1500,
+    probeItems: 2000,
   },
   bench: {
     pretrain: { epochs: 12, lr: 0.001 },
@@ -54,13 +58,26 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     data: {},
     world: {},
     mapPoints: 2000,
+    probeItems: 2000,
+  },
+  // The premise world (issue #19; libs/world preset premise-bench: bench's catalogue with 4x the
+  // pre-training days and learnable patterns). Budgets as bench until the premise suite sizes them.
+  'premise-bench': {
+    pretrain: { epochs: 12, lr: 0.001 },
+    baseline: {},
+    cluster: { k: 256 },
+    ctr: { epochs: 2 },
+    data: {},
+    world: {},
+    mapPoints: 2000,
+    probeItems: 2000,
   },
 };
 
 /** Config of `experiments run` (file or flags); stage sections are merged over the preset's budgets. */
 export const EXPERIMENTS_CONFIG_SCHEMA: ConfigSchema = {
   suite: { default: null, type: 'string', doc: 'suite to run: methods, ablations, batch-size, temperature, modes, projection-head, categories, maps, control (or "all")' },
-  preset: { default: 'demo', choices: ['tiny', 'demo', 'bench'], doc: 'world preset and training budgets: tiny (tests), demo (README), bench (paper-scale, slow on CPU)' },
+  preset: { default: 'demo', choices: ['tiny', 'demo', 'bench', 'premise-bench'], doc: 'world preset and training budgets: tiny (tests), demo (README), bench (paper-scale, slow on CPU), premise-bench (bench with 4x the pre-training days and learnable patterns; issue #19)' },
   seeds: { default: [1, 2, 3], type: 'array', doc: 'seeds; each seed is its own world, pre-training and CTR runs (spread over seeds includes world-to-world variation)' },
   out: { default: 'runs/experiments', type: 'string', doc: 'root of the run folders and reports' },
   variants: { default: null, type: 'array', doc: 'run only these variants of the suite (null = all)' },
@@ -74,6 +91,7 @@ export const EXPERIMENTS_CONFIG_SCHEMA: ConfigSchema = {
   data: { default: {}, type: 'object', doc: 'data builder keys' },
   world: { default: {}, type: 'object', doc: 'world config keys over the preset\'s (a suite\'s own world overrides, e.g. the control world, come on top)' },
   mapPoints: { default: null, type: 'number', integer: true, min: 10, doc: 'items per 2-D map (null = the preset\'s)' },
+  probeItems: { default: null, type: 'number', integer: true, min: 10, doc: 'items in the nearest-neighbour probes (null = the preset\'s)' },
   screenshot: { default: true, doc: 'save a PNG of the main chart next to the report (needs Chromium; skipped with a warning without it)' },
   force: { default: false, doc: 'rerun every stage even when its fingerprint is unchanged' },
 };
@@ -94,6 +112,7 @@ export interface ExperimentsConfig {
   data: Record<string, unknown>;
   world: Record<string, unknown>;
   mapPoints: number | null;
+  probeItems: number | null;
   screenshot: boolean;
   force: boolean;
 }
@@ -109,5 +128,6 @@ export function stageBudgets(config: ExperimentsConfig): StageBudgets {
     data: { ...p.data, ...config.data },
     world: { ...p.world, ...config.world },
     mapPoints: config.mapPoints ?? p.mapPoints,
+    probeItems: config.probeItems ?? p.probeItems,
   };
 }

@@ -19,9 +19,10 @@ import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/d
 import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage, trainBaseline } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
-import { CeilingRow, EmbeddingMap, ExperimentRow, MetricPair, SuiteReport, WrittenReport, findChromium, probePage, writeSuiteReport } from '@courier/report';
+import { CeilingRow, EmbeddingMap, ExperimentRow, MetricPair, ProbeRow, SuiteReport, WrittenReport, findChromium, probePage, writeSuiteReport } from '@courier/report';
 import { StageFingerprint, markDone, sourceHash, stageFingerprint, stageState } from '@courier/io';
 import { embeddingMap } from './maps';
+import { probeEmbeddings } from './probes';
 import { ExperimentsConfig, StageBudgets, stageBudgets } from './presets';
 import { Suite, Variant, selectVariants } from './suites';
 
@@ -184,6 +185,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
   const rows: ExperimentRow[] = [];
   const maps: EmbeddingMap[] = [];
   const ceilings: CeilingRow[] = [];
+  const probes: ProbeRow[] = [];
   const settings: Record<string, unknown> = {};
 
   for (const [si, seed] of config.seeds.entries()) {
@@ -221,7 +223,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
           throw new Error(`experiments: ${path.join(worldDir, ORACLE_CLUSTERS)} is missing (variant ${v.name}: the oracle's cluster id); a world written before oracle clusters existed: rerun with --force`);
         }
       } else if (v.method === 'courier') {
-        const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, ...budgets.pretrain, ...(v.pretrain ?? {}) }, where: `experiments pretrain (${v.name})` });
+        const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, imageSize: worldConfig.imageSize, ...budgets.pretrain, ...(v.pretrain ?? {}) }, where: `experiments pretrain (${v.name})` });
         const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), 'courier', cfg, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
           await runPretrainTrainStage({ samples: samplesDir, world: worldDir, outDir: dir, config: cfg });
         });
@@ -229,7 +231,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
         t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
       } else {
         const method = v.method as BaselineMethod;
-        const cfg = resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: { ...budgets.baseline, ...(v.baseline ?? {}) }, where: `experiments baseline (${v.name})` });
+        const cfg = resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: { imageSize: worldConfig.imageSize, ...budgets.baseline, ...(v.baseline ?? {}) }, where: `experiments baseline (${v.name})` });
         const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), method, { method, cfg }, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
           await trainBaseline({ method, worldDir, samplesDir, outDir: dir, seed, config: cfg, log });
         });
@@ -238,6 +240,17 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
       }
       trained.set(v.name, t);
       pretrainDirs.set(v.name, t.dir);
+    }
+
+    // Nearest-neighbour probes of every embeddings file (taste vs nuisance attributes; issue #19).
+    if (suite.probes) {
+      const probed = new Set<string>();
+      for (const v of suite.variants) {
+        const t = trained.get(v.name) as Trained;
+        if (probed.has(t.embeddings)) continue;
+        probed.add(t.embeddings);
+        probes.push(probeEmbeddings({ name: v.name, seed, embeddingsFile: t.embeddings, worldDir, maxItems: budgets.probeItems }));
+      }
     }
 
     // Clusters for the cluster-id variants, one per embeddings file.
@@ -312,6 +325,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
     paramName: suite.paramName,
     settings: { ...settings, budgets, backend: currentBackend()?.name ?? null, world: suite.world ?? null },
     ...(ceilings.length ? { ceilings } : {}),
+    ...(probes.length ? { probes } : {}),
   };
   const reportDir = path.join(outDir, 'reports', `${suite.name}-${config.preset}-seeds${config.seeds.join('-')}`);
   const files = writeSuiteReport(reportDir, report);

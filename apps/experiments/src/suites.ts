@@ -36,6 +36,8 @@ export interface Suite {
   ctr: boolean;
   /** Variants whose embeddings get a 2-D map (first seed). */
   maps?: string[];
+  /** Nearest-neighbour probes (taste vs nuisance attributes) of every variant's embeddings, every seed. */
+  probes?: boolean;
 }
 
 const both = (f: (metric: Metric) => CheckSpec): CheckSpec[] => [f('deltaAuc'), f('deltaGauc')];
@@ -71,6 +73,7 @@ const methods: Suite = {
     ...['simclr', 'simsiam', 'clip', 'maskclip'].flatMap((b) => both((metric) => ({ kind: 'order', a: 'courier', b, metric, strict: true, claim: `COURIER > ${b} (${label(metric)})` }))),
     ...both((metric) => ({ kind: 'order', a: 'courier', b: 'supervised', metric, strict: true, claim: `COURIER > supervised (${label(metric)})` })),
   ],
+  probes: true,
   ctr: true,
 };
 
@@ -170,6 +173,7 @@ const maps: Suite = {
     { ...ORACLE, description: 'the hidden look (ground truth)' },
   ],
   checks: [],
+  probes: true,
   ctr: false,
   maps: ['courier', 'simclr', 'oracle'],
 };
@@ -186,6 +190,7 @@ const control: Suite = {
     ...both((metric): CheckSpec => ({ kind: 'near-zero', a: 'oracle-vector', metric, tolerance: 0.002, claim: `control world: oracle vector ${label(metric)} ≈ 0` })),
     ...both((metric): CheckSpec => ({ kind: 'near-zero', a: 'oracle', metric, tolerance: 0.002, claim: `control world: oracle cluster id ${label(metric)} ≈ 0` })),
   ],
+  probes: true,
   ctr: true,
 };
 
