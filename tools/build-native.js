@@ -41,19 +41,43 @@ const prefix = path.resolve(path.dirname(process.execPath), '..');
 if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h'))) {
   args.push(`--nodedir=${prefix}`);
 }
+// One clear line instead of a buried gyp error: check the compiler and the OpenBLAS headers first
+// (what a fresh Debian machine lacks), and keep node-gyp's full output in a log file.
+const FIX = 'sudo apt-get install -y libopenblas-dev && npm run build:native';
+const logFile = path.join(addonDir, 'build', 'build-native.log');
+function fail(why, detail) {
+  try {
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    fs.writeFileSync(logFile, `${new Date().toISOString()} ${why}\n${detail ?? ''}\n`);
+  } catch {
+    // the message below is what matters
+  }
+  // npm may hide a lifecycle script's stdout; stderr and the log file carry the message.
+  console.error(
+    `[native-kernels] NOT BUILT: ${why}. The fast path needs it: \`${FIX}\` ` +
+      `(until then runs use WebAssembly, about 12-17x slower; pipeline:run stops and says so). Details: ${path.relative(process.cwd(), logFile)}`,
+  );
+  process.exit(0); // never fail the install
+}
+const probe = (cmd, argv, input) => spawnSync(cmd, argv, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+const cxx = process.env.CXX || 'g++';
+const version = probe(cxx, ['--version']);
+if (version.error || version.status !== 0) fail(`no C++ compiler (${cxx}: ${version.error ? version.error.code : `exit ${version.status}`})`, 'Debian: sudo apt-get install -y g++');
+const header = probe(cxx, ['-E', '-x', 'c++', '-I/usr/include/openblas', '-'], '#include <cblas.h>\n');
+if (process.env.COURIER_NATIVE_SIMULATE_NO_BLAS === '1' || header.status !== 0) {
+  fail('OpenBLAS headers not found (cblas.h; Debian package libopenblas-dev)', process.env.COURIER_NATIVE_SIMULATE_NO_BLAS === '1' ? 'COURIER_NATIVE_SIMULATE_NO_BLAS=1 (simulated)' : header.stderr);
+}
 console.log('[native-kernels] building the BLAS-backed kernels with node-gyp ...');
 const result = spawnSync(process.execPath, args, {
   cwd: addonDir,
   stdio: ['ignore', 'pipe', 'pipe'],
   encoding: 'utf8',
+  maxBuffer: 64 * 1024 * 1024,
 });
 if (result.status !== 0) {
-  const tail = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
-  console.warn(
-    '[native-kernels] build failed; the platform still works on the WebAssembly/CPU backends.\n' +
-      'Install a C++ compiler and OpenBLAS headers (Debian: apt-get install g++ libopenblas-dev), then run `npm run build:native`.\n' +
-      tail,
-  );
-  process.exit(0);
+  const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim();
+  const firstError = output.split('\n').find((l) => /error|fatal/i.test(l) && !/^gyp (ERR|info)/.test(l)) ?? `node-gyp exited with ${result.status}`;
+  fail(`node-gyp failed: ${firstError.trim().slice(0, 200)}`, output);
 }
+fs.rmSync(logFile, { force: true });
 console.log('[native-kernels] built ' + path.relative(process.cwd(), built));

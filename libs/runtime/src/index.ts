@@ -7,3 +7,4 @@ export * from './cli';
 export * from './log';
 export * from './progress';
 export * from './stage';
+export * from './slow-backend';
