@@ -50,7 +50,8 @@ async function main(argv: string[]): Promise<void> {
   const outFlag = typeof flags.out === 'string' ? flags.out : null;
   const outDir = path.resolve(outFlag ?? config.out ?? path.join('runs', `${config.preset}-seed${config.seed}`));
   const result = await runPipeline({ config, outDir, force: typeof force === 'string' ? force.split(',') : [], log });
-  process.stdout.write(`\n${result.table}\n\nCTR report:  ${result.reportFile}\nHTML report: ${result.htmlFile}\nStage times: ${Object.entries(result.stageSeconds).map(([s, t]) => `${s} ${t.toFixed(1)}s${result.skipped.includes(s) ? ' (up to date, skipped)' : ''}`).join(', ')}\n`);
+  const notes = result.notes.map((n) => `note: ${n}\n`).join('');
+  process.stdout.write(`\n${result.table}\n${notes}\nCTR report:  ${result.reportFile}\nHTML report: ${result.htmlFile}\nStage times: ${Object.entries(result.stageSeconds).map(([s, t]) => `${s} ${t.toFixed(1)}s${result.skipped.includes(s) ? ' (up to date, skipped)' : ''}`).join(', ')}\n`);
 }
 
 main(process.argv.slice(2)).catch((err: Error) => {

@@ -22,6 +22,7 @@ import {
   writeJsonAtomic,
 } from '@courier/io';
 import { runCtrStage } from './ctr-stage';
+import { BYO_STAGE_OUTPUTS, checkByoData } from './byo-data';
 import { writeHtmlReport } from './html-report';
 
 /** Pipeline config: top-level choices plus one section per stage holding that stage's own keys. */
@@ -38,6 +39,7 @@ export const PIPELINE_CONFIG_SCHEMA: ConfigSchema = {
   pretrain: { default: { epochs: 12, lr: 0.001 }, type: 'object', doc: 'COURIER pretrain keys (see `nx run pretrain:help`)' },
   cluster: { default: {}, type: 'object', doc: 'clusterer keys (see `nx run cluster:fit --help`)' },
   ctr: { default: {}, type: 'object', doc: 'CTR model keys (see `nx run ctr:evaluate --help`)' },
+  dataDir: { default: null, type: 'string', doc: 'your own data instead of a generated world (`--data DIR`): items.parquet, impressions.parquet, images/ per data-contracts; no ground truth, so oracle and ceiling rows are left out' },
 };
 
 export interface PipelineConfig {
@@ -53,6 +55,8 @@ export interface PipelineConfig {
   pretrain: Record<string, unknown>;
   cluster: Record<string, unknown>;
   ctr: Record<string, unknown>;
+  /** Your own data folder (bring your own data), or null/absent for a generated world. */
+  dataDir?: string | null;
 }
 
 export interface PipelineResult {
@@ -62,6 +66,8 @@ export interface PipelineResult {
   table: string;
   stageSeconds: Record<string, number>;
   skipped: string[];
+  /** Notes for the reader (e.g. what bring-your-own data leaves out). */
+  notes: string[];
 }
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -125,6 +131,14 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   // Resolve every stage's config up front, so a typo fails before minutes of work. Sections are
   // typed values (from the config file), so a string "64" for a number key is an error.
   validatePipelineChoices(config);
+  const dataDir = config.dataDir ? path.resolve(config.dataDir) : null;
+  const notes: string[] = [];
+  if (dataDir) {
+    if (!fs.existsSync(dataDir) || !fs.statSync(dataDir).isDirectory()) throw new Error(`pipeline: --data ${config.dataDir}: no such folder (expected items.parquet, impressions.parquet and images/ in it)`);
+    if (Object.keys(config.world).length || config.visualSignal !== null) throw new Error('pipeline: --data runs on your own data: the world section and visualSignal configure generated worlds only; remove them');
+    notes.push(`your own data (${dataDir}) has no ground truth: the evaluation-only rows (oracle, Bayes ceiling and headroom shares) are left out`);
+  }
+  const useOracle = config.oracle && !dataDir;
   const worldOverrides = { ...config.world, ...(config.visualSignal !== null ? { visualSignal: config.visualSignal } : {}) };
   resolveConfig(worldConfigSchema(config.preset), { overrides: config.world, typedOverrides: true, where: 'pipeline world' });
   const worldConfig = resolveWorldConfig(config.preset, { overrides: worldOverrides });
@@ -183,25 +197,37 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       for (const d of [outDir, dirs[name]]) removeTempEntries(d, { ownPid: process.pid });
     }
     stageSeconds[name] = (performance.now() - t0) / 1000;
-    markDone(dirs[name], fp, STAGE_OUTPUTS[name]);
+    markDone(dirs[name], fp, dataDir && name === 'world' ? BYO_STAGE_OUTPUTS : STAGE_OUTPUTS[name]);
     log.info(`${name}: done in ${stageSeconds[name].toFixed(1)}s`);
     return fp;
   }
 
   try {
-    const worldFp = await stage('world', { preset: config.preset, worldConfig }, [], code('libs/world'), [], async () => {
-      await runStage({ stage: 'datagen', outDir: dirs.world, seed: config.seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
-        const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: dirs.world, seed: config.seed, overrides: worldOverrides, log: ctx.log }));
-        return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
-      });
-    });
+    // A generated world, or (--data) your own folder checked against the contracts: a clean
+    // items.parquet (absolute image paths; items whose image is missing or unreadable are counted
+    // rejects) and world.json with the day roles, so every later stage runs unchanged.
+    const worldFp = dataDir
+      ? await stage('world', { dataDir, days: pickDays(dataConfig) }, [], code('apps/pipeline/src'), ['items.parquet', 'impressions.parquet', 'images'].map((f) => path.join(dataDir, f)), async () => {
+          await runStage({ stage: 'byo-data', outDir: dirs.world, seed: config.seed, config: { dataDir, days: pickDays(dataConfig) } }, async (ctx) => {
+            const summary = await ctx.time('check', () => checkByoData({ dataDir, outDir: dirs.world, days: pickDays(dataConfig), log: ctx.log }));
+            return { ...summary };
+          });
+        })
+      : await stage('world', { preset: config.preset, worldConfig }, [], code('libs/world'), [], async () => {
+          await runStage({ stage: 'datagen', outDir: dirs.world, seed: config.seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
+            const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: dirs.world, seed: config.seed, overrides: worldOverrides, log: ctx.log }));
+            return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
+          });
+        });
     const w = (f: string) => path.join(dirs.world, f);
 
-    const samplesFp = await stage('samples', dataConfig, [worldFp], code('libs/data-builder'), [w('items.parquet'), w('impressions.parquet'), w('world.json')], async () => {
+    // Your own impressions are read where they are (the world stage only checked them).
+    const impressionsFile = dataDir ? path.join(dataDir, 'impressions.parquet') : w('impressions.parquet');
+    const samplesFp = await stage('samples', dataConfig, [worldFp], code('libs/data-builder'), [w('items.parquet'), impressionsFile, w('world.json')], async () => {
       const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
       const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
       await runStage({ stage: 'data', outDir: dirs.samples, seed: config.seed, config: { ...dataConfig } }, async (ctx) => {
-        const stats = await ctx.time('build', () => buildSamples({ worldDir: dirs.world, outDir: dirs.samples, seed: config.seed, ...rest, days, log: ctx.log }));
+        const stats = await ctx.time('build', () => buildSamples({ worldDir: dirs.world, impressionsFile, outDir: dirs.samples, seed: config.seed, ...rest, days, log: ctx.log }));
         return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples, impressionsPerSecond: stats.impressionsPerSecond };
       });
     });
@@ -209,7 +235,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     // The checkpoint records this fingerprint: a killed run of the same fingerprint resumes, a
     // checkpoint of any other one (changed config, data or code) is discarded, and --force trains
     // from scratch.
-    const pretrainInputs = [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), w('images')];
+    const pretrainInputs = [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), dataDir ? path.join(dataDir, 'images') : w('images')];
     const pretrainFp = await stage('pretrain', pretrainConfig, [samplesFp], code('libs/courier', 'libs/native-kernels'), pretrainInputs, async (fresh) => {
       const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = pretrainConfig;
       const trainFp = stageFingerprint('pretrain-checkpoint', { config: math, seed: config.seed, upstream: [samplesFp], code: code('libs/courier', 'libs/native-kernels'), inputs: inputsOf(pretrainInputs) });
@@ -220,15 +246,15 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       await runClusterFit({ outDir: dirs.clusters, seed: config.seed, config: clusterConfig });
     });
 
-    const ctrCfg = { ctr: config.ctr, seeds: config.ctrSeeds, modes: config.modes, oracle: config.oracle };
+    const ctrCfg = { ctr: config.ctr, seeds: config.ctrSeeds, modes: config.modes, oracle: useOracle };
     const ctrInputs = [
       path.join(dirs.samples, 'ctr-samples.parquet'),
       w('items.parquet'),
       w('world.json'),
       path.join(dirs.pretrain, 'embeddings.arrow'),
       path.join(dirs.clusters, 'assignments.parquet'),
-      ...(config.oracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
-      w('click-truth.parquet'),
+      ...(useOracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
+      ...(dataDir ? [] : [w('click-truth.parquet')]),
     ];
     await stage('ctr', ctrCfg, [clustersFp, worldFp, samplesFp], code('libs/ctr', 'libs/metrics'), ctrInputs, async () => {
       await runCtrStage({
@@ -237,8 +263,8 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
         outDir: dirs.ctr,
         embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
         assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
-        oracleFile: config.oracle ? w('oracle-embeddings.arrow') : null,
-        oracleClustersFile: config.oracle ? w('oracle-clusters.parquet') : null,
+        oracleFile: useOracle ? w('oracle-embeddings.arrow') : null,
+        oracleClustersFile: useOracle ? w('oracle-clusters.parquet') : null,
         modes: config.modes,
         seeds: config.ctrSeeds,
         ctrOverrides: config.ctr,
@@ -249,12 +275,14 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     const reportFile = path.join(dirs.ctr, 'ctr-report.json');
     const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as CtrReport;
     const htmlFile = path.join(outDir, 'report.html');
-    writeHtmlReport(htmlFile, { report, outDir, stageSeconds, title: `COURIER pipeline: ${config.preset} world, seed ${config.seed}` });
+    writeHtmlReport(htmlFile, { report, outDir, stageSeconds, title: dataDir ? `COURIER pipeline: your data (${path.basename(dataDir)}), seed ${config.seed}` : `COURIER pipeline: ${config.preset} world, seed ${config.seed}` });
     // A summary for scripts (the regression suite reads it): stage times, skips, peak memory.
     writeJsonAtomic(path.join(outDir, 'pipeline.json'), {
       contract: 'pipeline-run',
       version: 1,
-      preset: config.preset,
+      preset: dataDir ? null : config.preset,
+      dataDir,
+      notes,
       seed: config.seed,
       backend: currentBackend()?.name ?? null,
       stageSeconds,
@@ -262,7 +290,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
       reports: { ctr: reportFile, html: htmlFile },
     });
-    return { reportFile, htmlFile, report, table: formatTable(report), stageSeconds, skipped };
+    return { reportFile, htmlFile, report, table: formatTable(report), stageSeconds, skipped, notes };
   } finally {
     for (const sig of signals) process.removeListener(sig, onSignal);
     removeOwnTemps();
@@ -273,6 +301,11 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     }
     lock.release();
   }
+}
+
+/** Day roles set in the data section (pretrainDays, ctrTrainDays, evalDay), or null to derive them from the impressions. */
+function pickDays(d: DataBuilderConfig): { pretrain: number[]; ctrTrain: number[]; eval: number } | null {
+  return d.pretrainDays && d.ctrTrainDays && d.evalDay !== null ? { pretrain: d.pretrainDays, ctrTrain: d.ctrTrainDays, eval: d.evalDay } : null;
 }
 
 /** The CTR table printed at the end, in the spirit of the paper's Table 5. */
