@@ -40,6 +40,7 @@ export interface WorldConfig {
   nuisance: number;
   merchants: number;
   learnablePatterns: boolean;
+  tasteHue: string;
 }
 
 export type WorldPreset = 'tiny' | 'demo' | 'bench' | 'premise-bench';
@@ -96,6 +97,7 @@ const BASE_DEFAULTS: WorldConfig = {
   nuisance: 0,
   merchants: 40,
   learnablePatterns: false,
+  tasteHue: 'item',
 };
 
 const DOCS: Record<keyof WorldConfig, { doc: string; integer?: boolean; min?: number; max?: number; choices?: readonly unknown[] }> = {
@@ -134,6 +136,7 @@ const DOCS: Record<keyof WorldConfig, { doc: string; integer?: boolean; min?: nu
   nuisance: { doc: 'strength of interest-irrelevant image variation (background, lighting, composition, merchant template) in [0, 1]; 0 = the plain images', min: 0, max: 1 },
   merchants: { doc: 'merchants, each with its photo template (border colour, corner logo); items belong to one (seen in images only when nuisance > 0)', integer: true, min: 1 },
   learnablePatterns: { doc: 'pattern periods of 12-25% of the image width (false: 8-20%, too fine for the backbones at 32 px)' },
+  tasteHue: { doc: "whose hue users' hue taste matches: the item's (default) or the photo background's (the swap world; needs nuisance > 0)", choices: ['item', 'background'] },
 };
 
 /** The config schema with `preset`'s values as defaults (for resolveConfig and --help). */

@@ -23,6 +23,7 @@ import {
   generateItems,
   lookMatchRaw,
   generateUsers,
+  hueRegionOf,
   matchCentres,
   oracleVector,
 } from './model';
@@ -147,11 +148,14 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
 
   const items = generateItems(config, lastDay, root.fork('items'));
   const users = generateUsers(config, root.fork('users'));
-  const centres = matchCentres(users, items, root.fork('centres'));
   // Interest-irrelevant variation: its own stream, so taste, ranker and clicks never see it.
   const nuisanceRng = root.fork('nuisance');
   const merchants = generateMerchants(config.merchants, nuisanceRng.fork('merchants'));
   const nuisance = generateNuisance(items.map((it) => it.itemId), config.merchants, nuisanceRng.fork('items'));
+  // What the click model sees of each item: the item itself, or (the swap world) the item with the
+  // background's hue in place of its own. Images always show the item's own hue.
+  const tasteItems = tasteView(items, nuisance, config);
+  const centres = matchCentres(users, tasteItems, root.fork('centres'));
   log.info(`preset=${options.preset} seed=${options.seed}: ${items.length} items, ${users.length} users, days pretrain=${days.pretrain.join(',')} ctrTrain=${days.ctrTrain.join(',')} eval=${days.eval}, visualSignal=${config.visualSignal}, nuisance=${config.nuisance}${config.learnablePatterns ? ', learnablePatterns' : ''}`);
 
   const ext = config.imageFormat === 'jpg' ? 'jpg' : 'png';
@@ -167,11 +171,11 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
 
   if (config.renderImages) await timed('images', () => renderImages(items, nuisance, merchants, config, outDir, ext, root.fork('images'), log));
 
-  const sim = await timed('impressions', () => simulateImpressions(items, users, centres, config, days, outDir, root.fork('sessions'), log));
+  const sim = await timed('impressions', () => simulateImpressions(tasteItems, users, centres, config, days, outDir, root.fork('sessions'), log));
 
   await timed('groundTruth', () => {
     const oracle = new Float32Array(items.length * ORACLE_DIM);
-    items.forEach((it, i) => oracleVector(it, oracle, i * ORACLE_DIM));
+    tasteItems.forEach((it, i) => oracleVector(it, oracle, i * ORACLE_DIM));
     writeVectorTable(path.join(outDir, 'oracle-embeddings.arrow'), {
       ids: Int32Array.from(items, (it) => it.itemId),
       vectors: oracle,
@@ -185,7 +189,7 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
     writeParquetRows(
       path.join(outDir, ORACLE_CLUSTERS_FILE),
       CLUSTER_ASSIGNMENTS,
-      items.map((it) => clusterAssignmentToRow({ itemId: it.itemId, clusterId: lookGroup(it), distance: 0 })),
+      tasteItems.map((it) => clusterAssignmentToRow({ itemId: it.itemId, clusterId: lookGroup(it), distance: 0 })),
       { metadata: { k: String(LOOK_GROUPS), rule: 'hue region x pattern (ground truth)', unknownId: String(LOOK_GROUPS) } },
     ),
   );
@@ -220,6 +224,18 @@ export async function generateWorld(options: GenerateWorldOptions): Promise<Worl
       `(${Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)}s`).join(', ')})`,
   );
   return { ...info, outDir, timings };
+}
+
+/**
+ * The items as the click model (and the oracle) sees them. With `tasteHue: 'background'` (the swap
+ * world of apps/experiments/PREDICTIONS.md, C2) users' hue taste is on the photo background: each
+ * item's hue and hue region are replaced by its background's, and its own hue becomes as
+ * interest-irrelevant as the rest of the nuisance. Otherwise the items themselves (same objects).
+ */
+function tasteView(items: HiddenItem[], nuisance: ItemNuisance[], config: WorldConfig): HiddenItem[] {
+  if (config.tasteHue !== 'background') return items;
+  if (!(config.nuisance > 0)) throw new Error('world: tasteHue "background" needs nuisance > 0 (at nuisance 0 every background is the same light grey, so the taste would be invisible)');
+  return items.map((it, i) => ({ ...it, hue: nuisance[i].background.hue, hueRegion: hueRegionOf(nuisance[i].background.hue) }));
 }
 
 async function renderImages(items: HiddenItem[], nuisance: ItemNuisance[], merchants: MerchantTemplate[], config: WorldConfig, outDir: string, ext: string, rng: Rng, log: Logger): Promise<void> {
@@ -390,6 +406,11 @@ export interface GroundTruth {
    * worlds written before the knob existed.
    */
   nuisance?: { strength: number; merchants: MerchantTemplate[]; items: ItemNuisance[] };
+  /**
+   * Whose hue the users' hue taste is on: 'item' (the items' hue above) or 'background' (the swap
+   * world: the background's hue in `nuisance.items`, its region by hueRegionOf). Absent = 'item'.
+   */
+  tasteHue?: 'item' | 'background';
 }
 
 function groundTruthDocument(config: WorldConfig, centres: MatchCentres, items: HiddenItem[], users: HiddenUser[], nuisance: ItemNuisance[], merchants: MerchantTemplate[]): GroundTruth {
@@ -420,5 +441,6 @@ function groundTruthDocument(config: WorldConfig, centres: MatchCentres, items: 
     })),
     users: users.map((u) => ({ ...u, styles: u.styles.map((s) => STYLES[s].name), patterns: u.patterns.map((p) => PATTERNS[p]), priceSensitivity: r(u.priceSensitivity), activity: r(u.activity) })),
     nuisance: { strength: config.nuisance, merchants, items: nuisance },
+    ...(config.tasteHue === 'background' ? { tasteHue: 'background' as const } : {}),
   };
 }

@@ -5,7 +5,7 @@ export { generateWorld, worldDays, SECONDS_PER_DAY, ORACLE_CLUSTERS_FILE, LOOK_G
 export type { GenerateWorldOptions, WorldSummary, WorldInfo, WorldDays, WorldCounts, GroundTruth } from './generate';
 export { readWorldInfo, readGroundTruth, truthFeatures } from './info';
 export type { LoadedGroundTruth, TruthFeatures } from './info';
-export { CATEGORIES, STYLES, PATTERNS, HUE_REGIONS, HUE_NAMES, ORACLE_DIM, lookMatchRaw, styleMatchRaw, priceTerm, clickLogit, oracleVector } from './model';
+export { CATEGORIES, STYLES, PATTERNS, HUE_REGIONS, HUE_NAMES, ORACLE_DIM, hueRegionOf, lookMatchRaw, styleMatchRaw, priceTerm, clickLogit, oracleVector } from './model';
 export type { CategorySpec, StyleSpec, HiddenItem, HiddenUser, MatchCentres } from './model';
 export { renderItem, hslToRgb, patternPeriodFraction, SILHOUETTES } from './render';
 export type { RenderOptions } from './render';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ContractError, described } from '@courier/data-contracts';
 import type { GroundTruth, WorldInfo } from './generate';
-import { CATEGORIES, HiddenItem, HiddenUser, MatchCentres, PATTERNS, STYLES, lookMatchRaw, priceTerm, styleMatchRaw } from './model';
+import { CATEGORIES, HiddenItem, HiddenUser, MatchCentres, PATTERNS, STYLES, hueRegionOf, lookMatchRaw, priceTerm, styleMatchRaw } from './model';
 import type { ItemNuisance } from './nuisance';
 
 function readJson(file: string, what: string): unknown {
@@ -32,6 +32,11 @@ export function readWorldInfo(dir: string): WorldInfo {
 /** Hidden attributes in the generator's own form, for evaluation code and world tests. */
 export interface LoadedGroundTruth {
   doc: GroundTruth;
+  /**
+   * Items as the click model sees them: in the swap world (`tasteHue: 'background'`) hue and
+   * hueRegion are the background's (what users' hue taste is on); `doc.items` keeps the item's own
+   * hue (what the item shows).
+   */
   items: Map<number, HiddenItem>;
   users: Map<number, HiddenUser>;
   centres: MatchCentres;
@@ -50,6 +55,13 @@ export function readGroundTruth(dir: string): LoadedGroundTruth {
   const items = new Map<number, HiddenItem>();
   for (const it of doc.items) {
     items.set(it.itemId, { ...it, category: catIndex.get(it.category)!, style: styleIndex.get(it.style)!, pattern: patternIndex.get(it.pattern)!, title: '', styleTag: null });
+  }
+  if (doc.tasteHue === 'background') {
+    if (!doc.nuisance) throw new ContractError({ file, column: 'nuisance' }, 'the nuisance draws of a tasteHue "background" world', described('none'));
+    for (const n of doc.nuisance.items) {
+      const it = items.get(n.itemId);
+      if (it) items.set(n.itemId, { ...it, hue: n.background.hue, hueRegion: hueRegionOf(n.background.hue) });
+    }
   }
   const users = new Map<number, HiddenUser>();
   for (const u of doc.users) users.set(u.userId, { ...u, styles: u.styles.map((s) => styleIndex.get(s)!), patterns: u.patterns.map((p) => patternIndex.get(p)!) });

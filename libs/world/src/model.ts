@@ -165,6 +165,11 @@ export function generateUsers(config: WorldConfig, rng: Rng): HiddenUser[] {
   return users;
 }
 
+/** The hue region (0-7) of a hue in degrees: region r covers hues within 22.5 degrees of r * 45. */
+export function hueRegionOf(hue: number): number {
+  return Math.round((((hue % 360) + 360) % 360) / 45) % HUE_REGIONS;
+}
+
 /** Circular hue distance in degrees, in [0, 180]. */
 function hueDistance(a: number, b: number): number {
   const d = Math.abs(a - b) % 360;

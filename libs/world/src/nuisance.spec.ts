@@ -2,22 +2,25 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLICK_TRUTH, RAW_IMPRESSIONS, RAW_ITEMS } from '@courier/data-contracts';
-import { loadImage, readParquetAll } from '@courier/io';
+import { CLICK_TRUTH, RAW_IMPRESSIONS, RAW_ITEMS, clickTruthFromRow, impressionFromRow } from '@courier/data-contracts';
+import { loadImage, readParquetAll, readVectorTable } from '@courier/io';
 import { Rng, createLogger } from '@courier/runtime';
 import {
   BACKGROUND_BUCKETS,
   LIGHTING_BUCKETS,
+  ORACLE_DIM,
   PATTERNS,
   WorldConfig,
   factorRms,
   generateWorld,
+  hueRegionOf,
   patternPeriodFraction,
   readGroundTruth,
   readWorldInfo,
   renderItem,
   resolveWorldConfig,
   sampleItems,
+  truthFeatures,
   uniformStrength,
 } from './index';
 
@@ -194,5 +197,47 @@ describe('learnable patterns and 64 px images', () => {
     expect(premise.learnablePatterns).toBe(true);
     expect(premise.nuisance).toBe(0);
     expect(bench.learnablePatterns).toBe(false);
+  });
+});
+
+describe('the swap world: tasteHue "background" (PREDICTIONS.md, C2)', () => {
+  it('needs nuisance > 0', async () => {
+    await expect(generateWorld({ preset: 'tiny', outDir: path.join(tmp, 'swap-zero'), seed: 5, overrides: { ...small, tasteHue: 'background' }, log: quiet })).rejects.toThrow(/tasteHue "background" needs nuisance > 0/);
+  });
+
+  it('same items and pictures as the nuisance-1 world; clicks follow the background hue, not the item hue', async () => {
+    const plain = await world('small-one', { ...small, nuisance: 1 });
+    const swap = await world('small-swap', { ...small, nuisance: 1, tasteHue: 'background' });
+    expect(jsonOf(await readParquetAll(path.join(swap, RAW_ITEMS.fileName), RAW_ITEMS))).toBe(jsonOf(await readParquetAll(path.join(plain, RAW_ITEMS.fileName), RAW_ITEMS)));
+    for (let id = 0; id < small.nItems; id++) expect(fs.readFileSync(path.join(swap, 'images', `${id}.png`)).equals(fs.readFileSync(path.join(plain, 'images', `${id}.png`)))).toBe(true);
+    const gt = readGroundTruth(swap);
+    expect(gt.doc.tasteHue).toBe('background');
+    // doc.items keep the item's own hue (what it shows); the loaded items carry the taste hue (the background's).
+    expect(gt.doc.items).toEqual(readGroundTruth(plain).doc.items);
+    for (const it of gt.items.values()) {
+      const bg = gt.nuisance?.get(it.itemId)?.background.hue as number;
+      expect(it.hue).toBe(bg);
+      expect(it.hueRegion).toBe(hueRegionOf(bg));
+    }
+    // The oracle embedding one-hots the taste hue region.
+    const oracle = readVectorTable(path.join(swap, 'oracle-embeddings.arrow'));
+    for (let row = 0; row < oracle.ids.length; row++) expect(oracle.vectors[row * ORACLE_DIM + (gt.items.get(oracle.ids[row]) as { hueRegion: number }).hueRegion]).toBe(1);
+    // The click truth is the click model's: its look term follows truthFeatures on the swap ground truth.
+    const rows = (await readParquetAll(path.join(swap, RAW_IMPRESSIONS.fileName), RAW_IMPRESSIONS)).map(impressionFromRow);
+    const truth = (await readParquetAll(path.join(swap, CLICK_TRUTH.fileName), CLICK_TRUTH)).map(clickTruthFromRow);
+    const byKey = new Map(rows.map((r) => [`${r.sessionId}:${r.itemId}`, r]));
+    const info = readWorldInfo(swap);
+    // With the item's own hue (the plain world's ground truth: same users and items) the signs disagree often.
+    const itemHue = readGroundTruth(plain);
+    let itemHueDisagrees = 0;
+    for (const t of truth.slice(0, 300)) {
+      const r = byKey.get(`${t.sessionId}:${t.itemId}`)!;
+      const f = truthFeatures(gt, r.userId, r.itemId, r.position);
+      // pClickNoLook removes exactly a * lookMatch: zero look match <=> equal probabilities.
+      expect(Math.abs(f.lookMatch) < 1e-9).toBe(Math.abs(t.pClick - t.pClickNoLook) < 1e-12);
+      expect(t.pClick >= t.pClickNoLook).toBe(f.lookMatch * info.visualSignal >= 0);
+      if (t.pClick >= t.pClickNoLook !== truthFeatures(itemHue, r.userId, r.itemId, r.position).lookMatch >= 0) itemHueDisagrees++;
+    }
+    expect(itemHueDisagrees).toBeGreaterThan(30);
   });
 });
