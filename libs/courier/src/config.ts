@@ -2,6 +2,10 @@
  * Trainer configuration: every key with its default and meaning (resolveConfig schema). The
  * defaults follow the paper (appendix E): Adam, lr 1e-4, weight decay 1e-6, d = 256, tau = 0.05,
  * single-head cross-attention, UCS loss on, no projection head.
+ *
+ * Keys marked "authors' code" (issue #18) reproduce what the released implementation
+ * (ThyrixYang/COURIER: pl_module_base.py, pl_module_ctr.py, configs/base+remote_ctr.yaml) does
+ * beyond the paper's text; their defaults keep the paper-text behaviour bit for bit.
  */
 import type { ConfigSchema } from '@courier/runtime';
 import type { CourierLossOptions } from './loss';
@@ -20,12 +24,21 @@ export interface PretrainConfig {
   weightDecay: number;
   weightDecayMode: 'l2' | 'decoupled';
   tau: number;
-  heads: number;
+  /** null = 1 (paper), or 4 with attentionProjections (authors' code). */
+  heads: number | null;
+  attentionProjections: boolean;
   scaleBySqrtD: boolean;
   useUcs: boolean;
   contrastive: boolean;
   attention: 'cross' | 'self';
   useNegPv: boolean;
+  ucsTemperature: number | null;
+  ucsWeight: number;
+  ucsTarget: 'latest' | 'first';
+  maskSameItemNegatives: boolean;
+  ctrHeadWeight: number;
+  ctrHeadHidden: number;
+  initFrom: string | null;
   dedupeImages: boolean;
   shuffleBuffer: number;
   checkpointEvery: number;
@@ -49,12 +62,20 @@ export const PRETRAIN_CONFIG_SCHEMA: ConfigSchema = {
   weightDecay: { default: 1e-6, min: 0, doc: 'weight decay' },
   weightDecayMode: { default: 'l2', choices: ['l2', 'decoupled'], doc: 'l2 = added to the gradient (torch.optim.Adam), decoupled = AdamW' },
   tau: { default: 0.05, min: 0, doc: 'temperature of the contrastive softmax' },
-  heads: { default: 1, integer: true, min: 1, doc: 'attention heads (d split into heads, no projections); paper: 1' },
+  heads: { default: null, type: 'number', integer: true, min: 1, doc: 'attention heads (d split into heads); null = 1 (paper text), or 4 with attentionProjections (authors\' code); must divide dim' },
+  attentionProjections: { default: false, doc: 'learned Q/K/V/O projections around the attention, multi-head, logits / sqrt(d / heads) (authors\' code: nn.MultiheadAttention(d, 4)); false = none, the reconstruction lies in the simplex of the history (paper text)' },
   scaleBySqrtD: { default: true, doc: 'divide attention logits by sqrt(d / heads)' },
   useUcs: { default: true, doc: 'add the user-click-sequence loss (ablation "w/o UCS" = false)' },
   contrastive: { default: true, doc: 'contrastive PV/UCS loss; false = mean 1 - cos over positives (ablation "w/o Contrast", collapses)' },
   attention: { default: 'cross', choices: ['cross', 'self'], doc: 'cross = user-intention reconstruction; self = pooled self-attention over the history (ablation "w/o Reconstruction")' },
   useNegPv: { default: true, doc: 'unclicked PV items in the softmax denominator (ablation "w/o Neg PV" = false)' },
+  ucsTemperature: { default: null, type: 'number', doc: 'temperature of the UCS term; null = tau (paper text); authors\' code: 20 (its UCS logits are cos / 20, far weaker than the PV term\'s cos x 20); > 0' },
+  ucsWeight: { default: 1, min: 0, doc: 'weight of the UCS term in the total (paper text and authors\' code: 1)' },
+  ucsTarget: { default: 'latest', choices: ['latest', 'first'], doc: 'UCS target: latest = the most recent real history item (paper text), first = the oldest (authors\' code: history index 0)' },
+  maskSameItemNegatives: { default: false, doc: 'drop in-batch negatives showing the positive\'s own item id (another page view or history slot) from its softmax (neither reading; our data: the same item often sits in another page view of the batch)' },
+  ctrHeadWeight: { default: 0, min: 0, doc: 'weight of the auxiliary CTR head: an MLP on [R_j, E_pv_j] with BCE on every real PV item, its gradient reaching the backbone (authors\' code: 1.0; paper text: 0 = no head)' },
+  ctrHeadHidden: { default: 1024, integer: true, min: 1, doc: 'hidden units of the auxiliary CTR head (authors\' code: 1024, there followed by BatchNorm, which we leave out); used only when ctrHeadWeight > 0' },
+  initFrom: { default: null, type: 'string', doc: 'initialise the backbone from a checkpoint of another run (a COURIER checkpoint.ckpt, a baseline\'s backbone.ckpt, or their folder): the stand-in for the paper\'s ImageNet weights; null = the seeded random init. Backbone, dim, imageSize and backboneParams must match' },
   dedupeImages: { default: true, doc: 'encode each distinct image once per batch and gather its embedding into every slot' },
   shuffleBuffer: { default: 10000, integer: true, min: 1, doc: 'samples in the seeded shuffle buffer' },
   checkpointEvery: { default: 200, integer: true, min: 0, doc: 'steps between checkpoints (0 = only at the end)' },
@@ -75,6 +96,33 @@ export function defaultPretrainConfig(overrides: Partial<PretrainConfig> = {}): 
   return out as unknown as PretrainConfig;
 }
 
+/** Attention heads a config trains with: `heads`, or (null) 1 without and 4 with attentionProjections. */
+export function effectiveHeads(config: Pick<PretrainConfig, 'heads' | 'attentionProjections'>): number {
+  return config.heads ?? (config.attentionProjections ? 4 : 1);
+}
+
+/**
+ * Checks what the schema cannot (ranges that depend on other keys, exclusive bounds), naming the
+ * key: throws `pretrain config: ...`.
+ */
+export function validatePretrainConfig(config: PretrainConfig): void {
+  const heads = effectiveHeads(config);
+  if (!Number.isInteger(heads) || heads < 1 || config.dim % heads !== 0) {
+    throw new Error(`pretrain config: heads = ${heads}${config.heads === null ? ' (the default with attentionProjections)' : ''} must be a positive integer dividing dim = ${config.dim}`);
+  }
+  if (!(config.tau > 0)) throw new Error(`pretrain config: tau must be > 0, got ${config.tau}`);
+  if (config.ucsTemperature !== null && !(config.ucsTemperature > 0 && Number.isFinite(config.ucsTemperature))) {
+    throw new Error(`pretrain config: ucsTemperature must be > 0 (or null = tau), got ${config.ucsTemperature}`);
+  }
+  if (!(config.ucsWeight >= 0 && Number.isFinite(config.ucsWeight))) throw new Error(`pretrain config: ucsWeight must be a finite number >= 0, got ${config.ucsWeight}`);
+  if (config.ucsTarget !== 'latest' && config.ucsTarget !== 'first') throw new Error(`pretrain config: ucsTarget must be "latest" or "first", got ${JSON.stringify(config.ucsTarget)}`);
+  if (!(config.ctrHeadWeight >= 0 && Number.isFinite(config.ctrHeadWeight))) throw new Error(`pretrain config: ctrHeadWeight must be a finite number >= 0, got ${config.ctrHeadWeight}`);
+  if (!(Number.isInteger(config.ctrHeadHidden) && config.ctrHeadHidden >= 1)) throw new Error(`pretrain config: ctrHeadHidden must be an integer >= 1, got ${config.ctrHeadHidden}`);
+  if (config.initFrom !== null && (typeof config.initFrom !== 'string' || config.initFrom.trim() === '')) {
+    throw new Error(`pretrain config: initFrom must be a checkpoint path or null, got ${JSON.stringify(config.initFrom)}`);
+  }
+}
+
 export function lossOptionsOf(config: PretrainConfig): CourierLossOptions {
   return {
     tau: config.tau,
@@ -83,9 +131,36 @@ export function lossOptionsOf(config: PretrainConfig): CourierLossOptions {
     contrastive: config.contrastive,
     attention: config.attention,
     useNegPv: config.useNegPv,
-    heads: config.heads,
+    heads: effectiveHeads(config),
+    attentionProjections: config.attentionProjections,
+    ucsTemperature: config.ucsTemperature,
+    ucsWeight: config.ucsWeight,
+    ucsTarget: config.ucsTarget,
+    maskSameItemNegatives: config.maskSameItemNegatives,
+    ctrHeadWeight: config.ctrHeadWeight,
   };
 }
+
+/** Presets of the two readings (issue #18): spread into a config to get "the paper's text" or "the authors' code". */
+export const PAPER_TEXT_PRESET: Readonly<Partial<PretrainConfig>> = Object.freeze({
+  ctrHeadWeight: 0,
+  attentionProjections: false,
+  heads: null,
+  ucsTemperature: null,
+  ucsWeight: 1,
+  ucsTarget: 'latest' as const,
+  maskSameItemNegatives: false,
+  initFrom: null,
+});
+export const AUTHORS_CODE_PRESET: Readonly<Partial<PretrainConfig>> = Object.freeze({
+  ctrHeadWeight: 1,
+  attentionProjections: true,
+  heads: 4,
+  ucsTemperature: 20,
+  ucsWeight: 1,
+  ucsTarget: 'first' as const,
+  maskSameItemNegatives: false,
+});
 
 /** Keys that may change between a checkpoint and its resumption (they do not change the math). */
 export const RESUMABLE_CONFIG_KEYS: readonly (keyof PretrainConfig)[] = ['checkpointEvery', 'checkpointSeconds', 'exportBatchSize', 'imageCacheEntries', 'steps', 'epochs'];

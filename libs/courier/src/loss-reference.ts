@@ -10,6 +10,13 @@
  * where a runs over every real PV item of the batch (only clicked ones when useNegPv = false).
  * L_pv = mean_j L_j. UCS: for each sample with >= 2 real history items the latest one is the
  * target, the others reconstruct it, and the same loss runs over the batch's targets.
+ *
+ * Options of the authors' code (issue #18): `attentionProjections` (q = x wq + bq, k = x wk + bk,
+ * v = x wv + bv per head, output concat(heads) wo + bo), `ucsTemperature` / `ucsWeight` /
+ * `ucsTarget`, `maskSameItemNegatives` (rows showing the column's own item id elsewhere leave its
+ * softmax), and the auxiliary CTR head (`ctrHeadWeight`): logit_j = relu([R_j, E_pv_j] w1 + b1) w2 + b2,
+ * L_ctr = mean_j BCE(logit_j, y_j) over the real PV items of samples with >= 1 history item,
+ * total = L_pv + ucsWeight L_ucs + ctrHeadWeight L_ctr.
  */
 import type { CourierLossOptions } from './loss';
 
@@ -91,6 +98,30 @@ export interface ReferenceLossInputs {
   labels: number[][];
   pvMask: number[][];
   clickMask: number[][];
+  pvItemIds?: number[][];
+  clickItemIds?: number[][];
+  /** wq, wk, wv, wo [d][d] (x w + b), bq, bk, bv, bo [d]. */
+  attentionParams?: ReferenceAttentionParams;
+  /** w1 [2d][h], b1 [h], w2 [h][1], b2 [1]. */
+  ctrHead?: ReferenceCtrHead;
+}
+
+export interface ReferenceAttentionParams {
+  wq: number[][];
+  bq: number[];
+  wk: number[][];
+  bk: number[];
+  wv: number[][];
+  bv: number[];
+  wo: number[][];
+  bo: number[];
+}
+
+export interface ReferenceCtrHead {
+  w1: number[][];
+  b1: number[];
+  w2: number[][];
+  b2: number[];
 }
 
 export interface ReferenceLossResult {
@@ -101,6 +132,12 @@ export interface ReferenceLossResult {
   numUcsTargets: number;
   gradEPv: number[][][];
   gradEClick: number[][][];
+  lCtr: number;
+  numCtrItems: number;
+  /** Gradients w.r.t. the attention projections (when `attentionProjections`). */
+  gradAttention?: ReferenceAttentionParams;
+  /** Gradients w.r.t. the CTR head (when `ctrHeadWeight` > 0). */
+  gradCtrHead?: ReferenceCtrHead;
 }
 
 type Vec = Node[];
@@ -122,17 +159,34 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
   const norm = (v: Vec): Node => t.maxConst(t.sqrt(t.dot(v, v)), 1e-12);
   const cos = (a: Vec, b: Vec): Node => t.div(t.dot(a, b), t.mul(norm(a), norm(b)));
 
-  /** Cross-attention of one query over keys = values, head by head. */
-  const crossAttend = (q: Vec, kv: Vec[]): Vec => {
+  // Learned parameters as leaves of the tape (only when their option is on).
+  const leafMatrix = (m: number[][]): Node[][] => m.map((r) => r.map((x) => t.leaf(x)));
+  const leafVector = (v: number[]): Node[] => v.map((x) => t.leaf(x));
+  const ap = options.attentionProjections ? inputs.attentionParams : undefined;
+  if (options.attentionProjections && !ap) throw new Error('courierLossReference: attentionProjections needs inputs.attentionParams');
+  const proj = ap
+    ? { wq: leafMatrix(ap.wq), bq: leafVector(ap.bq), wk: leafMatrix(ap.wk), bk: leafVector(ap.bk), wv: leafMatrix(ap.wv), bv: leafVector(ap.bv), wo: leafMatrix(ap.wo), bo: leafVector(ap.bo) }
+    : null;
+  const ctrWeight = options.ctrHeadWeight ?? 0;
+  if (ctrWeight > 0 && !inputs.ctrHead) throw new Error('courierLossReference: ctrHeadWeight > 0 needs inputs.ctrHead');
+  const head = ctrWeight > 0 && inputs.ctrHead ? { w1: leafMatrix(inputs.ctrHead.w1), b1: leafVector(inputs.ctrHead.b1), w2: leafMatrix(inputs.ctrHead.w2), b2: leafVector(inputs.ctrHead.b2) } : null;
+  /** x w + b for a row vector x. */
+  const affine = (x: Vec, w: Node[][], b: Node[]): Vec => b.map((bc, c) => t.add(t.sum(x.map((xi, i) => t.mul(xi, w[i][c]))), bc));
+
+  /** Cross-attention of one query over the keys/values, head by head (projected when `proj`). */
+  const crossAttend = (q0: Vec, kv0: Vec[]): Vec => {
+    const q = proj ? affine(q0, proj.wq, proj.bq) : q0;
+    const keys = proj ? kv0.map((x) => affine(x, proj.wk, proj.bk)) : kv0;
+    const values = proj ? kv0.map((x) => affine(x, proj.wv, proj.bv)) : kv0;
     const out: Vec = [];
     for (let h = 0; h < heads; h++) {
       const part = (v: Vec) => v.slice(h * dh, (h + 1) * dh);
-      const logits = kv.map((k) => t.scale(t.dot(part(q), part(k)), logitScale));
+      const logits = keys.map((k) => t.scale(t.dot(part(q), part(k)), logitScale));
       const lse = t.logSumExp(logits);
       const alpha = logits.map((l) => t.exp(t.sub(l, lse)));
-      for (let c = 0; c < dh; c++) out.push(t.sum(kv.map((k, i) => t.mul(alpha[i], part(k)[c]))));
+      for (let c = 0; c < dh; c++) out.push(t.sum(values.map((v, i) => t.mul(alpha[i], part(v)[c]))));
     }
-    return out;
+    return proj ? affine(out, proj.wo, proj.bo) : out;
   };
   const reconstruct = (q: Vec, context: Vec[]): Vec => {
     if (options.attention === 'cross') return crossAttend(q, context);
@@ -140,10 +194,12 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
     const outs = context.map((k) => crossAttend(k, context));
     return Array.from({ length: d }, (_, c) => t.scale(t.sum(outs.map((o) => o[c])), 1 / outs.length));
   };
-  const columnLoss = (candidates: Vec[], recons: Vec[], targets: number[]): Node => {
+  /** `ids`: item id per candidate and `colIds` per column, for maskSameItemNegatives. */
+  const columnLoss = (candidates: Vec[], recons: Vec[], targets: number[], tau = options.tau, ids?: number[], colIds?: number[]): Node => {
     const terms = recons.map((r, p) => {
-      const sims = candidates.map((e) => t.scale(cos(e, r), 1 / options.tau));
-      return t.sub(t.logSumExp(sims), sims[targets[p]]);
+      const kept = candidates.map((_, a) => a === targets[p] || !ids || !colIds || ids[a] !== colIds[p]);
+      const sims = candidates.map((e) => t.scale(cos(e, r), 1 / tau));
+      return t.sub(t.logSumExp(sims.filter((_, a) => kept[a])), sims[targets[p]]);
     });
     return t.scale(t.sum(terms), 1 / terms.length);
   };
@@ -153,7 +209,10 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
   const history = (b: number, skip = -1): Vec[] => eClick[b].filter((_, k) => inputs.clickMask[b][k] === 1 && k !== skip);
 
   // PV loss.
+  const maskSame = options.maskSameItemNegatives === true;
+  if (maskSame && (!inputs.pvItemIds || !inputs.clickItemIds)) throw new Error('courierLossReference: maskSameItemNegatives needs pvItemIds and clickItemIds');
   const candidates: Vec[] = [];
+  const candidateIds: number[] = [];
   const candidateKey: string[] = [];
   const positives: { b: number; j: number }[] = [];
   for (let b = 0; b < B; b++) {
@@ -162,6 +221,7 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
       const clicked = inputs.labels[b][j] === 1;
       if (options.useNegPv || clicked) {
         candidates.push(ePv[b][j]);
+        candidateIds.push(inputs.pvItemIds ? inputs.pvItemIds[b][j] : -1);
         candidateKey.push(`${b}:${j}`);
       }
       if (clicked && history(b).length >= 1) positives.push({ b, j });
@@ -172,24 +232,58 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
     const queries = positives.map(({ b, j }) => ePv[b][j]);
     const recons = positives.map(({ b, j }) => reconstruct(ePv[b][j], history(b)));
     lPv = options.contrastive
-      ? columnLoss(candidates, recons, positives.map(({ b, j }) => candidateKey.indexOf(`${b}:${j}`)))
+      ? columnLoss(
+          candidates,
+          recons,
+          positives.map(({ b, j }) => candidateKey.indexOf(`${b}:${j}`)),
+          options.tau,
+          maskSame ? candidateIds : undefined,
+          maskSame ? positives.map(({ b, j }) => (inputs.pvItemIds as number[][])[b][j]) : undefined,
+        )
       : oneMinusCos(queries, recons);
   }
 
   // UCS loss.
   const ucs = [];
   for (let b = 0; b < B; b++) {
-    const last = inputs.clickMask[b].lastIndexOf(1);
-    if (history(b).length >= 2) ucs.push({ target: eClick[b][last], context: history(b, last) });
+    const k0 = options.ucsTarget === 'first' ? inputs.clickMask[b].indexOf(1) : inputs.clickMask[b].lastIndexOf(1);
+    if (history(b).length >= 2) ucs.push({ target: eClick[b][k0], context: history(b, k0), id: inputs.clickItemIds ? inputs.clickItemIds[b][k0] : -1 });
   }
   let lUcs: Node = t.const(0);
   if (options.useUcs && ucs.length > 0) {
     const targets = ucs.map((u) => u.target);
     const recons = ucs.map((u) => reconstruct(u.target, u.context));
-    lUcs = options.contrastive ? columnLoss(targets, recons, targets.map((_, i) => i)) : oneMinusCos(targets, recons);
+    const ids = maskSame ? ucs.map((u) => u.id) : undefined;
+    lUcs = options.contrastive ? columnLoss(targets, recons, targets.map((_, i) => i), options.ucsTemperature ?? options.tau, ids, ids) : oneMinusCos(targets, recons);
   }
-  const total = t.add(lPv, lUcs);
+
+  // Auxiliary CTR head.
+  let lCtr: Node = t.const(0);
+  let numCtrItems = 0;
+  if (head) {
+    const terms: Node[] = [];
+    for (let b = 0; b < B; b++) {
+      if (history(b).length < 1) continue;
+      for (let j = 0; j < ePv[b].length; j++) {
+        if (inputs.pvMask[b][j] !== 1) continue;
+        const r = reconstruct(ePv[b][j], history(b));
+        const hidden = affine([...r, ...ePv[b][j]], head.w1, head.b1).map((x) => (x.value > 0 ? x : t.scale(x, 0)));
+        const z = affine(hidden, head.w2, head.b2)[0];
+        // BCE(z, y) = softplus(z) - y z, written as log(1 + exp(z)) - y z with a stable log-sum-exp.
+        const softplus = t.logSumExp([t.const(0), z]);
+        terms.push(t.sub(softplus, t.scale(z, inputs.labels[b][j])));
+      }
+    }
+    numCtrItems = terms.length;
+    if (terms.length > 0) lCtr = t.scale(t.sum(terms), 1 / terms.length);
+  }
+
+  const ucsWeight = options.ucsWeight ?? 1;
+  let total = t.add(lPv, t.scale(lUcs, ucsWeight));
+  if (head) total = t.add(total, t.scale(lCtr, ctrWeight));
   t.backward(total);
+  const gm = (m: Node[][]) => m.map((r) => r.map((x) => x.grad));
+  const gv = (v: Node[]) => v.map((x) => x.grad);
   return {
     total: total.value,
     lPv: lPv.value,
@@ -198,5 +292,9 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
     numUcsTargets: ucs.length,
     gradEPv: ePv.map((s) => s.map((v) => v.map((x) => x.grad))),
     gradEClick: eClick.map((s) => s.map((v) => v.map((x) => x.grad))),
+    lCtr: lCtr.value,
+    numCtrItems,
+    ...(proj ? { gradAttention: { wq: gm(proj.wq), bq: gv(proj.bq), wk: gm(proj.wk), bk: gv(proj.bk), wv: gm(proj.wv), bv: gv(proj.bv), wo: gm(proj.wo), bo: gv(proj.bo) } } : {}),
+    ...(head ? { gradCtrHead: { w1: gm(head.w1), b1: gv(head.b1), w2: gm(head.w2), b2: gv(head.b2) } } : {}),
   };
 }
