@@ -15,18 +15,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { PretrainSample } from '@courier/data-contracts';
-import { writeFileAtomicSync } from '@courier/io';
+import { contentHash, shortHash, writeFileAtomicSync } from '@courier/io';
 import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
 import { Backbone, NamedVariable, toInput, VariableStore, applyDense, createBackbone, dense, getBackboneEntry, l2Normalize } from './backbones/backbone';
 import './backbones/register-all';
 import { Checkpoint, readCheckpoint, writeCheckpoint } from './checkpoint';
-import { PretrainConfig, RESUMABLE_CONFIG_KEYS, lossOptionsOf } from './config';
+import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, RESUMABLE_CONFIG_KEYS, lossOptionsOf, validatePretrainConfig } from './config';
 import { ItemInputs, itemInputSize } from './items';
-import { courierLoss, gatherRows } from './loss';
+import { AttentionProjectionParams, CtrHeadParams, courierLoss, gatherRows } from './loss';
 import { Adam } from './optimizer';
 import { EncodedBatchPlan, SampleSource, epochOrder, planBatch, validSamples } from './samples';
 
 export const CHECKPOINT_FILE = 'checkpoint.ckpt';
+/** The backbone weights a baseline run leaves behind (same format, model/<name> tensors only): an `initFrom` source. */
+export const BACKBONE_CHECKPOINT_FILE = 'backbone.ckpt';
 export const REJECTS_FILE = 'rejects.jsonl';
 /** Steps averaged into `finalLoss`. */
 const FINAL_LOSS_WINDOW = 20;
@@ -63,6 +65,10 @@ export interface StepInfo {
   lUcs: number;
   numPvPositives: number;
   numUcsTargets: number;
+  /** Auxiliary CTR head BCE (0 when ctrHeadWeight is 0). */
+  lCtr: number;
+  /** In-batch negatives dropped by maskSameItemNegatives this step. */
+  numMaskedNegatives: number;
 }
 
 export interface TrainResult {
@@ -96,6 +102,62 @@ function makeProjection(dim: number, seed: number): { variables: NamedVariable[]
   return { variables: store.variables, apply: (x) => applyDense(applyDense(x, l1, true), l2, false), dispose: () => store.dispose() };
 }
 
+/**
+ * Learned Q/K/V/O projections of the attention (authors' code: nn.MultiheadAttention(d, heads)):
+ * Glorot-uniform [d, d] kernels, zero biases, named `attention/{query,key,value,output}/...`.
+ */
+function makeAttentionProjections(dim: number, seed: number): { variables: NamedVariable[]; params: AttentionProjectionParams; dispose(): void } {
+  const store = new VariableStore(new Rng(seed));
+  const [q, k, v, o] = ['query', 'key', 'value', 'output'].map((n) => dense(store, `attention/${n}`, dim, dim, false));
+  const params = { wq: q.w, bq: q.b, wk: k.w, bk: k.b, wv: v.w, bv: v.b, wo: o.w, bo: o.b } as unknown as AttentionProjectionParams;
+  return { variables: store.variables, params, dispose: () => store.dispose() };
+}
+
+/** Auxiliary CTR head (authors' code, models/ctrnet.py without its BatchNorm): 2d -> hidden (ReLU) -> 1. */
+function makeCtrHead(dim: number, hidden: number, seed: number): { variables: NamedVariable[]; params: CtrHeadParams; dispose(): void } {
+  const store = new VariableStore(new Rng(seed));
+  const l1 = dense(store, 'ctr-head/hidden', 2 * dim, hidden, true);
+  const l2 = dense(store, 'ctr-head/out', hidden, 1, false);
+  const params = { w1: l1.w, b1: l1.b, w2: l2.w, b2: l2.b } as unknown as CtrHeadParams;
+  return { variables: store.variables, params, dispose: () => store.dispose() };
+}
+
+/** The checkpoint file `initFrom` names: the file itself, or in a run folder checkpoint.ckpt (COURIER) or backbone.ckpt (baselines). */
+export function resolveInitCheckpoint(initFrom: string): string {
+  const p = path.resolve(initFrom);
+  if (!fs.existsSync(p)) throw new Error(`pretrain: initFrom ${p} does not exist (expected a checkpoint file, or a run folder holding ${CHECKPOINT_FILE} or ${BACKBONE_CHECKPOINT_FILE})`);
+  if (!fs.statSync(p).isDirectory()) return p;
+  for (const name of [CHECKPOINT_FILE, BACKBONE_CHECKPOINT_FILE]) if (fs.existsSync(path.join(p, name))) return path.join(p, name);
+  throw new Error(`pretrain: initFrom folder ${p} holds neither ${CHECKPOINT_FILE} (COURIER run) nor ${BACKBONE_CHECKPOINT_FILE} (baseline run)`);
+}
+
+/**
+ * Loads the backbone weights of another run's checkpoint (`initFrom`) into `backbone`: only the
+ * backbone's own variables (`model/<name>`); heads, projections and optimiser state are not
+ * taken. The checkpoint must describe the same backbone (name, dim, imageSize, backboneParams,
+ * featureDim); otherwise the error names the first difference. Returns the file read.
+ */
+export function initBackboneFrom(backbone: Backbone, config: PretrainConfig, featureDim: number, initFrom: string): string {
+  const file = resolveInitCheckpoint(initFrom);
+  let ckpt: Checkpoint;
+  try {
+    ckpt = readCheckpoint(file);
+  } catch (err) {
+    throw new Error(`pretrain: initFrom ${file} is not a readable checkpoint (${(err as Error).message})`, { cause: err });
+  }
+  const theirs = ckpt.header.config ?? {};
+  for (const key of ['backbone', 'dim', 'imageSize', 'backboneParams'] as const) {
+    const a = JSON.stringify(theirs[key] ?? null);
+    const b = JSON.stringify(config[key]);
+    // imageSize only matters to image backbones.
+    if (key === 'imageSize' && getBackboneEntry(config.backbone).input !== 'image') continue;
+    if (a !== b) throw new Error(`pretrain: initFrom ${file} was trained with ${key}=${a}, this run has ${key}=${b}; the backbones are incompatible`);
+  }
+  if (Number(ckpt.header.model?.featureDim ?? 0) !== featureDim) throw new Error(`pretrain: initFrom ${file} has featureDim ${String(ckpt.header.model?.featureDim)}, the items have ${featureDim}`);
+  assignVariables(backbone.variables, ckpt, file);
+  return file;
+}
+
 /** Why the checkpoint cannot be resumed by this run (null: it can), naming the first difference. */
 export function whyNotResumable(
   header: Checkpoint['header'],
@@ -107,7 +169,8 @@ export function whyNotResumable(
   }
   for (const key of Object.keys(run.config) as (keyof PretrainConfig)[]) {
     if (RESUMABLE_CONFIG_KEYS.includes(key)) continue;
-    const a = JSON.stringify(header.config[key]);
+    // A key the checkpoint predates was at its default then (new keys default to the old behaviour).
+    const a = JSON.stringify(key in header.config ? header.config[key] : PRETRAIN_CONFIG_SCHEMA[key]?.default);
     const b = JSON.stringify(run.config[key]);
     if (a !== b) return `the checkpoint ${file} was trained with ${key}=${a}, the config says ${key}=${b}`;
   }
@@ -186,6 +249,7 @@ interface PreparedBatch {
 export async function trainCourier(options: TrainOptions): Promise<TrainResult> {
   const { config, samples, items, outDir } = options;
   const log = options.log ?? createLogger('pretrain');
+  validatePretrainConfig(config);
   fs.mkdirSync(outDir, { recursive: true });
   const ckptFile = path.join(outDir, CHECKPOINT_FILE);
   const backboneKind = getBackboneEntry(config.backbone).input;
@@ -213,7 +277,17 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
   const rng = new Rng(config.seed);
   const backbone = await createInitialBackbone(config, featureDim);
   const projection = config.projectionHead ? makeProjection(config.dim, rng.fork('projection').seed()) : null;
-  const variables = [...backbone.variables, ...(projection?.variables ?? [])];
+  const attention = config.attentionProjections ? makeAttentionProjections(config.dim, rng.fork('attention').seed()) : null;
+  const ctrHead = config.ctrHeadWeight > 0 ? makeCtrHead(config.dim, config.ctrHeadHidden, rng.fork('ctr-head').seed()) : null;
+  const variables = [...backbone.variables, ...(projection?.variables ?? []), ...(attention?.variables ?? []), ...(ctrHead?.variables ?? [])];
+  // initFrom: the backbone starts from another run's weights. The content of that checkpoint is
+  // part of this run's fingerprint, so a retrained source never lets a stale checkpoint resume.
+  let fingerprint = options.fingerprint;
+  if (config.initFrom !== null) {
+    const initFile = initBackboneFrom(backbone, config, featureDim, config.initFrom);
+    fingerprint = shortHash({ run: fingerprint ?? null, initFrom: contentHash(initFile) }, 64);
+    log.info(`backbone initialised from ${initFile}`);
+  }
   const adam = new Adam(variables, { lr: config.lr, weightDecay: config.weightDecay, weightDecayMode: config.weightDecayMode });
   const trainRng = rng.fork('train');
 
@@ -229,7 +303,7 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
     else {
       try {
         ckpt = readCheckpoint(ckptFile);
-        why = whyNotResumable(ckpt.header, { config, fingerprint: options.fingerprint, validSamples: valid, totalSteps, shape, featureDim }, ckptFile);
+        why = whyNotResumable(ckpt.header, { config, fingerprint, validSamples: valid, totalSteps, shape, featureDim }, ckptFile);
       } catch (err) {
         why = `the checkpoint is unreadable (${(err as Error).message})`;
       }
@@ -267,7 +341,7 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
     writeCheckpoint(ckptFile, {
       header: {
         version: 1,
-        ...(options.fingerprint !== undefined ? { fingerprint: options.fingerprint } : {}),
+        ...(fingerprint !== undefined ? { fingerprint } : {}),
         step,
         epoch,
         position,
@@ -306,7 +380,8 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
   const trainStep = (batch: PreparedBatch): StepInfo => {
     const { plan } = batch;
     const B = batch.samples.length;
-    let parts = { lPv: 0, lUcs: 0, numPvPositives: 0, numUcsTargets: 0 };
+    let parts = { lPv: 0, lUcs: 0, numPvPositives: 0, numUcsTargets: 0, lCtr: 0, numMaskedNegatives: 0 };
+    const ids = config.maskSameItemNegatives ? { pvItemIds: batch.samples.map((s) => s.pvItemIds), clickItemIds: batch.samples.map((s) => s.clickItemIds) } : {};
     const loss = tf.tidy(() => {
       const x = toInput(batch.inputs, [plan.encodeIds.length, ...inputShape]);
       const labels = tf.tensor2d(plan.labels, [B, shape.lPv]);
@@ -319,8 +394,15 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
         const d = e.shape[1];
         const ePv = tf.reshape(gatherRows(e, plan.pvRows), [B, shape.lPv, d]) as tf.Tensor3D;
         const eClick = tf.reshape(gatherRows(e, plan.clickRows), [B, shape.lClick, d]) as tf.Tensor3D;
-        const r = courierLoss({ ePv, eClick, labels, pvMask, clickMask }, lossOptions);
-        parts = { lPv: r.lPv.dataSync()[0], lUcs: r.lUcs.dataSync()[0], numPvPositives: r.numPvPositives, numUcsTargets: r.numUcsTargets };
+        const r = courierLoss({ ePv, eClick, labels, pvMask, clickMask, ...ids, attentionParams: attention?.params, ctrHead: ctrHead?.params }, lossOptions);
+        parts = {
+          lPv: r.lPv.dataSync()[0],
+          lUcs: r.lUcs.dataSync()[0],
+          numPvPositives: r.numPvPositives,
+          numUcsTargets: r.numUcsTargets,
+          lCtr: r.lCtr.dataSync()[0],
+          numMaskedNegatives: r.numMaskedNegatives,
+        };
         return r.total;
       }, variables.map((v) => v.variable));
       adam.apply(grads);
@@ -399,6 +481,8 @@ export async function trainCourier(options: TrainOptions): Promise<TrainResult> 
     stoppedEarly,
     dispose: () => {
       projection?.dispose();
+      attention?.dispose();
+      ctrHead?.dispose();
       backbone.dispose();
     },
   };

@@ -13,5 +13,5 @@ export { readCatalogue, readPretrainScope, trainingItemIds } from './data';
 export type { PretrainScope } from './data';
 export { trainBaselineModel } from './train';
 export type { BaselineModelOptions, BaselineModelResult, BaselineStepInfo } from './train';
-export { trainBaseline, BASELINE_EMBEDDINGS_FILE, BASELINE_REJECTS_FILE } from './stage';
+export { trainBaseline, BASELINE_EMBEDDINGS_FILE, BASELINE_REJECTS_FILE, BASELINE_BACKBONE_FILE } from './stage';
 export type { TrainBaselineOptions } from './stage';

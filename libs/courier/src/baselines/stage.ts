@@ -10,7 +10,10 @@ import * as path from 'node:path';
 import { PRETRAIN_SAMPLES, RAW_ITEMS } from '@courier/data-contracts';
 import { writeFileAtomicSync } from '@courier/io';
 import { Logger, RunMetadata, initBackend, resolveConfig, runStage } from '@courier/runtime';
+import type { RngState } from '@courier/runtime';
+import { writeCheckpoint } from '../checkpoint';
 import { exportEmbeddings } from '../export';
+import { BACKBONE_CHECKPOINT_FILE } from '../trainer';
 import { ItemInputs, imageItemsFromCatalogue } from '../items';
 import { parquetSamples } from '../samples';
 import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, checkMethod, usesTitles } from './config';
@@ -19,6 +22,8 @@ import { BaselineStepInfo, trainBaselineModel } from './train';
 
 export const BASELINE_EMBEDDINGS_FILE = 'embeddings.arrow';
 export const BASELINE_REJECTS_FILE = 'rejects.jsonl';
+/** The trained backbone's weights (COURIER-CKPT1, `model/<name>` tensors): what a COURIER run's `initFrom` reads. */
+export const BASELINE_BACKBONE_FILE = BACKBONE_CHECKPOINT_FILE;
 
 export interface TrainBaselineOptions {
   method: BaselineMethod;
@@ -80,6 +85,24 @@ export async function trainBaseline(options: TrainBaselineOptions): Promise<RunM
         const rejectsFile = path.join(options.outDir, BASELINE_REJECTS_FILE);
         if (result.rejects.length) writeFileAtomicSync(rejectsFile, `${result.rejects.join('\n')}\n`);
         else fs.rmSync(rejectsFile, { force: true });
+        // The backbone alone, so a COURIER run can start from it (`initFrom`, issue #18).
+        const tensors = new Map<string, { shape: number[]; values: Float32Array }>();
+        for (const { name, variable } of result.backbone.variables) tensors.set(`model/${name}`, { shape: variable.shape, values: (await variable.data()) as Float32Array });
+        writeCheckpoint(path.join(options.outDir, BASELINE_BACKBONE_FILE), {
+          header: {
+            version: 1,
+            step: result.steps,
+            epoch: 0,
+            position: 0,
+            complete: true,
+            rngState: [0, 0, 0, 0] as RngState,
+            lossHistory: result.lossHistory.slice(-20),
+            config: { ...config, method } as unknown as Record<string, unknown>,
+            model: { featureDim: items.kind === 'features' ? items.itemShape[0] : 0, backboneInput: items.kind, method },
+            savedAt: new Date().toISOString(),
+          },
+          tensors,
+        });
         const file = path.join(options.outDir, BASELINE_EMBEDDINGS_FILE);
         const out = await ctx.time('export', () =>
           exportEmbeddings({ backbone: result.backbone, items, file, batchSize: config.exportBatchSize, metadata: { method, backbone: config.backbone }, log: ctx.log, progress: options.progress }),
