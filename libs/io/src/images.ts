@@ -45,10 +45,7 @@ function checkSize(width: number, height: number, where: string): void {
 
 /** Decodes, (crops,) resizes and normalises one image. Returns width*height*3 floats in [0, 1]. */
 export async function loadImage(file: string, options: LoadImageOptions): Promise<Float32Array> {
-  const { width, height } = options;
-  checkSize(width, height, `loadImage(${file})`);
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const formats = options.formats ?? IMAGE_FORMATS;
+  checkSize(options.width, options.height, `loadImage(${file})`);
   let bytes: Buffer;
   try {
     bytes = await fs.promises.readFile(file);
@@ -56,6 +53,18 @@ export async function loadImage(file: string, options: LoadImageOptions): Promis
     const code = (err as NodeJS.ErrnoException).code;
     throw new ContractError({ file }, 'a readable image file', described(code === 'ENOENT' ? 'no such file' : `an unreadable file (${code ?? (err as Error).message})`));
   }
+  return decodeImage(bytes, options, file);
+}
+
+/**
+ * `loadImage` on bytes already in memory (an upload, a served request): the same checks, decode
+ * and normalisation; errors are ContractErrors naming `file` (a name for the bytes).
+ */
+export async function decodeImage(bytes: Buffer, options: LoadImageOptions, file = 'image'): Promise<Float32Array> {
+  const { width, height } = options;
+  checkSize(width, height, `decodeImage(${file})`);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const formats = options.formats ?? IMAGE_FORMATS;
   if (bytes.length === 0) throw new ContractError({ file }, `a ${formats.join('/')} image`, described('an empty (0-byte) file'));
   // The format comes from the magic bytes (no libvips round trip); the image size is read from the
   // header only when a crop needs it or the pixel limit trips, so the common path is one decode.
@@ -71,7 +80,8 @@ export async function loadImage(file: string, options: LoadImageOptions): Promis
   if (!formats.includes(format)) throw new ContractError({ file }, `a ${formats.join('/')} image`, described(`an unsupported format (${format})`));
   const header = async (): Promise<{ srcW: number; srcH: number }> => {
     try {
-      const m = await sharp(bytes).metadata();
+      // Only the header is read: no pixel limit here (sharp's default would hide the real size).
+      const m = await sharp(bytes, { limitInputPixels: false }).metadata();
       return { srcW: m.width ?? 0, srcH: m.height ?? 0 };
     } catch (err) {
       throw new ContractError({ file }, `a ${formats.join('/')} image`, described(describeSharpError(err)));
