@@ -7,6 +7,8 @@ import { evaluateChecks, validateSuiteReport } from '@courier/report';
 import { EXPERIMENTS_CONFIG_SCHEMA, ExperimentsConfig, stageBudgets } from './presets';
 import { ceilingFromCtrReport, rowsFromCtrReport, runSuite } from './runner';
 import { SUITES, getSuite, selectVariants } from './suites';
+import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, validatePretrainConfig } from '@courier/courier';
+import { DATA_BUILDER_SCHEMA } from '@courier/data-builder';
 import { neighbourAgreement } from './maps';
 import { knnAgreement, probeEmbeddings } from './probes';
 import { Rng } from '@courier/runtime';
@@ -24,7 +26,7 @@ describe('suites', () => {
       if (suite.layout === 'sweep') for (const v of suite.variants) expect(typeof v.param).toBe('number');
       expect(suite.ctr || (suite.maps?.length ?? 0) > 0).toBe(true);
     }
-    expect(Object.keys(SUITES)).toEqual(['methods', 'ablations', 'batch-size', 'temperature', 'modes', 'projection-head', 'categories', 'maps', 'control']);
+    expect(Object.keys(SUITES)).toEqual(['methods', 'ablations', 'batch-size', 'temperature', 'modes', 'projection-head', 'categories', 'maps', 'control', 'fidelity']);
     expect(getSuite('control').world?.overrides).toEqual({ visualSignal: 0 });
   });
 
@@ -38,6 +40,25 @@ describe('suites', () => {
     expect(nearZero).toEqual(expect.arrayContaining(['oracle:deltaAuc', 'oracle:deltaGauc', 'oracle-vector:deltaAuc', 'oracle-vector:deltaGauc', 'courier:deltaAuc', 'courier:deltaGauc']));
     // Methods and modes keep their checks (none about the oracle).
     for (const s of ['methods', 'modes']) expect(getSuite(s).checks.some((c) => JSON.stringify(c).includes('oracle'))).toBe(false);
+  });
+
+  it('fidelity (issue #18): every variant resolves and validates; init sources come earlier and are pulled in by --variants', () => {
+    const suite = getSuite('fidelity');
+    const seen = new Set<string>();
+    for (const v of suite.variants) {
+      if (v.method === 'courier') {
+        const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { ...(v.pretrain ?? {}) }, typedOverrides: true, where: v.name });
+        validatePretrainConfig(cfg);
+        if (v.data) resolveConfig(DATA_BUILDER_SCHEMA, { overrides: v.data, typedOverrides: true, where: v.name });
+      }
+      if (v.initFromVariant) expect(seen.has(v.initFromVariant)).toBe(true);
+      seen.add(v.name);
+    }
+    const authors = suite.variants.find((v) => v.name === 'authors-code')!.pretrain!;
+    expect(authors).toMatchObject({ ctrHeadWeight: 1, attentionProjections: true, heads: 4, ucsTemperature: 20, ucsTarget: 'first' });
+    expect(suite.variants.find((v) => v.name === 'paper-text')!.pretrain).toBeUndefined();
+    expect(suite.variants.find((v) => v.name === 'keep-all-negatives')!.data).toEqual({ negativeRate: 1 });
+    expect(selectVariants(suite, ['paper-text', 'init-supervised']).variants.map((v) => v.name)).toEqual(['paper-text', 'supervised', 'init-supervised']);
   });
 
   it('names unknown suites and variants', () => {

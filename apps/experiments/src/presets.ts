@@ -76,7 +76,7 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
 
 /** Config of `experiments run` (file or flags); stage sections are merged over the preset's budgets. */
 export const EXPERIMENTS_CONFIG_SCHEMA: ConfigSchema = {
-  suite: { default: null, type: 'string', doc: 'suite to run: methods, ablations, batch-size, temperature, modes, projection-head, categories, maps, control (or "all")' },
+  suite: { default: null, type: 'string', doc: 'suite to run: methods, ablations, batch-size, temperature, modes, projection-head, categories, maps, control, fidelity (or "all")' },
   preset: { default: 'demo', choices: ['tiny', 'demo', 'bench', 'premise-bench'], doc: 'world preset and training budgets: tiny (tests), demo (README), bench (paper-scale, slow on CPU), premise-bench (bench with 4x the pre-training days and learnable patterns; issue #19)' },
   seeds: { default: [1, 2, 3], type: 'array', doc: 'seeds; each seed is its own world, pre-training and CTR runs (spread over seeds includes world-to-world variation)' },
   out: { default: 'runs/experiments', type: 'string', doc: 'root of the run folders and reports' },

@@ -223,9 +223,27 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
           throw new Error(`experiments: ${path.join(worldDir, ORACLE_CLUSTERS)} is missing (variant ${v.name}: the oracle's cluster id); a world written before oracle clusters existed: rerun with --force`);
         }
       } else if (v.method === 'courier') {
-        const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, imageSize: worldConfig.imageSize, ...budgets.pretrain, ...(v.pretrain ?? {}) }, where: `experiments pretrain (${v.name})` });
-        const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), 'courier', cfg, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
-          await runPretrainTrainStage({ samples: samplesDir, world: worldDir, outDir: dir, config: cfg });
+        // Issue #18: a variant's own pre-training samples (e.g. another negative keep rate), and a
+        // backbone initialised from an earlier variant's run (its fingerprint becomes an upstream).
+        let pt = { fp: samplesFp, dir: samplesDir };
+        if (v.data) {
+          const vData = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: { ...budgets.data, ...v.data }, where: `experiments data (${v.name})` });
+          pt = await stages.run('samples', base, 'samples', vData, seed, [worldFp], code('libs/data-builder'), async (dir) => {
+            const { pretrainDays, ctrTrainDays, evalDay, ...rest } = vData;
+            const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
+            await runStage({ stage: 'data', outDir: dir, seed, config: { ...vData } }, async (ctx) => {
+              const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: dir, seed, ...rest, days, log: ctx.log }));
+              return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
+            });
+          });
+        }
+        const source = v.initFromVariant ? trained.get(v.initFromVariant) : undefined;
+        if (v.initFromVariant && !source?.dir) throw new Error(`experiments: variant ${v.name} initialises from "${v.initFromVariant}", which must be an earlier COURIER or baseline variant of suite ${suite.name}`);
+        const init = source?.dir ? { initFrom: source.dir } : {};
+        const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, imageSize: worldConfig.imageSize, ...budgets.pretrain, ...(v.pretrain ?? {}), ...init }, where: `experiments pretrain (${v.name})` });
+        const upstream = [pt.fp, ...(source ? [source.fp] : [])];
+        const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), 'courier', cfg, seed, upstream, code('libs/courier', 'libs/native-kernels'), async (dir) => {
+          await runPretrainTrainStage({ samples: pt.dir, world: worldDir, outDir: dir, config: cfg });
         });
         settings.courier = { ...(settings.courier as object), [v.name]: cfg };
         t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };

@@ -5,6 +5,7 @@
  */
 import type { CheckSpec, Metric, SuiteReport } from '@courier/report';
 import type { BaselineConfig, BaselineMethod, PretrainConfig } from '@courier/courier';
+import { AUTHORS_CODE_PRESET } from '@courier/courier';
 
 export type VariantMethod = 'courier' | BaselineMethod | 'oracle';
 export type CtrMode = 'vector' | 'simscore' | 'cluster-id';
@@ -20,6 +21,16 @@ export interface Variant {
   pretrain?: Partial<PretrainConfig>;
   /** Baseline trainer overrides (SimCLR, SimSiam, CLIP, Supervised). */
   baseline?: Partial<BaselineConfig>;
+  /**
+   * Data builder overrides for this variant's pre-training samples (method courier), e.g. the
+   * negative keep rate; such samples get their own folder, the CTR samples stay the suite's.
+   */
+  data?: Record<string, unknown>;
+  /**
+   * Initialise the COURIER backbone from another variant's run of this suite (it must come earlier
+   * in the list): its folder becomes `initFrom`, its fingerprint an upstream of this run (issue #18).
+   */
+  initFromVariant?: string;
 }
 
 export interface Suite {
@@ -194,7 +205,46 @@ const control: Suite = {
   ctr: true,
 };
 
-export const SUITES: Record<string, Suite> = Object.fromEntries([methods, ablations, batchSize, temperature, modes, projectionHead, categories, maps, control].map((s) => [s.name, s]));
+/**
+ * Issue #18: COURIER as the paper's text describes it against COURIER as the authors' released code
+ * runs it (ThyrixYang/COURIER), and each difference alone on top of the paper text. The recommended
+ * default is to be chosen on the validation day (rows carry validationAuc / validationGauc) and
+ * reported on the evaluation day; the checks below are the evaluation-day verdicts.
+ */
+const FIDELITY_OPTIONS: Variant[] = [
+  { name: 'ctr-head', description: 'paper text + the auxiliary CTR head (MLP on [R, E_pv], BCE on every PV item, weight 1)', method: 'courier', mode: 'cluster-id', pretrain: { ctrHeadWeight: 1 } },
+  { name: 'attention-projections', description: 'paper text + learned Q/K/V/O projections, 4 heads (nn.MultiheadAttention)', method: 'courier', mode: 'cluster-id', pretrain: { attentionProjections: true } },
+  { name: 'ucs-tau-20', description: 'paper text + the UCS term at temperature 20 (authors\' code: cos / 20)', method: 'courier', mode: 'cluster-id', pretrain: { ucsTemperature: 20 } },
+  { name: 'ucs-first', description: 'paper text + the oldest history item as the UCS target (authors\' code: index 0)', method: 'courier', mode: 'cluster-id', pretrain: { ucsTarget: 'first' } },
+  { name: 'mask-same-item', description: 'paper text + in-batch negatives showing the positive\'s own item dropped', method: 'courier', mode: 'cluster-id', pretrain: { maskSameItemNegatives: true } },
+  { name: 'keep-all-negatives', description: 'paper text on pre-training samples that keep every unclicked PV item (keep rate 1.0 instead of 0.2)', method: 'courier', mode: 'cluster-id', data: { negativeRate: 1 } },
+  { name: 'init-simclr', description: 'paper text, backbone initialised from this seed\'s SimCLR run (stand-in for ImageNet weights)', method: 'courier', mode: 'cluster-id', initFromVariant: 'simclr' },
+  { name: 'init-supervised', description: 'paper text, backbone initialised from this seed\'s Supervised run', method: 'courier', mode: 'cluster-id', initFromVariant: 'supervised' },
+];
+const fidelity: Suite = {
+  name: 'fidelity',
+  title: 'COURIER as its authors ran it (issue #18)',
+  description:
+    "COURIER as the paper's text describes it (no CTR head, no attention projections, one temperature, the latest history item as UCS target) against the authors' released code (CTR head, 4-head projected attention, UCS temperature 20, first history item), and each option alone on top of the paper text: the CTR head, the projections, the UCS temperature, the UCS target, same-item negative masking, all unclicked PV items kept, and a backbone initialised from SimCLR or Supervised (the stand-ins for the paper's ImageNet weights; their own rows are references). All as cluster ids. Choose the default on the validation day, report it on the evaluation day.",
+  layout: 'bars',
+  variants: [
+    { ...COURIER, name: 'paper-text', description: 'COURIER as the paper\'s text describes it (the platform\'s defaults)' },
+    { name: 'authors-code', description: 'COURIER as the released code runs it: CTR head (weight 1), projected 4-head attention, UCS tau 20, first history item as UCS target', method: 'courier', mode: 'cluster-id', pretrain: { ...AUTHORS_CODE_PRESET } },
+    { name: 'simclr', description: 'SimCLR (the init-simclr source; reference row)', method: 'simclr', mode: 'cluster-id' },
+    { name: 'supervised', description: 'Supervised (the init-supervised source; reference row)', method: 'supervised', mode: 'cluster-id' },
+    ...FIDELITY_OPTIONS,
+  ],
+  checks: [
+    ...both((metric) => ({ kind: 'positive', a: 'paper-text', metric, claim: `paper text: COURIER improves CTR (${label(metric)} > 0)` })),
+    ...both((metric) => ({ kind: 'positive', a: 'authors-code', metric, claim: `authors' code: COURIER improves CTR (${label(metric)} > 0)` })),
+    ...both((metric) => ({ kind: 'order', a: 'authors-code', b: 'paper-text', metric, strict: false, claim: `authors' code >= paper text (${label(metric)})` })),
+    ...FIDELITY_OPTIONS.flatMap((v) => both((metric): CheckSpec => ({ kind: 'order', a: v.name, b: 'paper-text', metric, strict: false, claim: `${v.name} >= paper text (${label(metric)})` }))),
+  ],
+  probes: true,
+  ctr: true,
+};
+
+export const SUITES: Record<string, Suite> = Object.fromEntries([methods, ablations, batchSize, temperature, modes, projectionHead, categories, maps, control, fidelity].map((s) => [s.name, s]));
 
 export function getSuite(name: string): Suite {
   const suite = SUITES[name];
@@ -207,5 +257,8 @@ export function selectVariants(suite: Suite, names: string[] | null): Suite {
   if (!names || !names.length) return suite;
   const known = new Set(suite.variants.map((v) => v.name));
   for (const n of names) if (!known.has(n)) throw new Error(`experiments: suite ${suite.name} has no variant "${n}"; variants: ${[...known].join(', ')}`);
-  return { ...suite, variants: suite.variants.filter((v) => names.includes(v.name)), maps: suite.maps?.filter((m) => names.includes(m)) };
+  // A variant initialised from another one needs that one trained too (it stays in the report).
+  const keep = new Set(names);
+  for (const v of suite.variants) if (keep.has(v.name) && v.initFromVariant) keep.add(v.initFromVariant);
+  return { ...suite, variants: suite.variants.filter((v) => keep.has(v.name)), maps: suite.maps?.filter((m) => keep.has(m)) };
 }

@@ -5,7 +5,7 @@ import { CtrReport } from '@courier/data-contracts';
 import { ConfigSchema, Logger, currentBackend, resolveConfig, runStage } from '@courier/runtime';
 import { WorldPreset, generateWorld, resolveWorldConfig, worldConfigSchema } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
-import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage } from '@courier/courier';
+import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, resolveInitCheckpoint, runPretrainTrainStage } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrCeiling, MIN_HEADROOM, MetricPair } from '@courier/ctr';
 import {
@@ -235,7 +235,9 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     // The checkpoint records this fingerprint: a killed run of the same fingerprint resumes, a
     // checkpoint of any other one (changed config, data or code) is discarded, and --force trains
     // from scratch.
-    const pretrainInputs = [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), dataDir ? path.join(dataDir, 'images') : w('images')];
+    // initFrom (issue #18): the source checkpoint's content is an input, so a retrained source reruns this stage.
+    const initInputs = pretrainConfig.initFrom !== null ? [resolveInitCheckpoint(pretrainConfig.initFrom)] : [];
+    const pretrainInputs = [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), dataDir ? path.join(dataDir, 'images') : w('images'), ...initInputs];
     const pretrainFp = await stage('pretrain', pretrainConfig, [samplesFp], code('libs/courier', 'libs/native-kernels'), pretrainInputs, async (fresh) => {
       const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = pretrainConfig;
       const trainFp = stageFingerprint('pretrain-checkpoint', { config: math, seed: config.seed, upstream: [samplesFp], code: code('libs/courier', 'libs/native-kernels'), inputs: inputsOf(pretrainInputs) });
