@@ -4,7 +4,7 @@ import type { ConfigSchema } from '@courier/runtime';
 export const DATA_BUILDER_SCHEMA: ConfigSchema = {
   lPv: { default: 5, doc: 'PV items kept per pre-training sample, positives first (paper l_pv)', integer: true, min: 1 },
   lClick: { default: 5, doc: 'latest clicks kept as the pre-training history (paper l_click)', integer: true, min: 1 },
-  negativeRate: { default: 0.2, doc: 'share of unclicked PV items kept in pre-training samples (paper: 20%)', min: 0, max: 1 },
+  negativeRate: { default: 0.2, doc: 'share of unclicked PV items kept in pre-training samples, 0 to 1 (paper: 20%, a compute saving in its CTR data; 1 = keep all)', min: 0, max: 1 },
   maxHistory: { default: 50, doc: 'most recent clicks kept as a CTR sample history', integer: true, min: 1 },
   ctrNegativeRate: { default: 1, doc: 'share of unclicked CTR-train impressions kept (eval rows never down-sampled)', min: 0, max: 1 },
   pretrainCategories: { default: null, type: 'array', doc: "categories of the pre-training samples; null = world.json's inPretraining categories (all when there is no world.json)" },
