@@ -1,5 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { Assigner } from './assign';
+import { Assigner, KernelChoice } from './assign';
 import { squaredDistance } from './kernels';
 
 /** A small in-memory matrix (row-major). */
@@ -34,6 +35,144 @@ export function kmeansPlusPlus(m: Matrix, k: number, rng: Rng): Float32Array {
     if (c + 1 === k) break;
     if (total > 0) pick = rng.weightedIndex(dist);
     else pick = rng.int(n); // all remaining points coincide with a centre
+  }
+  return centres;
+}
+
+export interface GreedySeedingOptions {
+  /** Candidates drawn per centre; the one that lowers the potential most is kept. Default 2 + ⌊ln K⌋ (sklearn's). */
+  trials?: number;
+  /** 'js' = float64 loops; 'tfjs' = one float32 matMul per step on the current backend, then an
+   * exact float64 recomputation of every distance the float32 value cannot rule out; 'auto' =
+   * the assignment kernel's calibrated choice. All give the same centres. Default 'auto'. */
+  kernel?: KernelChoice;
+}
+
+/**
+ * Greedy k-means++ seeding (Arthur & Vassilvitskii 2007, §6; sklearn's default): each step draws
+ * `trials` candidates with probability ∝ D(x)² and keeps the one whose addition gives the lowest
+ * potential Σ min(D(x)², ||x - c||²). Deterministic given the Rng, and the same for every kernel:
+ * all kept distances are exact float64 values (the float32 GEMM only rules out candidates that
+ * are provably farther than a row's current distance).
+ */
+export async function greedyKmeansPlusPlus(m: Matrix, k: number, rng: Rng, options: GreedySeedingOptions = {}): Promise<Float32Array> {
+  const { data, n, d } = m;
+  if (k > n) throw new Error(`greedy k-means++: k = ${k} exceeds the ${n} sample rows`);
+  const trials = Math.max(1, options.trials ?? 2 + Math.floor(Math.log(k)));
+  let kernel = options.kernel ?? 'auto';
+  if (kernel === 'auto') {
+    // The calibration is cached per (backend, K, d), so later assignments reuse it.
+    const a = await Assigner.create(data.subarray(0, k * d), k, d, { kernel: 'auto' });
+    kernel = a.kernel;
+    a.dispose();
+  }
+  const centres = new Float32Array(k * d);
+  const closest = new Float64Array(n);
+  const cum = new Float64Array(n);
+  const norms = new Float64Array(n);
+  const bound = new Float64Array(n); // tolScale·||x_i||
+  // |float32 x·c - exact| <= (d+2)·2^-24·||x||·||c||; the distance carries it twice; 4x margin.
+  const tolScale = 8 * (d + 2) * 2 ** -24;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += data[i * d + j] * data[i * d + j];
+    norms[i] = s;
+    bound[i] = tolScale * Math.sqrt(s);
+  }
+  const xT = kernel === 'tfjs' ? tf.tensor2d(data, [n, d]) : null;
+  const candRows = new Int32Array(trials);
+  const candBuf = new Float32Array(trials * d);
+  // Per trial: rows the candidate improves, and their new (exact) distances.
+  const improvedRows: Int32Array[] = Array.from({ length: trials }, () => new Int32Array(n));
+  const improvedVals: Float64Array[] = Array.from({ length: trials }, () => new Float64Array(n));
+  const improvedCount = new Int32Array(trials);
+  try {
+    const first = rng.int(n);
+    centres.set(data.subarray(first * d, first * d + d), 0);
+    for (let i = 0; i < n; i++) closest[i] = squaredDistance(data, i * d, centres, 0, d);
+    for (let c = 1; c < k; c++) {
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        acc += closest[i];
+        cum[i] = acc;
+      }
+      for (let t = 0; t < trials; t++) {
+        let r: number;
+        if (acc > 0) {
+          const u = rng.next() * acc;
+          // first i with cum[i] > u (rows at distance 0 are never drawn)
+          let lo = 0;
+          let hi = n - 1;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if (cum[mid] > u) hi = mid;
+            else lo = mid + 1;
+          }
+          r = lo;
+        } else r = rng.int(n); // every row coincides with a centre
+        candRows[t] = r;
+        candBuf.set(data.subarray(r * d, r * d + d), t * d);
+      }
+      improvedCount.fill(0);
+      if (xT) {
+        const candT = tf.tensor2d(candBuf, [trials, d]);
+        const scoresT = tf.matMul(xT, candT, false, true);
+        const scores = scoresT.dataSync() as Float32Array;
+        candT.dispose();
+        scoresT.dispose();
+        for (let t = 0; t < trials; t++) {
+          const r = candRows[t];
+          const cn = norms[r];
+          const cnorm = Math.sqrt(cn);
+          const rowsT = improvedRows[t];
+          const valsT = improvedVals[t];
+          let cnt = 0;
+          for (let i = 0; i < n; i++) {
+            const est = norms[i] + cn - 2 * scores[i * trials + t];
+            if (est - bound[i] * cnorm > closest[i]) continue; // provably not closer
+            const v = squaredDistance(data, i * d, candBuf, t, d);
+            if (v < closest[i]) {
+              rowsT[cnt] = i;
+              valsT[cnt++] = v;
+            }
+          }
+          improvedCount[t] = cnt;
+        }
+      } else {
+        for (let t = 0; t < trials; t++) {
+          const rowsT = improvedRows[t];
+          const valsT = improvedVals[t];
+          let cnt = 0;
+          for (let i = 0; i < n; i++) {
+            const v = squaredDistance(data, i * d, candBuf, t, d);
+            if (v < closest[i]) {
+              rowsT[cnt] = i;
+              valsT[cnt++] = v;
+            }
+          }
+          improvedCount[t] = cnt;
+        }
+      }
+      // Keep the candidate with the largest drop in potential (ties -> the earlier draw).
+      let bestT = 0;
+      let bestGain = -1;
+      for (let t = 0; t < trials; t++) {
+        let gain = 0;
+        const rowsT = improvedRows[t];
+        const valsT = improvedVals[t];
+        for (let q = 0; q < improvedCount[t]; q++) gain += closest[rowsT[q]] - valsT[q];
+        if (gain > bestGain) {
+          bestGain = gain;
+          bestT = t;
+        }
+      }
+      centres.set(candBuf.subarray(bestT * d, bestT * d + d), c * d);
+      const rowsB = improvedRows[bestT];
+      const valsB = improvedVals[bestT];
+      for (let q = 0; q < improvedCount[bestT]; q++) closest[rowsB[q]] = valsB[q];
+    }
+  } finally {
+    xT?.dispose();
   }
   return centres;
 }

@@ -1,7 +1,7 @@
 import { Rng, createLoggerSafe } from './log';
 import { SumsState, clusterMean, createSums, mergeSums } from './accumulate';
 import { Assigner, KernelCalibration, KernelChoice } from './assign';
-import { Matrix, gatherRows, hierarchicalMeans, kmeansPlusPlus, lloyd, randomRows } from './init';
+import { Matrix, gatherRows, greedyKmeansPlusPlus, hierarchicalMeans, kmeansPlusPlus, lloyd, randomRows } from './init';
 import { AssignRule, isValidRow, squaredDistance } from './kernels';
 import { ShardPool } from './pool';
 import { softThreshold } from './prox';
@@ -9,6 +9,7 @@ import { ShardCounts, accumulateRows } from './shard';
 import { SALT_EPOCH, SALT_ESTIMATION, SALT_INIT, epochOf, hashUnit, schedule } from './split';
 
 export type InitMethod = 'sample-lloyd' | 'kmeans++' | 'random' | 'hierarchical';
+export type InitSeeding = 'random' | 'greedy-kmeans++';
 
 export interface SinglePassOptions {
   /** Number of clusters K (required). */
@@ -34,6 +35,20 @@ export interface SinglePassOptions {
   initSampleSize?: number;
   /** Lloyd iterations on the init sample for 'sample-lloyd'. Default 4. */
   initIterations?: number;
+  /** Starting centres of 'sample-lloyd': K distinct random sample rows ('random', default), or
+   * greedy k-means++ on the sample ('greedy-kmeans++', sklearn's seeding: 2 + ⌊ln K⌋ candidates
+   * per centre). Greedy seeding puts one seed in (almost) every well-separated group, which Lloyd
+   * and the single pass cannot repair later. */
+  initSeeding?: InitSeeding;
+  /** Candidates per centre for greedy k-means++ (default 2 + ⌊ln K⌋). */
+  seedingTrials?: number;
+  /** Rows of the init sample that greedy k-means++ runs on (its cost is rows·trials·K·d):
+   * the first this many (the sample is already a hashed random draw). Default 8·K. */
+  seedingSample?: number;
+  /** Lloyd passes over all usable rows after the single pass (each: assign every row to the
+   * current centres, new centre = mean, exact sums as in the pass). 0 (default) keeps the method
+   * single-pass (§10 pitfall 7: "add 1-2 Lloyd passes behind a flag"). */
+  refinePasses?: number;
   /** Linkage of the hierarchical init. Default 'ward'. */
   linkage?: 'ward' | 'average';
   /** Use only about this many rows for estimation (hashed sample). Default: all. */
@@ -64,6 +79,8 @@ export interface EpochStats {
   /** Largest centre move ||ĉ^{t+1} - ĉ^t||. */
   maxShift: number;
   seconds: number;
+  /** A Lloyd refinement pass over all rows (after the m epochs), not part of the single pass. */
+  refine?: boolean;
 }
 
 export interface SinglePassResult {
@@ -161,8 +178,20 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
     if (init === 'hierarchical') centres = hierarchicalMeans(sample, k, options.linkage ?? 'ward');
     else if (init === 'kmeans++') centres = kmeansPlusPlus(sample, k, rng);
     else if (init === 'random') centres = randomRows(sample, k, rng);
-    else centres = (await lloyd(sample, randomRows(sample, k, rng), k, { iterations: options.initIterations ?? 4, kernel: options.kernel, rule })).centres;
-    log(`init ${init}: ${sample.n} sample rows, K=${k}, ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    else {
+      const seeding = options.initSeeding ?? 'random';
+      let seeds: Float32Array;
+      if (seeding === 'greedy-kmeans++') {
+        const rows = Math.max(k, Math.min(sample.n, options.seedingSample ?? 8 * k));
+        const sub = { data: sample.data.subarray(0, rows * d), n: rows, d };
+        seeds = await greedyKmeansPlusPlus(sub, k, rng, { trials: options.seedingTrials, kernel: options.kernel });
+      }
+      else if (seeding === 'random') seeds = randomRows(sample, k, rng);
+      else throw new Error(`single-pass: unknown initSeeding "${String(seeding)}"; expected "random" or "greedy-kmeans++"`);
+      const iterations = options.initIterations ?? 4;
+      centres = iterations > 0 ? (await lloyd(sample, seeds, k, { iterations, kernel: options.kernel, rule })).centres : seeds;
+    }
+    log(`init ${init}${init === 'sample-lloyd' ? ` (seeding ${options.initSeeding ?? 'random'})` : ''}: ${sample.n} sample rows, K=${k}, ${((performance.now() - t0) / 1000).toFixed(2)} s`);
   }
   if (sample) {
     const a = await Assigner.create(centres, k, d, { rule, kernel: options.kernel ?? 'auto' });
@@ -214,9 +243,18 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
       // Time the kernels before the pass, so epoch 1's time is the pass alone.
       calibration = (await Assigner.create(centres, k, d, { rule, kernel: 'auto' })).calibration;
     }
-    for (let t = 1; t <= m; t++) {
+    const refine = options.refinePasses ?? 0;
+    if (!Number.isInteger(refine) || refine < 0) throw new Error(`single-pass: refinePasses must be an integer >= 0, got ${refine}`);
+    let allRows: Int32Array | null = null;
+    if (refine > 0) {
+      allRows = new Int32Array(estRowsAll.length + initRows.length);
+      allRows.set(estRowsAll);
+      allRows.set(initRows, estRowsAll.length);
+      allRows.sort();
+    }
+    for (let t = 1; t <= m + refine; t++) {
       const t0 = performance.now();
-      const rows = Int32Array.from(epochRows[t - 1]);
+      const rows = t <= m ? Int32Array.from(epochRows[t - 1]) : allRows!;
       let sums: SumsState;
       const counts: ShardCounts = { read: 0, invalid: 0, outOfRange: 0 };
       if (pool) {
@@ -240,8 +278,11 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
         sums = r.sums;
         Object.assign(counts, r.counts);
       }
-      invalidRows += counts.invalid;
-      outOfRange += counts.outOfRange;
+      if (t <= m) {
+        // Refinement passes re-read the same rows: count bad rows once.
+        invalidRows += counts.invalid;
+        outOfRange += counts.outOfRange;
+      }
       // Barrier: new centres from S_t alone; empty clusters keep their centre.
       const updated = Float32Array.from(centres);
       let empty = 0;
@@ -273,8 +314,8 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
       centres = updated;
       emptyTotal += empty;
       const seconds = (performance.now() - t0) / 1000;
-      epochStats.push({ epoch: t, rows: rows.length, read: counts.read, invalid: counts.invalid, lambda, emptyClusters: empty, singletonClusters: singletons, maxShift, seconds });
-      log(`epoch ${t}/${m}: ${rows.length} rows in ${seconds.toFixed(2)} s (${(rows.length / Math.max(seconds, 1e-9)).toFixed(0)} rows/s, kernel ${kernelUsed}), lambda ${lambda.toPrecision(3)}, empty ${empty}, singletons ${singletons}, max shift ${maxShift.toPrecision(3)}`);
+      epochStats.push({ epoch: t, rows: rows.length, read: counts.read, invalid: counts.invalid, lambda, emptyClusters: empty, singletonClusters: singletons, maxShift, seconds, ...(t > m ? { refine: true } : {}) });
+      log(`${t > m ? `refine ${t - m}/${refine}` : `epoch ${t}/${m}`}: ${rows.length} rows in ${seconds.toFixed(2)} s (${(rows.length / Math.max(seconds, 1e-9)).toFixed(0)} rows/s, kernel ${kernelUsed}), lambda ${lambda.toPrecision(3)}, empty ${empty}, singletons ${singletons}, max shift ${maxShift.toPrecision(3)}`);
       if (options.keepHistory) history.push(Float32Array.from(centres));
       lambda *= decay;
     }

@@ -5,7 +5,7 @@ import { ConfigSchema, Progress, runStage } from '@courier/runtime';
 import { KernelChoice } from './assign';
 import { ClusterMethod, ClusterModel, assignClusters, fitClusters } from './fit';
 import { AssignRule } from './kernels';
-import { InitMethod } from './single-pass';
+import { InitMethod, InitSeeding } from './single-pass';
 
 /** Config keys of `nx run cluster:fit` / `cluster:assign` (flat camelCase; flags override). */
 export const CLUSTER_CONFIG_SCHEMA: ConfigSchema = {
@@ -23,6 +23,10 @@ export const CLUSTER_CONFIG_SCHEMA: ConfigSchema = {
   init: { default: 'sample-lloyd', choices: ['sample-lloyd', 'kmeans++', 'random', 'hierarchical'], doc: 'initial centres from a hashed init sample' },
   initSampleSize: { default: null, type: 'number', integer: true, min: 1, doc: 'rows in the init sample (null: 32·K, or ⌈5K ln n⌉ for hierarchical; at most n/4)' },
   initIterations: { default: 4, integer: true, min: 0, doc: 'Lloyd iterations on the init sample (sample-lloyd)' },
+  initSeeding: { default: 'random', choices: ['random', 'greedy-kmeans++'], doc: "seeds of sample-lloyd: K random sample rows, or greedy k-means++ (sklearn's seeding; inertia within ~3% of sklearn k-means++ Lloyd at a fraction of its time)" },
+  seedingTrials: { default: null, type: 'number', integer: true, min: 1, doc: 'greedy k-means++ candidates per centre (null: 2 + floor(ln K))' },
+  seedingSample: { default: null, type: 'number', integer: true, min: 1, doc: 'init-sample rows greedy k-means++ runs on (null: 8·K; cost rows·trials·K·d)' },
+  refinePasses: { default: 0, integer: true, min: 0, doc: 'Lloyd passes over all rows after the single pass (0 = single-pass; 1 closes part of the gap to a converged Lloyd)' },
   estimationSample: { default: null, type: 'number', integer: true, min: 1, doc: 'estimate centres from about this many rows only (null: all)' },
   shards: { default: 1, integer: true, min: 1, doc: 'worker threads for the estimation pass (1 = in-process)' },
   kernel: { default: 'auto', choices: ['auto', 'js', 'tfjs'], doc: 'nearest-centre kernel: auto times typed arrays vs tf.matMul and keeps the faster' },
@@ -44,6 +48,10 @@ export interface ClusterConfig {
   init: InitMethod;
   initSampleSize: number | null;
   initIterations: number;
+  initSeeding: InitSeeding;
+  seedingTrials: number | null;
+  seedingSample: number | null;
+  refinePasses: number;
   estimationSample: number | null;
   shards: number;
   kernel: KernelChoice;
@@ -99,6 +107,10 @@ export async function runClusterFit(opts: { outDir: string; seed: number; config
           init: config.init,
           initSampleSize: config.initSampleSize ?? undefined,
           initIterations: config.initIterations,
+          initSeeding: config.initSeeding,
+          seedingTrials: config.seedingTrials ?? undefined,
+          seedingSample: config.seedingSample ?? undefined,
+          refinePasses: config.refinePasses,
           estimationSample: config.estimationSample ?? undefined,
           shards: config.shards,
           kernel: config.kernel,
