@@ -76,7 +76,10 @@ const result = spawnSync(process.execPath, args, {
 });
 if (result.status !== 0) {
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim();
-  const firstError = output.split('\n').find((l) => /error|fatal/i.test(l) && !/^gyp (ERR|info)/.test(l)) ?? `node-gyp exited with ${result.status}`;
+  // The compiler's first error, else node-gyp's own (e.g. a locked or read-only build folder).
+  const lines = output.split('\n');
+  const firstError =
+    lines.find((l) => /\berror\b/i.test(l) && !/^gyp /.test(l)) ?? lines.find((l) => /^gyp ERR! stack /.test(l))?.slice('gyp ERR! stack '.length) ?? `node-gyp exited with ${result.status}`;
   fail(`node-gyp failed: ${firstError.trim().slice(0, 200)}`, output);
 }
 fs.rmSync(logFile, { force: true });
