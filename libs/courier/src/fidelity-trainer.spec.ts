@@ -67,7 +67,7 @@ describe("the authors'-code options in the trainer", () => {
     expect(steps.every((s) => Number.isFinite(s.loss) && s.lCtr > 0)).toBe(true);
     expect(counts[2]).toBe(counts[1]);
     const names = [...readCheckpoint(path.join(dir, CHECKPOINT_FILE)).tensors.keys()];
-    for (const n of ['attention/query/kernel', 'attention/key/bias', 'attention/value/kernel', 'attention/output/kernel', 'ctr-head/hidden/kernel', 'ctr-head/out/bias']) {
+    for (const n of ['attention/query/kernel', 'attention/key/bias', 'attention/value/kernel', 'attention/output/kernel', 'ctr-head/hidden/kernel-r', 'ctr-head/hidden/kernel-e', 'ctr-head/out/bias']) {
       expect(names.some((x) => x.startsWith('model/') && x.endsWith(n))).toBe(true);
       expect(names.some((x) => x.startsWith('adam.m/') && x.endsWith(n))).toBe(true);
     }

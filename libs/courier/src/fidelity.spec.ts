@@ -48,12 +48,12 @@ function randomCase(seed: number, d = 4, hidden = 3): Case {
     pvItemIds: [[5, 7, 6], [7, 5, -1], [8, 5, 4], [9, 10, 11]],
     clickItemIds: [[1, 2, 3], [-1, 2, 3], [4, -1, -1], [-1, -1, -1]],
     attentionParams: { wq: mat(d, d, 0.8), bq: vec(d, 0.1), wk: mat(d, d, 0.8), bk: vec(d, 0.1), wv: mat(d, d, 0.8), bv: vec(d, 0.1), wo: mat(d, d, 0.8), bo: vec(d, 0.1) },
-    ctrHead: { w1: mat(2 * d, hidden), b1: vec(hidden, 0.2), w2: mat(hidden, 1), b2: vec(1, 0.2) },
+    ctrHead: { w1r: mat(d, hidden), w1e: mat(d, hidden), b1: vec(hidden, 0.2), w2: mat(hidden, 1), b2: vec(1, 0.2) },
   };
 }
 
 const ATTN_KEYS = ['wq', 'bq', 'wk', 'bk', 'wv', 'bv', 'wo', 'bo'] as const;
-const HEAD_KEYS = ['w1', 'b1', 'w2', 'b2'] as const;
+const HEAD_KEYS = ['w1r', 'w1e', 'b1', 'w2', 'b2'] as const;
 
 /**
  * courierLoss on a case with tf.grads w.r.t. ePv, eClick and the projections / head weights the
@@ -179,7 +179,9 @@ function plainForward(c: Case, o: CourierLossOptions): { total: number; lPv: num
     c.ePv.forEach((s, b) =>
       s.forEach((e, j) => {
         if (!c.pvMask[b][j] || histLen(b) === 0) return;
-        const hidden = affine([...reconstruct(e, hist(b)), ...e], c.ctrHead.w1, c.ctrHead.b1).map((x) => Math.max(x, 0));
+        // The code's concat[R, E] through one [2d, h] kernel (its two row blocks stacked back).
+        const w1 = [...c.ctrHead.w1r, ...c.ctrHead.w1e];
+        const hidden = affine([...reconstruct(e, hist(b)), ...e], w1, c.ctrHead.b1).map((x) => Math.max(x, 0));
         const z = affine(hidden, c.ctrHead.w2, c.ctrHead.b2)[0];
         lCtr += logSumExp([0, z]) - c.labels[b][j] * z;
         n++;
@@ -424,7 +426,8 @@ describe('auxiliary CTR head and projected attention against float64', () => {
 
   it('hand-derived: a zero head scores every item at logit 0: L_ctr = ln 2, dL/db2 = 1/2 - mean(y), dL/dw2 = 0', () => {
     const c = randomCase(3);
-    c.ctrHead = { w1: c.ctrHead.w1.map((r) => r.map(() => 0)), b1: [0, 0, 0], w2: [[0], [0], [0]], b2: [0] };
+    const zeros = (m: number[][]) => m.map((r) => r.map(() => 0));
+    c.ctrHead = { w1r: zeros(c.ctrHead.w1r), w1e: zeros(c.ctrHead.w1e), b1: [0, 0, 0], w2: [[0], [0], [0]], b2: [0] };
     c.labels[2] = [1, 1, 0];
     const o: CourierLossOptions = { ...BASE, ctrHeadWeight: 2 };
     const r = runTf(c, o);
@@ -483,7 +486,7 @@ describe('auxiliary CTR head and projected attention against float64', () => {
     const noParams = { ...c, attentionParams: undefined, ctrHead: undefined } as unknown as Case;
     expect(() => runTf(noParams, { ...BASE, ctrHeadWeight: 1 })).toThrow(/ctrHeadWeight.*needs `inputs.ctrHead`/);
     expect(() => runTf(noParams, { ...BASE, attentionProjections: true })).toThrow(/attentionProjections.*needs `inputs.attentionParams`/);
-    expect(() => runTf({ ...c, ctrHead: { ...c.ctrHead, w1: c.ctrHead.w1.slice(1) } }, { ...BASE, ctrHeadWeight: 1 })).toThrow(/`ctrHead.w1` has shape \[7, 3\], expected \[8, 3\]/);
+    expect(() => runTf({ ...c, ctrHead: { ...c.ctrHead, w1e: c.ctrHead.w1e.slice(1) } }, { ...BASE, ctrHeadWeight: 1 })).toThrow(/`ctrHead.w1e` has shape \[3, 3\], expected \[4, 3\]/);
     expect(() => runTf(c, { ...BASE, ucsTarget: 'middle' as never })).toThrow(/ucsTarget.*"latest" or "first"/);
     expect(() => runTf(c, { ...BASE, ucsTemperature: 0 })).toThrow(/ucsTemperature.*> 0/);
     expect(() => runTf(c, { ...BASE, ctrHeadWeight: -1 })).toThrow(/ctrHeadWeight.*>= 0/);

@@ -102,7 +102,7 @@ export interface ReferenceLossInputs {
   clickItemIds?: number[][];
   /** wq, wk, wv, wo [d][d] (x w + b), bq, bk, bv, bo [d]. */
   attentionParams?: ReferenceAttentionParams;
-  /** w1 [2d][h], b1 [h], w2 [h][1], b2 [1]. */
+  /** w1r, w1e [d][h] (the rows of w1 [2d][h] for R and for E_pv), b1 [h], w2 [h][1], b2 [1]. */
   ctrHead?: ReferenceCtrHead;
 }
 
@@ -118,7 +118,8 @@ export interface ReferenceAttentionParams {
 }
 
 export interface ReferenceCtrHead {
-  w1: number[][];
+  w1r: number[][];
+  w1e: number[][];
   b1: number[];
   w2: number[][];
   b2: number[];
@@ -169,7 +170,7 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
     : null;
   const ctrWeight = options.ctrHeadWeight ?? 0;
   if (ctrWeight > 0 && !inputs.ctrHead) throw new Error('courierLossReference: ctrHeadWeight > 0 needs inputs.ctrHead');
-  const head = ctrWeight > 0 && inputs.ctrHead ? { w1: leafMatrix(inputs.ctrHead.w1), b1: leafVector(inputs.ctrHead.b1), w2: leafMatrix(inputs.ctrHead.w2), b2: leafVector(inputs.ctrHead.b2) } : null;
+  const head = ctrWeight > 0 && inputs.ctrHead ? { w1r: leafMatrix(inputs.ctrHead.w1r), w1e: leafMatrix(inputs.ctrHead.w1e), b1: leafVector(inputs.ctrHead.b1), w2: leafMatrix(inputs.ctrHead.w2), b2: leafVector(inputs.ctrHead.b2) } : null;
   /** x w + b for a row vector x. */
   const affine = (x: Vec, w: Node[][], b: Node[]): Vec => b.map((bc, c) => t.add(t.sum(x.map((xi, i) => t.mul(xi, w[i][c]))), bc));
 
@@ -267,7 +268,8 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
       for (let j = 0; j < ePv[b].length; j++) {
         if (inputs.pvMask[b][j] !== 1) continue;
         const r = reconstruct(ePv[b][j], history(b));
-        const hidden = affine([...r, ...ePv[b][j]], head.w1, head.b1).map((x) => (x.value > 0 ? x : t.scale(x, 0)));
+        // [R, E] w1 with w1 = [w1r; w1e] stacked by rows.
+        const hidden = affine([...r, ...ePv[b][j]], [...head.w1r, ...head.w1e], head.b1).map((x) => (x.value > 0 ? x : t.scale(x, 0)));
         const z = affine(hidden, head.w2, head.b2)[0];
         // BCE(z, y) = softplus(z) - y z, written as log(1 + exp(z)) - y z with a stable log-sum-exp.
         const softplus = t.logSumExp([t.const(0), z]);
@@ -295,6 +297,6 @@ export function courierLossReference(inputs: ReferenceLossInputs, options: Couri
     lCtr: lCtr.value,
     numCtrItems,
     ...(proj ? { gradAttention: { wq: gm(proj.wq), bq: gv(proj.bq), wk: gm(proj.wk), bk: gv(proj.bk), wv: gm(proj.wv), bv: gv(proj.bv), wo: gm(proj.wo), bo: gv(proj.bo) } } : {}),
-    ...(head ? { gradCtrHead: { w1: gm(head.w1), b1: gv(head.b1), w2: gm(head.w2), b2: gv(head.b2) } } : {}),
+    ...(head ? { gradCtrHead: { w1r: gm(head.w1r), w1e: gm(head.w1e), b1: gv(head.b1), w2: gm(head.w2), b2: gv(head.b2) } } : {}),
   };
 }

@@ -116,9 +116,13 @@ function makeAttentionProjections(dim: number, seed: number): { variables: Named
 /** Auxiliary CTR head (authors' code, models/ctrnet.py without its BatchNorm): 2d -> hidden (ReLU) -> 1. */
 function makeCtrHead(dim: number, hidden: number, seed: number): { variables: NamedVariable[]; params: CtrHeadParams; dispose(): void } {
   const store = new VariableStore(new Rng(seed));
-  const l1 = dense(store, 'ctr-head/hidden', 2 * dim, hidden, true);
+  // He-uniform over the first layer's fan-in 2d, held as its two row blocks (R rows, E_pv rows).
+  const limit = Math.sqrt(6 / (2 * dim));
+  const w1r = store.uniform('ctr-head/hidden/kernel-r', [dim, hidden], limit);
+  const w1e = store.uniform('ctr-head/hidden/kernel-e', [dim, hidden], limit);
+  const b1 = store.zeros('ctr-head/hidden/bias', [hidden]);
   const l2 = dense(store, 'ctr-head/out', hidden, 1, false);
-  const params = { w1: l1.w, b1: l1.b, w2: l2.w, b2: l2.b } as unknown as CtrHeadParams;
+  const params = { w1r, w1e, b1, w2: l2.w, b2: l2.b } as unknown as CtrHeadParams;
   return { variables: store.variables, params, dispose: () => store.dispose() };
 }
 
