@@ -7,6 +7,24 @@ import { SparseGraph, gatherRows, normalizedBipartite } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { trainAndEvaluate } from './train';
 
+/**
+ * Parameter tensors MMRec's model classes register (sum of numel over model.parameters()), read
+ * off src/models/*.py with the yaml defaults: (U users, I items, D_v, D_t, d = 64).
+ */
+const REFERENCE_COUNTS: Record<string, (U: number, I: number, Dv: number, Dt: number, d: number) => number[]> = {
+  // embedding_user/item; g_i_iv, g_v_iv, g_iv_iva, g_a_iva (d->d); g_iva_ivat, g_t_ivat (d->d/2);
+  // v_dense, t_dense; embedding_item/user_after_GCN (3d->d).
+  SLMRec: (U, I, Dv, Dt, d) => [U * d, I * d, 4 * (d * d + d), 2 * (d * (d / 2) + d / 2), Dv * d + d, Dt * d + d, 2 * (3 * d * d + d)],
+  // MLP_v, MLP_t (no bias); weight_u [U,2,1]; weight_i [I,2,1]; MLP_user (3d->d); per modality
+  // preference [U,d], MLP (D->4d), MLP_1 (4d->d). result_embed excluded (see dualgnn.ts).
+  DualGNN: (U, I, Dv, Dt, d) => [2 * d * d, 2 * U, 2 * I, 3 * d * d + d, U * d, Dv * 4 * d + 4 * d, 4 * d * d + d, U * d, Dt * 4 * d + 4 * d, 4 * d * d + d],
+  // user/item_id embeddings; image/text_embedding (from_pretrained, freeze=False); image/text_trs; modal_weight.
+  LATTICE: (U, I, Dv, Dt, d) => [U * d, I * d, I * Dv, I * Dt, Dv * d + d, Dt * d + d, 2],
+  // user/item_id embeddings; image/text_embedding; image/text_trs; query_common (d->d, d->1 no
+  // bias); gate_v, gate_t, gate_image_prefer, gate_text_prefer.
+  MGCN: (U, I, Dv, Dt, d) => [U * d, I * d, I * Dv, I * Dt, Dv * d + d, Dt * d + d, d * d + d + d, 4 * (d * d + d)],
+};
+
 beforeAll(async () => {
   await initBackend({ log: () => {} });
 });
@@ -20,8 +38,11 @@ describe('models', () => {
     const inter = { file: 'mem.inter', users, items, labels: new Int32Array(p.users), ratings: null, timestamps: null, nUsers: p.users, nItems: p.items, ignoredLabelRows: 0 };
     const feature = (dim: number) => ({ file: 'mem.npy', data: new Float32Array(p.items * dim).fill(0.1), rows: p.items, dim });
     const ds = withFeatures(buildDataset(inter, [], '/mem', { name: 'small', modalities: [] }), { image: feature(p.imageDim), text: feature(p.textDim) });
-    const expected: Record<string, number> = { BPR: 166_400, BM3: 383_168, MMGCN: 250_880 };
-    for (const model of ['BPR', 'BM3', 'MMGCN']) {
+    // Issue #23 models: what MMRec's classes register on these shapes (U 2000, I 600, D_v 256,
+    // D_t 64, d 64), term by term in REFERENCE_COUNTS below.
+    const expected: Record<string, number> = { BPR: 166_400, BM3: 383_168, MMGCN: 250_880, SLMRec: 232_512, DualGNN: 397_072, LATTICE: 379_010, MGCN: 399_872 };
+    for (const [model, terms] of Object.entries(REFERENCE_COUNTS)) expect(terms(p.users, p.items, p.imageDim, p.textDim, 64).reduce((a, b) => a + b, 0)).toBe(expected[model]);
+    for (const model of listModels()) {
       const m = getModel(model).create(ds, getModel(model).defaults, new Rng(1));
       expect(trainableParamCount(m)).toBe(expected[model]);
       m.dispose();
@@ -34,8 +55,8 @@ describe('models', () => {
   });
 
   it('unknown model names list the known ones', () => {
-    expect(listModels()).toEqual(['BPR', 'BM3', 'MMGCN']);
-    expect(() => getModel('LightGCN')).toThrow('Unknown model "LightGCN"; known: BPR, BM3, MMGCN');
+    expect(listModels()).toEqual(['BPR', 'BM3', 'MMGCN', 'SLMRec', 'DualGNN', 'LATTICE', 'MGCN']);
+    expect(() => getModel('LightGCN')).toThrow('Unknown model "LightGCN"; known: BPR, BM3, MMGCN, SLMRec, DualGNN, LATTICE, MGCN');
   });
 
   it('sparse propagation and row gather match dense arithmetic, values and gradients', () => {
@@ -70,7 +91,7 @@ describe('models', () => {
     expect(() => gatherRows(x, Int32Array.from([5]))).toThrow(/index 5 at position 0 is outside \[0, 5\)/);
   });
 
-  it.each(['BPR', 'BM3', 'MMGCN'])('%s trains on tiny data deterministically without leaking tensors', async (model) => {
+  it.each(['BPR', 'BM3', 'MMGCN', 'SLMRec', 'DualGNN', 'LATTICE', 'MGCN'])('%s trains on tiny data deterministically without leaking tensors', async (model) => {
     const { root, name } = makeSyntheticDataset('tiny');
     const entry = getModel(model);
     const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });

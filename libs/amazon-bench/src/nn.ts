@@ -83,11 +83,12 @@ export class Linear {
     rng: Rng,
     readonly inDim: number,
     readonly outDim: number,
-    options: { weight: 'xn' | 'default'; bias?: boolean; name: string; trainable?: boolean },
+    options: { weight: 'xn' | 'xu' | 'default'; bias?: boolean; name: string; trainable?: boolean },
   ) {
     const trainable = options.trainable ?? true;
     // Default init draws in PyTorch's (out, in) shape; the values are i.i.d., so the layout does not matter.
-    const w = options.weight === 'xn' ? xavierNormal(rng, outDim, inDim) : defaultUniform(rng, inDim * outDim, inDim);
+    const w =
+      options.weight === 'xn' ? xavierNormal(rng, outDim, inDim) : options.weight === 'xu' ? xavierUniform(rng, outDim, inDim) : defaultUniform(rng, inDim * outDim, inDim);
     this.w = newVariable(w, [inDim, outDim], trainable);
     this.b = options.bias === false ? null : newVariable(defaultUniform(rng, outDim, inDim), [outDim], trainable);
   }

@@ -79,6 +79,35 @@ function roundAll(m: MetricRecord): MetricRecord {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round4(v)]));
 }
 
+/** tfjs's Adam reads its `learningRate` field on every step. */
+function setLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+/**
+ * One optimizer step, as MMRec's loop does it with PyTorch 1.13: gradients of the loss; with
+ * weight decay, g += wd * param (torch Adam's coupled L2, only for parameters that received a
+ * gradient); a trainable variable the loss did not reach this step gets a ZERO gradient (1.13's
+ * zero_grad keeps zero tensors, so Adam's moments keep moving it: LATTICE's feature branch gets
+ * gradients only on an epoch's first step). A variable that never had a gradient stays put
+ * (zero moments give a zero update). For BPR/BM3/MMGCN every variable gets a gradient every
+ * step, so this equals `optimizer.minimize`.
+ */
+export function trainStep(optimizer: tf.Optimizer, loss: () => tf.Scalar, vars: tf.Variable[], weightDecay = 0): tf.Scalar {
+  const { value, grads } = tf.variableGrads(loss, vars);
+  const named: tf.NamedTensorMap = {};
+  tf.tidy(() => {
+    for (const v of vars) {
+      const g = grads[v.name];
+      named[v.name] = tf.keep(g ? (weightDecay > 0 ? tf.add(g, tf.mul(v, weightDecay)) : g) : tf.zerosLike(v));
+    }
+  });
+  optimizer.applyGradients(named);
+  tf.dispose(Object.values(grads));
+  tf.dispose(Object.values(named));
+  return value;
+}
+
 export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, params: ModelParams, seed: number, options: TrainOptions): Promise<RunResult> {
   const rng = new Rng(seed).fork(entry.name);
   const model: RecModel = entry.create(ds, params, rng.fork('model'));
@@ -86,6 +115,9 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
   const negRng = rng.fork('negatives');
   const lr = Number(params.lr);
   const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
+  // PyTorch Adam's (coupled) weight decay, MMRec's `weight_decay` (SLMRec: 1e-4; 0 elsewhere).
+  const weightDecay = params.weightDecay === undefined ? 0 : Number(params.weightDecay);
+  if (!Number.isFinite(weightDecay) || weightDecay < 0) throw new Error(`model parameter "weightDecay" must be a non-negative number, got ${JSON.stringify(params.weightDecay)}`);
   const vars = model.trainable();
   const nRows = ds.train.users.length;
   const order = Array.from({ length: nRows }, (_, i) => i);
@@ -101,6 +133,8 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
   try {
     for (let epoch = 0; epoch < limit; epoch++) {
       const t0 = performance.now();
+      if (entry.lrSchedule) setLearningRate(optimizer, lr * entry.lrSchedule.factor ** (epoch / entry.lrSchedule.every));
+      model.preEpoch?.(epoch);
       shuffleRng.shuffle(order);
       let lossSum = 0;
       let nBatches = 0;
@@ -111,9 +145,9 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
         const pos = Int32Array.from(idx, (r) => ds.train.items[r]);
         const neg = model.needsNegatives ? sampleNegatives(ds, users, negRng) : null;
         const batch: Batch = { users, pos, neg: neg ?? undefined };
-        const lossT = optimizer.minimize(() => model.loss(batch), true, vars);
-        const loss = (await lossT!.data())[0];
-        lossT!.dispose();
+        const lossT = trainStep(optimizer, () => model.loss(batch), vars, weightDecay);
+        const loss = (await lossT.data())[0];
+        lossT.dispose();
         if (!Number.isFinite(loss)) {
           nan = true;
           break;
