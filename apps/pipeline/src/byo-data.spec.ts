@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { RAW_IMPRESSIONS, RAW_ITEMS, impressionToRow, impressionFromRow } from '@courier/data-contracts';
 import { readParquetAll, writeParquetRows } from '@courier/io';
 import { createLogger } from '@courier/runtime';
+import { findChromium, probePage } from '@courier/report';
 import { checkByoData, deriveDayRoles } from './byo-data';
 
 const repoRoot = path.resolve(__dirname, '../../..');
@@ -55,6 +56,20 @@ describe('bring your own data', () => {
     expect(fs.existsSync(path.join(out, 'clusters', 'assignments.parquet'))).toBe(true);
     const check = JSON.parse(fs.readFileSync(path.join(out, 'world', 'data-check.json'), 'utf8'));
     expect(check).toMatchObject({ items: 400, itemsRejected: 0, days: { pretrain: [0, 1, 2], ctrTrain: [3, 4], eval: 5 }, daysDerived: true });
+    // The report a person looks at: training curves, cluster gallery, neighbours (issue #22 item 4).
+    const htmlFile = path.join(out, 'report.html');
+    const html = fs.readFileSync(htmlFile, 'utf8');
+    for (const id of ['pretrain-loss', 'validation-curve', 'cluster-gallery', 'neighbours']) expect(html).toContain(`id="${id}"`);
+    expect(html).toContain('Training loss of every optimiser step');
+    expect((html.match(/<img class="thumb" src="data:image\/png;base64,/g) ?? []).length).toBeGreaterThan(60);
+    const chromium = findChromium();
+    if (chromium) {
+      const probe = probePage(htmlFile, { chromium, timeoutMs: 20000 });
+      // Thumbnails are inline data: URIs; anything else would be a network request the page must not need.
+      const external = probe.requests.filter((r) => !r.startsWith('data:'));
+      expect({ timedOut: probe.timedOut, problems: probe.problems, external }).toEqual({ timedOut: false, problems: [], external: [] });
+      expect(probe.requests.length).toBeGreaterThan(60); // the thumbnails loaded
+    } else if (process.env.CI === 'true') throw new Error('CI: Chromium is required to check report.html');
     // The data folder is only read.
     expect(fs.readdirSync(data).sort()).toEqual(['images', 'impressions.parquet', 'items.parquet']);
   }, 300000);

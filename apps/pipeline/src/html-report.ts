@@ -2,13 +2,25 @@ import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
 import type { CtrCeiling, MetricPair } from '@courier/ctr';
 import { writeFileAtomicSync } from '@courier/io';
+import type { Galleries, GalleryItem, LossCurve } from './galleries';
 
 /**
  * A self-contained HTML page (inline SVG charts, no scripts, no network) summarising a
  * pipeline run: the CTR table, ΔAUC/ΔGAUC per method, the gain per category, stage times.
  * Every number comes from the run folder's report files, whose paths the page names.
  */
-export function writeHtmlReport(file: string, args: { report: CtrReport; outDir: string; stageSeconds: Record<string, number>; title: string }): void {
+export interface HtmlReportArgs {
+  report: CtrReport;
+  outDir: string;
+  stageSeconds: Record<string, number>;
+  title: string;
+  /** Pre-training loss per step (null or absent: the section says it is missing). */
+  lossCurve?: LossCurve | null;
+  /** Cluster gallery and nearest neighbours (null or absent: left out). */
+  galleries?: Galleries | null;
+}
+
+export function writeHtmlReport(file: string, args: HtmlReportArgs): void {
   writeFileAtomicSync(file, renderHtmlReport(args));
 }
 
@@ -73,7 +85,60 @@ export function curveChart(id: string, title: string, lines: { label: string; co
   return `<figure><svg id="${esc(id)}" class="chart" role="img" aria-label="${esc(title)}" width="${w + 220}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="16" font-size="14" font-weight="bold">${esc(title)}</text><line x1="${pad}" x2="${pad}" y1="${pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" x2="${w - pad}" y1="${h - pad}" y2="${h - pad}" stroke="#999"/><text x="${pad}" y="${h - 10}" font-size="11">epoch 1</text><text x="${w - pad}" y="${h - 10}" font-size="11" text-anchor="end">epoch ${maxEpoch}</text><text x="2" y="${pad}" font-size="11">${hi.toFixed(3)}</text><text x="2" y="${h - pad}" font-size="11">${lo.toFixed(3)}</text>${paths}</svg><figcaption>Validation AUC (last training day) after each epoch, seed ${lines[0]?.curve.seed}; the dot marks the epoch kept (early stopping).</figcaption></figure>`;
 }
 
-export function renderHtmlReport(args: { report: CtrReport; outDir: string; stageSeconds: Record<string, number>; title: string }): string {
+/** Pre-training loss per step with a moving average, as an SVG line chart. */
+export function lossChart(id: string, curve: LossCurve | null | undefined): string {
+  if (!curve || curve.loss.length < 2) return '<p id="loss-missing">No pre-training loss curve in this run folder (pre-training ran before the pipeline recorded one, and no checkpoint history).</p>';
+  const w = 520;
+  const h = 240;
+  const pad = 40;
+  const window = Math.max(1, Math.round(curve.loss.length / 30));
+  const smooth = curve.loss.map((_, i) => {
+    const part = curve.loss.slice(Math.max(0, i - window + 1), i + 1);
+    return part.reduce((a, b) => a + b, 0) / part.length;
+  });
+  const s0 = curve.steps[0];
+  const s1 = curve.steps[curve.steps.length - 1];
+  const lo = Math.min(...curve.loss);
+  const hi = Math.max(...curve.loss);
+  const x = (s: number) => pad + ((s - s0) / Math.max(1, s1 - s0)) * (w - 2 * pad);
+  const y = (v: number) => h - pad - ((v - lo) / Math.max(1e-9, hi - lo)) * (h - 2 * pad);
+  const line = (vals: number[]) => vals.map((v, i) => `${i ? 'L' : 'M'}${x(curve.steps[i]).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+  const caption =
+    curve.source === 'steps'
+      ? `Training loss of every optimiser step (grey) and its moving average over ${window} steps (blue), steps ${s0}-${s1}.`
+      : `Only the last ${curve.loss.length} steps (${s0}-${s1}) that the checkpoint keeps: pre-training ran before the pipeline recorded every step.`;
+  return `<figure><svg id="${esc(id)}" class="chart" role="img" aria-label="pre-training loss" width="${w}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="16" font-size="14" font-weight="bold">Pre-training loss per step</text><line x1="${pad}" x2="${pad}" y1="${pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" x2="${w - pad}" y1="${h - pad}" y2="${h - pad}" stroke="#999"/><text x="${pad}" y="${h - 10}" font-size="11">step ${s0}</text><text x="${w - pad}" y="${h - 10}" font-size="11" text-anchor="end">step ${s1}</text><text x="2" y="${pad}" font-size="11">${hi.toFixed(2)}</text><text x="2" y="${h - pad}" font-size="11">${lo.toFixed(2)}</text><path d="${line(curve.loss)}" fill="none" stroke="#cbd5e0" stroke-width="1"/><path d="${line(smooth)}" fill="none" stroke="#2b6cb0" stroke-width="2"/></svg><figcaption>${esc(caption)}</figcaption></figure>`;
+}
+
+const thumbHtml = (it: GalleryItem, title: string) =>
+  it.thumb ? `<img class="thumb" src="${it.thumb}" width="56" height="56" alt="item ${it.id}" title="${esc(title)}">` : `<span class="thumb missing" title="${esc(title)}">?</span>`;
+
+/** Thumbnails of the items nearest the centre of a sample of clusters, and nearest neighbours of a few items. */
+export function galleriesHtml(g: Galleries | null | undefined): string {
+  if (!g) return '';
+  const clusters = g.clusters
+    .map(
+      (c) =>
+        `<div class="cluster"><p><b>cluster ${c.clusterId}</b>: ${c.size} items (${esc(c.topCategories)})</p><div class="thumbs">${c.items.map((it) => thumbHtml(it, `item ${it.id}, ${it.category}, squared distance to the centre ${it.score?.toFixed(3)}`)).join('')}</div></div>`,
+    )
+    .join('\n');
+  const neighbours = g.neighbours
+    .map(
+      (r) =>
+        `<tr><td>${thumbHtml(r.query, `item ${r.query.id}, ${r.query.category}`)}<br><small>${r.query.id} ${esc(r.query.category)}</small></td><td><div class="thumbs">${r.neighbours.map((it) => `<span class="nb">${thumbHtml(it, `item ${it.id}, ${it.category}, cosine ${it.score?.toFixed(3)}`)}<br><small>${it.score?.toFixed(2)} ${esc(it.category)}</small></span>`).join('')}</div></td></tr>`,
+    )
+    .join('\n');
+  return `<h2 id="cluster-gallery">What the clusters group together</h2>
+<p>${g.clusters.length} of ${g.k} clusters, spread from the largest to the smallest; in each, the items nearest the centre (hover for item id, category and distance). ${g.n} items embedded.</p>
+${clusters}
+<h2 id="neighbours">Nearest neighbours</h2>
+<p>A few items (left) and their nearest items by cosine similarity of the embeddings (similarity and category under each).</p>
+<table class="neighbours"><tbody>
+${neighbours}
+</tbody></table>`;
+}
+
+export function renderHtmlReport(args: HtmlReportArgs): string {
   const { report } = args;
   const colourOf = (mode: string) => ({ 'cluster-id': '#2b6cb0', simscore: '#2f855a', vector: '#b7791f', none: '#718096' })[mode] ?? '#805ad5';
   const spread = (m: CtrReport['methods'][number], key: 'auc' | 'gauc') => {
@@ -122,18 +187,21 @@ export function renderHtmlReport(args: { report: CtrReport; outDir: string; stag
   const stages = Object.entries(args.stageSeconds).map(([s, t]) => `<tr><td>${esc(s)}</td><td>${t.toFixed(1)} s</td><td><code>${esc(path.join(args.outDir, s))}</code></td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(args.title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}</style>
-</head><body>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}.thumbs{display:flex;flex-wrap:wrap;gap:4px}.thumb{width:56px;height:56px;image-rendering:pixelated;border:1px solid #ddd}.thumb.missing{display:inline-block;text-align:center;line-height:56px;color:#999}.nb{text-align:center;font-size:10px}table.neighbours td{vertical-align:top;text-align:left}</style>
+</head><body data-rendered="all">
 <h1>${esc(args.title)}</h1>
 <p>CTR evaluation on the evaluation day; seeds ${esc(JSON.stringify(report.methods[0]?.seeds ?? []))}. Deltas are means over seeds against the same CTR model without image features; error bars show the spread of the per-seed metric. Source: <code>${esc(path.join(args.outDir, 'ctr', 'ctr-report.json'))}</code>.</p>
 <table id="ctr-table"><thead><tr><th>method</th><th>mode</th><th>AUC</th><th>GAUC</th><th>GAUC (weighted)</th><th>ΔAUC</th><th>ΔGAUC</th><th>headroom AUC</th><th>headroom GAUC</th></tr></thead><tbody>
 ${tableRows}
 </tbody></table>
 ${ceilingNote}
+<h2 id="training-curves">Training curves</h2>
+${lossChart('pretrain-loss', args.lossCurve)}
 ${curves}
 ${deltaAuc}
 ${deltaGauc}
 ${perCategory}
+${galleriesHtml(args.galleries)}
 <h2>Stages</h2>
 <table><thead><tr><th>stage</th><th>time</th><th>folder</th></tr></thead><tbody>
 ${stages}

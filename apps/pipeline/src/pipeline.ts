@@ -5,7 +5,7 @@ import { CtrReport } from '@courier/data-contracts';
 import { ConfigSchema, Logger, currentBackend, resolveConfig, runStage } from '@courier/runtime';
 import { WorldPreset, generateWorld, resolveWorldConfig, worldConfigSchema } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
-import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, resolveInitCheckpoint, runPretrainTrainStage } from '@courier/courier';
+import { CHECKPOINT_FILE, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, readCheckpoint, resolveInitCheckpoint, runPretrainTrainStage } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrCeiling, MIN_HEADROOM, MetricPair } from '@courier/ctr';
 import {
@@ -23,6 +23,7 @@ import {
 } from '@courier/io';
 import { runCtrStage } from './ctr-stage';
 import { BYO_STAGE_OUTPUTS, checkByoData } from './byo-data';
+import { Galleries, LOSS_CURVE_FILE, LossCurve, buildGalleries, lossCurveOf } from './galleries';
 import { writeHtmlReport } from './html-report';
 
 /** Pipeline config: top-level choices plus one section per stage holding that stage's own keys. */
@@ -207,7 +208,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     // items.parquet (absolute image paths; items whose image is missing or unreadable are counted
     // rejects) and world.json with the day roles, so every later stage runs unchanged.
     const worldFp = dataDir
-      ? await stage('world', { dataDir, days: pickDays(dataConfig) }, [], code('apps/pipeline/src'), ['items.parquet', 'impressions.parquet', 'images'].map((f) => path.join(dataDir, f)), async () => {
+      ? await stage('world', { dataDir, days: pickDays(dataConfig) }, [], contentHash(path.join(__dirname, 'byo-data.ts')), ['items.parquet', 'impressions.parquet', 'images'].map((f) => path.join(dataDir, f)), async () => {
           await runStage({ stage: 'byo-data', outDir: dirs.world, seed: config.seed, config: { dataDir, days: pickDays(dataConfig) } }, async (ctx) => {
             const summary = await ctx.time('check', () => checkByoData({ dataDir, outDir: dirs.world, days: pickDays(dataConfig), log: ctx.log }));
             return { ...summary };
@@ -241,7 +242,11 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     const pretrainFp = await stage('pretrain', pretrainConfig, [samplesFp], code('libs/courier', 'libs/native-kernels'), pretrainInputs, async (fresh) => {
       const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = pretrainConfig;
       const trainFp = stageFingerprint('pretrain-checkpoint', { config: math, seed: config.seed, upstream: [samplesFp], code: code('libs/courier', 'libs/native-kernels'), inputs: inputsOf(pretrainInputs) });
-      await runPretrainTrainStage({ samples: dirs.samples, world: dirs.world, outDir: dirs.pretrain, config: pretrainConfig, fingerprint: trainFp.hash, fresh });
+      // Every step's loss, for the report's training curve (the checkpoint keeps only the last ones).
+      const curve: LossCurve = { steps: [], loss: [], source: 'steps' };
+      fs.rmSync(path.join(dirs.pretrain, LOSS_CURVE_FILE), { force: true });
+      await runPretrainTrainStage({ samples: dirs.samples, world: dirs.world, outDir: dirs.pretrain, config: pretrainConfig, fingerprint: trainFp.hash, fresh, onStep: (s) => (curve.steps.push(s.step), curve.loss.push(s.loss)) });
+      if (curve.loss.length) writeJsonAtomic(path.join(dirs.pretrain, LOSS_CURVE_FILE), curve);
     });
 
     const clustersFp = await stage('clusters', clusterConfig, [pretrainFp], code('libs/clustering'), [path.join(dirs.pretrain, 'embeddings.arrow')], async () => {
@@ -277,7 +282,17 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     const reportFile = path.join(dirs.ctr, 'ctr-report.json');
     const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as CtrReport;
     const htmlFile = path.join(outDir, 'report.html');
-    writeHtmlReport(htmlFile, { report, outDir, stageSeconds, title: dataDir ? `COURIER pipeline: your data (${path.basename(dataDir)}), seed ${config.seed}` : `COURIER pipeline: ${config.preset} world, seed ${config.seed}` });
+    const lossCurve = lossCurveOf(dirs.pretrain, () => {
+      const f = path.join(dirs.pretrain, CHECKPOINT_FILE);
+      return fs.existsSync(f) ? readCheckpoint(f).header : null;
+    });
+    let galleries: Galleries | null = null;
+    try {
+      galleries = await buildGalleries({ itemsFile: w('items.parquet'), embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'), assignmentsFile: path.join(dirs.clusters, 'assignments.parquet') });
+    } catch (err) {
+      log.warn(`report: no cluster gallery (${(err as Error).message})`);
+    }
+    writeHtmlReport(htmlFile, { report, outDir, stageSeconds, lossCurve, galleries, title: dataDir ? `COURIER pipeline: your data (${path.basename(dataDir)}), seed ${config.seed}` : `COURIER pipeline: ${config.preset} world, seed ${config.seed}` });
     // A summary for scripts (the regression suite reads it): stage times, skips, peak memory.
     writeJsonAtomic(path.join(outDir, 'pipeline.json'), {
       contract: 'pipeline-run',
