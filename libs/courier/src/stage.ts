@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { PRETRAIN_SAMPLES, RAW_ITEMS } from '@courier/data-contracts';
 import { contentHash, shortHash } from '@courier/io';
 import { RunMetadata, initBackend, runStage } from '@courier/runtime';
-import { PretrainConfig } from './config';
+import { PretrainConfig, validatePretrainConfig } from './config';
 import { exportEmbeddings } from './export';
 import { imageItemsFromCatalogue } from './items';
 import { parquetSamples } from './samples';
@@ -51,6 +51,7 @@ export interface PretrainTrainStageOptions {
 /** `pretrain train`: trains (or resumes) and exports; returns the run metadata written to run.json. */
 export async function runPretrainTrainStage(options: PretrainTrainStageOptions): Promise<RunMetadata> {
   const { config, outDir } = options;
+  validatePretrainConfig(config);
   await initBackend();
   const samplesFile = resolveSamplesFile(options.samples);
   const itemsFile = resolveItemsFile(options.world);
