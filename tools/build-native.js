@@ -68,12 +68,14 @@ if (process.env.COURIER_NATIVE_SIMULATE_NO_BLAS === '1' || header.status !== 0) 
   fail('OpenBLAS headers not found (cblas.h; Debian package libopenblas-dev)', process.env.COURIER_NATIVE_SIMULATE_NO_BLAS === '1' ? 'COURIER_NATIVE_SIMULATE_NO_BLAS=1 (simulated)' : header.stderr);
 }
 console.log('[native-kernels] building the BLAS-backed kernels with node-gyp ...');
-const result = spawnSync(process.execPath, args, {
-  cwd: addonDir,
-  stdio: ['ignore', 'pipe', 'pipe'],
-  encoding: 'utf8',
-  maxBuffer: 64 * 1024 * 1024,
-});
+const gypOptions = { cwd: addonDir, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 };
+let result = spawnSync(process.execPath, args, gypOptions);
+// oneDNN is optional (libs/native-kernels/probe-dnnl.js turns it on when libdnnl-dev links): if
+// the build with it fails, build again without it, so convolutions fall back to OpenBLAS.
+if (result.status !== 0 && process.env.COURIER_DNNL !== '0') {
+  console.log('[native-kernels] the build with oneDNN failed; building without it (convolutions on OpenBLAS)');
+  result = spawnSync(process.execPath, args, { ...gypOptions, env: { ...process.env, COURIER_DNNL: '0' } });
+}
 if (result.status !== 0) {
   const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim();
   // The compiler's first error, else node-gyp's own (e.g. a locked or read-only build folder).

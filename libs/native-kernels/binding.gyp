@@ -3,6 +3,11 @@
   # Built by tools/build-native.js (npm postinstall, `npm run build:native`); needs g++ and
   # libopenblas-dev. No -march=native: OpenBLAS picks its own SIMD kernels at run time, and a
   # binary built here must not die with SIGILL on an older CPU.
+  # Optional oneDNN (Debian libdnnl-dev): probe-dnnl.js prints 1 when a test program compiles and
+  # links with -ldnnl; convolutions then run on oneDNN (COURIER_DNNL=0 at build time turns it off).
+  "variables": {
+    "with_dnnl%": "<!(node probe-dnnl.js)"
+  },
   "targets": [
     {
       "target_name": "courier_blas",
@@ -13,6 +18,13 @@
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
       "libraries": ["-lopenblas"],
+      "conditions": [
+        ["with_dnnl==1", {
+          "defines": ["COURIER_WITH_DNNL"],
+          "cflags_cc": ["-fopenmp"],
+          "libraries": ["-ldnnl", "-fopenmp"]
+        }]
+      ],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "OTHER_CFLAGS": ["-std=c++17", "-O3"]

@@ -9,6 +9,14 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+#if defined(COURIER_WITH_DNNL)
+// oneDNN (Debian libdnnl-dev), found by probe-dnnl.js at build time: convolutions and their
+// gradients run on it when present; the im2col + sgemm path below stays the fallback.
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
+#include <map>
+#include <memory>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -391,6 +399,192 @@ int64_t ChunkRows(const ConvGeom& g) {
   return rows;
 }
 
+
+#if defined(COURIER_WITH_DNNL)
+// ---------------------------------------------------------------------------------------------
+// oneDNN convolutions. Activations and gradients stay in tfjs's NHWC layout (oneDNN's "nhwc"
+// tag) and filters in HWIO ("hwio"); oneDNN picks its own weight layout (format any) and the
+// filter is reordered in and out. One primitive per (direction, geometry, bias, relu), cached.
+// Anything the cache cannot describe (negative padding, a geometry oneDNN rejects) returns
+// false and the caller runs the BLAS path.
+bool g_useDnnl = true;
+
+dnnl::engine& DnnlEngine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+dnnl::stream& DnnlStream() {
+  static dnnl::stream s(DnnlEngine());
+  return s;
+}
+
+struct DnnlConv {
+  dnnl::memory::desc src, dst, weiUser, wei, bias;
+  dnnl::primitive prim;
+  std::string impl;
+  bool needReorder = false;
+  dnnl::reorder reorder;  // user filter -> wei (forward, backward data) or wei -> user (backward weights)
+};
+
+std::map<std::string, std::unique_ptr<DnnlConv>> g_dnnlCache;
+std::string g_dnnlLastImpl;
+
+bool DnnlShapes(const ConvGeom& g, dnnl::memory::dims* strides, dnnl::memory::dims* dil, dnnl::memory::dims* padL,
+                dnnl::memory::dims* padR) {
+  if (g.B <= 0 || g.H <= 0 || g.W <= 0 || g.C <= 0 || g.OH <= 0 || g.OW <= 0 || g.OC <= 0) return false;
+  if (g.PT < 0 || g.PL < 0) return false;
+  const int64_t kh = (g.FH - 1) * g.DH + 1;
+  const int64_t kw = (g.FW - 1) * g.DW + 1;
+  const int64_t pb = std::max<int64_t>(0, (g.OH - 1) * g.SH + kh - g.H - g.PT);
+  const int64_t pr = std::max<int64_t>(0, (g.OW - 1) * g.SW + kw - g.W - g.PL);
+  // oneDNN's output size (floor) must be the one tfjs computed.
+  if ((g.H + g.PT + pb - kh) < 0 || (g.W + g.PL + pr - kw) < 0) return false;
+  if ((g.H + g.PT + pb - kh) / g.SH + 1 != g.OH || (g.W + g.PL + pr - kw) / g.SW + 1 != g.OW) return false;
+  *strides = {g.SH, g.SW};
+  *dil = {g.DH - 1, g.DW - 1};
+  *padL = {g.PT, g.PL};
+  *padR = {pb, pr};
+  return true;
+}
+
+std::string DnnlKey(char kind, const ConvGeom& g, bool bias, bool relu) {
+  std::string k(1, kind);
+  for (int64_t v : {g.B, g.H, g.W, g.C, g.OH, g.OW, g.OC, g.FH, g.FW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL}) {
+    k += ',' + std::to_string(v);
+  }
+  k += bias ? "b" : "-";
+  k += relu ? "r" : "-";
+  return k;
+}
+
+// kind: 'f' forward (optional bias, optional fused relu), 'd' backward data, 'w' backward weights.
+DnnlConv* DnnlGet(char kind, const ConvGeom& g, bool bias, bool relu) {
+  using namespace dnnl;
+  const std::string key = DnnlKey(kind, g, bias, relu);
+  auto it = g_dnnlCache.find(key);
+  if (it != g_dnnlCache.end()) return it->second.get();
+  if (g_dnnlCache.size() > 256) g_dnnlCache.clear();
+  memory::dims strides, dil, padL, padR;
+  if (!DnnlShapes(g, &strides, &dil, &padL, &padR)) return nullptr;
+  try {
+    auto c = std::make_unique<DnnlConv>();
+    const auto f32 = memory::data_type::f32;
+    c->src = memory::desc({g.B, g.C, g.H, g.W}, f32, memory::format_tag::nhwc);
+    c->dst = memory::desc({g.B, g.OC, g.OH, g.OW}, f32, memory::format_tag::nhwc);
+    c->weiUser = memory::desc({g.OC, g.C, g.FH, g.FW}, f32, memory::format_tag::hwio);
+    const memory::desc weiAny({g.OC, g.C, g.FH, g.FW}, f32, memory::format_tag::any);
+    c->bias = memory::desc({g.OC}, f32, memory::format_tag::a);
+    const auto alg = algorithm::convolution_direct;
+    auto fwdDesc = bias && kind == 'f'
+                       ? convolution_forward::desc(prop_kind::forward_training, alg, c->src, weiAny, c->bias, c->dst, strides, dil, padL, padR)
+                       : convolution_forward::desc(prop_kind::forward_training, alg, c->src, weiAny, c->dst, strides, dil, padL, padR);
+    primitive_attr attr;
+    if (kind == 'f' && relu) {
+      post_ops po;
+      po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+      attr.set_post_ops(po);
+    }
+    convolution_forward::primitive_desc fwd(fwdDesc, attr, DnnlEngine());
+    if (kind == 'f') {
+      c->wei = fwd.weights_desc();
+      c->prim = convolution_forward(fwd);
+      c->impl = fwd.impl_info_str();
+      c->needReorder = c->wei != c->weiUser;
+      if (c->needReorder) c->reorder = dnnl::reorder(reorder::primitive_desc(DnnlEngine(), c->weiUser, DnnlEngine(), c->wei));
+    } else if (kind == 'd') {
+      convolution_backward_data::desc bd(alg, c->src, weiAny, c->dst, strides, dil, padL, padR);
+      convolution_backward_data::primitive_desc pd(bd, DnnlEngine(), fwd);
+      c->wei = pd.weights_desc();
+      c->prim = convolution_backward_data(pd);
+      c->impl = pd.impl_info_str();
+      c->needReorder = c->wei != c->weiUser;
+      if (c->needReorder) c->reorder = dnnl::reorder(reorder::primitive_desc(DnnlEngine(), c->weiUser, DnnlEngine(), c->wei));
+    } else {
+      convolution_backward_weights::desc wd(alg, c->src, weiAny, c->dst, strides, dil, padL, padR);
+      convolution_backward_weights::primitive_desc pd(wd, DnnlEngine(), fwd);
+      c->wei = pd.diff_weights_desc();
+      c->prim = convolution_backward_weights(pd);
+      c->impl = pd.impl_info_str();
+      c->needReorder = c->wei != c->weiUser;
+      if (c->needReorder) c->reorder = dnnl::reorder(reorder::primitive_desc(DnnlEngine(), c->wei, DnnlEngine(), c->weiUser));
+    }
+    DnnlConv* raw = c.get();
+    g_dnnlCache.emplace(key, std::move(c));
+    return raw;
+  } catch (const dnnl::error&) {
+    return nullptr;
+  }
+}
+
+void DnnlSetThreads(int n) { omp_set_num_threads(n); }
+
+// out = conv(x, w) (+ bias) (relu if fused). Returns false when oneDNN does not take this case.
+bool DnnlConvForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* out) {
+  if (!g_useDnnl) return false;
+  DnnlConv* c = DnnlGet('f', g, bias != nullptr, relu);
+  if (!c) return false;
+  using namespace dnnl;
+  auto& eng = DnnlEngine();
+  auto& st = DnnlStream();
+  DnnlSetThreads(g_threads);
+  memory src(c->src, eng, const_cast<float*>(x));
+  memory dst(c->dst, eng, out);
+  memory weiUser(c->weiUser, eng, const_cast<float*>(w));
+  memory wei = weiUser;
+  if (c->needReorder) {
+    wei = memory(c->wei, eng);
+    c->reorder.execute(st, weiUser, wei);
+  }
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+  if (bias) args.insert({DNNL_ARG_BIAS, memory(c->bias, eng, const_cast<float*>(bias))});
+  c->prim.execute(st, args);
+  st.wait();
+  g_dnnlLastImpl = c->impl;
+  return true;
+}
+
+bool DnnlConvBackwardData(const ConvGeom& g, const float* dy, const float* w, float* dx) {
+  if (!g_useDnnl) return false;
+  DnnlConv* c = DnnlGet('d', g, false, false);
+  if (!c) return false;
+  using namespace dnnl;
+  auto& eng = DnnlEngine();
+  auto& st = DnnlStream();
+  DnnlSetThreads(g_threads);
+  memory diffDst(c->dst, eng, const_cast<float*>(dy));
+  memory diffSrc(c->src, eng, dx);
+  memory weiUser(c->weiUser, eng, const_cast<float*>(w));
+  memory wei = weiUser;
+  if (c->needReorder) {
+    wei = memory(c->wei, eng);
+    c->reorder.execute(st, weiUser, wei);
+  }
+  c->prim.execute(st, {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, diffSrc}});
+  st.wait();
+  g_dnnlLastImpl = c->impl;
+  return true;
+}
+
+bool DnnlConvBackwardWeights(const ConvGeom& g, const float* x, const float* dy, float* dw) {
+  if (!g_useDnnl) return false;
+  DnnlConv* c = DnnlGet('w', g, false, false);
+  if (!c) return false;
+  using namespace dnnl;
+  auto& eng = DnnlEngine();
+  auto& st = DnnlStream();
+  DnnlSetThreads(g_threads);
+  memory src(c->src, eng, const_cast<float*>(x));
+  memory diffDst(c->dst, eng, const_cast<float*>(dy));
+  memory weiUser(c->weiUser, eng, dw);
+  memory wei = c->needReorder ? memory(c->wei, eng) : weiUser;
+  c->prim.execute(st, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, wei}});
+  if (c->needReorder) c->reorder.execute(st, wei, weiUser);
+  st.wait();
+  g_dnnlLastImpl = c->impl;
+  return true;
+}
+#endif
+
 // conv2d(x, filter, out, geometry, bias, activation, leakyAlpha, prelu)
 Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -417,6 +611,18 @@ Napi::Value Conv2D(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   const int64_t total = g.B * g.Rows();
+#if defined(COURIER_WITH_DNNL)
+  {
+    // Bias and ReLU are fused into the oneDNN primitive; other activations run as the epilogue.
+    // A scalar bias (length 1) is added by the epilogue too.
+    const bool fuseBias = bias.data != nullptr && bias.length == g.OC;
+    const bool fuse = (act == kLinear || act == kRelu) && (fuseBias || bias.data == nullptr);
+    if (DnnlConvForward(g, x.data, w.data, fuseBias ? bias.data : nullptr, fuse && act == kRelu, out.data)) {
+      if (!fuse) Epilogue(out.data, total, g.OC, fuseBias ? F32{} : bias, act, leakyAlpha, prelu);
+      return env.Undefined();
+    }
+  }
+#endif
   const bool pointwise = g.Pointwise();
   const int64_t chunk = pointwise ? total : std::min(total, ChunkRows(g));
   std::vector<float> col(pointwise ? 0 : static_cast<size_t>(chunk * K));
@@ -449,6 +655,9 @@ Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
   std::fill(dx.data, dx.data + dx.length, 0.f);
   const int64_t K = g.K();
   if (dx.length == 0 || K == 0 || g.Rows() == 0 || g.OC == 0) return env.Undefined();
+#if defined(COURIER_WITH_DNNL)
+  if (DnnlConvBackwardData(g, dy.data, w.data, dx.data)) return env.Undefined();
+#endif
   const int64_t total = g.B * g.Rows();
   const bool pointwise = g.Pointwise();
   const int64_t chunk = pointwise ? total : std::min(total, ChunkRows(g));
@@ -477,6 +686,9 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
   std::fill(dw.data, dw.data + dw.length, 0.f);
   const int64_t K = g.K();
   if (dw.length == 0 || g.B == 0 || g.Rows() == 0) return env.Undefined();
+#if defined(COURIER_WITH_DNNL)
+  if (DnnlConvBackwardWeights(g, x.data, dy.data, dw.data)) return env.Undefined();
+#endif
   const int64_t total = g.B * g.Rows();
   const bool pointwise = g.Pointwise();
   const int64_t chunk = pointwise ? total : std::min(total, ChunkRows(g));
@@ -893,6 +1105,32 @@ Napi::Value TuneMalloc(const Napi::CallbackInfo& info) {
 #endif
 }
 
+// dnnl() -> { version, enabled, lastImpl } when built with oneDNN, else null.
+Napi::Value Dnnl(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+#if defined(COURIER_WITH_DNNL)
+  const dnnl_version_t* v = dnnl_version();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  o.Set("enabled", g_useDnnl);
+  o.Set("lastImpl", g_dnnlLastImpl);
+  o.Set("cached", static_cast<double>(g_dnnlCache.size()));
+  return o;
+#else
+  return env.Null();
+#endif
+}
+
+// setDnnl(on) -> whether convolutions now run on oneDNN (false when not built with it).
+Napi::Value SetDnnl(const Napi::CallbackInfo& info) {
+#if defined(COURIER_WITH_DNNL)
+  g_useDnnl = ArgBool(info, 0);
+  return Napi::Boolean::New(info.Env(), g_useDnnl);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Value Config(const Napi::CallbackInfo& info) {
   const char* c = openblas_get_config();
   return Napi::String::New(info.Env(), c ? c : "unknown");
@@ -916,6 +1154,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setParallelMacs", Napi::Function::New(env, SetParallelMacs, "setParallelMacs"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
+  exports.Set("dnnl", Napi::Function::New(env, Dnnl, "dnnl"));
+  exports.Set("setDnnl", Napi::Function::New(env, SetDnnl, "setDnnl"));
   exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }

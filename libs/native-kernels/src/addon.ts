@@ -107,7 +107,22 @@ export interface CourierBlasAddon {
   config(): string;
   /** glibc mallopt(M_MMAP_THRESHOLD / M_TRIM_THRESHOLD); false where unsupported or refused. */
   tuneMalloc(mmapThresholdBytes: number, trimThresholdBytes: number): boolean;
+  /** oneDNN build info when the addon was built with it (probe-dnnl.js), else null. Optional:
+   * builds from before oneDNN support lack it. */
+  dnnl?(): DnnlInfo | null;
+  /** Runs convolutions on oneDNN (true) or im2col + sgemm (false); returns what is now in effect. */
+  setDnnl?(on: boolean): boolean;
   abiVersion: number;
+}
+
+export interface DnnlInfo {
+  version: string;
+  /** Whether convolutions currently run on oneDNN (setDnnl). */
+  enabled: boolean;
+  /** oneDNN's implementation name of the last convolution it ran, e.g. "jit:avx2". */
+  lastImpl: string;
+  /** Cached convolution primitives. */
+  cached: number;
 }
 
 /** Where node-gyp puts the addon (libs/native-kernels/build/Release/courier_blas.node). */

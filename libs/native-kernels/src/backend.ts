@@ -21,6 +21,21 @@ export interface NativeBackendOptions {
    * on, unless $COURIER_MALLOC_TUNE is "0".
    */
   tuneMalloc?: boolean;
+  /**
+   * Run Conv2D, FusedConv2D and the two convolution gradients on oneDNN when the addon was built
+   * with it (Debian libdnnl-dev at build time); else, or when false, im2col + OpenBLAS sgemm.
+   * Default: on, unless $COURIER_DNNL is "0".
+   */
+  dnnl?: boolean;
+}
+
+/** Whether to use oneDNN for convolutions: the option, else $COURIER_DNNL ("0" = off), else on. */
+export function resolveDnnl(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (option !== undefined) return option;
+  const value = env.COURIER_DNNL;
+  if (value === undefined || value === '') return true;
+  if (value === '0' || value === '1') return value === '1';
+  throw new Error(`COURIER_DNNL: expected 0 or 1, got "${value}"`);
 }
 
 /** The glibc thresholds set when tuneMalloc is on (32 MiB is glibc's largest mmap threshold). */
@@ -43,12 +58,15 @@ export interface NativeKernelsStatus {
   blas?: string;
   /** Current BLAS thread count when available. */
   threads?: number;
+  /** oneDNN version when convolutions run on it; null when the addon was built without it or it is switched off. */
+  dnnl?: string | null;
 }
 
 /** Availability of the addon at `file` (internal: tests point it at a bogus path). */
 export function statusFrom(load: AddonLoad): NativeKernelsStatus {
   if (!load.addon) return { available: false, reason: load.reason };
-  return { available: true, blas: load.addon.config(), threads: load.addon.getThreads() };
+  const dnnl = load.addon.dnnl?.() ?? null;
+  return { available: true, blas: load.addon.config(), threads: load.addon.getThreads(), dnnl: dnnl && dnnl.enabled ? dnnl.version : null };
 }
 
 /** Whether the BLAS kernels are built and load, and why not. Never throws. */
@@ -76,6 +94,16 @@ export function setNativeThreads(threads: number): void {
   requireLoaded(loadAddon(DEFAULT_ADDON_PATH)).setThreads(resolveThreads(threads));
 }
 
+/**
+ * Switches the loaded addon's convolutions between oneDNN (true) and im2col + sgemm (false);
+ * returns whether oneDNN is now in use (always false for a build without it). Throws if the
+ * addon is not built.
+ */
+export function setNativeDnnl(on: boolean): boolean {
+  const addon = requireLoaded(loadAddon(DEFAULT_ADDON_PATH));
+  return addon.setDnnl ? addon.setDnnl(on) : false;
+}
+
 function requireLoaded(load: AddonLoad): CourierBlasAddon {
   if (!load.addon) throw new Error(load.reason);
   return load.addon;
@@ -91,6 +119,7 @@ export function registerNativeBackendWith(load: AddonLoad, options: NativeBacken
   const addon = requireLoaded(load);
   addon.setThreads(resolveThreads(options.threads));
   if (resolveMallocTuning(options.tuneMalloc)) addon.tuneMalloc(MALLOC_TUNING.mmapThresholdBytes, MALLOC_TUNING.trimThresholdBytes);
+  addon.setDnnl?.(resolveDnnl(options.dnnl));
   const name = NATIVE_BACKEND_NAME;
   if (!tf.findBackendFactory(name)) {
     const cpuFactory = tf.findBackendFactory('cpu');

@@ -7,6 +7,8 @@ export {
   resolveMallocTuning,
   MALLOC_TUNING,
   setNativeThreads,
+  setNativeDnnl,
+  resolveDnnl,
   type NativeBackendOptions,
   type NativeKernelsStatus,
 } from './backend';

@@ -3,7 +3,7 @@
 // make a cycle.
 import * as tf from '@tensorflow/tfjs';
 
-export { loadAddon, requireAddon, DEFAULT_ADDON_PATH, type CourierBlasAddon } from './addon';
+export { loadAddon, requireAddon, DEFAULT_ADDON_PATH, type CourierBlasAddon, type DnnlInfo } from './addon';
 export { registerNativeBackendWith, statusFrom } from './backend';
 export { kernelCounts } from './kernels';
 
