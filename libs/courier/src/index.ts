@@ -1,7 +1,7 @@
 // Public API of @courier/courier: backbones, user-intention reconstruction, losses, trainer, export.
 export * from './loss';
 export { courierLossReference } from './loss-reference';
-export type { ReferenceLossInputs, ReferenceLossResult } from './loss-reference';
+export type { ReferenceAttentionParams, ReferenceCtrHead, ReferenceLossInputs, ReferenceLossResult } from './loss-reference';
 export * from './backbones/backbone';
 export { CNN_BACKBONE } from './backbones/cnn';
 export { MLP_PIXELS_BACKBONE, MLP_FEATURES_BACKBONE } from './backbones/mlp';
