@@ -1,5 +1,5 @@
 // Public API of @courier/amazon-bench: MMRec-format loader, splits, synthetic data, BPR, BM3,
-// MMGCN, the full-ranking protocol and the COURIER plug-in.
+// MMGCN, SLMRec, DualGNN, LATTICE, MGCN, the full-ranking protocol and the COURIER plug-in.
 export * from './npy';
 export * from './inter';
 export * from './dataset';
@@ -7,6 +7,12 @@ export * from './synthetic';
 export * from './evaluate';
 export * from './nn';
 export * from './models';
+export * from './model-kit';
+export * from './graphs';
+export * from './slmrec';
+export * from './dualgnn';
+export * from './lattice';
+export * from './mgcn';
 export * from './train';
 export * from './courier-plugin';
 export * from './protocol';
