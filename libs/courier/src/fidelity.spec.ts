@@ -248,6 +248,8 @@ describe('defaults: the loss of today, bit for bit', () => {
     const old = before.cases[c.name];
     if (currentBackend()?.name === before.backend) {
       // Exact float32 equality with the recorded outputs of the code before issue #18 (JSON has no -0).
+      // Should the native kernels' own arithmetic change (not the loss), re-record the file by running
+      // `git show 1c12e2f:libs/courier/src/loss.ts` on the golden cases with goldenOptions.
       const z = (xs: ArrayLike<number>) => Array.from(xs, (x) => (x === 0 ? 0 : x));
       expect(z([plain.total, plain.lPv, plain.lUcs])).toEqual([old.total, old.lPv, old.lUcs]);
       expect(z(plain.raw[0])).toEqual(old.gradEPv);
