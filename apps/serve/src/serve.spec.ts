@@ -4,6 +4,7 @@
  * message and the service keeps answering; the queue bound gives 503; the batch command writes
  * Parquet and counts unreadable files. A 1-epoch pre-training keeps the fixture to seconds.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -214,4 +215,34 @@ describe('serve', () => {
     Array.from(rows[1].embedding as ArrayLike<number>).forEach((v, j) => expect(v).toBeCloseTo(single[0].embedding[j], 5));
     expect(fs.readFileSync(r.rejectsFile, 'utf8')).toMatch(/broken\.png.*not an image/);
   });
+
+  it('serve start (the CLI) listens on loopback and answers /health until stopped', async () => {
+    const repoRoot = path.resolve(__dirname, '../../..');
+    const child = spawn(path.join(repoRoot, 'node_modules', '.bin', 'tsx'), ['apps/serve/src/main.ts', 'start', '--run', root, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let err = '';
+        const timer = setTimeout(() => reject(new Error(`serve start did not listen within 60 s: ${err}`)), 60000);
+        child.stderr.on('data', (d: Buffer) => {
+          err += d.toString();
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(err);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]);
+          }
+        });
+        child.on('exit', (code) => reject(new Error(`serve start exited with ${code}: ${err}`)));
+      });
+      const health = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        http.get(`${url}/health`, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(JSON.parse(text)));
+        }).on('error', reject);
+      });
+      expect(health).toMatchObject({ status: 'ok', k: 16, dim: model.dim });
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 90000);
 });
