@@ -12,6 +12,7 @@ import { readParquetAll, writeParquetRows } from '@courier/io';
 import { createLogger } from '@courier/runtime';
 import { findChromium, probePage } from '@courier/report';
 import { checkByoData, deriveDayRoles } from './byo-data';
+import { PipelineConfig, runPipeline } from './pipeline';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const tsx = path.join(repoRoot, 'node_modules', '.bin', 'tsx');
@@ -110,6 +111,15 @@ describe('bring your own data', () => {
     await writeParquetRows(path.join(short, 'impressions.parquet'), RAW_IMPRESSIONS, early.map(impressionToRow));
     await expect(checkByoData({ dataDir: short, outDir: path.join(short, 'out'), days: null, log })).rejects.toThrow(/column "day": expected at least 4 distinct days.*got 3 day\(s\): 0, 1, 2/);
   }, 60000);
+
+  it('the pipeline names a missing file of the folder before any stage runs', async () => {
+    const dir = variant('no-impressions');
+    fs.rmSync(path.join(dir, 'impressions.parquet'));
+    const config: PipelineConfig = { preset: 'tiny', seed: 1, out: null, visualSignal: null, ctrSeeds: [1], modes: ['cluster-id'], oracle: true, world: {}, data: {}, pretrain: {}, cluster: {}, ctr: {}, dataDir: dir };
+    const out = path.join(root, 'no-impressions-run');
+    await expect(runPipeline({ config, outDir: out, log })).rejects.toThrow(/--data .*no-impressions: impressions\.parquet is missing; expected the impression log \(data-contracts raw-impressions/);
+    expect(fs.existsSync(out)).toBe(false);
+  });
 
   it('derives day roles: last day evaluates, the (at least 2) days before it train the CTR model', () => {
     expect(deriveDayRoles([5, 0, 1, 2, 3, 4, 4])).toEqual({ pretrain: [0, 1, 2], ctrTrain: [3, 4], eval: 5 });

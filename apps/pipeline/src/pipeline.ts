@@ -136,6 +136,12 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   const notes: string[] = [];
   if (dataDir) {
     if (!fs.existsSync(dataDir) || !fs.statSync(dataDir).isDirectory()) throw new Error(`pipeline: --data ${config.dataDir}: no such folder (expected items.parquet, impressions.parquet and images/ in it)`);
+    const want: [string, string][] = [
+      ['items.parquet', 'the item catalogue (data-contracts raw-items: item_id, category, title, price, image_path, style_tag, first_day)'],
+      ['impressions.parquet', 'the impression log (data-contracts raw-impressions: session_id, user_id, query, item_id, position, label, timestamp, day)'],
+      ['images', 'the folder of item images that items.parquet image_path names'],
+    ];
+    for (const [f, what] of want) if (!fs.existsSync(path.join(dataDir, f))) throw new Error(`pipeline: --data ${config.dataDir}: ${f} is missing; expected ${what}`);
     if (Object.keys(config.world).length || config.visualSignal !== null) throw new Error('pipeline: --data runs on your own data: the world section and visualSignal configure generated worlds only; remove them');
     notes.push(`your own data (${dataDir}) has no ground truth: the evaluation-only rows (oracle, Bayes ceiling and headroom shares) are left out`);
   }
