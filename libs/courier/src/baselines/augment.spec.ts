@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
-import { DEFAULT_IMAGE_AUGMENT, ViewParams, applyView, augmentFeatures, augmentImages, hueMatrix, sampleViewParams, saturationMatrix } from './augment';
+import { renderItem, sampleItems, uniformStrength } from '@courier/world';
+import { DEFAULT_BACKGROUND_AUGMENT, DEFAULT_IMAGE_AUGMENT, ViewParams, applyView, augmentFeatures, augmentImages, backgroundMasks, hueMatrix, randomBackground, sampleViewParams, saturationMatrix } from './augment';
 
 const S = 12;
 const N = 6;
@@ -175,5 +176,101 @@ describe('feature augmentations', () => {
     expect(zeros / xs.length).toBeGreaterThan(0.15);
     expect(zeros / xs.length).toBeLessThan(0.35);
     expect(Array.from(augmentFeatures(x, new Rng(1), { dropout: 0, noise: 0 }).dataSync())).toEqual(Array.from(x.dataSync()));
+  });
+});
+
+describe('background randomisation (issue #19, C3)', () => {
+  const SIZE = 32;
+  const COUNT = 24;
+  /**
+   * Rendered world images at nuisance 1, and a ground-truth background mask: the same item rendered
+   * again (same pixel-noise stream) with its background's hue and lightness changed; the pixels
+   * that differ are the background, the others the item, a copy or prop, the merchant's frame and logo.
+   */
+  function rendered(): { pixels: Float32Array; background: Uint8Array } {
+    const { items, nuisance, merchants } = sampleItems(COUNT, 11);
+    const pixels = new Float32Array(COUNT * SIZE * SIZE * 3);
+    const background = new Uint8Array(COUNT * SIZE * SIZE);
+    items.forEach((item, i) => {
+      const nz = nuisance[i];
+      const strength = uniformStrength(1);
+      const a = renderItem(item, SIZE, 6, new Rng(3).fork(i), { learnablePatterns: true, nuisance: { item: nz, merchant: merchants[nz.merchant], strength } });
+      const other = { ...nz, background: { ...nz.background, hue: (nz.background.hue + 0.5) % 1, lightness: nz.background.lightness > 0.6 ? 0.4 : 0.85 } };
+      const b = renderItem(item, SIZE, 6, new Rng(3).fork(i), { learnablePatterns: true, nuisance: { item: other, merchant: merchants[nz.merchant], strength } });
+      for (let p = 0; p < SIZE * SIZE; p++) {
+        let diff = 0;
+        for (let c = 0; c < 3; c++) {
+          pixels[(i * SIZE * SIZE + p) * 3 + c] = a[p * 3 + c] / 255;
+          diff = Math.max(diff, Math.abs(a[p * 3 + c] - b[p * 3 + c]));
+        }
+        background[i * SIZE * SIZE + p] = diff > 0 ? 1 : 0;
+      }
+    });
+    return { pixels, background };
+  }
+
+  it('recolours the background of rendered images and leaves the item\'s central pixels alone; deterministic; off by default', () => {
+    const { pixels, background } = rendered();
+    const x = tf.tensor4d(pixels, [COUNT, SIZE, SIZE, 3]);
+    const masks = backgroundMasks(pixels, COUNT, SIZE, SIZE, DEFAULT_BACKGROUND_AUGMENT);
+    const out = randomBackground(x, masks, new Rng(4), 1).dataSync();
+    expect(Array.from(randomBackground(x, masks, new Rng(4), 1).dataSync())).toEqual(Array.from(out));
+    let bgPixels = 0;
+    let bgChanged = 0;
+    let centre = 0;
+    let centreUntouched = 0;
+    let centreWrong = 0;
+    let other = 0;
+    let otherMasked = 0;
+    const c0 = SIZE * 0.375;
+    const c1 = SIZE * 0.625;
+    for (let i = 0; i < COUNT; i++)
+      for (let y = 0; y < SIZE; y++)
+        for (let xx = 0; xx < SIZE; xx++) {
+          const p = i * SIZE * SIZE + y * SIZE + xx;
+          let d = 0;
+          for (let c = 0; c < 3; c++) d = Math.max(d, Math.abs(out[p * 3 + c] - pixels[p * 3 + c]));
+          if (background[p]) {
+            bgPixels++;
+            if (d > 0.02) bgChanged++;
+          } else {
+            other++;
+            if (masks.mask[p]) otherMasked++;
+          }
+          if (!background[p] && y >= c0 && y < c1 && xx >= c0 && xx < c1) {
+            centre++;
+            if (d === 0) centreUntouched++;
+            if (masks.mask[p]) centreWrong++;
+          }
+        }
+    expect(bgPixels).toBeGreaterThan(COUNT * SIZE * SIZE * 0.3);
+    expect(centre).toBeGreaterThan(COUNT * 20);
+    expect(bgChanged / bgPixels).toBeGreaterThan(0.7);
+    expect(centreUntouched / centre).toBeGreaterThan(0.97);
+    // Item, copies, props, frames and logos are rarely taken for background.
+    expect(otherMasked / other).toBeLessThan(0.1);
+    // Another seed, other colours; prob 0 (the default) is the identity and draws nothing.
+    expect(meanAbsDiff(randomBackground(x, masks, new Rng(5), 1).dataSync(), out)).toBeGreaterThan(0.02);
+    const rng = new Rng(6);
+    const before = rng.uniform();
+    const r2 = new Rng(6);
+    expect(Array.from(randomBackground(x, masks, r2, DEFAULT_BACKGROUND_AUGMENT.prob).dataSync())).toEqual(Array.from(pixels));
+    expect(r2.uniform()).toBe(before);
+    expect(() => backgroundMasks(pixels.subarray(3), COUNT, SIZE, SIZE)).toThrow(/not 24 images of 32x32x3/);
+  });
+
+  it('a plain background around a centred square: the whole background is masked, the square never', () => {
+    const S2 = 16;
+    const px = new Float32Array(S2 * S2 * 3);
+    for (let y = 0; y < S2; y++)
+      for (let x = 0; x < S2; x++) {
+        const inside = y >= 5 && y < 11 && x >= 5 && x < 11;
+        const o = (y * S2 + x) * 3;
+        // A gradient background (0.3 -> 0.6 grey across the image) and a saturated red square.
+        const g = 0.3 + (0.3 * x) / S2;
+        px.set(inside ? [0.9, 0.1, 0.1] : [g, g, g + 0.1], o);
+      }
+    const m = backgroundMasks(px, 1, S2, S2, { tolerance: 0.12, band: 0.2 });
+    for (let y = 0; y < S2; y++) for (let x = 0; x < S2; x++) expect(m.mask[y * S2 + x]).toBe(y >= 5 && y < 11 && x >= 5 && x < 11 ? 0 : 1);
   });
 });

@@ -234,3 +234,157 @@ export function augmentFeatures(x: tf.Tensor2D, rng: Rng, options: FeatureAugmen
     return tf.add(tf.mul(x, tf.tensor(mask, x.shape)), tf.mul(tf.tensor(eps, x.shape), tf.mul(rms, noise))) as tf.Tensor2D;
   });
 }
+
+/**
+ * Background randomisation (issue #19, prediction C3 of apps/experiments/PREDICTIONS.md): a view
+ * whose background has a random colour, so that a two-view method learns to ignore the
+ * background. Generic: it uses nothing but the pixels (no ground truth, no world parameters), as
+ * a real user could run it on catalogue photos (a "magic wand" from the border):
+ *
+ * 1. smooth regions: 4-connected components of pixels whose colour differs from a neighbour's by
+ *    at most `tolerance` (RGB distance, [0, 1] units): a plain or gradient background is one
+ *    region, the item's edge separates it from the item;
+ * 2. the background is the largest region that reaches the border band (`band` of the side);
+ *    its mean colour is the reference colour. Regions next to it whose mean colour is within
+ *    2 x `tolerance` of the reference join it, repeatedly (the cells of a textured background);
+ * 3. per view and image, with probability `prob`: a colour c uniform in the RGB cube, and every
+ *    background pixel moved by c - reference (the background's own gradient or texture is kept,
+ *    its colour replaced), clipped to [0, 1]. Other pixels (the item) are untouched, bit for bit.
+ *
+ * The mask is computed once per batch (it depends only on the image); the colours are drawn from
+ * the view's Rng, after its crop and colour parameters. prob = 0 (the default) draws nothing and
+ * changes nothing. Limits: an item whose colour is within `tolerance` of the background along its
+ * edge merges with it; a frame wider than the background area would be taken for it.
+ */
+export interface BackgroundAugmentOptions {
+  /** Probability that a view of an image gets a random background colour (0 = off). */
+  prob: number;
+  /** Colour distance ([0, 1] RGB, Euclidean) between neighbours within one smooth region. */
+  tolerance: number;
+  /** Width of the border band the background must reach, as a fraction of the side. */
+  band: number;
+}
+
+export const DEFAULT_BACKGROUND_AUGMENT: BackgroundAugmentOptions = { prob: 0, tolerance: 0.12, band: 0.2 };
+
+export interface BackgroundMasks {
+  n: number;
+  h: number;
+  w: number;
+  /** [n * h * w]: 1 where the pixel is background, 0 elsewhere. */
+  mask: Float32Array;
+  /** [n * 3]: the estimated background colour of each image. */
+  reference: Float32Array;
+}
+
+function checkBackgroundOptions(o: BackgroundAugmentOptions): void {
+  if (!(o.prob >= 0 && o.prob <= 1)) throw new Error(`augment: backgroundAugmentProb must be in [0, 1], got ${o.prob}`);
+  if (!(o.tolerance > 0)) throw new Error(`augment: backgroundTolerance must be > 0, got ${o.tolerance}`);
+  if (!(o.band > 0 && o.band <= 0.5)) throw new Error(`augment: backgroundBand must be in (0, 0.5], got ${o.band}`);
+}
+
+/** Background masks and reference colours of images [n, H, W, 3] in [0, 1] given as HWC floats (see BackgroundAugmentOptions). */
+export function backgroundMasks(pixels: Float32Array, n: number, h: number, w: number, options: Pick<BackgroundAugmentOptions, 'tolerance' | 'band'> = DEFAULT_BACKGROUND_AUGMENT): BackgroundMasks {
+  if (pixels.length !== n * h * w * 3) throw new Error(`backgroundMasks: ${pixels.length} values are not ${n} images of ${h}x${w}x3`);
+  checkBackgroundOptions({ prob: 0, ...options });
+  const mask = new Float32Array(n * h * w);
+  const reference = new Float32Array(n * 3);
+  const bandPx = Math.max(1, Math.round(options.band * Math.min(h, w)));
+  const tol2 = options.tolerance ** 2;
+  const join2 = (2 * options.tolerance) ** 2;
+  const hw = h * w;
+  const label = new Int32Array(hw);
+  const queue = new Int32Array(hw);
+  const neighbours = (p: number, f: (q: number) => void) => {
+    const y = Math.floor(p / w);
+    const x = p - y * w;
+    if (y > 0) f(p - w);
+    if (y < h - 1) f(p + w);
+    if (x > 0) f(p - 1);
+    if (x < w - 1) f(p + 1);
+  };
+  for (let i = 0; i < n; i++) {
+    const base = i * hw;
+    const px = (p: number, c: number) => pixels[(base + p) * 3 + c];
+    const dist2 = (p: number, q: number) => (px(p, 0) - px(q, 0)) ** 2 + (px(p, 1) - px(q, 1)) ** 2 + (px(p, 2) - px(q, 2)) ** 2;
+    // 1. Smooth regions (labels 0..count-1), their sizes, mean colours and whether they reach the band.
+    label.fill(-1);
+    const size: number[] = [];
+    const sum: number[][] = [];
+    const inBand: boolean[] = [];
+    for (let s = 0; s < hw; s++) {
+      if (label[s] >= 0) continue;
+      const id = size.length;
+      let head = 0;
+      let tail = 0;
+      label[s] = id;
+      queue[tail++] = s;
+      const acc = [0, 0, 0];
+      let band = false;
+      while (head < tail) {
+        const p = queue[head++];
+        for (let c = 0; c < 3; c++) acc[c] += px(p, c);
+        const y = Math.floor(p / w);
+        const x = p - y * w;
+        if (y < bandPx || x < bandPx || y >= h - bandPx || x >= w - bandPx) band = true;
+        neighbours(p, (q) => {
+          if (label[q] < 0 && dist2(p, q) <= tol2) {
+            label[q] = id;
+            queue[tail++] = q;
+          }
+        });
+      }
+      size.push(tail);
+      sum.push(acc);
+      inBand.push(band);
+    }
+    const meanOf = (r: number) => sum[r].map((v) => v / size[r]);
+    // 2. The largest region reaching the band (ties: the first found), then similar neighbours.
+    let bg = -1;
+    for (let r = 0; r < size.length; r++) if (inBand[r] && (bg < 0 || size[r] > size[bg])) bg = r;
+    const ref = meanOf(bg);
+    reference.set(ref, i * 3);
+    const selected = new Uint8Array(size.length);
+    selected[bg] = 1;
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (let p = 0; p < hw; p++) {
+        if (!selected[label[p]]) continue;
+        neighbours(p, (q) => {
+          const r = label[q];
+          if (selected[r]) return;
+          const m = meanOf(r);
+          if ((m[0] - ref[0]) ** 2 + (m[1] - ref[1]) ** 2 + (m[2] - ref[2]) ** 2 <= join2) {
+            selected[r] = 1;
+            changed = true;
+          }
+        });
+      }
+    }
+    for (let p = 0; p < hw; p++) if (selected[label[p]]) mask[base + p] = 1;
+  }
+  return { n, h, w, mask, reference };
+}
+
+/**
+ * One background-randomised view of images [n, H, W, 3] (see BackgroundAugmentOptions): with
+ * probability `prob` per image, masked pixels are moved by (random colour - reference). Draws from
+ * `rng` only when prob > 0 (one Bernoulli and, when it fires, three uniforms per image).
+ */
+export function randomBackground(images: tf.Tensor4D, masks: BackgroundMasks, rng: Rng, prob: number): tf.Tensor4D {
+  const [n, h, w] = images.shape;
+  if (masks.n !== n || masks.h !== h || masks.w !== w) throw new Error(`randomBackground: masks are for ${masks.n} images of ${masks.h}x${masks.w}, the batch is [${images.shape.join(', ')}]`);
+  if (!(prob > 0)) return tf.clone(images);
+  const shift = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    if (!(rng.uniform() < prob)) continue;
+    for (let c = 0; c < 3; c++) shift[i * 3 + c] = rng.uniform() - masks.reference[i * 3 + c];
+  }
+  return tf.tidy(() => {
+    const m = tf.tensor4d(masks.mask, [n, h, w, 1]);
+    const s = tf.tensor4d(shift, [n, 1, 1, 3]);
+    // Unmasked pixels: x + 0 * s = x exactly; clipping leaves values in [0, 1] as they are.
+    return tf.clipByValue(tf.add(images, tf.mul(m, s)), 0, 1) as tf.Tensor4D;
+  });
+}

@@ -26,6 +26,9 @@ export interface BaselineConfig extends ImageAugmentOptions {
   projectionHidden: number;
   projectionDim: number;
   predictorHidden: number;
+  backgroundAugmentProb: number;
+  backgroundTolerance: number;
+  backgroundBand: number;
   featureDropout: number;
   featureNoise: number;
   clipAugment: boolean;
@@ -69,6 +72,9 @@ export const BASELINE_CONFIG_SCHEMA: ConfigSchema = {
   jitterProb: { default: 0.8, min: 0, max: 1, doc: 'probability of colour jitter (SimCLR: 0.8)' },
   jitterStrength: { default: 0.5, min: 0, doc: 'colour jitter strength s: brightness/contrast/saturation 0.8s, hue 0.2s (SimCLR CIFAR: 0.5)' },
   grayscaleProb: { default: 0.2, min: 0, max: 1, doc: 'probability of converting a view to grey (SimCLR: 0.2)' },
+  backgroundAugmentProb: { default: 0, min: 0, max: 1, doc: 'simclr/simsiam: probability that a view gets a random background colour (largest smooth region reaching the border, recoloured before the crop; augment.ts); 0 = off (issue #19, C3)' },
+  backgroundTolerance: { default: 0.12, min: 0, doc: 'background randomisation: RGB colour distance ([0, 1] units) between neighbours of one smooth region (the background is the largest region reaching the border band)' },
+  backgroundBand: { default: 0.2, min: 0, max: 0.5, doc: 'background randomisation: border band (fraction of the side) the background region must reach' },
   featureDropout: { default: 0.2, min: 0, max: 0.99, doc: 'feature backbones only: share of features zeroed per view (inverted dropout)' },
   featureNoise: { default: 0.1, min: 0, doc: 'feature backbones only: Gaussian noise per view, as a multiple of the row RMS' },
   clipAugment: { default: false, doc: 'clip, maskclip: random resized crop + flip on the image (false = the plain image)' },

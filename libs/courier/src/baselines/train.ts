@@ -26,7 +26,7 @@ import { ItemInputs } from '../items';
 import { gatherRows } from '../loss';
 import { Adam } from '../optimizer';
 import { EncodedBatchPlan, SampleSource, arraySamples, epochOrder, planBatch, validSamples } from '../samples';
-import { ImageAugmentOptions, applyView, augmentFeatures, sampleViewParams } from './augment';
+import { ImageAugmentOptions, applyView, augmentFeatures, backgroundMasks, randomBackground, sampleViewParams } from './augment';
 import { BaselineConfig, BaselineMethod, checkMethod, methodDefaults, usesTitles } from './config';
 import { makeMlpHead } from './heads';
 import { clipLoss, cosineDistillLoss, maskedSigmoidCrossEntropy, ntXentLoss, simsiamLoss } from './losses';
@@ -143,6 +143,17 @@ function twoViews(x: tf.Tensor, kind: 'image' | 'features', rng: Rng, c: Baselin
   return tf.tidy(() => {
     if (kind === 'image') {
       const opts = augmentOptions(c);
+      if (c.backgroundAugmentProb > 0) {
+        // Background randomisation (issue #19, C3): one mask per image, a colour per view, before the crop.
+        const [, h, w] = x.shape as number[];
+        const masks = backgroundMasks(x.dataSync() as Float32Array, n, h, w, { tolerance: c.backgroundTolerance, band: c.backgroundBand });
+        const view = () => {
+          const p = sampleViewParams(n, rng, opts);
+          return applyView(randomBackground(x as tf.Tensor4D, masks, rng, c.backgroundAugmentProb), p);
+        };
+        const v1 = view();
+        return tf.concat([v1, view()], 0);
+      }
       const p1 = sampleViewParams(n, rng, opts);
       const p2 = sampleViewParams(n, rng, opts);
       return tf.concat([applyView(x as tf.Tensor4D, p1), applyView(x as tf.Tensor4D, p2)], 0);
