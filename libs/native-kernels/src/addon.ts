@@ -152,6 +152,11 @@ export function loadAddon(file: string = DEFAULT_ADDON_PATH): AddonLoad {
     try {
       // process.dlopen loads the shared object directly (no module resolution, works under jest).
       const mod = { exports: {} as Record<string, unknown> };
+      // oneDNN's OpenMP workers (libgomp) spin after each parallel region by default. On a busy
+      // machine they then take the cores from OpenBLAS's threads and the JS thread (measured: 2-3x
+      // slower steps at 2 threads, load 10); passive waiting sleeps instead. libgomp reads this
+      // when it loads with the addon, so it is set just before; an explicit setting wins.
+      if (process.env.OMP_WAIT_POLICY === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
       process.dlopen(mod, file);
       const addon = mod.exports as unknown as CourierBlasAddon;
       if (addon.abiVersion !== EXPECTED_ABI || typeof addon.matmul !== 'function') {
