@@ -28,6 +28,7 @@ import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { WeightedGraph, knnNormalizedGraph, spmm, symNormalizedBipartite, toSparseGraph, userFromItems } from './graphs';
 import { bprWithEmbReg } from './lattice';
+import { diagonalCrossEntropy } from './slmrec';
 import { Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
 
 interface MgcnModality {
@@ -39,13 +40,13 @@ interface MgcnModality {
   itemGraph: SparseGraph;
 }
 
-/** InfoNCE over a batch: mean_b -log(exp(a_b . b_b / t) / sum_j exp(a_b . b_j / t)), rows L2-normalised. */
+/**
+ * InfoNCE over a batch: mean_b -log(exp(a_b . b_b / t) / sum_j exp(a_b . b_j / t)), rows
+ * L2-normalised: the diagonal cross entropy of the normalised rows (same value; its custom
+ * gradient is much faster than tfjs's autodiff of exp/sum/log over the B x B matrix).
+ */
 export function infoNce(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number): tf.Scalar {
-  const an = l2NormalizeRows(a);
-  const bn = l2NormalizeRows(b);
-  const pos = tf.div(tf.sum(tf.mul(an, bn), 1), temperature);
-  const ttl = tf.log(tf.sum(tf.exp(tf.div(tf.matMul(an, bn, false, true), temperature)), 1));
-  return tf.mean(tf.sub(ttl, pos)) as tf.Scalar;
+  return diagonalCrossEntropy(l2NormalizeRows(a), l2NormalizeRows(b), temperature);
 }
 
 export class Mgcn implements RecModel {
