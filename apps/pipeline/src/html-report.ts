@@ -105,7 +105,7 @@ export function lossChart(id: string, curve: LossCurve | null | undefined): stri
   const line = (vals: number[]) => vals.map((v, i) => `${i ? 'L' : 'M'}${x(curve.steps[i]).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
   const caption =
     curve.source === 'steps'
-      ? `Training loss of every optimiser step (grey) and its moving average over ${window} steps (blue), steps ${s0}-${s1}.`
+      ? `Training loss of every optimiser step${window > 1 ? ` (grey) and its moving average over ${window} steps (blue)` : ''}, steps ${s0}-${s1}.`
       : `Only the last ${curve.loss.length} steps (${s0}-${s1}) that the checkpoint keeps: pre-training ran before the pipeline recorded every step.`;
   return `<figure><svg id="${esc(id)}" class="chart" role="img" aria-label="pre-training loss" width="${w}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="16" font-size="14" font-weight="bold">Pre-training loss per step</text><line x1="${pad}" x2="${pad}" y1="${pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" x2="${w - pad}" y1="${h - pad}" y2="${h - pad}" stroke="#999"/><text x="${pad}" y="${h - 10}" font-size="11">step ${s0}</text><text x="${w - pad}" y="${h - 10}" font-size="11" text-anchor="end">step ${s1}</text><text x="2" y="${pad}" font-size="11">${hi.toFixed(2)}</text><text x="2" y="${h - pad}" font-size="11">${lo.toFixed(2)}</text><path d="${line(curve.loss)}" fill="none" stroke="#cbd5e0" stroke-width="1"/><path d="${line(smooth)}" fill="none" stroke="#2b6cb0" stroke-width="2"/></svg><figcaption>${esc(caption)}</figcaption></figure>`;
 }
