@@ -187,6 +187,20 @@ describe('model', () => {
     expect(tf.memory().numTensors).toBe(start);
   });
 
+  it('building, restoring (same shape and grown vocab) and disposing a model with an image part leaves no tensor behind', () => {
+    // Counted before the first model exists, so a tensor leaked while building the variables shows.
+    const start = tf.memory().numTensors;
+    const shape = { itemVocab: 10, userVocab: 5, numCategories: 4, image: { mode: 'cluster-id' as const, dim: 8, numClusters: 3 } };
+    const small = new CtrModel(config, shape, 1);
+    const grown = new CtrModel(config, { ...shape, itemVocab: 14, userVocab: 7 }, 2);
+    const restored = grown.restore(small.snapshot(), { growable: ['item_id', 'user_id'] });
+    expect(restored.grown.sort()).toEqual(['item_id', 'user_id']);
+    expect(restored.loaded).toContain('cluster_id');
+    small.dispose();
+    grown.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('early stopping keeps the epoch with the best validation AUC, and its weights', () => {
     const valDay = Math.max(...data.train.day);
     const split = splitValidation(data.train, 1);
