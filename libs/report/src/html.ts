@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ChartSpec, reportCharts } from './charts';
 import { STATUS_TEXT, evaluateChecks } from './checks';
-import { SuiteReport } from './model';
+import { METRIC_LABEL, SuiteReport } from './model';
+import { PREMISE_TEXT, VERDICT_TEXT, describeQuantity, evaluatePremise, premiseGainTable } from './premise';
 import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, baselineSummary, categoryRows, ceilingCells, ceilingTable, probeTable, PROBE_TEXT, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
 const VENDOR = [
@@ -132,6 +133,24 @@ export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolea
   const ceilingHtml = ceiling
     ? `<h2>Ceiling</h2><p>${esc(CEILING_TEXT)}</p>${htmlTable(CEILING_HEADER, ceilingCells(ceiling).map((r) => r.map(esc)), 'ceiling-table')}${ceiling.notes.length ? `<p class="note">No ceiling for some seeds: ${esc(ceiling.notes.join('; '))}</p>` : ''}`
     : '';
+  const verdicts = evaluatePremise(report);
+  const VERDICT_CLASS = { agreed: 'ok', 'within-noise': 'noise', refuted: 'bad', 'not-run': 'missing' } as const;
+  const gainTable = premiseGainTable(report);
+  const premiseHtml = verdicts
+    ? `<h2>Premise predictions (PREDICTIONS.md)</h2><p>${esc(PREMISE_TEXT)}</p>${htmlTable(
+        ['prediction', 'verdict', 'ΔAUC', 'ΔGAUC', 'why (ΔAUC; ΔGAUC)'],
+        verdicts.map((v) => [
+          `${v.id}: ${esc(v.claim)}`,
+          `<span class="status ${VERDICT_CLASS[v.verdict]}">${esc(VERDICT_TEXT[v.verdict])}</span>${v.void ? ' (void: C0 refuted)' : ''}${v.signOnly ? ' (1 seed: sign only)' : ''}`,
+          esc(VERDICT_TEXT[v.perMetric[0].verdict]),
+          esc(VERDICT_TEXT[v.perMetric[1].verdict]),
+          esc(v.perMetric.map((p) => p.reason).join('; ')),
+        ]),
+        'premise-table',
+      )}<ul class="note">${verdicts.flatMap((v) => v.perMetric.filter((p) => p.quantities.length).map((p) => `<li>${v.id}, ${esc(METRIC_LABEL[p.metric])}: ${esc(p.quantities.map(describeQuantity).join('; '))}</li>`)).join('')}</ul>${
+        gainTable ? `<h3>Gains per world</h3><p class="note">ΔAUC / ΔGAUC (mean ± sd over seeds, in % of AUC) and the share of the look headroom captured (AUC).</p>${htmlTable(gainTable.header.map((h) => esc(h.replace(/`/g, ''))), gainTable.rows.map((r) => r.map(esc)), 'premise-gains')}` : ''
+      }`
+    : '';
   const probes = probeTable(report);
   const probeHtml = probes ? `<h2>Probes: nearest-neighbour agreement</h2><p>${esc(PROBE_TEXT)}</p>${htmlTable(probes.header, probes.rows.map((r) => r.map(esc)), 'probe-table')}` : '';
   const selection = val ? selectionRows(report) : [];
@@ -194,6 +213,7 @@ figure{margin:1.5em 0;width:fit-content}.caption,.note{color:#4a5568;font-size:1
 <p>${esc(report.description)}</p>
 <p>Suite ${code(report.suite)}, preset ${code(report.preset)}, seeds ${esc(report.seeds.join(', '))}; created ${esc(report.createdAt)}. Run folders under ${code(report.runsDir)}. Deltas are against the same CTR model without image features, trained on the same world with the same seed; mean ± sample standard deviation over seeds, in percentage points of AUC.</p>
 ${main ? chartBlock(main) : ''}
+${premiseHtml}
 <h2>Checks against the paper</h2>
 ${checksHtml}
 ${selectionHtml}

@@ -9,6 +9,7 @@ import { SuiteReport, validateSuiteReport } from './model';
 export * from './model';
 export * from './stats';
 export * from './checks';
+export * from './premise';
 export { renderMarkdown, checksMarkdown, selectionMarkdown } from './markdown';
 export { renderHtml, vendorFile, esc } from './html';
 export { reportCharts, deltaBarsChart, sweepChart, categoryChart, mapCharts } from './charts';

@@ -1,6 +1,7 @@
 /** The Markdown summary of a suite: settings, the main table, checks against the paper, per-seed rows with their folders. */
 import { CheckResult, STATUS_TEXT, evaluateChecks } from './checks';
 import { SuiteReport } from './model';
+import { premiseMarkdown } from './premise';
 import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, SelectionRow, baselineSummary, categoryRows, ceilingCells, ceilingTable, probeTable, PROBE_TEXT, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -81,6 +82,8 @@ export function renderMarkdown(report: SuiteReport): string {
   }
   const probes = probeTable(report);
   if (probes) out.push('## Probes: nearest-neighbour agreement', '', PROBE_TEXT, '', table(probes.header, probes.rows), '');
+  const premise = premiseMarkdown(report);
+  if (premise) out.push(premise);
   out.push('## Checks against the paper', '', checksMarkdown(checks), '');
   const selection = val ? selectionRows(report) : [];
   if (selection.length) out.push('## Model selection on the validation day', '', SELECTION_TEXT, '', selectionMarkdown(selection), '');

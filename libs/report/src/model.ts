@@ -23,6 +23,8 @@ export interface VariantInfo {
   param: number | null;
   /** What the variant changes, in words. */
   description: string;
+  /** Multi-world suites: the tag of the world this variant ran on (its name is `<variant>@<tag>`). */
+  world?: string;
 }
 
 export interface PerCategoryDelta {
@@ -84,6 +86,8 @@ export interface CeilingRow {
   lookHeadroom: MetricPair;
   /** ctr-report.json the ceiling came from. */
   ctrReport?: string;
+  /** Multi-world suites: the world's tag. */
+  world?: string;
 }
 
 export interface MapPoint {
@@ -140,6 +144,23 @@ export type ProbeAttribute = keyof typeof PROBE_ATTRIBUTE_LABEL;
 export const TASTE_ATTRIBUTES: readonly ProbeAttribute[] = ['hueRegion', 'pattern'];
 export const NUISANCE_ATTRIBUTES: readonly ProbeAttribute[] = ['background', 'merchant', 'lighting'];
 
+/** Which worlds and which variants of a premise report play which role. */
+export interface PremiseSpec {
+  /** World tags. */
+  worlds: { nuisance0: string; nuisanceHalf?: string; nuisance1: string; control: string; swap: string };
+  /** Variant names (without the world suffix). */
+  methods: { courier: string; simclr: string; simsiam: string; simclrBg: string };
+  /** C0: |mean gain| allowed besides 2 standard errors, in AUC units (0.002 = 0.2 pp, the control suite's tolerance). */
+  c0Tolerance: number;
+}
+
+/** A world of a multi-world suite: its folder tag, a label and the world overrides. */
+export interface SuiteWorldInfo {
+  tag: string;
+  label: string;
+  overrides: Record<string, unknown>;
+}
+
 /** Expected orderings of the paper, evaluated from the rows when the report is rendered. */
 export type CheckSpec =
   /** variant a >= b on the metric (paired by seed); strict: a > b. */
@@ -179,6 +200,10 @@ export interface SuiteReport {
   ceilings?: CeilingRow[];
   /** Nearest-neighbour probes per variant and seed (absent in reports written before probes, and in suites without them). */
   probes?: ProbeRow[];
+  /** Multi-world suites (issue #19): the worlds, in order; variants are then named `<variant>@<tag>`. */
+  worlds?: SuiteWorldInfo[];
+  /** The premise suite: which worlds and variants the predictions C0-C3 refer to (premise.ts evaluates them). */
+  premise?: PremiseSpec;
 }
 
 /** Checks that a parsed object is a SuiteReport (keys and row fields), naming the first problem. */

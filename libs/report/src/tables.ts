@@ -157,7 +157,11 @@ export function ceilingCells(t: CeilingTable): string[][] {
     fmtPp(c.lookHeadroom.auc),
     fmtPp(c.lookHeadroom.gauc),
   ];
-  return [...t.perSeed.map((c) => (c.available ? cells(String(c.seed), c) : [String(c.seed), ...CEILING_HEADER.slice(1).map(() => '–')])), ...(t.mean && t.perSeed.length > 1 ? [cells(`mean (${t.mean.n} seed${t.mean.n === 1 ? '' : 's'})`, t.mean)] : [])];
+  // Multi-world suites: one ceiling per world and seed, labelled with the world; no mean across worlds.
+  const worlds = t.perSeed.some((c) => c.world);
+  const label = (c: CeilingRow) => (c.world ? `${c.seed} (${c.world})` : String(c.seed));
+  const rows = worlds ? [...t.perSeed].sort((a, b) => (a.world ?? '').localeCompare(b.world ?? '') || a.seed - b.seed) : t.perSeed;
+  return [...rows.map((c) => (c.available ? cells(label(c), c) : [label(c), ...CEILING_HEADER.slice(1).map(() => '–')])), ...(t.mean && t.perSeed.length > 1 && !worlds ? [cells(`mean (${t.mean.n} seed${t.mean.n === 1 ? '' : 's'})`, t.mean)] : [])];
 }
 
 export const CEILING_TEXT =
