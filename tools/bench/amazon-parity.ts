@@ -5,6 +5,8 @@
  *   npx tsx tools/bench/amazon-parity.ts [--preset small] [--split courier|mmrec] [--data DIR]
  *       [--models SLMRec,DualGNN,LATTICE,MGCN] [--seeds 1,2,3] [--max-epochs 1000] [--patience 20]
  *       [--set key=value,...] [--mmrec /path/to/MMRec] [--python python3] [--out results.json]
+ *       [--sides both|ours|reference]
+ *   npx tsx tools/bench/amazon-parity.ts --merge ours.json,reference.json   # one table from two runs
  *
  * Both sides: the model's `defaults` point (same hyper-parameters; --set overrides ours and the
  * mapped MMRec keys), Adam, batches of 2048, one negative per row, evaluation every epoch, early
@@ -53,8 +55,36 @@ const sd = (xs: number[]): number => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a
 const pm = (xs: number[]): string => (xs.length ? `${mean(xs).toFixed(4)} ± ${sd(xs).toFixed(4)}` : '-');
 const num = (xs: number[], digits: number): string => (xs.length ? mean(xs).toFixed(digits) : '-');
 
+function table(rows: SeedRow[], models: string[], header: string): string[] {
+  const lines = [
+    header,
+    '',
+    '| model | R@20 ours | R@20 reference | N@20 ours | N@20 reference | train s/epoch ours / ref | eval s ours / ref | epochs ours / ref | params ours / ref | first-epoch loss ours / ref |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const model of models) {
+    const o = rows.filter((r) => r.model === model && r.side === 'ours');
+    const f = rows.filter((r) => r.model === model && r.side === 'reference');
+    const col = (rs: SeedRow[], k: keyof SeedRow, d: number) => num(rs.map((r) => r[k] as number), d);
+    lines.push(
+      `| ${model} | ${pm(o.map((r) => r.test['recall@20']))} | ${pm(f.map((r) => r.test['recall@20']))} | ${pm(o.map((r) => r.test['ndcg@20']))} | ${pm(f.map((r) => r.test['ndcg@20']))} | ` +
+        `${col(o, 'trainSecondsPerEpoch', 3)} / ${col(f, 'trainSecondsPerEpoch', 3)} | ${col(o, 'evalSecondsPerEpoch', 2)} / ${col(f, 'evalSecondsPerEpoch', 2)} | ` +
+        `${col(o, 'epochs', 0)} / ${col(f, 'epochs', 0)} | ${o[0]?.paramCount ?? '-'} / ${f[0]?.paramCount ?? '-'} | ${col(o, 'firstEpochLoss', 4)} / ${col(f, 'firstEpochLoss', 4)} |`,
+    );
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const { flags } = parseCliArgs(process.argv.slice(2));
+  if (flags.merge) {
+    const runs = String(flags.merge).split(',').map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { rows: SeedRow[]; header: string; models: string[] });
+    const rows = runs.flatMap((r) => r.rows);
+    const models = [...new Set(runs.flatMap((r) => r.models))];
+    console.log(table(rows, models, runs.map((r) => r.header).join('\n')).join('\n'));
+    return;
+  }
+  const sides = String(flags.sides ?? 'both');
   const preset = String(flags.preset ?? 'small') as SyntheticPreset;
   const split = String(flags.split ?? 'courier') as 'courier' | 'mmrec';
   const root = path.resolve(String(flags.data ?? path.join(os.tmpdir(), 'amazon-bench-data')));
@@ -79,7 +109,7 @@ async function main(): Promise<void> {
     const entry = getModel(model);
     const params = { ...entry.defaults, ...overrides };
     const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
-    for (const seed of seeds) {
+    for (const seed of sides === 'reference' ? [] : seeds) {
       const run = await trainAndEvaluate(entry, ds, params, seed, { maxEpochs, patience, batchSize: 2048, evalBlockSize: 4096 });
       const row: SeedRow = {
         side: 'ours',
@@ -97,7 +127,7 @@ async function main(): Promise<void> {
       rows.push(row);
       console.log(JSON.stringify(row));
     }
-    if (!mmrec) continue;
+    if (!mmrec || sides === 'ours') continue;
     const map = MMREC_KEYS[model];
     if (!map) throw new Error(`no MMRec key mapping for ${model}`);
     const refParams: Record<string, unknown> = { ...(map.extra ?? {}) };
@@ -113,24 +143,10 @@ async function main(): Promise<void> {
       console.log(line);
     }
   }
-  const lines = [
-    `preset ${preset}, split ${split}, generator seed 0, seeds ${seeds.join(',')}, max epochs ${maxEpochs}, patience ${patience}, backend ${backend.name}, ${os.cpus().length} cpus, load ${os.loadavg()[0].toFixed(1)}`,
-    '',
-    '| model | R@20 ours | R@20 reference | N@20 ours | N@20 reference | train s/epoch ours / ref | eval s ours / ref | epochs ours / ref | params ours / ref | first-epoch loss ours / ref |',
-    '|---|---|---|---|---|---|---|---|---|---|',
-  ];
-  for (const model of models) {
-    const o = rows.filter((r) => r.model === model && r.side === 'ours');
-    const f = rows.filter((r) => r.model === model && r.side === 'reference');
-    const col = (rs: SeedRow[], k: keyof SeedRow, d: number) => num(rs.map((r) => r[k] as number), d);
-    lines.push(
-      `| ${model} | ${pm(o.map((r) => r.test['recall@20']))} | ${pm(f.map((r) => r.test['recall@20']))} | ${pm(o.map((r) => r.test['ndcg@20']))} | ${pm(f.map((r) => r.test['ndcg@20']))} | ` +
-        `${col(o, 'trainSecondsPerEpoch', 3)} / ${col(f, 'trainSecondsPerEpoch', 3)} | ${col(o, 'evalSecondsPerEpoch', 2)} / ${col(f, 'evalSecondsPerEpoch', 2)} | ` +
-        `${col(o, 'epochs', 0)} / ${col(f, 'epochs', 0)} | ${o[0]?.paramCount ?? '-'} / ${f[0]?.paramCount ?? '-'} | ${col(o, 'firstEpochLoss', 4)} / ${col(f, 'firstEpochLoss', 4)} |`,
-    );
-  }
+  const header = `preset ${preset}, split ${split}, generator seed 0, seeds ${seeds.join(',')}, max epochs ${maxEpochs}, patience ${patience}, sides ${sides}, backend ${backend.name}, ${os.cpus().length} cpus, load ${os.loadavg()[0].toFixed(1)}`;
+  const lines = table(rows, models, header);
   console.log(lines.join('\n'));
-  if (flags.out) fs.writeFileSync(String(flags.out), JSON.stringify({ preset, split, seeds, maxEpochs, patience, overrides, backend: backend.name, loadavg: os.loadavg(), rows, table: lines }, null, 2));
+  if (flags.out) fs.writeFileSync(String(flags.out), JSON.stringify({ preset, split, seeds, maxEpochs, patience, sides, models, header, overrides, backend: backend.name, loadavg: os.loadavg(), rows, table: lines }, null, 2));
 }
 
 main().catch((err: unknown) => {

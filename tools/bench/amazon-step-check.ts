@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
-import { generateSynthetic, syntheticParams, loadMmrecDataset, getModel, sampleNegatives, trainStep, writeNpy } from '@courier/amazon-bench';
+import { ModelParams, generateSynthetic, syntheticParams, loadMmrecDataset, getModel, sampleNegatives, trainStep, writeNpy } from '@courier/amazon-bench';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     const out = path.join(outRoot, model);
     fs.mkdirSync(out, { recursive: true });
     // A non-zero reg so the regularisers are checked too.
-    const params = { ...entry.defaults, reg: model === 'MGCN' ? 1e-4 : 0.01 };
+    const params: ModelParams = { ...entry.defaults, reg: model === 'MGCN' ? 1e-4 : 0.01 };
     const m = entry.create(ds, params, new Rng(5));
     m.preEpoch?.(0);
     const B = 64;

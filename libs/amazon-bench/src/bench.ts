@@ -23,9 +23,10 @@ export const AMAZON_BENCH_SCHEMA: ConfigSchema = {
   syntheticSeed: { default: 0, doc: 'seed of the synthetic generator', integer: true },
   imageNoise: { default: null, type: 'number', min: 0, doc: "synthetic data only: image feature noise sigma_v (null = the preset's, 0.5); larger values hide the taste in the raw image features. An existing folder generated with another value is an error naming the key, so give another --dataset name" },
   models: { default: ['BPR', 'BM3', 'MMGCN'], doc: 'models to run (registry names)' },
-  withCourier: { default: true, doc: 'also run BM3+ours / MMGCN+ours on [image | COURIER] features' },
+  withCourier: { default: true, doc: 'also run <model>+ours on [image | COURIER] features for the models in courierModels' },
+  courierModels: { default: ['BM3', 'MMGCN'], doc: 'models that also get a +ours row when withCourier (the paper: BM3 and MMGCN)' },
   seeds: { default: DEFAULT_SEEDS.slice(0, 1), doc: `training seeds per grid point (default 1 for a quick run; the paper protocol uses 5: ${DEFAULT_SEEDS.join(', ')})` },
-  grid: { default: 'defaults', doc: '"full" = the spec grids (BPR 7, BM3 8, MMGCN 30 points); "defaults" = one point per model', choices: ['full', 'defaults'] },
+  grid: { default: 'defaults', doc: '"full" = the MMRec grids (BPR 7, BM3 8, MMGCN 30, SLMRec 320, DualGNN 25, LATTICE 16, MGCN 3 points); "defaults" = one point per model', choices: ['full', 'defaults'] },
   selectBy: { default: 'valid', doc: 'grid-point selection: mean validation Recall@20 (paper) or "test" (MMRec quirk, parity only)', choices: ['valid', 'test'] },
   maxEpochs: { default: 50, doc: 'epoch cap per run (default 50 for a quick run; MMRec and the paper protocol: 1000)', integer: true, min: 1 },
   patience: { default: 20, doc: 'stop after patience+1 epochs without strict validation Recall@20 improvement', integer: true, min: 0 },
@@ -54,6 +55,7 @@ export interface AmazonBenchConfig {
   imageNoise: number | null;
   models: string[];
   withCourier: boolean;
+  courierModels: string[];
   seeds: number[];
   grid: GridMode;
   selectBy: 'valid' | 'test';
@@ -117,13 +119,14 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
 
   let courierDs: MmrecDataset | null = null;
   let courierInfo: Record<string, unknown> | null = null;
-  if (cfg.withCourier && cfg.courierFeatures && models.some((m) => m.modalities.includes('image'))) {
+  const withOurs = (m: { name: string; modalities: string[] }): boolean => cfg.withCourier && m.modalities.includes('image') && cfg.courierModels.some((n) => n.toLowerCase() === m.name.toLowerCase());
+  if (cfg.courierFeatures && models.some(withOurs)) {
     const feat = loadFeature(cfg.courierFeatures, base.nItems, 'image');
     for (const w of featureWarnings({ image: feat })) env.log(w);
     if (feat.dim <= base.features.image!.dim) throw new Error(`${cfg.courierFeatures}: ${feat.dim} columns, expected more than the ${base.features.image!.dim} of image_feat.npy ([image | C])`);
     courierDs = withFeatures(base, { image: feat });
     courierInfo = { featureFile: feat.file, featureDim: feat.dim, reused: true };
-  } else if (cfg.withCourier && models.some((m) => m.modalities.includes('image'))) {
+  } else if (models.some(withOurs)) {
     const pre = await env.time('courier-pretrain', () =>
       pretrainCourier(base, {
         dim: cfg.courierDim,
@@ -151,7 +154,7 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
     const points = gridPoints(entry, cfg.grid, overrides);
     const g = await env.time(`train-${entry.name}`, () => runGrid(entry, base, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log }));
     rows.push({ label: entry.name, model: entry.name, features: 'original', grid: g });
-    if (courierDs && entry.modalities.includes('image')) {
+    if (courierDs && withOurs(entry)) {
       const gc = await env.time(`train-${entry.name}+ours`, () => runGrid(entry, courierDs!, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log }));
       rows.push({ label: `${entry.name}+ours`, model: entry.name, features: 'courier', grid: gc });
     }
