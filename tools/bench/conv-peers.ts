@@ -5,7 +5,8 @@
  * the squared embeddings, no optimiser. Our side runs on the `native` tfjs backend with the
  * convolutions on oneDNN (when the addon was built with it) and on im2col + OpenBLAS, each with
  * the backbone's formulation today (conv2d, add, relu) and with tf.fused.conv2d (bias + ReLU in
- * the convolution). The peer is PyTorch (Debian `python3-torch`; optional) on the same shapes.
+ * the convolution), and with `convBiasRelu` (@courier/native-kernels: one native op per block
+ * with its own gradient). The peer is PyTorch (Debian `python3-torch`; optional) on the same shapes.
  * Also times each convolution kernel alone (addon calls) to show where our step goes.
  *
  *   npx tsx tools/bench/conv-peers.ts [--batch 361] [--size 32] [--steps 10] [--rounds 3] [--threads 1,2]
@@ -22,10 +23,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, parseCliArgs } from '@courier/runtime';
-import { nativeKernelsStatus, setNativeDnnl } from '@courier/native-kernels';
+import { convBiasRelu, nativeKernelsStatus, setNativeDnnl } from '@courier/native-kernels';
 import { requireAddon, seededFloats } from '@courier/native-kernels/testing';
 
 const CHANNELS = [16, 32, 64];
+const FORM_NAMES = {
+  unfused: 'conv2d, add, relu (backbone today)',
+  fused: 'tf.fused.conv2d (fused forward; tfjs unfuses it under a gradient tape)',
+  block: 'convBiasRelu: one native op per block, one-pass ReLU/bias backward',
+};
 const DIM = 256;
 
 async function childOurs(batch: number, size: number, steps: number, rounds: number): Promise<void> {
@@ -43,12 +49,13 @@ async function childOurs(batch: number, size: number, steps: number, rounds: num
   });
   const head = tf.variable(tf.tensor2d(seededFloats(20, cin * DIM, Math.sqrt(1 / cin)), [cin, DIM]));
   vars.push(head);
-  const forward = (fused: boolean) => {
+  type Form = 'unfused' | 'fused' | 'block';
+  const forward = (form: Form) => {
     let h: tf.Tensor4D = x;
     for (const c of convs) {
-      h = fused
-        ? tf.fused.conv2d({ x: h, filter: c.w as tf.Tensor4D, strides: 2, pad: 'same', bias: c.b, activation: 'relu' })
-        : (tf.relu(tf.add(tf.conv2d(h, c.w as tf.Tensor4D, 2, 'same'), c.b)) as tf.Tensor4D);
+      if (form === 'block') h = convBiasRelu(h, c.w as tf.Tensor4D, c.b as tf.Tensor1D, 2, 'same');
+      else if (form === 'fused') h = tf.fused.conv2d({ x: h, filter: c.w as tf.Tensor4D, strides: 2, pad: 'same', bias: c.b, activation: 'relu' });
+      else h = tf.relu(tf.add(tf.conv2d(h, c.w as tf.Tensor4D, 2, 'same'), c.b)) as tf.Tensor4D;
     }
     return tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, head);
   };
@@ -57,12 +64,13 @@ async function childOurs(batch: number, size: number, steps: number, rounds: num
   const engines = status.dnnl !== undefined && status.dnnl !== null ? [true, false] : [false];
   // Every configuration is timed in each of `rounds` interleaved rounds and keeps its fastest
   // round: on a shared machine other processes only ever add time.
-  const configs = engines.flatMap((dnnl) => [false, true].map((fused) => ({ dnnl, fused, step: Infinity, fwd: Infinity })));
+  const forms: Form[] = ['unfused', 'fused', 'block'];
+  const configs = engines.flatMap((dnnl) => forms.map((form) => ({ dnnl, form, step: Infinity, fwd: Infinity })));
   for (let round = 0; round < rounds; round++) {
     for (const c of configs) {
       setNativeDnnl(c.dnnl);
       const step = () => {
-        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(forward(c.fused))) as tf.Scalar, vars);
+        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(forward(c.form))) as tf.Scalar, vars);
         value.dataSync();
         value.dispose();
         Object.values(grads).forEach((g) => g.dispose());
@@ -74,7 +82,7 @@ async function childOurs(batch: number, size: number, steps: number, rounds: num
       const t1 = performance.now();
       for (let i = 0; i < steps; i++) {
         tf.tidy(() => {
-          forward(c.fused).dataSync();
+          forward(c.form).dataSync();
         });
       }
       c.fwd = Math.min(c.fwd, (performance.now() - t1) / 1000 / steps);
@@ -83,7 +91,7 @@ async function childOurs(batch: number, size: number, steps: number, rounds: num
   for (const dnnl of engines) {
     setNativeDnnl(dnnl);
     for (const c of configs.filter((x) => x.dnnl === dnnl)) {
-      results.push({ conv: dnnl ? `oneDNN ${status.dnnl}` : 'im2col+sgemm', formulation: c.fused ? 'tf.fused.conv2d (fused forward; tfjs unfuses it under a gradient tape)' : 'conv, add, relu (backbone today)', imagesPerSecond: batch / c.step, stepSeconds: c.step, forwardSeconds: c.fwd });
+      results.push({ conv: dnnl ? `oneDNN ${status.dnnl}` : 'im2col+sgemm', formulation: FORM_NAMES[c.form], imagesPerSecond: batch / c.step, stepSeconds: c.step, forwardSeconds: c.fwd });
     }
     // The convolution kernels alone (addon calls, no tfjs): where the step's time goes.
     const addon = requireAddon();

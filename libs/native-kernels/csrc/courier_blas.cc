@@ -706,6 +706,39 @@ Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// reluBiasGrad(y, dy, dyMasked, db, rows, cols): the backward of bias + ReLU in one pass, for
+// the fused conv block (ConvBiasRelu): dyMasked = dy where y > 0 else 0 (y is the block's
+// output, relu(z) > 0 exactly when z > 0), db[j] = sum over rows of dyMasked[:, j] (double).
+Napi::Value ReluBiasGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "reluBiasGrad";
+  F32 y = ArgF32(info, 0, fn, "y");
+  F32 dy = ArgF32(info, 1, fn, "dy");
+  F32 dm = ArgF32(info, 2, fn, "dyMasked");
+  F32 db = ArgF32(info, 3, fn, "db");
+  const int64_t rows = ArgInt(info, 4, fn, "rows", 0, int64_t(1) << 40);
+  const int64_t cols = ArgInt(info, 5, fn, "cols", 0);
+  ExpectLength(env, fn, "y", y, rows * cols);
+  ExpectLength(env, fn, "dy", dy, rows * cols);
+  ExpectLength(env, fn, "dyMasked", dm, rows * cols);
+  ExpectLength(env, fn, "db", db, cols);
+  ExpectDisjoint(env, fn, dm, {y, dy, db});
+  ExpectDisjoint(env, fn, db, {y, dy});
+  std::vector<double> acc(static_cast<size_t>(cols), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y.data + r * cols;
+    const float* dr = dy.data + r * cols;
+    float* mr = dm.data + r * cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      const float v = yr[j] > 0.f ? dr[j] : 0.f;
+      mr[j] = v;
+      acc[j] += v;
+    }
+  }
+  for (int64_t j = 0; j < cols; ++j) db.data[j] = static_cast<float>(acc[j]);
+  return env.Undefined();
+}
+
 // ---------------------------------------------------------------------------------------------
 // softmax(x, out, rows, cols): softmax over the last axis, max-shifted like tfjs's kernel.
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
@@ -1155,6 +1188,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("config", Napi::Function::New(env, Config, "config"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   exports.Set("dnnl", Napi::Function::New(env, Dnnl, "dnnl"));
+  exports.Set("reluBiasGrad", Napi::Function::New(env, ReluBiasGrad, "reluBiasGrad"));
   exports.Set("setDnnl", Napi::Function::New(env, SetDnnl, "setDnnl"));
   exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;

@@ -112,6 +112,8 @@ export interface CourierBlasAddon {
   dnnl?(): DnnlInfo | null;
   /** Runs convolutions on oneDNN (true) or im2col + sgemm (false); returns what is now in effect. */
   setDnnl?(on: boolean): boolean;
+  /** Backward of bias + ReLU in one pass: dyMasked = dy where y > 0, db = column sums of it. */
+  reluBiasGrad?(y: Float32Array, dy: Float32Array, dyMasked: Float32Array, db: Float32Array, rows: number, cols: number): void;
   abiVersion: number;
 }
 

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 
 import { type AddonLoad, type CourierBlasAddon, DEFAULT_ADDON_PATH, loadAddon } from './addon';
+import { registerConvBlockGradient } from './conv-block';
 import { nativeKernelConfigs } from './kernels';
 
 /** The tfjs backend name registered by registerNativeBackend. */
@@ -147,6 +148,7 @@ export function registerNativeBackendWith(load: AddonLoad, options: NativeBacken
     if (tf.getKernel(config.kernelName, name)) tf.unregisterKernel(config.kernelName, name);
     tf.registerKernel(config);
   }
+  registerConvBlockGradient(addon);
   return name;
 }
 

@@ -12,4 +12,5 @@ export {
   type NativeBackendOptions,
   type NativeKernelsStatus,
 } from './backend';
-export { NATIVE_KERNELS } from './kernels';
+export { NATIVE_KERNELS, CONV_BIAS_RELU } from './kernels';
+export { convBiasRelu } from './conv-block';

@@ -470,6 +470,22 @@ const transpose: NativeKernel = ({ inputs, backend, attrs = {} }, addon, cpu) =>
   return backend.makeTensorInfo(perm.map((p) => x.shape[p]), 'float32', out);
 };
 
+// ------------------------------------------------------------------------------------------
+// The fused conv block (conv + bias + ReLU as one op with its own gradient; see conv-block.ts).
+
+/** Kernel name of the fused conv block (native backend only). */
+export const CONV_BIAS_RELU = 'CourierConvBiasRelu';
+
+const convBiasRelu: NativeKernel = ({ inputs, backend, attrs = {} }, addon, cpu) => {
+  const { x, filter, bias } = inputs as { x: TensorInfo; filter: TensorInfo; bias: TensorInfo };
+  const b = f32(backend, bias);
+  if (b && b.length === filter.shape[3]) {
+    const out = nativeConv2D(backend, addon, x, filter, attrs, { bias: b, activation: ACTIVATION_CODES.relu, leakyAlpha: 0, prelu: null });
+    if (out) return out;
+  }
+  return cpu.run(tf.FusedConv2D, { inputs, backend, attrs: { ...attrs, dataFormat: 'NHWC', dilations: 1, activation: 'relu' } });
+};
+
 /** Kernel name -> native implementation; every other kernel is tfjs-backend-cpu's. */
 export const NATIVE_KERNELS: Readonly<Record<string, NativeKernel>> = {
   [tf.BatchMatMul]: batchMatMul,
@@ -478,6 +494,7 @@ export const NATIVE_KERNELS: Readonly<Record<string, NativeKernel>> = {
   [tf.FusedConv2D]: fusedConv2D,
   [tf.Conv2DBackpropInput]: conv2DBackpropInput,
   [tf.Conv2DBackpropFilter]: conv2DBackpropFilter,
+  [CONV_BIAS_RELU]: convBiasRelu,
   [tf.Softmax]: softmax,
   ...Object.fromEntries((Object.keys(BINARY_OPS) as (keyof typeof BINARY_OPS)[]).map((k) => [k, binaryKernel(k)])),
   ...Object.fromEntries((Object.keys(UNARY_OPS) as (keyof typeof UNARY_OPS)[]).map((k) => [k, unaryKernel(k)])),
