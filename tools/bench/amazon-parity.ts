@@ -78,7 +78,15 @@ function table(rows: SeedRow[], models: string[], header: string): string[] {
 async function main(): Promise<void> {
   const { flags } = parseCliArgs(process.argv.slice(2));
   if (flags.merge) {
-    const runs = String(flags.merge).split(',').map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as { rows: SeedRow[]; header: string; models: string[] });
+    // A --out JSON, or a captured stdout log (its per-seed JSON lines; e.g. of an interrupted run).
+    const runs = String(flags.merge)
+      .split(',')
+      .map((f) => {
+        const text = fs.readFileSync(f, 'utf8');
+        if (f.endsWith('.json')) return JSON.parse(text) as { rows: SeedRow[]; header: string; models: string[] };
+        const rows = text.split('\n').filter((l) => l.startsWith('{') && l.includes('"side"')).map((l) => JSON.parse(l) as SeedRow);
+        return { rows, header: `${f}: ${rows.length} seed runs`, models: [...new Set(rows.map((r) => r.model))] };
+      });
     const rows = runs.flatMap((r) => r.rows);
     const models = [...new Set(runs.flatMap((r) => r.models))];
     console.log(table(rows, models, runs.map((r) => r.header).join('\n')).join('\n'));
