@@ -27,6 +27,7 @@ const planted: [string, string, string, RegExp][] = [
   ['contracts importing a util library', 'data-contracts/src/planted.ts', "import { Rng } from '@courier/runtime';", /enforce-module-boundaries/],
   ['a relative import into another library', 'libs/ctr/src/planted.ts', "import { auc } from '../../metrics/src/auc';", /relative or absolute path/],
   ['parquetjs-lite in the CTR model library', 'libs/ctr/src/planted.ts', "import * as parquet from 'parquetjs-lite';", /not allowed to import "parquetjs-lite"/],
+  ['parquetjs-lite through require() in the CTR model library', 'libs/ctr/src/planted.ts', "const parquet = require('parquetjs-lite');", /not allowed to import "parquetjs-lite"/],
   ['parquetjs-lite in the CTR app', 'apps/ctr/src/planted.ts', "import * as parquet from 'parquetjs-lite';", /parquetjs-lite/],
   ['parquetjs-lite in metrics', 'libs/metrics/src/planted.ts', "import * as parquet from 'parquetjs-lite';", /parquetjs-lite/],
   ['tfjs in the contracts', 'data-contracts/src/planted.ts', "import * as tf from '@tensorflow/tfjs';", /@tensorflow\/tfjs/],
