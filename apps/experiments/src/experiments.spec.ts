@@ -6,7 +6,10 @@ import { createLogger, initBackend, resolveConfig } from '@courier/runtime';
 import { evaluateChecks, validateSuiteReport } from '@courier/report';
 import { EXPERIMENTS_CONFIG_SCHEMA, ExperimentsConfig, stageBudgets } from './presets';
 import { ceilingFromCtrReport, rowsFromCtrReport, runSuite } from './runner';
-import { SUITES, getSuite, selectVariants } from './suites';
+import { SUITES, getSuite, selectVariants, selectWorlds, variantsOn } from './suites';
+import { BASELINE_CONFIG_SCHEMA, BaselineConfig } from '@courier/courier';
+import { resolveWorldConfig } from '@courier/world';
+import { evaluatePremise } from '@courier/report';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, validatePretrainConfig } from '@courier/courier';
 import { DATA_BUILDER_SCHEMA } from '@courier/data-builder';
 import { neighbourAgreement } from './maps';
@@ -26,7 +29,7 @@ describe('suites', () => {
       if (suite.layout === 'sweep') for (const v of suite.variants) expect(typeof v.param).toBe('number');
       expect(suite.ctr || (suite.maps?.length ?? 0) > 0).toBe(true);
     }
-    expect(Object.keys(SUITES)).toEqual(['methods', 'ablations', 'batch-size', 'temperature', 'modes', 'projection-head', 'categories', 'maps', 'control', 'fidelity']);
+    expect(Object.keys(SUITES)).toEqual(['methods', 'ablations', 'batch-size', 'temperature', 'modes', 'projection-head', 'categories', 'maps', 'control', 'fidelity', 'premise']);
     expect(getSuite('control').world?.overrides).toEqual({ visualSignal: 0 });
   });
 
@@ -59,6 +62,33 @@ describe('suites', () => {
     expect(suite.variants.find((v) => v.name === 'paper-text')!.pretrain).toBeUndefined();
     expect(suite.variants.find((v) => v.name === 'keep-all-negatives')!.data).toEqual({ negativeRate: 1 });
     expect(selectVariants(suite, ['paper-text', 'init-supervised']).variants.map((v) => v.name)).toEqual(['paper-text', 'supervised', 'init-supervised']);
+  });
+
+  it('premise (issue #19): five worlds on learnable patterns, the predictions\' roles, simclr-bg only where C0 and C3 need it', () => {
+    const suite = getSuite('premise');
+    expect(suite.worlds!.map((w) => w.tag)).toEqual(['nuisance0', 'nuisance0.5', 'nuisance1', 'control-nuisance1', 'swap-nuisance1']);
+    expect(suite.worlds!.map((w) => w.overrides)).toEqual([
+      { learnablePatterns: true, nuisance: 0 },
+      { learnablePatterns: true, nuisance: 0.5 },
+      { learnablePatterns: true, nuisance: 1 },
+      { learnablePatterns: true, nuisance: 1, visualSignal: 0 },
+      { learnablePatterns: true, nuisance: 1, tasteHue: 'background' },
+    ]);
+    // Every world resolves on the premise-bench preset (and tiny, the wiring check).
+    for (const preset of ['premise-bench', 'tiny'] as const) for (const w of suite.worlds!) expect(resolveWorldConfig(preset, { overrides: w.overrides }).learnablePatterns).toBe(true);
+    const tags = new Set(suite.worlds!.map((w) => w.tag));
+    expect(Object.values(suite.premise!.worlds).every((t) => tags.has(t as string))).toBe(true);
+    const names = new Set(suite.variants.map((v) => v.name));
+    expect(Object.values(suite.premise!.methods).every((m) => names.has(m))).toBe(true);
+    expect(variantsOn(suite, suite.worlds![0]).map((v) => v.name)).toEqual(['courier', 'simclr', 'simsiam', 'clip']);
+    expect(variantsOn(suite, suite.worlds![2]).map((v) => v.name)).toEqual(['courier', 'simclr', 'simsiam', 'clip', 'simclr-bg']);
+    const bg = suite.variants.find((v) => v.name === 'simclr-bg')!;
+    expect(resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: bg.baseline!, typedOverrides: true }).backgroundAugmentProb).toBe(0.8);
+    // Plain SimCLR keeps the default: no background randomisation.
+    expect(resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: {} }).backgroundAugmentProb).toBe(0);
+    expect(selectWorlds(suite, ['nuisance1']).worlds!.map((w) => w.tag)).toEqual(['nuisance1']);
+    expect(() => selectWorlds(suite, ['nuisance2'])).toThrow(/suite premise has no world "nuisance2"; worlds: nuisance0, nuisance0.5/);
+    expect(() => selectWorlds(getSuite('methods'), ['nuisance1'])).toThrow(/multi-world suites/);
   });
 
   it('names unknown suites and variants', () => {
@@ -222,6 +252,51 @@ describe('a suite end to end on the tiny preset', () => {
     expect(again.reused.length).toBe(7);
     expect(again.report.rows).toEqual(first.report.rows);
   }, 120000);
+
+  it('premise (issue #19): two worlds of one suite in fingerprinted folders, rows per world, simclr-bg only on nuisance 1, C3 computed, a rerun reuses every stage', async () => {
+    const cfg = resolveConfig<ExperimentsConfig>(EXPERIMENTS_CONFIG_SCHEMA, {
+      overrides: { suite: 'premise', preset: 'tiny', seeds: [1], out, variants: ['courier', 'simclr', 'simclr-bg'], worlds: ['nuisance0', 'nuisance1'], pretrainEpochs: 1, baselineEpochs: 1, ctrEpochs: 1, probeItems: 150, screenshot: false, ctr: { mlp: [16] }, world: { nUsers: 50 } },
+    });
+    const t0 = performance.now();
+    const first = await runSuite({ suite: getSuite('premise'), config: cfg, log });
+    const seconds = (performance.now() - t0) / 1000;
+    // Per world: world, samples, 2 pre-trainings, 2 clusterings, 1 CTR; simclr-bg adds 2 on nuisance1.
+    expect(first.ran.length).toBe(2 * 7 + 2);
+    for (const tag of ['nuisance0', 'nuisance1']) expect(first.ran.some((d) => path.relative(out, d).startsWith(`tiny-seed1-${tag}${path.sep}world-`))).toBe(true);
+    const report = JSON.parse(fs.readFileSync(first.files.json, 'utf8'));
+    validateSuiteReport(report);
+    expect(report.rows.map((r: { variant: string }) => r.variant).sort()).toEqual(
+      ['courier@nuisance0', 'simclr@nuisance0', 'courier@nuisance1', 'simclr@nuisance1', 'simclr-bg@nuisance1'].sort(),
+    );
+    // Each world's rows come from its own CTR report, which evaluated that world's pre-training.
+    for (const row of report.rows) {
+      const tag = row.variant.split('@')[1];
+      expect(path.relative(out, row.ctrReport).startsWith(`tiny-seed1-${tag}${path.sep}ctr${path.sep}premise-`)).toBe(true);
+      const ctr = JSON.parse(fs.readFileSync(row.ctrReport, 'utf8')) as CtrReport;
+      expect(ctr.methods.find((m) => m.name === row.ctrMethod)!.embeddings).toBe(path.join(row.pretrainDir, 'embeddings.arrow'));
+    }
+    // simclr-bg ran with the augmentation, plain SimCLR without.
+    const cfgOf = (v: string) => JSON.parse(fs.readFileSync(path.join(report.rows.find((r: { variant: string }) => r.variant === v).pretrainDir, 'run.json'), 'utf8')).config;
+    expect(JSON.stringify(cfgOf('simclr-bg@nuisance1'))).toContain('"backgroundAugmentProb":0.8');
+    expect(JSON.stringify(cfgOf('simclr@nuisance1'))).toContain('"backgroundAugmentProb":0');
+    expect(report.ceilings.map((c: { world: string }) => c.world)).toEqual(['nuisance0', 'nuisance1']);
+    expect(new Set(report.probes.map((p: { variant: string }) => p.variant)).size).toBe(5);
+    // Verdicts: C3 computed (one seed: sign only); C0 (no control world), C1 (no simsiam), C2 (no swap world) not run.
+    const verdicts = evaluatePremise(report)!;
+    expect(verdicts.map((v) => `${v.id}:${v.verdict === 'not-run' ? 'not-run' : 'computed'}`)).toEqual(['C0:not-run', 'C1:not-run', 'C2:not-run', 'C3:computed']);
+    expect(verdicts[3].signOnly).toBe(true);
+    expect(verdicts[3].perMetric[0].quantities.map((q) => q.summary.n)).toEqual([1, 1, 1]);
+    const md = fs.readFileSync(first.files.markdown, 'utf8');
+    expect(md).toContain('## Premise predictions (PREDICTIONS.md)');
+    expect(md).toContain('| simclr-bg | – | ');
+    // eslint-disable-next-line no-console
+    console.log(`premise wiring check: ${first.ran.length} stages in ${seconds.toFixed(1)} s`);
+
+    const again = await runSuite({ suite: getSuite('premise'), config: cfg, log });
+    expect(again.ran).toEqual([]);
+    expect(again.reused.length).toBe(first.ran.length);
+    expect(again.report.rows).toEqual(first.report.rows);
+  }, 180000);
 
   it('maps reuse the COURIER pre-training and map every sampled item with its ground-truth labels', async () => {
     const res = await runSuite({ suite: getSuite('maps'), config: config('maps', ['courier', 'oracle']), log });

@@ -4,7 +4,7 @@
  *
  *   tsx apps/experiments/src/main.ts run --suite methods [--preset tiny|demo|bench] [--seeds 1,2,3]
  *        [--out DIR] [--config FILE] [--variants courier,simclr] [--pretrain-epochs N]
- *        [--baseline-epochs N] [--ctr-epochs N] [--force] [--no-screenshot]
+ *        [--baseline-epochs N] [--ctr-epochs N] [--worlds a,b] [--force] [--no-screenshot]
  *   tsx apps/experiments/src/main.ts list          suites and their variants
  *   tsx apps/experiments/src/main.ts help          every config key with its default
  *   tsx apps/experiments/src/main.ts render DIR    re-render report.md/html from DIR/results.json
@@ -25,7 +25,11 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'list') {
-    for (const s of Object.values(SUITES)) process.stdout.write(`${s.name.padEnd(16)} ${s.title}\n${' '.repeat(17)}variants: ${s.variants.map((v) => `${v.name} (${v.method}, ${v.mode})`).join(', ')}\n`);
+    for (const s of Object.values(SUITES))
+      process.stdout.write(
+        `${s.name.padEnd(16)} ${s.title}\n${' '.repeat(17)}variants: ${s.variants.map((v) => `${v.name} (${v.method}, ${v.mode}${v.worlds ? `; worlds ${v.worlds.join(', ')}` : ''})`).join(', ')}\n` +
+          (s.worlds ? `${' '.repeat(17)}worlds: ${s.worlds.map((w) => `${w.tag} (${w.label})`).join(', ')}\n` : ''),
+      );
     return;
   }
   if (command === 'render') {

@@ -76,11 +76,12 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
 
 /** Config of `experiments run` (file or flags); stage sections are merged over the preset's budgets. */
 export const EXPERIMENTS_CONFIG_SCHEMA: ConfigSchema = {
-  suite: { default: null, type: 'string', doc: 'suite to run: methods, ablations, batch-size, temperature, modes, projection-head, categories, maps, control, fidelity (or "all")' },
+  suite: { default: null, type: 'string', doc: 'suite to run: methods, ablations, batch-size, temperature, modes, projection-head, categories, maps, control, fidelity, premise (or "all")' },
   preset: { default: 'demo', choices: ['tiny', 'demo', 'bench', 'premise-bench'], doc: 'world preset and training budgets: tiny (tests), demo (README), bench (paper-scale, slow on CPU), premise-bench (bench with 4x the pre-training days and learnable patterns; issue #19)' },
   seeds: { default: [1, 2, 3], type: 'array', doc: 'seeds; each seed is its own world, pre-training and CTR runs (spread over seeds includes world-to-world variation)' },
   out: { default: 'runs/experiments', type: 'string', doc: 'root of the run folders and reports' },
   variants: { default: null, type: 'array', doc: 'run only these variants of the suite (null = all)' },
+  worlds: { default: null, type: 'array', doc: 'multi-world suites (premise): run only the worlds with these tags (null = all)' },
   pretrainEpochs: { default: null, type: 'number', integer: true, min: 1, doc: 'shortcut: COURIER epochs (overrides pretrain.epochs)' },
   baselineEpochs: { default: null, type: 'number', integer: true, min: 1, doc: 'shortcut: baseline epochs (overrides baseline.epochs)' },
   ctrEpochs: { default: null, type: 'number', integer: true, min: 1, doc: 'shortcut: CTR epochs (overrides ctr.epochs)' },
@@ -102,6 +103,7 @@ export interface ExperimentsConfig {
   seeds: number[];
   out: string;
   variants: string[] | null;
+  worlds: string[] | null;
   pretrainEpochs: number | null;
   baselineEpochs: number | null;
   ctrEpochs: number | null;

@@ -19,12 +19,12 @@ import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/d
 import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage, trainBaseline } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
-import { CeilingRow, EmbeddingMap, ExperimentRow, MetricPair, ProbeRow, SuiteReport, WrittenReport, findChromium, probePage, writeSuiteReport } from '@courier/report';
+import { CeilingRow, EmbeddingMap, ExperimentRow, MetricPair, ProbeRow, SuiteReport, VariantInfo, WrittenReport, findChromium, probePage, worldVariant, writeSuiteReport } from '@courier/report';
 import { StageFingerprint, markDone, sourceHash, stageFingerprint, stageState } from '@courier/io';
 import { embeddingMap } from './maps';
 import { probeEmbeddings } from './probes';
 import { ExperimentsConfig, StageBudgets, stageBudgets } from './presets';
-import { Suite, Variant, selectVariants } from './suites';
+import { Suite, SuiteWorld, Variant, selectVariants, selectWorlds, variantsOn } from './suites';
 
 const repoRoot = path.resolve(__dirname, '../../..');
 const codeCache = new Map<string, string>();
@@ -177,7 +177,7 @@ export function rowsFromCtrReport(report: CtrReport, reportFile: string, seed: n
 export async function runSuite(options: { suite: Suite; config: ExperimentsConfig; log: Logger }): Promise<SuiteRunResult> {
   const t0 = performance.now();
   const { config, log } = options;
-  const suite = selectVariants(options.suite, config.variants);
+  const suite = selectWorlds(selectVariants(options.suite, config.variants), config.worlds ?? null);
   if (!suite.variants.length) throw new Error(`experiments: suite ${suite.name} has no variants to run`);
   const outDir = path.resolve(config.out);
   const budgets: StageBudgets = stageBudgets(config);
@@ -188,139 +188,155 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
   const probes: ProbeRow[] = [];
   const settings: Record<string, unknown> = {};
 
+  // A suite runs on one world (the preset's, or its own `world` overrides) or on several (`worlds`,
+  // issue #19): then every variant runs on each world it lists, and the report names it <variant>@<tag>.
+  const multi = !!suite.worlds?.length;
+  const worlds: (SuiteWorld | null)[] = multi ? (suite.worlds as SuiteWorld[]) : [suite.world ? { label: suite.world.tag, ...suite.world } : null];
+  const reportVariants: VariantInfo[] = [];
+  for (const w of worlds) {
+    for (const v of variantsOn(suite, w)) {
+      reportVariants.push({ name: w && multi ? worldVariant(v.name, w.tag) : v.name, method: v.method, mode: v.mode, param: v.param ?? null, description: w && multi ? `${v.description}; world: ${w.label}` : v.description, ...(w && multi ? { world: w.tag } : {}) });
+    }
+  }
+
   for (const [si, seed] of config.seeds.entries()) {
-    log.info(`suite ${suite.name}, preset ${config.preset}: seed ${seed} (${si + 1}/${config.seeds.length})`);
-    const worldKey = `${config.preset}-seed${seed}${suite.world ? `-${suite.world.tag}` : ''}`;
-    const base = path.join(outDir, worldKey);
-    const worldOverrides = { ...budgets.world, ...(suite.world?.overrides ?? {}) };
-    const worldConfig = resolveWorldConfig(config.preset, { overrides: worldOverrides });
-    const { fp: worldFp, dir: worldDir } = await stages.run('world', base, 'world', { preset: config.preset, worldConfig }, seed, [], code('libs/world'), async (worldDir) => {
-      await runStage({ stage: 'datagen', outDir: worldDir, seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
-        const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: worldDir, seed, overrides: worldOverrides, log: ctx.log }));
-        return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
+    for (const [wi, world] of worlds.entries()) {
+      const variants = variantsOn(suite, world);
+      if (!variants.length) continue;
+      const qualify = (name: string) => (world && multi ? worldVariant(name, world.tag) : name);
+      log.info(`suite ${suite.name}, preset ${config.preset}: seed ${seed} (${si + 1}/${config.seeds.length})${multi && world ? `, world ${world.tag} (${wi + 1}/${worlds.length})` : ''}`);
+      const worldKey = `${config.preset}-seed${seed}${world ? `-${world.tag}` : ''}`;
+      const base = path.join(outDir, worldKey);
+      const worldOverrides = { ...budgets.world, ...(world?.overrides ?? {}) };
+      const worldConfig = resolveWorldConfig(config.preset, { overrides: worldOverrides });
+      const { fp: worldFp, dir: worldDir } = await stages.run('world', base, 'world', { preset: config.preset, worldConfig }, seed, [], code('libs/world'), async (worldDir) => {
+        await runStage({ stage: 'datagen', outDir: worldDir, seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
+          const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: worldDir, seed, overrides: worldOverrides, log: ctx.log }));
+          return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
+        });
       });
-    });
 
-    const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: budgets.data, where: 'experiments data' });
-    const { fp: samplesFp, dir: samplesDir } = await stages.run('samples', base, 'samples', dataConfig, seed, [worldFp], code('libs/data-builder'), async (samplesDir) => {
-      const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
-      const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
-      await runStage({ stage: 'data', outDir: samplesDir, seed, config: { ...dataConfig } }, async (ctx) => {
-        const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: samplesDir, seed, ...rest, days, log: ctx.log }));
-        return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
+      const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: budgets.data, where: 'experiments data' });
+      const { fp: samplesFp, dir: samplesDir } = await stages.run('samples', base, 'samples', dataConfig, seed, [worldFp], code('libs/data-builder'), async (samplesDir) => {
+        const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
+        const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
+        await runStage({ stage: 'data', outDir: samplesDir, seed, config: { ...dataConfig } }, async (ctx) => {
+          const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: samplesDir, seed, ...rest, days, log: ctx.log }));
+          return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
+        });
       });
-    });
 
-    // Pre-training: one run per distinct method + resolved config (variants differing only in mode share it).
-    const trained = new Map<string, Trained>();
-    const pretrainDirs = new Map<string, string | null>();
-    for (const v of suite.variants) {
-      let t: Trained;
-      if (v.method === 'oracle') {
-        // The hidden look: its vectors for the vector and simscore modes (and maps), the exact look groups as its cluster id.
-        t = { fp: worldFp, dir: null, embeddings: path.join(worldDir, 'oracle-embeddings.arrow'), clusters: path.join(worldDir, ORACLE_CLUSTERS) };
-        if (suite.ctr && v.mode === 'cluster-id' && !fs.existsSync(t.clusters as string)) {
-          throw new Error(`experiments: ${path.join(worldDir, ORACLE_CLUSTERS)} is missing (variant ${v.name}: the oracle's cluster id); a world written before oracle clusters existed: rerun with --force`);
-        }
-      } else if (v.method === 'courier') {
-        // Issue #18: a variant's own pre-training samples (e.g. another negative keep rate), and a
-        // backbone initialised from an earlier variant's run (its fingerprint becomes an upstream).
-        let pt = { fp: samplesFp, dir: samplesDir };
-        if (v.data) {
-          const vData = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: { ...budgets.data, ...v.data }, where: `experiments data (${v.name})` });
-          pt = await stages.run('samples', base, 'samples', vData, seed, [worldFp], code('libs/data-builder'), async (dir) => {
-            const { pretrainDays, ctrTrainDays, evalDay, ...rest } = vData;
-            const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
-            await runStage({ stage: 'data', outDir: dir, seed, config: { ...vData } }, async (ctx) => {
-              const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: dir, seed, ...rest, days, log: ctx.log }));
-              return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
+      // Pre-training: one run per distinct method + resolved config (variants differing only in mode share it).
+      const trained = new Map<string, Trained>();
+      const pretrainDirs = new Map<string, string | null>();
+      for (const v of variants) {
+        let t: Trained;
+        if (v.method === 'oracle') {
+          // The hidden look: its vectors for the vector and simscore modes (and maps), the exact look groups as its cluster id.
+          t = { fp: worldFp, dir: null, embeddings: path.join(worldDir, 'oracle-embeddings.arrow'), clusters: path.join(worldDir, ORACLE_CLUSTERS) };
+          if (suite.ctr && v.mode === 'cluster-id' && !fs.existsSync(t.clusters as string)) {
+            throw new Error(`experiments: ${path.join(worldDir, ORACLE_CLUSTERS)} is missing (variant ${v.name}: the oracle's cluster id); a world written before oracle clusters existed: rerun with --force`);
+          }
+        } else if (v.method === 'courier') {
+          // Issue #18: a variant's own pre-training samples (e.g. another negative keep rate), and a
+          // backbone initialised from an earlier variant's run (its fingerprint becomes an upstream).
+          let pt = { fp: samplesFp, dir: samplesDir };
+          if (v.data) {
+            const vData = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: { ...budgets.data, ...v.data }, where: `experiments data (${v.name})` });
+            pt = await stages.run('samples', base, 'samples', vData, seed, [worldFp], code('libs/data-builder'), async (dir) => {
+              const { pretrainDays, ctrTrainDays, evalDay, ...rest } = vData;
+              const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
+              await runStage({ stage: 'data', outDir: dir, seed, config: { ...vData } }, async (ctx) => {
+                const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: dir, seed, ...rest, days, log: ctx.log }));
+                return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
+              });
             });
+          }
+          const source = v.initFromVariant ? trained.get(v.initFromVariant) : undefined;
+          if (v.initFromVariant && !source?.dir) throw new Error(`experiments: variant ${v.name} initialises from "${v.initFromVariant}", which must be an earlier COURIER or baseline variant of suite ${suite.name}`);
+          const init = source?.dir ? { initFrom: source.dir } : {};
+          const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, imageSize: worldConfig.imageSize, ...budgets.pretrain, ...(v.pretrain ?? {}), ...init }, where: `experiments pretrain (${v.name})` });
+          const upstream = [pt.fp, ...(source ? [source.fp] : [])];
+          const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), 'courier', cfg, seed, upstream, code('libs/courier', 'libs/native-kernels'), async (dir) => {
+            await runPretrainTrainStage({ samples: pt.dir, world: worldDir, outDir: dir, config: cfg });
           });
-        }
-        const source = v.initFromVariant ? trained.get(v.initFromVariant) : undefined;
-        if (v.initFromVariant && !source?.dir) throw new Error(`experiments: variant ${v.name} initialises from "${v.initFromVariant}", which must be an earlier COURIER or baseline variant of suite ${suite.name}`);
-        const init = source?.dir ? { initFrom: source.dir } : {};
-        const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, imageSize: worldConfig.imageSize, ...budgets.pretrain, ...(v.pretrain ?? {}), ...init }, where: `experiments pretrain (${v.name})` });
-        const upstream = [pt.fp, ...(source ? [source.fp] : [])];
-        const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), 'courier', cfg, seed, upstream, code('libs/courier', 'libs/native-kernels'), async (dir) => {
-          await runPretrainTrainStage({ samples: pt.dir, world: worldDir, outDir: dir, config: cfg });
-        });
-        settings.courier = { ...(settings.courier as object), [v.name]: cfg };
-        t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
-      } else {
-        const method = v.method as BaselineMethod;
-        const cfg = resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: { imageSize: worldConfig.imageSize, ...budgets.baseline, ...(v.baseline ?? {}) }, where: `experiments baseline (${v.name})` });
-        const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), method, { method, cfg }, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
-          await trainBaseline({ method, worldDir, samplesDir, outDir: dir, seed, config: cfg, log });
-        });
-        settings.baselines = { ...(settings.baselines as object), [v.name]: cfg };
-        t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
-      }
-      trained.set(v.name, t);
-      pretrainDirs.set(v.name, t.dir);
-    }
-
-    // Nearest-neighbour probes of every embeddings file (taste vs nuisance attributes; issue #19).
-    if (suite.probes) {
-      const probed = new Set<string>();
-      for (const v of suite.variants) {
-        const t = trained.get(v.name) as Trained;
-        if (probed.has(t.embeddings)) continue;
-        probed.add(t.embeddings);
-        probes.push(probeEmbeddings({ name: v.name, seed, embeddingsFile: t.embeddings, worldDir, maxItems: budgets.probeItems }));
-      }
-    }
-
-    // Clusters for the cluster-id variants, one per embeddings file.
-    const clusterFps = new Map<string, { fp: StageFingerprint; assignments: string }>();
-    const clustersOf = new Map<string, { fp: StageFingerprint; assignments: string }>();
-    if (suite.ctr) {
-      for (const v of suite.variants.filter((x) => x.mode === 'cluster-id')) {
-        const t = trained.get(v.name) as Trained;
-        if (t.clusters) {
-          // Ready-made assignments (the oracle's look groups, written by the world stage): no clustering.
-          clustersOf.set(v.name, { fp: t.fp, assignments: t.clusters });
-          continue;
-        }
-        if (!clusterFps.has(t.embeddings)) {
-          const cfg = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...budgets.cluster, embeddings: t.embeddings }, where: `experiments cluster (${v.name})` });
-          const { fp, dir } = await stages.run('clusters', path.join(base, 'clusters'), v.method, cfg, seed, [t.fp], code('libs/clustering'), async (dir) => {
-            await runClusterFit({ outDir: dir, seed, config: cfg });
+          settings.courier = { ...(settings.courier as object), [v.name]: cfg };
+          t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
+        } else {
+          const method = v.method as BaselineMethod;
+          const cfg = resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: { imageSize: worldConfig.imageSize, ...budgets.baseline, ...(v.baseline ?? {}) }, where: `experiments baseline (${v.name})` });
+          const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), method, { method, cfg }, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
+            await trainBaseline({ method, worldDir, samplesDir, outDir: dir, seed, config: cfg, log });
           });
-          clusterFps.set(t.embeddings, { fp, assignments: path.join(dir, 'assignments.parquet') });
-          settings.cluster = cfg.k;
+          settings.baselines = { ...(settings.baselines as object), [v.name]: cfg };
+          t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
         }
-        clustersOf.set(v.name, clusterFps.get(t.embeddings) as { fp: StageFingerprint; assignments: string });
+        trained.set(v.name, t);
+        pretrainDirs.set(v.name, t.dir);
       }
 
-      // One CTR evaluation per seed: the baseline and every variant as a feature set, CTR seed = the seed.
-      const ctrConfig = resolveConfig<CtrConfig & { seeds: number[] }>(CTR_CONFIG_SCHEMA, { overrides: { ...budgets.ctr, seeds: [seed] }, where: 'experiments ctr' });
-      const featureSets: FeatureSetRequest[] = suite.variants.map((v) => {
-        const t = trained.get(v.name) as Trained;
-        const clusters = v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { assignments: string }).assignments : null;
-        // Ready-made assignments stand alone (as in the pipeline: a cluster-id feature set without embeddings).
-        return { name: v.name, mode: v.mode, embeddings: clusters && t.clusters ? null : t.embeddings, clusters };
-      });
-      const upstream = [worldFp, samplesFp, ...suite.variants.map((v) => (v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { fp: StageFingerprint }).fp : (trained.get(v.name) as Trained).fp))];
-      const { dir: ctrDir } = await stages.run('ctr', path.join(base, 'ctr'), suite.name, { featureSets, ctrConfig }, seed, upstream, code('libs/ctr', 'libs/metrics'), async (ctrDir) => {
-        await runCtrEvaluateStage({ samples: samplesDir, world: worldDir, outDir: ctrDir, featureSets, config: ctrConfig, log });
-      });
-      settings.ctr = ctrConfig;
-      const reportFile = path.join(ctrDir, 'ctr-report.json');
-      const ctrReport = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as unknown;
-      validateCtrReport(ctrReport, reportFile);
-      rows.push(...rowsFromCtrReport(ctrReport, reportFile, seed, suite.variants, pretrainDirs));
-      ceilings.push(ceilingFromCtrReport(ctrReport, reportFile, seed));
-    }
+      // Nearest-neighbour probes of every embeddings file (taste vs nuisance attributes; issue #19).
+      if (suite.probes) {
+        const probed = new Set<string>();
+        for (const v of variants) {
+          const t = trained.get(v.name) as Trained;
+          if (probed.has(t.embeddings)) continue;
+          probed.add(t.embeddings);
+          probes.push(probeEmbeddings({ name: qualify(v.name), seed, embeddingsFile: t.embeddings, worldDir, maxItems: budgets.probeItems }));
+        }
+      }
 
-    // Maps of the first seed (UMAP is the slow part; one seed shows the picture).
-    if (si === 0 && suite.maps?.length) {
-      for (const name of suite.maps) {
-        const t = trained.get(name);
-        if (!t) continue;
-        const m0 = performance.now();
-        maps.push(embeddingMap({ name, seed, embeddingsFile: t.embeddings, worldDir, maxPoints: budgets.mapPoints }));
-        log.info(`map ${name}: ${budgets.mapPoints} points in ${((performance.now() - m0) / 1000).toFixed(1)}s`);
+      // Clusters for the cluster-id variants, one per embeddings file.
+      const clusterFps = new Map<string, { fp: StageFingerprint; assignments: string }>();
+      const clustersOf = new Map<string, { fp: StageFingerprint; assignments: string }>();
+      if (suite.ctr) {
+        for (const v of variants.filter((x) => x.mode === 'cluster-id')) {
+          const t = trained.get(v.name) as Trained;
+          if (t.clusters) {
+            // Ready-made assignments (the oracle's look groups, written by the world stage): no clustering.
+            clustersOf.set(v.name, { fp: t.fp, assignments: t.clusters });
+            continue;
+          }
+          if (!clusterFps.has(t.embeddings)) {
+            const cfg = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...budgets.cluster, embeddings: t.embeddings }, where: `experiments cluster (${v.name})` });
+            const { fp, dir } = await stages.run('clusters', path.join(base, 'clusters'), v.method, cfg, seed, [t.fp], code('libs/clustering'), async (dir) => {
+              await runClusterFit({ outDir: dir, seed, config: cfg });
+            });
+            clusterFps.set(t.embeddings, { fp, assignments: path.join(dir, 'assignments.parquet') });
+            settings.cluster = cfg.k;
+          }
+          clustersOf.set(v.name, clusterFps.get(t.embeddings) as { fp: StageFingerprint; assignments: string });
+        }
+
+        // One CTR evaluation per seed: the baseline and every variant as a feature set, CTR seed = the seed.
+        const ctrConfig = resolveConfig<CtrConfig & { seeds: number[] }>(CTR_CONFIG_SCHEMA, { overrides: { ...budgets.ctr, seeds: [seed] }, where: 'experiments ctr' });
+        const featureSets: FeatureSetRequest[] = variants.map((v) => {
+          const t = trained.get(v.name) as Trained;
+          const clusters = v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { assignments: string }).assignments : null;
+          // Ready-made assignments stand alone (as in the pipeline: a cluster-id feature set without embeddings).
+          return { name: v.name, mode: v.mode, embeddings: clusters && t.clusters ? null : t.embeddings, clusters };
+        });
+        const upstream = [worldFp, samplesFp, ...variants.map((v) => (v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { fp: StageFingerprint }).fp : (trained.get(v.name) as Trained).fp))];
+        const { dir: ctrDir } = await stages.run('ctr', path.join(base, 'ctr'), suite.name, { featureSets, ctrConfig }, seed, upstream, code('libs/ctr', 'libs/metrics'), async (ctrDir) => {
+          await runCtrEvaluateStage({ samples: samplesDir, world: worldDir, outDir: ctrDir, featureSets, config: ctrConfig, log });
+        });
+        settings.ctr = ctrConfig;
+        const reportFile = path.join(ctrDir, 'ctr-report.json');
+        const ctrReport = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as unknown;
+        validateCtrReport(ctrReport, reportFile);
+        rows.push(...rowsFromCtrReport(ctrReport, reportFile, seed, variants, pretrainDirs).map((r) => ({ ...r, variant: qualify(r.variant) })));
+        ceilings.push({ ...ceilingFromCtrReport(ctrReport, reportFile, seed), ...(world && multi ? { world: world.tag } : {}) });
+      }
+
+      // Maps of the first seed (UMAP is the slow part; one seed shows the picture).
+      if (si === 0 && wi === 0 && suite.maps?.length) {
+        for (const name of suite.maps) {
+          const t = trained.get(name);
+          if (!t) continue;
+          const m0 = performance.now();
+          maps.push(embeddingMap({ name: qualify(name), seed, embeddingsFile: t.embeddings, worldDir, maxPoints: budgets.mapPoints }));
+          log.info(`map ${name}: ${budgets.mapPoints} points in ${((performance.now() - m0) / 1000).toFixed(1)}s`);
+        }
       }
     }
   }
@@ -335,15 +351,17 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
     seeds: config.seeds,
     createdAt: new Date().toISOString(),
     runsDir: outDir,
-    variants: suite.variants.map((v) => ({ name: v.name, method: v.method, mode: v.mode, param: v.param ?? null, description: v.description })),
+    variants: reportVariants,
     rows,
     maps,
     checks: suite.checks,
     layout: suite.layout,
     paramName: suite.paramName,
-    settings: { ...settings, budgets, backend: currentBackend()?.name ?? null, world: suite.world ?? null },
+    settings: { ...settings, budgets, backend: currentBackend()?.name ?? null, world: multi ? suite.worlds : (suite.world ?? null) },
     ...(ceilings.length ? { ceilings } : {}),
     ...(probes.length ? { probes } : {}),
+    ...(multi ? { worlds: (suite.worlds as SuiteWorld[]).map((w) => ({ tag: w.tag, label: w.label, overrides: w.overrides })) } : {}),
+    ...(suite.premise ? { premise: suite.premise } : {}),
   };
   const reportDir = path.join(outDir, 'reports', `${suite.name}-${config.preset}-seeds${config.seeds.join('-')}`);
   const files = writeSuiteReport(reportDir, report);

@@ -3,7 +3,7 @@
  * as a list of variants (what to pre-train and how the embeddings enter the CTR model) and the
  * orderings the paper reports, which the report checks automatically.
  */
-import type { CheckSpec, Metric, SuiteReport } from '@courier/report';
+import type { CheckSpec, Metric, PremiseSpec, SuiteReport } from '@courier/report';
 import type { BaselineConfig, BaselineMethod, PretrainConfig } from '@courier/courier';
 import { AUTHORS_CODE_PRESET } from '@courier/courier';
 
@@ -31,6 +31,15 @@ export interface Variant {
    * in the list): its folder becomes `initFrom`, its fingerprint an upstream of this run (issue #18).
    */
   initFromVariant?: string;
+  /** Multi-world suites: the tags of the worlds this variant runs on (default: every world of the suite). */
+  worlds?: string[];
+}
+
+/** One world of a multi-world suite: a folder tag (also the variant-name suffix `@<tag>`), a label, world overrides. */
+export interface SuiteWorld {
+  tag: string;
+  label: string;
+  overrides: Record<string, unknown>;
 }
 
 export interface Suite {
@@ -43,6 +52,14 @@ export interface Suite {
   checks: CheckSpec[];
   /** World overrides (e.g. the control world); such worlds live in their own folders. */
   world?: { tag: string; overrides: Record<string, unknown> };
+  /**
+   * Several worlds in one suite (issue #19; instead of `world`): each seed runs every world, each
+   * world in its own `<preset>-seed<N>-<tag>` folder, and the report names the variants
+   * `<variant>@<tag>`.
+   */
+  worlds?: SuiteWorld[];
+  /** The premise suite: which worlds and variants the predictions C0-C3 refer to (libs/report premise.ts). */
+  premise?: PremiseSpec;
   /** Train and evaluate the CTR model (false: maps only). */
   ctr: boolean;
   /** Variants whose embeddings get a 2-D map (first seed). */
@@ -244,7 +261,61 @@ const fidelity: Suite = {
   ctr: true,
 };
 
-export const SUITES: Record<string, Suite> = Object.fromEntries([methods, ablations, batchSize, temperature, modes, projectionHead, categories, maps, control, fidelity].map((s) => [s.name, s]));
+/**
+ * Issue #19: the premise suite. The same seeds on five worlds of the preset (premise-bench: bench's
+ * catalogue, 4x the pre-training days; every world here with learnable patterns): nuisance 0, 0.5
+ * and 1 (C1), the control world at nuisance 1 (C0) and the swap world where hue taste is on the
+ * background (C2); COURIER, SimCLR, SimSiam and CLIP on each, and SimCLR with background
+ * randomisation (C3) on the nuisance-1 and control worlds. Verdicts by the rules of
+ * PREDICTIONS.md ("Computing the verdicts"), evaluated by libs/report premise.ts.
+ */
+export const PREMISE_WORLDS: SuiteWorld[] = [
+  { tag: 'nuisance0', label: 'nuisance 0', overrides: { learnablePatterns: true, nuisance: 0 } },
+  { tag: 'nuisance0.5', label: 'nuisance 0.5', overrides: { learnablePatterns: true, nuisance: 0.5 } },
+  { tag: 'nuisance1', label: 'nuisance 1', overrides: { learnablePatterns: true, nuisance: 1 } },
+  { tag: 'control-nuisance1', label: 'control (visualSignal 0, nuisance 1)', overrides: { learnablePatterns: true, nuisance: 1, visualSignal: 0 } },
+  { tag: 'swap-nuisance1', label: 'swap (hue taste on the background, nuisance 1)', overrides: { learnablePatterns: true, nuisance: 1, tasteHue: 'background' } },
+];
+/** C3's augmentation: a random background colour in 80% of the views (libs/courier baselines README). */
+export const SIMCLR_BG: Variant = {
+  name: 'simclr-bg',
+  description: 'SimCLR with background randomisation (backgroundAugmentProb 0.8: a random background colour per view, before the crop)',
+  method: 'simclr',
+  mode: 'cluster-id',
+  baseline: { backgroundAugmentProb: 0.8 },
+  worlds: ['nuisance1', 'control-nuisance1'],
+};
+const premise: Suite = {
+  name: 'premise',
+  title: 'The paper\'s premise: interest-irrelevant image variation (issue #19, PREDICTIONS.md)',
+  description:
+    'Generic image pre-training (SimCLR, SimSiam, CLIP) against COURIER on worlds whose pictures carry interest-irrelevant variation (`nuisance` 0, 0.5, 1: background, lighting, composition, merchant templates; clicks identical at every strength), a control world (visualSignal 0, nuisance 1), and the swap world (hue taste on the background colour, nuisance 1); SimCLR with background randomisation on the nuisance-1 and control worlds. All as cluster ids. The predictions C0-C3 were committed before any run (apps/experiments/PREDICTIONS.md); their verdicts are computed from the numbers.',
+  layout: 'bars',
+  worlds: PREMISE_WORLDS,
+  variants: [
+    COURIER,
+    { name: 'simclr', description: 'SimCLR: two augmented views, NT-Xent (tau 0.2)', method: 'simclr', mode: 'cluster-id' },
+    { name: 'simsiam', description: 'SimSiam: predictor + stop-gradient', method: 'simsiam', mode: 'cluster-id' },
+    { name: 'clip', description: 'CLIP: image vs item title (tau 0.1)', method: 'clip', mode: 'cluster-id' },
+    SIMCLR_BG,
+  ],
+  checks: [],
+  premise: {
+    worlds: { nuisance0: 'nuisance0', nuisanceHalf: 'nuisance0.5', nuisance1: 'nuisance1', control: 'control-nuisance1', swap: 'swap-nuisance1' },
+    methods: { courier: 'courier', simclr: 'simclr', simsiam: 'simsiam', simclrBg: 'simclr-bg' },
+    c0Tolerance: 0.002,
+  },
+  probes: true,
+  ctr: true,
+};
+
+export const SUITES: Record<string, Suite> = Object.fromEntries([methods, ablations, batchSize, temperature, modes, projectionHead, categories, maps, control, fidelity, premise].map((s) => [s.name, s]));
+
+/** The variants of a suite that run on a world (all of them in single-world suites). */
+export function variantsOn(suite: Suite, world: SuiteWorld | null): Variant[] {
+  if (!suite.worlds?.length || !world) return suite.variants;
+  return suite.variants.filter((v) => !v.worlds || v.worlds.includes(world.tag));
+}
 
 export function getSuite(name: string): Suite {
   const suite = SUITES[name];
@@ -261,4 +332,13 @@ export function selectVariants(suite: Suite, names: string[] | null): Suite {
   const keep = new Set(names);
   for (const v of suite.variants) if (keep.has(v.name) && v.initFromVariant) keep.add(v.initFromVariant);
   return { ...suite, variants: suite.variants.filter((v) => keep.has(v.name)), maps: suite.maps?.filter((m) => keep.has(m)) };
+}
+
+/** A multi-world suite restricted to some worlds (`--worlds a,b`); predictions that need a removed world report "not run". */
+export function selectWorlds(suite: Suite, tags: string[] | null): Suite {
+  if (!tags || !tags.length) return suite;
+  if (!suite.worlds?.length) throw new Error(`experiments: --worlds applies to multi-world suites; suite ${suite.name} has one world`);
+  const known = new Set(suite.worlds.map((w) => w.tag));
+  for (const t of tags) if (!known.has(t)) throw new Error(`experiments: suite ${suite.name} has no world "${t}"; worlds: ${[...known].join(', ')}`);
+  return { ...suite, worlds: suite.worlds.filter((w) => tags.includes(w.tag)) };
 }
