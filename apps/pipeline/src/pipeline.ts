@@ -28,7 +28,7 @@ import { writeHtmlReport } from './html-report';
 
 /** Pipeline config: top-level choices plus one section per stage holding that stage's own keys. */
 export const PIPELINE_CONFIG_SCHEMA: ConfigSchema = {
-  preset: { default: 'demo', choices: ['tiny', 'demo', 'bench'], doc: 'world preset: tiny (tests), demo (README, minutes), bench (regression benchmarks)' },
+  preset: { default: 'demo', choices: ['tiny', 'demo', 'bench', 'premise-bench'], doc: 'world preset: tiny (tests), demo (README, minutes), bench (regression benchmarks), premise-bench (bench with 4x the pre-training days and learnable patterns; issue #19)' },
   seed: { default: 1, integer: true, min: 0, doc: 'seed of every stage (world, sampling, training, clustering, CTR)' },
   out: { default: null, type: 'string', doc: 'output folder (default runs/<preset>-seed<seed>)' },
   visualSignal: { default: null, type: 'number', doc: 'strength of looks in clicks (null = the preset\'s; 0 = the control world)' },
