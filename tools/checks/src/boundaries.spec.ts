@@ -5,7 +5,7 @@
  * configured, rejects each one, so a config that silently stops checking (no project graph, a
  * wrong tag, a typo in a banned package) fails the suite. The tree itself is linted by the target.
  * Run it through Nx (`npx nx run workspace-checks:test`): the rule reads Nx's cached project graph
- * and, where none exists yet (a fresh clone, bare jest), skips, so every `rejects` case fails.
+ * and, where none exists yet (a fresh clone, bare jest), skips, so its `rejects` cases fail.
  */
 import * as path from 'node:path';
 import { ESLint } from 'eslint';
