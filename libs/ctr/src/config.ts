@@ -71,8 +71,11 @@ export interface CtrConfig {
 }
 
 export const DEFAULT_CTR_CONFIG: CtrConfig = {
-  maxHistory: 20,
-  itemIdDim: 16,
+  // Chosen on the validation day (issue #16; libs/ctr README "Resolving power"): 50 history items
+  // and one-dimensional id embeddings (a learned per-item / per-user bias). Wider id tables
+  // memorise within the first epoch and leave the look features unlearned.
+  maxHistory: 50,
+  itemIdDim: 1,
   categoryDim: 8,
   titleDim: 8,
   titleBuckets: 1024,
@@ -80,7 +83,7 @@ export const DEFAULT_CTR_CONFIG: CtrConfig = {
   priceBuckets: 10,
   priceDim: 4,
   imageFeatureDim: 16,
-  userDim: 8,
+  userDim: 1,
   attentionDim: 32,
   attentionHeads: 2,
   targetAttention: true,
@@ -110,7 +113,7 @@ export const DEFAULT_CTR_CONFIG: CtrConfig = {
 /** Documentation of every key (for config schemas and the README). */
 export const CTR_CONFIG_DOC: Record<keyof CtrConfig, string> = {
   maxHistory: 'most recent history items the model sees per sample',
-  itemIdDim: 'item-id embedding size',
+  itemIdDim: 'item-id embedding size (1 = a learned per-item bias)',
   categoryDim: 'category embedding size',
   titleDim: 'title-token embedding size (hashed tokens, masked mean pooled)',
   titleBuckets: 'hash buckets for title tokens (0 = padding)',
@@ -118,7 +121,7 @@ export const CTR_CONFIG_DOC: Record<keyof CtrConfig, string> = {
   priceBuckets: 'price buckets (catalogue price quantiles)',
   priceDim: 'price-bucket embedding size',
   imageFeatureDim: 'image feature size in the item representation (vector: dense output; cluster-id: embedding)',
-  userDim: 'user-id embedding size',
+  userDim: 'user-id embedding size (1 = a learned per-user bias)',
   attentionDim: 'self-attention and target-attention width',
   attentionHeads: 'heads of the history self-attention (attentionDim must divide by it)',
   targetAttention: 'add target attention over the self-attended history next to the mean pool',
