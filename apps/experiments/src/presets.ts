@@ -44,7 +44,9 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     // Baseline defaults: 30 epochs over the pre-training images, 4 over the page views (supervised).
     baseline: {},
     cluster: { k: 64 },
-    ctr: { epochs: 2 },
+    // The CTR evaluation's own defaults (issue #16): up to 8 epochs, early stopping on the
+    // validation day. The old fixed 2 epochs predate the validation day.
+    ctr: {},
     data: {},
     world: {},
     mapPoints: 1500,
@@ -54,7 +56,7 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     pretrain: { epochs: 12, lr: 0.001 },
     baseline: {},
     cluster: { k: 256 },
-    ctr: { epochs: 2 },
+    ctr: {},
     data: {},
     world: {},
     mapPoints: 2000,
@@ -66,7 +68,7 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     pretrain: { epochs: 12, lr: 0.001 },
     baseline: {},
     cluster: { k: 256 },
-    ctr: { epochs: 2 },
+    ctr: {},
     data: {},
     world: {},
     mapPoints: 2000,

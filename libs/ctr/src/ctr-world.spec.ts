@@ -13,7 +13,10 @@ import { makeTinyWorld } from '@courier/world/testing';
 import { loadCatalogue, loadCtrSamples, loadImageFeatures, resolveCtrConfig, runCtrExperiment } from './index';
 
 // Two fixed epochs on both CTR days (no validation day: the tiny world has only two CTR days).
-const config = resolveCtrConfig({ maxHistory: 10, attentionDim: 16, mlp: [32], learningRate: 2e-3, batchSize: 128, epochs: 2, validationDays: 0 });
+// The id sizes are the ones the thresholds below were recorded with (the defaults until the demo
+// world's validation day chose 1 and 1, issue #16; on this tiny world of short histories the
+// oracle's GAUC gain with those is 0.007, under the threshold).
+const config = resolveCtrConfig({ maxHistory: 10, itemIdDim: 16, userDim: 8, attentionDim: 16, mlp: [32], learningRate: 2e-3, batchSize: 128, epochs: 2, validationDays: 0 });
 let tmp: string;
 
 beforeAll(async () => {

@@ -56,12 +56,14 @@ const PRESET_SIZES: Record<WorldPreset, Partial<WorldConfig>> = {
   // sessions, but click histories of ~35 items instead of ~15, enough to read a user's look
   // taste from (the oracle cluster id's share of the look headroom: 14% -> see libs/ctr README).
   demo: { nItems: 3000, nUsers: 400, pretrainDays: 6, ctrTrainDays: 4, sessionsPerUserDay: 2.75 },
-  // Regression benchmarks: 20k items, 5k users, ~0.6M impressions.
-  bench: { nItems: 20000, nUsers: 5000, pretrainDays: 6, ctrTrainDays: 3, sessionsPerUserDay: 1.2 },
+  // Regression benchmarks: 20k items, 2k users, ~0.6M impressions. As demo (issue #16): fewer
+  // users with more sessions each for longer click histories, and a fourth CTR day so that three
+  // train and one validates (sized by analogy with demo; bench resolution not yet measured).
+  bench: { nItems: 20000, nUsers: 2000, pretrainDays: 6, ctrTrainDays: 4, sessionsPerUserDay: 3 },
   // The premise world (issue #19): bench's catalogue, users and CTR days, with 4x the pre-training
   // days (about 4x the page views per item in pre-training; README: appearances per item) and
   // pattern periods a small network can see. `nuisance` stays 0 here: the premise suite sets it.
-  'premise-bench': { nItems: 20000, nUsers: 5000, pretrainDays: 24, ctrTrainDays: 3, sessionsPerUserDay: 1.2, learnablePatterns: true },
+  'premise-bench': { nItems: 20000, nUsers: 2000, pretrainDays: 24, ctrTrainDays: 4, sessionsPerUserDay: 3, learnablePatterns: true },
 };
 
 const BASE_DEFAULTS: WorldConfig = {
