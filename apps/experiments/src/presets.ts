@@ -62,17 +62,21 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
     mapPoints: 2000,
     probeItems: 2000,
   },
-  // The premise world (issue #19; libs/world preset premise-bench: bench's catalogue with 4x the
-  // pre-training days and learnable patterns). Budgets as bench until the premise suite sizes them.
+  // The premise world (issue #19; libs/world preset premise-bench: bench with 4x the pre-training
+  // days and learnable patterns), sized so that the premise suite (5 worlds, 4 methods) on 5 seeds
+  // takes about two hours of CPU on the 2-core machine (README, "The premise suite: budget"):
+  // a fifth of bench's catalogue and users (the same ~127 appearances per item in the pre-training
+  // days), COURIER 2 epochs (~390 steps), baselines 5 epochs, CTR 1 epoch, 1000 probe items.
+  // `--world '{nItems: 20000, nUsers: 5000}'` restores the full catalogue (about 5x the time).
   'premise-bench': {
-    pretrain: { epochs: 12, lr: 0.001 },
-    baseline: {},
-    cluster: { k: 256 },
-    ctr: {},
+    pretrain: { epochs: 2, lr: 0.001 },
+    baseline: { epochs: 5 },
+    cluster: { k: 64 },
+    ctr: { epochs: 1 },
     data: {},
-    world: {},
+    world: { nItems: 4000, nUsers: 1000 },
     mapPoints: 2000,
-    probeItems: 2000,
+    probeItems: 1000,
   },
 };
 
