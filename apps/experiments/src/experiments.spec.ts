@@ -273,14 +273,14 @@ describe('a suite end to end on the tiny preset', () => {
       const tag = row.variant.split('@')[1];
       expect(path.relative(out, row.ctrReport).startsWith(`tiny-seed1-${tag}${path.sep}ctr${path.sep}premise-`)).toBe(true);
       const ctr = JSON.parse(fs.readFileSync(row.ctrReport, 'utf8')) as CtrReport;
-      expect(ctr.methods.find((m) => m.name === row.ctrMethod)!.embeddings).toBe(path.join(row.pretrainDir, 'embeddings.arrow'));
+      expect(ctr.methods.find((m) => m.name === row.ctrMethod)!.embeddings).toBe(path.join(row.pretrainDir as string, 'embeddings.arrow'));
     }
     // simclr-bg ran with the augmentation, plain SimCLR without.
-    const cfgOf = (v: string) => JSON.parse(fs.readFileSync(path.join(report.rows.find((r: { variant: string }) => r.variant === v).pretrainDir, 'run.json'), 'utf8')).config;
+    const cfgOf = (v: string) => JSON.parse(fs.readFileSync(path.join(report.rows.find((r) => r.variant === v)!.pretrainDir as string, 'run.json'), 'utf8')).config;
     expect(JSON.stringify(cfgOf('simclr-bg@nuisance1'))).toContain('"backgroundAugmentProb":0.8');
     expect(JSON.stringify(cfgOf('simclr@nuisance1'))).toContain('"backgroundAugmentProb":0');
-    expect(report.ceilings.map((c: { world: string }) => c.world)).toEqual(['nuisance0', 'nuisance1']);
-    expect(new Set(report.probes.map((p: { variant: string }) => p.variant)).size).toBe(5);
+    expect(report.ceilings!.map((c) => c.world)).toEqual(['nuisance0', 'nuisance1']);
+    expect(new Set(report.probes!.map((p) => p.variant)).size).toBe(5);
     // Verdicts: C3 computed (one seed: sign only); C0 (no control world), C1 (no simsiam), C2 (no swap world) not run.
     const verdicts = evaluatePremise(report)!;
     expect(verdicts.map((v) => `${v.id}:${v.verdict === 'not-run' ? 'not-run' : 'computed'}`)).toEqual(['C0:not-run', 'C1:not-run', 'C2:not-run', 'C3:computed']);
