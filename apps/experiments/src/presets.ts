@@ -64,17 +64,19 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
   },
   // The premise world (issue #19; libs/world preset premise-bench: bench with 4x the pre-training
   // days and learnable patterns), sized so that the premise suite (5 worlds, 4 methods) on 5 seeds
-  // takes about two hours of CPU on the 2-core machine (README, "The premise suite: budget"):
-  // a fifth of bench's catalogue and users (the same ~127 appearances per item in the pre-training
-  // days), COURIER 2 epochs (~390 steps), baselines 5 epochs, CTR 1 epoch, 1000 probe items.
-  // `--world '{nItems: 20000, nUsers: 5000}'` restores the full catalogue (about 5x the time).
+  // takes about two hours of CPU on the 2-core machine (apps/experiments README, "The premise
+  // suite", budget measured on one world): a fifth of the catalogue (4000 items) and 300 of its
+  // 2000 users (~95 page-view appearances per item in the pre-training days, the paper's ~88),
+  // COURIER 2 epochs (~290 steps), baselines 5 epochs, CTR 1 epoch (no early stopping: a budget
+  // choice; the CTR models are two thirds of the time), 1000 probe items.
+  // `--world '{nItems: 20000, nUsers: 2000}'` restores the full world (about 5-7x the time).
   'premise-bench': {
     pretrain: { epochs: 2, lr: 0.001 },
     baseline: { epochs: 5 },
     cluster: { k: 64 },
     ctr: { epochs: 1 },
     data: {},
-    world: { nItems: 4000, nUsers: 1000 },
+    world: { nItems: 4000, nUsers: 300 },
     mapPoints: 2000,
     probeItems: 1000,
   },
