@@ -2,7 +2,7 @@
  * experiments: the paper's comparisons as suites, each writing a report (results.json, report.md,
  * a self-contained report.html with Vega-Lite charts, and main.png).
  *
- *   tsx apps/experiments/src/main.ts run --suite methods [--preset tiny|demo|bench] [--seeds 1,2,3]
+ *   tsx apps/experiments/src/main.ts run --suite methods [--preset tiny|demo|bench] [--seeds 1,2,3] [--allow-slow-backend]
  *        [--out DIR] [--config FILE] [--variants courier,simclr] [--pretrain-epochs N]
  *        [--baseline-epochs N] [--ctr-epochs N] [--worlds a,b] [--force] [--no-screenshot]
  *   tsx apps/experiments/src/main.ts list          suites and their variants
@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createLogger, initBackend, overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig } from '@courier/runtime';
+import { createLogger, initBackend, overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig, slowBackendDecision } from '@courier/runtime';
 import { validateSuiteReport, writeSuiteReport, evaluateChecks, STATUS_TEXT } from '@courier/report';
 import { EXPERIMENTS_CONFIG_SCHEMA, ExperimentsConfig } from './presets';
 import { runSuite } from './runner';
@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command !== 'run') throw new Error(`experiments: unknown command "${command}"; expected run, list, render or help`);
-  const { 'no-screenshot': noShot, noScreenshot, ...rest } = flags;
+  const { 'no-screenshot': noShot, noScreenshot, 'allow-slow-backend': allowSlow, ...rest } = flags;
   const overrides: Record<string, unknown> = overridesFromFlags(rest, EXPERIMENTS_CONFIG_SCHEMA);
   if (typeof flags.out === 'string') overrides.out = flags.out;
   if (noShot || noScreenshot) overrides.screenshot = false;
@@ -52,7 +52,14 @@ async function main(argv: string[]): Promise<void> {
   const names = config.suite === 'all' ? Object.keys(SUITES) : config.suite.split(',');
   const suites = names.map(getSuite);
   const log = createLogger('experiments');
-  await initBackend();
+  // As pipeline run: a suite on the WebAssembly or plain CPU backend would take hours, so it stops
+  // in seconds naming the fix unless the fallback is asked for.
+  const decision = slowBackendDecision(await initBackend(), { allowFlag: allowSlow === true || allowSlow === 'true', command: 'experiments run' });
+  if (!decision.proceed) {
+    process.stderr.write(`${decision.message}\n`);
+    process.exit(2);
+  }
+  if (decision.message) log.warn(decision.message);
   for (const suite of suites) {
     const result = await runSuite({ suite, config, log });
     const checks = evaluateChecks(result.report);

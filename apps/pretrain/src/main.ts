@@ -1,7 +1,7 @@
 /**
  * pretrain: COURIER image-embedding pre-training.
  *
- *   tsx apps/pretrain/src/main.ts train --samples DIR_OR_FILE --world DIR --out DIR [--config FILE] [--seed N] [--<key> VALUE ...]
+ *   tsx apps/pretrain/src/main.ts train --samples DIR_OR_FILE --world DIR --out DIR [--config FILE] [--seed N] [--allow-slow-backend] [--<key> VALUE ...]
  *   tsx apps/pretrain/src/main.ts export --from TRAIN_OUT --world DIR --out DIR [--batch-size N]
  *   tsx apps/pretrain/src/main.ts help
  * `train` resumes automatically from <out>/checkpoint.ckpt (unless `--fresh`, or the checkpoint was
@@ -9,7 +9,7 @@
  * <out>/run.json. Config keys (see `help`) can be given in the file or as --kebab-case flags.
  */
 import * as path from 'node:path';
-import { overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig } from '@courier/runtime';
+import { initBackend, overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig, slowBackendDecision } from '@courier/runtime';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainExportStage, runPretrainTrainStage } from '@courier/courier';
 
 function pathFlag(flags: Record<string, string | boolean>, name: string, required: boolean): string | undefined {
@@ -30,7 +30,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'train') {
-    const { samples, world, from: _from, fresh, ...rest } = flags;
+    const { samples, world, from: _from, fresh, 'allow-slow-backend': allowSlow, ...rest } = flags;
+    // Pre-training is the slowest stage on the fallback backends: stop in seconds naming the fix.
+    const decision = slowBackendDecision(await initBackend(), { allowFlag: allowSlow === true || allowSlow === 'true', command: 'pretrain train' });
+    if (!decision.proceed) {
+      process.stderr.write(`${decision.message}\n`);
+      process.exit(2);
+    }
+    if (decision.message) process.stderr.write(`${decision.message}\n`);
     const config = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, {
       file: typeof flags.config === 'string' ? flags.config : undefined,
       overrides: overridesFromFlags(rest, PRETRAIN_CONFIG_SCHEMA),
