@@ -519,6 +519,16 @@ DnnlConv* DnnlGet(char kind, const ConvGeom& g, bool bias, bool relu) {
 void DnnlSetThreads(int n) { omp_set_num_threads(n); }
 
 // out = conv(x, w) (+ bias) (relu if fused). Returns false when oneDNN does not take this case.
+// The filter as the primitive wants it: the caller's buffer, or a reordered copy of it when the
+// primitive chose another weights layout (forward and backward-data read the filter).
+static dnnl::memory DnnlWeightsIn(DnnlConv* c, const dnnl::engine& eng, dnnl::stream& st, const float* w) {
+  dnnl::memory user(c->weiUser, eng, const_cast<float*>(w));
+  if (!c->needReorder) return user;
+  dnnl::memory wei(c->wei, eng);
+  c->reorder.execute(st, user, wei);
+  return wei;
+}
+
 bool DnnlConvForward(const ConvGeom& g, const float* x, const float* w, const float* bias, bool relu, float* out) {
   if (!g_useDnnl) return false;
   DnnlConv* c = DnnlGet('f', g, bias != nullptr, relu);
@@ -529,12 +539,7 @@ bool DnnlConvForward(const ConvGeom& g, const float* x, const float* w, const fl
   DnnlSetThreads(g_threads);
   memory src(c->src, eng, const_cast<float*>(x));
   memory dst(c->dst, eng, out);
-  memory weiUser(c->weiUser, eng, const_cast<float*>(w));
-  memory wei = weiUser;
-  if (c->needReorder) {
-    wei = memory(c->wei, eng);
-    c->reorder.execute(st, weiUser, wei);
-  }
+  dnnl::memory wei = DnnlWeightsIn(c, eng, st, w);
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
   if (bias) args.insert({DNNL_ARG_BIAS, memory(c->bias, eng, const_cast<float*>(bias))});
   c->prim.execute(st, args);
@@ -553,12 +558,7 @@ bool DnnlConvBackwardData(const ConvGeom& g, const float* dy, const float* w, fl
   DnnlSetThreads(g_threads);
   memory diffDst(c->dst, eng, const_cast<float*>(dy));
   memory diffSrc(c->src, eng, dx);
-  memory weiUser(c->weiUser, eng, const_cast<float*>(w));
-  memory wei = weiUser;
-  if (c->needReorder) {
-    wei = memory(c->wei, eng);
-    c->reorder.execute(st, weiUser, wei);
-  }
+  dnnl::memory wei = DnnlWeightsIn(c, eng, st, w);
   c->prim.execute(st, {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, diffSrc}});
   st.wait();
   g_dnnlLastImpl = c->impl;
