@@ -242,7 +242,15 @@ describe('a suite end to end on the tiny preset', () => {
     const checks = evaluateChecks(report);
     expect(checks.filter((c) => c.status === 'missing').length).toBe(8); // simclr, simsiam, maskclip, supervised x 2 metrics
     expect(checks.filter((c) => c.status !== 'missing').length).toBe(4);
-    expect(fs.readFileSync(first.files.html, 'utf8')).toContain('id="chart-main"');
+    const html = fs.readFileSync(first.files.html, 'utf8');
+    expect(html).toContain('id="chart-main"');
+    // Galleries per method (issue #22): clusters and neighbours of each embedding, thumbnails inlined.
+    expect(html).toContain('id="method-galleries"');
+    for (const name of ['courier', 'clip']) for (const id of ['cluster-gallery', 'neighbours']) expect(html).toContain(`id="${name}-${id}"`);
+    expect(html).toMatch(/<img class="thumb" src="data:image\/png;base64,/);
+    const galleries = JSON.parse(fs.readFileSync(path.join(path.dirname(first.files.json), 'galleries.json'), 'utf8')) as { name: string; galleries: { clusters: unknown[]; neighbours: unknown[] } }[];
+    expect(galleries.map((g) => g.name)).toEqual(['courier', 'clip']);
+    for (const g of galleries) expect(g.galleries.clusters.length).toBeGreaterThan(0);
     // Probes of both embeddings (courier, clip) next to each other.
     expect((report.probes ?? []).map((p) => p.variant)).toEqual(['courier', 'clip']);
     expect(md).toContain('## Probes: nearest-neighbour agreement');

@@ -19,7 +19,7 @@ import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/d
 import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage, trainBaseline } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
-import { CeilingRow, EmbeddingMap, ExperimentRow, MetricPair, ProbeRow, SuiteReport, VariantInfo, WrittenReport, findChromium, probePage, worldVariant, writeSuiteReport } from '@courier/report';
+import { CeilingRow, EmbeddingMap, ExperimentRow, MethodGallery, MetricPair, ProbeRow, SuiteReport, VariantInfo, WrittenReport, buildGalleries, findChromium, probePage, worldVariant, writeSuiteReport } from '@courier/report';
 import { StageFingerprint, markDone, sourceHash, stageFingerprint, stageState } from '@courier/io';
 import { embeddingMap } from './maps';
 import { probeEmbeddings } from './probes';
@@ -186,6 +186,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
   const maps: EmbeddingMap[] = [];
   const ceilings: CeilingRow[] = [];
   const probes: ProbeRow[] = [];
+  const galleries: MethodGallery[] = [];
   const settings: Record<string, unknown> = {};
 
   // A suite runs on one world (the preset's, or its own `world` overrides) or on several (`worlds`,
@@ -308,6 +309,20 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
           clustersOf.set(v.name, clusterFps.get(t.embeddings) as { fp: StageFingerprint; assignments: string });
         }
 
+        // What each embedding groups together (issue #22): cluster gallery and neighbours per method,
+        // first seed only (one seed shows the picture; thumbnails are most of the report's bytes).
+        if (si === 0) {
+          const shown = new Set<string>();
+          for (const v of variants.filter((x) => x.mode === 'cluster-id')) {
+            const t = trained.get(v.name) as Trained;
+            if (shown.has(t.embeddings) || !fs.existsSync(t.embeddings)) continue;
+            shown.add(t.embeddings);
+            const assignmentsFile = (clustersOf.get(v.name) as { assignments: string }).assignments;
+            const g = await buildGalleries({ itemsFile: path.join(worldDir, 'items.parquet'), embeddingsFile: t.embeddings, assignmentsFile, clusters: 6, perCluster: 8, queries: 3, neighbours: 7 });
+            if (g) galleries.push({ name: qualify(v.name), seed, galleries: g });
+          }
+        }
+
         // One CTR evaluation per seed: the baseline and every variant as a feature set, CTR seed = the seed.
         const ctrConfig = resolveConfig<CtrConfig & { seeds: number[] }>(CTR_CONFIG_SCHEMA, { overrides: { ...budgets.ctr, seeds: [seed] }, where: 'experiments ctr' });
         const featureSets: FeatureSetRequest[] = variants.map((v) => {
@@ -364,7 +379,7 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
     ...(suite.premise ? { premise: suite.premise } : {}),
   };
   const reportDir = path.join(outDir, 'reports', `${suite.name}-${config.preset}-seeds${config.seeds.join('-')}`);
-  const files = writeSuiteReport(reportDir, report);
+  const files = writeSuiteReport(reportDir, report, { galleries });
   let screenshot: string | null = null;
   if (config.screenshot && (rows.length || maps.length)) {
     if (findChromium()) {

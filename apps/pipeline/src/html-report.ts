@@ -2,7 +2,9 @@ import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
 import type { CtrCeiling, MetricPair } from '@courier/ctr';
 import { writeFileAtomicSync } from '@courier/io';
-import type { Galleries, GalleryItem, LossCurve } from './galleries';
+import { GALLERY_CSS, galleriesHtml } from '@courier/report';
+import type { Galleries } from '@courier/report';
+import type { LossCurve } from './loss-curve';
 
 /**
  * A self-contained HTML page (inline SVG charts, no scripts, no network) summarising a
@@ -110,34 +112,6 @@ export function lossChart(id: string, curve: LossCurve | null | undefined): stri
   return `<figure><svg id="${esc(id)}" class="chart" role="img" aria-label="pre-training loss" width="${w}" height="${h}" xmlns="http://www.w3.org/2000/svg"><text x="0" y="16" font-size="14" font-weight="bold">Pre-training loss per step</text><line x1="${pad}" x2="${pad}" y1="${pad}" y2="${h - pad}" stroke="#999"/><line x1="${pad}" x2="${w - pad}" y1="${h - pad}" y2="${h - pad}" stroke="#999"/><text x="${pad}" y="${h - 10}" font-size="11">step ${s0}</text><text x="${w - pad}" y="${h - 10}" font-size="11" text-anchor="end">step ${s1}</text><text x="2" y="${pad}" font-size="11">${hi.toFixed(2)}</text><text x="2" y="${h - pad}" font-size="11">${lo.toFixed(2)}</text><path d="${line(curve.loss)}" fill="none" stroke="#cbd5e0" stroke-width="1"/><path d="${line(smooth)}" fill="none" stroke="#2b6cb0" stroke-width="2"/></svg><figcaption>${esc(caption)}</figcaption></figure>`;
 }
 
-const thumbHtml = (it: GalleryItem, title: string) =>
-  it.thumb ? `<img class="thumb" src="${it.thumb}" width="56" height="56" alt="item ${it.id}" title="${esc(title)}">` : `<span class="thumb missing" title="${esc(title)}">?</span>`;
-
-/** Thumbnails of the items nearest the centre of a sample of clusters, and nearest neighbours of a few items. */
-export function galleriesHtml(g: Galleries | null | undefined): string {
-  if (!g) return '';
-  const clusters = g.clusters
-    .map(
-      (c) =>
-        `<div class="cluster"><p><b>cluster ${c.clusterId}</b>: ${c.size} items (${esc(c.topCategories)})</p><div class="thumbs">${c.items.map((it) => thumbHtml(it, `item ${it.id}, ${it.category}, squared distance to the centre ${it.score?.toFixed(3)}`)).join('')}</div></div>`,
-    )
-    .join('\n');
-  const neighbours = g.neighbours
-    .map(
-      (r) =>
-        `<tr><td>${thumbHtml(r.query, `item ${r.query.id}, ${r.query.category}`)}<br><small>${r.query.id} ${esc(r.query.category)}</small></td><td><div class="thumbs">${r.neighbours.map((it) => `<span class="nb">${thumbHtml(it, `item ${it.id}, ${it.category}, cosine ${it.score?.toFixed(3)}`)}<br><small>${it.score?.toFixed(2)} ${esc(it.category)}</small></span>`).join('')}</div></td></tr>`,
-    )
-    .join('\n');
-  return `<h2 id="cluster-gallery">What the clusters group together</h2>
-<p>${g.clusters.length} of ${g.k} clusters, spread from the largest to the smallest; in each, the items nearest the centre (hover for item id, category and distance). ${g.n} items embedded.</p>
-${clusters}
-<h2 id="neighbours">Nearest neighbours</h2>
-<p>A few items (left) and their nearest items by cosine similarity of the embeddings (similarity and category under each).</p>
-<table class="neighbours"><tbody>
-${neighbours}
-</tbody></table>`;
-}
-
 export function renderHtmlReport(args: HtmlReportArgs): string {
   const { report } = args;
   const colourOf = (mode: string) => ({ 'cluster-id': '#2b6cb0', simscore: '#2f855a', vector: '#b7791f', none: '#718096' })[mode] ?? '#805ad5';
@@ -187,7 +161,7 @@ export function renderHtmlReport(args: HtmlReportArgs): string {
   const stages = Object.entries(args.stageSeconds).map(([s, t]) => `<tr><td>${esc(s)}</td><td>${t.toFixed(1)} s</td><td><code>${esc(path.join(args.outDir, s))}</code></td></tr>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(args.title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}.thumbs{display:flex;flex-wrap:wrap;gap:4px}.thumb{width:56px;height:56px;image-rendering:pixelated;border:1px solid #ddd}.thumb.missing{display:inline-block;text-align:center;line-height:56px;color:#999}.nb{text-align:center;font-size:10px}table.neighbours td{vertical-align:top;text-align:left}</style>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:60em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}figure{margin:1.5em 0}${GALLERY_CSS}</style>
 </head><body data-rendered="all">
 <h1>${esc(args.title)}</h1>
 <p>CTR evaluation on the evaluation day; seeds ${esc(JSON.stringify(report.methods[0]?.seeds ?? []))}. Deltas are means over seeds against the same CTR model without image features; error bars show the spread of the per-seed metric. Source: <code>${esc(path.join(args.outDir, 'ctr', 'ctr-report.json'))}</code>.</p>

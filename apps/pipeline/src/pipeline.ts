@@ -23,7 +23,8 @@ import {
 } from '@courier/io';
 import { runCtrStage } from './ctr-stage';
 import { BYO_STAGE_OUTPUTS, checkByoData } from './byo-data';
-import { Galleries, LOSS_CURVE_FILE, LossCurve, buildGalleries, lossCurveOf } from './galleries';
+import { Galleries, buildGalleries } from '@courier/report';
+import { LOSS_CURVE_FILE, LossCurve, lossCurveOf } from './loss-curve';
 import { writeHtmlReport } from './html-report';
 
 /** Pipeline config: top-level choices plus one section per stage holding that stage's own keys. */

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ChartSpec, reportCharts } from './charts';
 import { STATUS_TEXT, evaluateChecks } from './checks';
 import { METRIC_LABEL, SuiteReport } from './model';
+import { GALLERY_CSS, MethodGallery, methodGalleriesHtml } from './galleries';
 import { PREMISE_TEXT, VERDICT_TEXT, describeQuantity, evaluatePremise, premiseGainTable } from './premise';
 import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, baselineSummary, categoryRows, ceilingCells, ceilingTable, probeTable, PROBE_TEXT, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
 
@@ -64,7 +65,7 @@ function chartBlock(c: ChartSpec): string {
   return `<figure><figcaption><b>${esc(c.title)}</b></figcaption><div class="chart" id="${esc(c.id)}" data-rendered="false"></div><p class="caption">${esc(c.caption)}</p></figure>`;
 }
 
-export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolean } = {}): string {
+export function renderHtml(report: SuiteReport, options: { inlineVendor?: boolean; galleries?: MethodGallery[] } = {}): string {
   const charts = reportCharts(report);
   const checks = evaluateChecks(report);
   const rows = summaryRows(report);
@@ -206,7 +207,7 @@ body{font-family:system-ui,-apple-system,sans-serif;margin:2em auto;max-width:80
 table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{border:1px solid #cbd5e0;padding:3px 7px;text-align:right;vertical-align:top}
 td:first-child,th:first-child{text-align:left}th{background:#edf2f7}code{font-size:12px}
 .status{font-weight:bold;padding:1px 6px;border-radius:3px}.ok{background:#c6f6d5}.noise{background:#fefcbf}.bad{background:#fed7d7;color:#9b2c2c}.missing{background:#e2e8f0}
-figure{margin:1.5em 0;width:fit-content}.caption,.note{color:#4a5568;font-size:13px;margin:.3em 0}.maps{display:flex;flex-wrap:wrap;gap:1em}
+figure{margin:1.5em 0;width:fit-content}${GALLERY_CSS}details.gallery{margin:.5em 0}.caption,.note{color:#4a5568;font-size:13px;margin:.3em 0}.maps{display:flex;flex-wrap:wrap;gap:1em}
 </style>
 </head><body data-rendered="false">
 <h1>${esc(report.title)}</h1>
@@ -226,6 +227,7 @@ ${probeHtml}
 ${charts.filter((c) => c !== main && !c.id.startsWith('chart-map')).map(chartBlock).join('\n')}
 ${catsHtml}
 ${report.maps.length ? `<h2>Embedding maps</h2>${mapsTable}<div class="maps">${charts.filter((c) => c.id.startsWith('chart-map')).map(chartBlock).join('\n')}</div>` : ''}
+${methodGalleriesHtml(options.galleries)}
 ${seedHtml}
 <h2>Settings</h2>
 <details><summary>Resolved configs of every stage (also in each folder's run.json)</summary><pre>${esc(JSON.stringify(report.settings, null, 2))}</pre></details>

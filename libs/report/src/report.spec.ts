@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { evaluateChecks, pairedDifference, renderHtml, renderMarkdown, reportCharts, syntheticSuiteReport, validateSuiteReport, writeSuiteReport } from './index';
+import { MethodGallery, evaluateChecks, pairedDifference, renderHtml, renderMarkdown, reportCharts, syntheticSuiteReport, validateSuiteReport, writeSuiteReport } from './index';
 
 describe('checks against the paper', () => {
   it('finds the planted agreement, the within-noise tie and the disagreement', () => {
@@ -78,6 +78,38 @@ describe('rendering', () => {
     // One container per chart: main, categories, two map colourings.
     expect(reportCharts(report).map((c) => c.id)).toEqual(['chart-main', 'chart-categories', 'chart-map-0-category', 'chart-map-0-style']);
     for (const c of reportCharts(report)) expect(html).toContain(`id="${c.id}" data-rendered="false"`);
+  });
+
+  it('method galleries (issue #22): written beside results.json, shown per method with unique ids, kept by a re-render, a broken file named', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'courier-report-'));
+    const report = syntheticSuiteReport();
+    const thumb = 'data:image/png;base64,AAAA';
+    const gallery = (name: string): MethodGallery => ({
+      name,
+      seed: 1,
+      galleries: {
+        k: 4,
+        n: 10,
+        clusters: [{ clusterId: 2, size: 5, topCategories: 'tops 60%', items: [{ id: 7, category: 'tops', thumb, score: 0.1 }] }],
+        neighbours: [{ query: { id: 3, category: 'bags', thumb: null, score: null }, neighbours: [{ id: 4, category: 'bags', thumb, score: 0.9 }] }],
+      },
+    });
+    const out = writeSuiteReport(dir, report, { galleries: [gallery('courier'), gallery('simclr <x>')] });
+    const html = fs.readFileSync(out.html, 'utf8');
+    expect(html).toContain('id="method-galleries"');
+    expect(html).toContain('id="courier-cluster-gallery"');
+    expect(html).toContain('id="simclr-x-neighbours"'); // ids are slugs, the heading is escaped
+    expect(html).toContain('simclr &lt;x&gt;');
+    expect(html.match(/<img class="thumb"/g)?.length).toBe(4);
+    // Not in results.json (the thumbnails are most of the bytes); a re-render without extras keeps them.
+    expect(fs.readFileSync(out.json, 'utf8')).not.toContain('data:image');
+    fs.rmSync(out.html);
+    writeSuiteReport(dir, report);
+    expect(fs.readFileSync(out.html, 'utf8')).toContain('id="courier-cluster-gallery"');
+    // Without galleries the section is absent.
+    expect(renderHtml(report, { inlineVendor: false })).not.toContain('method-galleries');
+    fs.writeFileSync(path.join(dir, 'galleries.json'), JSON.stringify([{ name: 'courier' }]));
+    expect(() => writeSuiteReport(dir, report)).toThrow(/galleries\.json: entry 0: expected/);
   });
 
   it('rejects a report whose rows name unknown variants', () => {

@@ -1,24 +1,15 @@
 /**
- * What a person looks at to trust an embedding (issue #22): the pre-training loss per step, a
- * gallery of clusters (the items nearest the centre of a sample of clusters, as thumbnails) and
- * the nearest neighbours of a few items, for report.html. Thumbnails are inlined as data URIs
- * (sharp, 56 px), so the page stays one self-contained file.
+ * What a person looks at to trust an embedding (issue #22): a gallery of clusters (the items
+ * nearest the centre of a sample of clusters, as thumbnails) and the nearest neighbours of a few
+ * items, for the pipeline's report.html and, per method, the experiments reports. Thumbnails are
+ * inlined as data URIs (sharp, 56 px), so a page stays one self-contained file.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { esc } from './html';
 import { CLUSTER_ASSIGNMENTS, RAW_ITEMS, rawItemFromRow } from '@courier/data-contracts';
 import { readParquetRows, readVectorTable } from '@courier/io';
-
-export const LOSS_CURVE_FILE = 'loss-curve.json';
-
-export interface LossCurve {
-  /** Optimiser step of each loss (1-based). */
-  steps: number[];
-  loss: number[];
-  /** Where the losses come from: this run's steps, or only the last steps a checkpoint kept. */
-  source: 'steps' | 'checkpoint-history';
-}
 
 export interface GalleryItem {
   id: number;
@@ -125,18 +116,76 @@ export async function buildGalleries(o: { itemsFile: string; embeddingsFile: str
   return { clusters, neighbours, k, n: ids.length };
 }
 
-/** The last steps a checkpoint kept (when the run recorded no curve of its own). */
-export function lossCurveOf(pretrainDir: string, checkpointHistory: () => { step: number; lossHistory: number[] } | null): LossCurve | null {
-  const file = path.join(pretrainDir, LOSS_CURVE_FILE);
-  if (fs.existsSync(file)) {
-    try {
-      return JSON.parse(fs.readFileSync(file, 'utf8')) as LossCurve;
-    } catch {
-      // fall through to the checkpoint
-    }
-  }
-  const h = checkpointHistory();
-  if (!h || h.lossHistory.length === 0) return null;
-  const first = h.step - h.lossHistory.length + 1;
-  return { steps: h.lossHistory.map((_, i) => first + i), loss: h.lossHistory, source: 'checkpoint-history' };
+const thumbHtml = (it: GalleryItem, title: string) =>
+  it.thumb ? `<img class="thumb" src="${it.thumb}" width="56" height="56" alt="item ${it.id}" title="${esc(title)}">` : `<span class="thumb missing" title="${esc(title)}">?</span>`;
+
+/** CSS the gallery markup needs (the page's own <style> includes it). */
+export const GALLERY_CSS =
+  '.thumbs{display:flex;flex-wrap:wrap;gap:4px}.thumb{width:56px;height:56px;image-rendering:pixelated;border:1px solid #ddd}.thumb.missing{display:inline-block;text-align:center;line-height:56px;color:#999}.nb{text-align:center;font-size:10px}table.neighbours td{vertical-align:top;text-align:left}';
+
+/**
+ * Thumbnails of the items nearest the centre of a sample of clusters, and nearest neighbours of a
+ * few items. `idPrefix` keeps element ids unique when a page shows several methods; `level` is the
+ * heading level of the two sections.
+ */
+export function galleriesHtml(g: Galleries | null | undefined, o: { idPrefix?: string; level?: 2 | 3 | 4; heading?: string } = {}): string {
+  if (!g) return '';
+  const h = `h${o.level ?? 2}`;
+  const prefix = o.idPrefix ?? '';
+  const clusters = g.clusters
+    .map(
+      (c) =>
+        `<div class="cluster"><p><b>cluster ${c.clusterId}</b>: ${c.size} items (${esc(c.topCategories)})</p><div class="thumbs">${c.items.map((it) => thumbHtml(it, `item ${it.id}, ${it.category}, squared distance to the centre ${it.score?.toFixed(3)}`)).join('')}</div></div>`,
+    )
+    .join('\n');
+  const neighbours = g.neighbours
+    .map(
+      (r) =>
+        `<tr><td>${thumbHtml(r.query, `item ${r.query.id}, ${r.query.category}`)}<br><small>${r.query.id} ${esc(r.query.category)}</small></td><td><div class="thumbs">${r.neighbours.map((it) => `<span class="nb">${thumbHtml(it, `item ${it.id}, ${it.category}, cosine ${it.score?.toFixed(3)}`)}<br><small>${it.score?.toFixed(2)} ${esc(it.category)}</small></span>`).join('')}</div></td></tr>`,
+    )
+    .join('\n');
+  const of = o.heading ? `: ${esc(o.heading)}` : '';
+  return `<${h} id="${esc(prefix)}cluster-gallery">What the clusters group together${of}</${h}>
+<p>${g.clusters.length} of ${g.k} clusters, spread from the largest to the smallest; in each, the items nearest the centre (hover for item id, category and distance). ${g.n} items embedded.</p>
+${clusters}
+<${h} id="${esc(prefix)}neighbours">Nearest neighbours${of}</${h}>
+<p>A few items (left) and their nearest items by cosine similarity of the embeddings (similarity and category under each).</p>
+<table class="neighbours"><tbody>
+${neighbours}
+</tbody></table>`;
+}
+
+/** One method's galleries in an experiments report (its first seed; thumbnails inlined). */
+export interface MethodGallery {
+  /** The report's variant name (`<variant>@<world>` in multi-world suites). */
+  name: string;
+  seed: number;
+  galleries: Galleries;
+}
+
+/** The galleries' file beside results.json (kept apart: the thumbnails are most of its bytes). */
+export const GALLERIES_FILE = 'galleries.json';
+
+export function validateMethodGalleries(value: unknown, where: string): asserts value is MethodGallery[] {
+  const fail = (what: string) => {
+    throw new Error(`${where}: ${what}`);
+  };
+  if (!Array.isArray(value)) fail('expected an array of { name, seed, galleries }');
+  (value as unknown[]).forEach((g, i) => {
+    const x = g as Partial<MethodGallery> | null;
+    if (!x || typeof x.name !== 'string' || typeof x.seed !== 'number' || !x.galleries || !Array.isArray(x.galleries.clusters) || !Array.isArray(x.galleries.neighbours))
+      fail(`entry ${i}: expected { name: string, seed: number, galleries: { clusters: [], neighbours: [] } }`);
+  });
+}
+
+/** Per method, in folded sections: what each embedding's clusters and neighbours look like. */
+export function methodGalleriesHtml(list: MethodGallery[] | null | undefined): string {
+  if (!list?.length) return '';
+  const slug = (s: string) => s.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  const blocks = list
+    .map((m, i) => `<details class="gallery"${i === 0 ? ' open' : ''}><summary><b>${esc(m.name)}</b> (seed ${m.seed}): ${m.galleries.k} clusters, ${m.galleries.n} items</summary>${galleriesHtml(m.galleries, { idPrefix: `${slug(m.name)}-`, level: 4, heading: m.name })}</details>`)
+    .join('\n');
+  return `<h2 id="method-galleries">What each embedding groups together</h2>
+<p class="note">For each method, seed ${list[0].seed}: thumbnails of the items nearest the centre of a sample of its clusters, and the nearest neighbours of the same few items by cosine similarity (a person's check that an embedding groups what it should). Click a method to unfold it.</p>
+${blocks}`;
 }
