@@ -28,6 +28,7 @@ try {
   await page.setViewport({ width: 1280, height: 900, deviceScaleFactor: 2 });
   const problems = [];
   const requests = [];
+  let inlineRequests = 0; // data: URLs (inlined thumbnails): not network, allowed and only counted
   page.on('console', (msg) => {
     if (['error', 'warn', 'warning'].includes(msg.type())) problems.push(`${msg.type()}: ${msg.text()}`);
   });
@@ -36,7 +37,10 @@ try {
   await page.setRequestInterception(true);
   page.on('request', (req) => {
     if (req.url() === url) req.continue();
-    else {
+    else if (req.url().startsWith('data:')) {
+      inlineRequests++;
+      req.continue();
+    } else {
       requests.push(req.url());
       req.abort();
     }
@@ -68,7 +72,7 @@ try {
     await target.screenshot({ path: shot });
     screenshot = shot;
   }
-  process.stdout.write(`${JSON.stringify({ ...state, timedOut, problems, requests, screenshot })}\n`);
+  process.stdout.write(`${JSON.stringify({ ...state, timedOut, problems, requests, inlineRequests, screenshot })}\n`);
 } finally {
   await browser.close();
 }

@@ -15,7 +15,10 @@ export interface PageProbe {
   /** Console errors and warnings, and uncaught page errors. */
   problems: string[];
   /** Requests the page tried beyond its own file (all blocked: the page must need none). */
+  /** Requests for anything but the page itself and data: URLs (all blocked: a self-contained page makes none). */
   requests: string[];
+  /** data: URLs the page loaded (inlined images), allowed. */
+  inlineRequests: number;
   screenshot: string | null;
 }
 
@@ -45,7 +48,7 @@ export function probePage(htmlFile: string, options: { chromium?: string; screen
   if (!chromium) throw new Error('report: Chromium not found (set CHROMIUM_PATH or install the `chromium` package)');
   const args = [probeScript(), '--html', htmlFile, '--chromium', chromium, '--timeout', String(options.timeoutMs ?? 30000)];
   if (options.screenshot) args.push('--screenshot', options.screenshot, '--selector', options.selector ?? '#chart-main');
-  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: (options.timeoutMs ?? 30000) + 30000 });
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: (options.timeoutMs ?? 30000) + 30000, maxBuffer: 64 * 1024 * 1024 });
   const line = out.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as PageProbe;
