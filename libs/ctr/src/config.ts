@@ -47,6 +47,8 @@ export interface CtrConfig {
   imageInteraction: boolean;
   /** cluster-id: standard deviation of the initial cluster embeddings (the id embeddings start at 0.05 too). */
   clusterEmbeddingStd: number;
+  /** cluster-id: how the cluster embeddings start: 'random' (normal, clusterEmbeddingStd) or 'centroids' (the principal components of the cluster centres, same scale). */
+  clusterEmbeddingInit: 'random' | 'centroids';
   /** Wide & Deep: the image-match features (simscore, cluster match, vector products) also enter the logit linearly. */
   wide: boolean;
   /** Hidden layer sizes of the MLP. */
@@ -98,6 +100,7 @@ export const DEFAULT_CTR_CONFIG: CtrConfig = {
   imageInteraction: true,
   wide: true,
   clusterEmbeddingStd: 0.05,
+  clusterEmbeddingInit: 'random',
   mlp: [128, 64, 32, 16],
   learningRate: 2e-3,
   batchSize: 256,
@@ -134,6 +137,7 @@ export const CTR_CONFIG_DOC: Record<keyof CtrConfig, string> = {
   clusterMatchFeatures: 'cluster-id: add the id-match features (share of the history in the target cluster, count / L, latest matches)',
   vectorProducts: 'vector: add the mean target-history element-wise products of the raw embeddings as MLP inputs',
   clusterEmbeddingStd: 'cluster-id: std of the initial cluster embeddings (as the id embeddings; 0.5 helps the oracle and hurts learned clusters on the validation day)',
+  clusterEmbeddingInit: "cluster-id: 'random' (normal with clusterEmbeddingStd) or 'centroids' (the cluster centres' principal components, scaled to that std, so clusters with similar centres start similar; needs the embeddings next to the assignments)",
   wide: 'Wide & Deep: the image-match features (simscore, cluster match, vector products) also enter the logit linearly',
   imageInteraction: "vector / cluster-id: add the target's learned image feature times the history's mean one as MLP inputs",
   mlp: 'hidden layer sizes of the MLP',
@@ -192,6 +196,9 @@ export function checkCtrConfig(config: CtrConfig, where = 'ctr config'): CtrConf
   }
   if (config.attentionDim % config.attentionHeads !== 0) {
     throw new Error(`${where}: attentionDim ${config.attentionDim} must be divisible by attentionHeads ${config.attentionHeads}`);
+  }
+  if (config.clusterEmbeddingInit !== 'random' && config.clusterEmbeddingInit !== 'centroids') {
+    throw new Error(`${where}: key "clusterEmbeddingInit" must be "random" or "centroids", got ${JSON.stringify(config.clusterEmbeddingInit)}`);
   }
   for (const key of ['targetAttention', 'din', 'clusterMatchFeatures', 'vectorProducts', 'imageInteraction', 'wide'] as const) {
     if (typeof config[key] !== 'boolean') throw new Error(`${where}: key "${key}" must be true or false, got ${JSON.stringify(config[key])}`);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CLUSTER_ASSIGNMENTS, clusterAssignmentToRow } from '@courier/data-contracts';
 import { readVectorTable, writeParquetRows, writeVectorTable } from '@courier/io';
-import { initBackend } from '@courier/runtime';
+import { Rng, initBackend } from '@courier/runtime';
 import { CtrFixture, makeCtrFixture } from './testing';
 import {
   Catalogue,
@@ -13,7 +13,9 @@ import {
   buildBatch,
   buildItemFeatures,
   buildVocab,
+  clusterCentroids,
   gatherRows,
+  principalScores,
   checkpointOf,
   loadCatalogue,
   loadCtrSamples,
@@ -141,6 +143,75 @@ describe('image features: bad input', () => {
     const bad = path.join(tmp, 'bad-assignments.parquet');
     await writeParquetRows(bad, CLUSTER_ASSIGNMENTS, [clusterAssignmentToRow({ itemId: 424242, clusterId: 0, distance: 0 })]);
     await expect(loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: bad })).rejects.toThrow(/bad-assignments\.parquet.*1 ids are not in it \(e\.g\. 424242\)/);
+  });
+});
+
+describe('cluster embeddings from the centroids (clusterEmbeddingInit)', () => {
+  it('centroids are the means of the L2-normalised member vectors; absent rows and the unknown id are skipped', () => {
+    const v = new Float32Array([3, 4, 0, 2, 9, 9, 1, 0]); // rows: (3,4) (0,2) (9,9) (1,0)
+    const c = clusterCentroids(v, new Uint8Array([1, 1, 0, 1]), 2, new Int32Array([0, 0, 1, 2]), 2);
+    expect(Array.from(c)).toEqual([expect.closeTo(0.3, 6), expect.closeTo(0.9, 6), 0, 0]); // mean of (0.6,0.8) and (0,1); cluster 1 empty
+  });
+
+  it('principal scores reproduce the centred Gram matrix when the width covers the rank', () => {
+    // 6 points in 3-d of rank 2 after centring: scores S satisfy S S^T = X_c X_c^T.
+    const x = new Float32Array([1, 0, 0, 0, 1, 0, -1, 0, 0, 0, -1, 0, 2, 2, 0, -1, -2, 0]);
+    const n = 6;
+    const d = 3;
+    const s = principalScores(x, n, d, 4, new Rng(3), 300);
+    const mean = [0, 1, 2].map((j) => Array.from({ length: n }, (_, i) => x[i * d + j]).reduce((a, b) => a + b, 0) / n);
+    for (let a = 0; a < n; a++)
+      for (let b = 0; b < n; b++) {
+        let g = 0;
+        for (let j = 0; j < d; j++) g += (x[a * d + j] - mean[j]) * (x[b * d + j] - mean[j]);
+        let h = 0;
+        for (let k = 0; k < 4; k++) h += s[a * 4 + k] * s[b * 4 + k];
+        expect(h).toBeCloseTo(g, 4);
+      }
+    // Rank 2: the last two columns are zero.
+    for (let a = 0; a < n; a++) expect([s[a * 4 + 2], s[a * 4 + 3]]).toEqual([0, 0]);
+  });
+
+  it('planted: clusters with alike centres start alike (their initial rows correlate), at the configured scale; random init does not', () => {
+    // 8 clusters: two families of four whose centres share a direction.
+    const K = 8;
+    const D = 16;
+    const rng = new Rng(11);
+    const centroids = new Float32Array(K * D);
+    for (let k = 0; k < K; k++) for (let j = 0; j < D; j++) centroids[k * D + j] = (j === (k < 4 ? 0 : 1) ? 3 : 0) + rng.normal(0, 0.2);
+    const cfg = resolveCtrConfig({ clusterEmbeddingInit: 'centroids' });
+    const shape = { itemVocab: 10, userVocab: 5, numCategories: 4, image: { mode: 'cluster-id' as const, dim: 0, numClusters: K, centroids, centroidDim: D } };
+    const start = tf.memory().numTensors;
+    const cosines = (m: CtrModel) => {
+      const t = m.vars.get('cluster_id') as tf.Variable;
+      const rows = t.arraySync() as number[][];
+      const cos = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0) / Math.sqrt(a.reduce((s, x) => s + x * x, 0) * b.reduce((s, x) => s + x * x, 0));
+      let within = 0;
+      let across = 0;
+      for (let a = 0; a < K; a++)
+        for (let b = a + 1; b < K; b++) {
+          if (a < 4 === b < 4) within += cos(rows[a], rows[b]) / 12;
+          else across += cos(rows[a], rows[b]) / 16;
+        }
+      const values = rows.slice(0, K).flat();
+      const std = Math.sqrt(values.reduce((s, x) => s + x * x, 0) / values.length);
+      return { within, across, std, unknownRow: rows[K] };
+    };
+    const fromCentroids = new CtrModel(cfg, shape, 1);
+    const random = new CtrModel(resolveCtrConfig({}), shape, 1);
+    const c = cosines(fromCentroids);
+    const r = cosines(random);
+    expect(c.within).toBeGreaterThan(0.5);
+    expect(c.across).toBeLessThan(-0.5);
+    expect(Math.abs(r.within - r.across)).toBeLessThan(0.3);
+    expect(c.std).toBeCloseTo(cfg.clusterEmbeddingStd, 6);
+    expect(c.unknownRow).toEqual(r.unknownRow); // the unknown id keeps its random row
+    fromCentroids.dispose();
+    random.dispose();
+    expect(tf.memory().numTensors).toBe(start);
+    // Without centroids the option is a clear error.
+    expect(() => new CtrModel(cfg, { ...shape, image: { mode: 'cluster-id', dim: 0, numClusters: K } }, 1)).toThrow(/clusterEmbeddingInit "centroids" needs the embeddings/);
+    expect(() => resolveCtrConfig({ clusterEmbeddingInit: 'pca' as 'random' })).toThrow(/clusterEmbeddingInit.*"random" or "centroids"/);
   });
 });
 

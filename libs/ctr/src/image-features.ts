@@ -29,6 +29,30 @@ export interface ImageFeatures {
   missingExamples: number[];
   /** How cluster ids were obtained. */
   clusterSource: 'assignments' | 'exact-grouping' | null;
+  /**
+   * cluster-id with an embeddings file: per cluster, the mean of its items' L2-normalised
+   * embeddings ([numClusters, centroidDim], zeros for an empty cluster); null otherwise.
+   */
+  centroids: Float32Array | null;
+  centroidDim: number;
+}
+
+/** Mean L2-normalised vector per cluster id (ids in [0, k); id k = unknown is skipped). */
+export function clusterCentroids(vectors: Float32Array, present: Uint8Array, dim: number, ids: Int32Array, k: number): Float32Array {
+  const out = new Float32Array(k * dim);
+  const counts = new Float64Array(k);
+  const acc = new Float64Array(k * dim);
+  for (let r = 0; r < present.length; r++) {
+    const c = ids[r];
+    if (!present[r] || c < 0 || c >= k) continue;
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += vectors[r * dim + j] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) acc[c * dim + j] += vectors[r * dim + j] * inv;
+    counts[c]++;
+  }
+  for (let c = 0; c < k; c++) if (counts[c] > 0) for (let j = 0; j < dim; j++) out[c * dim + j] = acc[c * dim + j] / counts[c];
+  return out;
 }
 
 export interface ImageFeatureOptions {
@@ -195,12 +219,23 @@ export async function loadImageFeatures(catalogue: Catalogue, options: ImageFeat
     missingItems: 0,
     missingExamples: [],
     clusterSource: null,
+    centroids: null,
+    centroidDim: 0,
   };
   if (mode === 'cluster-id' && options.clustersFile) {
     if (!fs.existsSync(options.clustersFile)) throw new ContractError({ file: options.clustersFile }, 'an existing cluster assignments file', 'no such file');
     const { ids, k, missing } = await readAssignments(options.clustersFile, catalogue);
     if (missing.length > 0) log(`warning: ${path.basename(options.clustersFile)} has no cluster for ${missing.length} of ${n} catalogue items (e.g. ${missing.slice(0, 5).join(', ')}); they get the unknown id ${k}`);
-    return { ...base, clusterIds: ids, numClusters: k, missingItems: missing.length, missingExamples: missing.slice(0, 10), clusterSource: 'assignments' };
+    // With the embeddings too, each cluster's centroid (for clusterEmbeddingInit 'centroids').
+    let centroids: Float32Array | null = null;
+    let centroidDim = 0;
+    if (options.embeddingsFile) {
+      const table = readVectorTable(options.embeddingsFile);
+      const aligned = alignEmbeddings(table, catalogue, options.embeddingsFile, options.expectedDim ?? 0);
+      centroids = clusterCentroids(aligned.vectors, aligned.present, table.dim, ids, k);
+      centroidDim = table.dim;
+    }
+    return { ...base, clusterIds: ids, numClusters: k, missingItems: missing.length, missingExamples: missing.slice(0, 10), clusterSource: 'assignments', centroids, centroidDim };
   }
   if (!options.embeddingsFile) throw new Error(`image features: mode "${mode}" needs an embeddings file${mode === 'cluster-id' ? ' or a cluster assignments file' : ''}`);
   const table = readVectorTable(options.embeddingsFile);
@@ -214,7 +249,7 @@ export async function loadImageFeatures(catalogue: Catalogue, options: ImageFeat
   if (mode === 'cluster-id') {
     const { ids, k } = exactGroupIds(vectors, present, table.dim, options.maxExactGroups ?? 4096, options.embeddingsFile);
     log(`cluster-id by exact grouping of identical vectors: ${k} groups over ${n - missing.length} items`);
-    return { ...common, clusterIds: ids, numClusters: k, clusterSource: 'exact-grouping' };
+    return { ...common, clusterIds: ids, numClusters: k, clusterSource: 'exact-grouping', centroids: clusterCentroids(vectors, present, table.dim, ids, k), centroidDim: table.dim };
   }
   if (mode === 'simscore') l2NormaliseRows(vectors, table.dim);
   return { ...common, vectors };

@@ -155,7 +155,61 @@ export interface ModelShape {
   itemVocab: number;
   userVocab: number;
   numCategories: number;
-  image: { mode: ImageMode; dim: number; numClusters: number } | null;
+  image: {
+    mode: ImageMode;
+    dim: number;
+    numClusters: number;
+    /** cluster-id: the cluster centres [numClusters, centroidDim] (clusterEmbeddingInit 'centroids'). */
+    centroids?: Float32Array | null;
+    centroidDim?: number;
+  } | null;
+}
+
+/**
+ * Principal-component scores of the rows of `x` ([n, d]), centred: [n, width], columns by
+ * decreasing variance (zeros past the rank), from the n x n Gram matrix by power iteration
+ * with deflation (float64; n is the number of clusters, so this stays small).
+ */
+export function principalScores(x: Float32Array, n: number, d: number, width: number, rng: Rng, iterations = 100): Float32Array {
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += x[i * d + j] / n;
+  const gram = new Float64Array(n * n);
+  for (let a = 0; a < n; a++)
+    for (let b = a; b < n; b++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (x[a * d + j] - mean[j]) * (x[b * d + j] - mean[j]);
+      gram[a * n + b] = s;
+      gram[b * n + a] = s;
+    }
+  const out = new Float32Array(n * width);
+  const v = new Float64Array(n);
+  const w = new Float64Array(n);
+  for (let c = 0; c < Math.min(width, n); c++) {
+    for (let i = 0; i < n; i++) v[i] = rng.normal(0, 1);
+    let lambda = 0;
+    for (let it = 0; it < iterations; it++) {
+      let norm = 0;
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let k = 0; k < n; k++) s += gram[i * n + k] * v[k];
+        w[i] = s;
+        norm += s * s;
+      }
+      norm = Math.sqrt(norm);
+      if (norm < 1e-12) {
+        lambda = 0;
+        break;
+      }
+      for (let i = 0; i < n; i++) v[i] = w[i] / norm;
+      lambda = norm;
+    }
+    if (lambda < 1e-9) break; // the rest of the spectrum is empty
+    const scale = Math.sqrt(lambda);
+    for (let i = 0; i < n; i++) out[i * width + c] = v[i] * scale;
+    // Deflate: G -= lambda v v^T.
+    for (let a = 0; a < n; a++) for (let b = 0; b < n; b++) gram[a * n + b] -= lambda * v[a] * v[b];
+  }
+  return out;
 }
 
 export interface VariableSnapshot {
@@ -175,6 +229,10 @@ export class CtrModel {
     readonly shape: ModelShape,
     seed: number,
   ) {
+    // Checked before any variable exists, so a refused model leaks nothing.
+    if (config.clusterEmbeddingInit === 'centroids' && shape.image?.mode === 'cluster-id' && (!shape.image.centroids || !shape.image.centroidDim)) {
+      throw new Error('ctr: clusterEmbeddingInit "centroids" needs the embeddings next to the cluster assignments (a cluster-id feature set with both files)');
+    }
     const rng = new Rng(seed);
     const c = config;
     const emb = (name: string, rows: number, dim: number) => this.add(name, [rows, dim], rng.fork(name), 'normal');
@@ -200,6 +258,7 @@ export class CtrModel {
       // Initial scale clusterEmbeddingStd: a larger one (0.5) lets look interactions (products of these
       // rows) learn before the ids overfit, which helps the oracle but hurts learned clusters (README).
       this.add('cluster_id', [shape.image.numClusters + 1, c.imageFeatureDim], rng.fork('cluster_id'), 'normal', c.clusterEmbeddingStd);
+      if (c.clusterEmbeddingInit === 'centroids') this.initClustersFromCentroids(shape.image, rng.fork('cluster_id/centroids'));
       E += c.imageFeatureDim;
     }
     this.itemWidth = E;
@@ -257,6 +316,29 @@ export class CtrModel {
     const initial = tf.tensor(values, shape);
     this.vars.set(name, tf.variable(initial, true, `ctr${++variableCounter}/${name}`));
     initial.dispose();
+  }
+
+  /**
+   * clusterEmbeddingInit 'centroids': rows 0..K-1 of the cluster table become the principal
+   * components of the cluster centres, scaled to the table's std (clusterEmbeddingStd), so that
+   * clusters whose centres are alike start alike and the look interactions need not discover it
+   * from clicks. The unknown id keeps its random row.
+   */
+  private initClustersFromCentroids(image: NonNullable<ModelShape['image']>, rng: Rng): void {
+    const K = image.numClusters;
+    const D = image.centroidDim as number;
+    const F = this.config.imageFeatureDim;
+    const scores = principalScores(image.centroids as Float32Array, K, D, F, rng);
+    let ss = 0;
+    for (const x of scores) ss += x * x;
+    const std = Math.sqrt(ss / scores.length);
+    const table = this.v('cluster_id');
+    const values = table.dataSync().slice() as Float32Array;
+    const scale = std > 0 ? this.config.clusterEmbeddingStd / std : 0;
+    for (let i = 0; i < K * F; i++) values[i] = scores[i] * scale;
+    const next = tf.tensor(values, table.shape);
+    table.assign(next);
+    next.dispose();
   }
 
   private v(name: string): tf.Variable {

@@ -8,7 +8,7 @@ import type { CtrConfig } from './config';
 import type { Catalogue, CtrSplit } from './data';
 import { Batch, ItemFeatureTable, Vocab, buildBatch, buildItemFeatures, buildVocab } from './features';
 import type { ImageFeatures } from './image-features';
-import { CtrModel, VariableSnapshot } from './model';
+import { CtrModel, ModelShape, VariableSnapshot } from './model';
 
 export interface CtrCheckpoint {
   contract: 'ctr-checkpoint';
@@ -74,8 +74,8 @@ function shuffleInPlace(a: Int32Array, rng: Rng): void {
   }
 }
 
-function imageShape(image: ImageFeatures | null): { mode: ImageFeatures['mode']; dim: number; numClusters: number } | null {
-  return image ? { mode: image.mode, dim: image.dim, numClusters: image.numClusters } : null;
+function imageShape(image: ImageFeatures | null): ModelShape['image'] {
+  return image ? { mode: image.mode, dim: image.dim, numClusters: image.numClusters, centroids: image.centroids, centroidDim: image.centroidDim } : null;
 }
 
 /** Trains one CTR model on a split. Every random choice (init, order, id dropout) comes from `seed`. */
