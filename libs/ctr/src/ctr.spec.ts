@@ -131,6 +131,21 @@ describe('image features: bad input', () => {
     await expect(loadImageFeatures(catalogue, { mode: 'vector', embeddingsFile: file })).rejects.toThrow(/foreign\.arrow column "item_id": expected item ids from the catalogue .*1 of 120 ids are not in it \(e\.g\. 999999\)/);
   });
 
+  it('centroids are computed only when asked for (clusterEmbeddingInit centroids), from the embeddings next to the assignments', async () => {
+    const file = path.join(tmp, 'assignments-centroids.parquet');
+    const rows = Array.from(catalogue.itemIds, (itemId, i) => clusterAssignmentToRow({ itemId, clusterId: i % 4, distance: 0.1 }));
+    await writeParquetRows(file, CLUSTER_ASSIGNMENTS, rows, { metadata: { k: '4' } });
+    const plain = await loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: file, embeddingsFile: fx.oracleFile });
+    expect(plain.centroids).toBeNull();
+    const withCentroids = await loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: file, embeddingsFile: fx.oracleFile, centroids: true });
+    const dim = readVectorTable(fx.oracleFile).dim;
+    expect(withCentroids.centroidDim).toBe(dim);
+    expect(withCentroids.centroids?.length).toBe(4 * dim);
+    expect(Array.from(withCentroids.clusterIds ?? [])).toEqual(Array.from(plain.clusterIds ?? []));
+    const exact = await loadImageFeatures(catalogue, { mode: 'cluster-id', embeddingsFile: fx.oracleFile, centroids: true });
+    expect(exact.centroids?.length).toBe(exact.numClusters * dim);
+  });
+
   it('cluster assignments: ids from another catalogue are an error; missing items get the unknown id K', async () => {
     const file = path.join(tmp, 'assignments.parquet');
     const rows = Array.from(catalogue.itemIds.slice(0, 110), (itemId, i) => clusterAssignmentToRow({ itemId, clusterId: i % 5, distance: 0.1 }));

@@ -30,8 +30,8 @@ export interface ImageFeatures {
   /** How cluster ids were obtained. */
   clusterSource: 'assignments' | 'exact-grouping' | null;
   /**
-   * cluster-id with an embeddings file: per cluster, the mean of its items' L2-normalised
-   * embeddings ([numClusters, centroidDim], zeros for an empty cluster); null otherwise.
+   * cluster-id with an embeddings file and `centroids` asked for: per cluster, the mean of its
+   * items' L2-normalised embeddings ([numClusters, centroidDim], zeros for an empty cluster); null otherwise.
    */
   centroids: Float32Array | null;
   centroidDim: number;
@@ -63,6 +63,8 @@ export interface ImageFeatureOptions {
   clustersFile?: string | null;
   /** Expected embedding dimension (0 = any). A mismatch is an error. */
   expectedDim?: number;
+  /** cluster-id: also compute each cluster's centroid from the embeddings (clusterEmbeddingInit 'centroids'); the embeddings file is only read for it. */
+  centroids?: boolean;
   /** Upper bound on the number of distinct vectors exact grouping accepts (it is meant for oracle embeddings). */
   maxExactGroups?: number;
   log?: (line: string) => void;
@@ -229,7 +231,7 @@ export async function loadImageFeatures(catalogue: Catalogue, options: ImageFeat
     // With the embeddings too, each cluster's centroid (for clusterEmbeddingInit 'centroids').
     let centroids: Float32Array | null = null;
     let centroidDim = 0;
-    if (options.embeddingsFile) {
+    if (options.centroids && options.embeddingsFile) {
       const table = readVectorTable(options.embeddingsFile);
       const aligned = alignEmbeddings(table, catalogue, options.embeddingsFile, options.expectedDim ?? 0);
       centroids = clusterCentroids(aligned.vectors, aligned.present, table.dim, ids, k);
@@ -249,7 +251,8 @@ export async function loadImageFeatures(catalogue: Catalogue, options: ImageFeat
   if (mode === 'cluster-id') {
     const { ids, k } = exactGroupIds(vectors, present, table.dim, options.maxExactGroups ?? 4096, options.embeddingsFile);
     log(`cluster-id by exact grouping of identical vectors: ${k} groups over ${n - missing.length} items`);
-    return { ...common, clusterIds: ids, numClusters: k, clusterSource: 'exact-grouping', centroids: clusterCentroids(vectors, present, table.dim, ids, k), centroidDim: table.dim };
+    const centroids = options.centroids ? clusterCentroids(vectors, present, table.dim, ids, k) : null;
+    return { ...common, clusterIds: ids, numClusters: k, clusterSource: 'exact-grouping', centroids, centroidDim: centroids ? table.dim : 0 };
   }
   if (mode === 'simscore') l2NormaliseRows(vectors, table.dim);
   return { ...common, vectors };

@@ -125,6 +125,7 @@ async function loadAll(
       embeddingsFile: req.embeddings,
       clustersFile: req.clusters,
       expectedDim: options.config.imageDim,
+      centroids: options.config.clusterEmbeddingInit === 'centroids',
       log: (l) => log.warn(`${req.name}: ${l}`),
     });
     featureSets.push({ name: req.name, image });
