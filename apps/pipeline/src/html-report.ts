@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
 import type { CtrCeiling, MetricPair } from '@courier/ctr';
 import { writeFileAtomicSync } from '@courier/io';
-import { GALLERY_CSS, galleriesHtml } from '@courier/report';
+import { GALLERY_CSS, esc, galleriesHtml } from '@courier/report';
 import type { Galleries } from '@courier/report';
 import type { LossCurve } from './loss-curve';
 
@@ -26,7 +26,6 @@ export function writeHtmlReport(file: string, args: HtmlReportArgs): void {
   writeFileAtomicSync(file, renderHtmlReport(args));
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmtPct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
 
 interface Bar {

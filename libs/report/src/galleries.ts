@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { esc } from './html';
+import { esc } from './escape';
 import { CLUSTER_ASSIGNMENTS, RAW_ITEMS, rawItemFromRow } from '@courier/data-contracts';
 import { readParquetRows, readVectorTable } from '@courier/io';
 

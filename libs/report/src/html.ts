@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { ChartSpec, reportCharts } from './charts';
 import { STATUS_TEXT, evaluateChecks } from './checks';
 import { METRIC_LABEL, SuiteReport } from './model';
+import { esc } from './escape';
 import { GALLERY_CSS, MethodGallery, methodGalleriesHtml } from './galleries';
 import { PREMISE_TEXT, VERDICT_TEXT, describeQuantity, evaluatePremise, premiseGainTable } from './premise';
 import { CEILING_HEADER, CEILING_TEXT, SELECTION_TEXT, SHARE_TEXT, baselineSummary, categoryRows, ceilingCells, ceilingTable, probeTable, PROBE_TEXT, fmtMetric, fmtPp, fmtShare, fmtShareSummary, fmtSummary, relPath, seedTable, selectionRows, showShare, showValidation, summaryRows } from './tables';
@@ -49,7 +50,7 @@ function vendorScripts(): string {
   return vendorCache;
 }
 
-export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export { esc };
 /** JSON safe inside a <script> element. */
 const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 
