@@ -328,8 +328,10 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
         const featureSets: FeatureSetRequest[] = variants.map((v) => {
           const t = trained.get(v.name) as Trained;
           const clusters = v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { assignments: string }).assignments : null;
-          // Ready-made assignments stand alone (as in the pipeline: a cluster-id feature set without embeddings).
-          return { name: v.name, mode: v.mode, embeddings: clusters && t.clusters ? null : t.embeddings, clusters };
+          // Ready-made assignments stand alone (as in the pipeline: a cluster-id feature set without embeddings),
+          // unless the cluster embeddings start from the centroids, which need the vectors.
+          const standAlone = clusters !== null && t.clusters !== undefined && t.clusters !== null && ctrConfig.clusterEmbeddingInit !== 'centroids';
+          return { name: v.name, mode: v.mode, embeddings: standAlone ? null : t.embeddings, clusters };
         });
         const upstream = [worldFp, samplesFp, ...variants.map((v) => (v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { fp: StageFingerprint }).fp : (trained.get(v.name) as Trained).fp))];
         const { dir: ctrDir } = await stages.run('ctr', path.join(base, 'ctr'), suite.name, { featureSets, ctrConfig }, seed, upstream, code('libs/ctr', 'libs/metrics'), async (ctrDir) => {

@@ -18,7 +18,10 @@ export interface PipelineCtrOptions {
 }
 
 /** The feature sets the pipeline compares: COURIER in each requested mode, plus the oracle. */
-export function pipelineFeatureSets(o: Pick<PipelineCtrOptions, 'embeddingsFile' | 'assignmentsFile' | 'oracleFile' | 'oracleClustersFile' | 'modes'>): FeatureSetRequest[] {
+export function pipelineFeatureSets(
+  o: Pick<PipelineCtrOptions, 'embeddingsFile' | 'assignmentsFile' | 'oracleFile' | 'oracleClustersFile' | 'modes'>,
+  clusterEmbeddingInit: CtrConfig['clusterEmbeddingInit'] = 'random',
+): FeatureSetRequest[] {
   // Method names must be unique in a report; the cluster-id mode (the paper's best) keeps the plain name.
   const named = (base: string, mode: string) => (mode === 'cluster-id' ? base : `${base}-${mode}`);
   const sets: FeatureSetRequest[] = o.modes.map((mode) => ({
@@ -32,7 +35,10 @@ export function pipelineFeatureSets(o: Pick<PipelineCtrOptions, 'embeddingsFile'
   if (o.oracleFile) {
     for (const mode of o.modes) {
       const clusters = mode === 'cluster-id' ? (o.oracleClustersFile ?? null) : null;
-      sets.push({ name: named('oracle', mode), mode, embeddings: clusters ? null : o.oracleFile, clusters });
+      // Ready-made groups stand alone, unless the cluster embeddings start from the centroids, which need
+      // the vectors (kept out otherwise so the default stage's inputs, and fingerprint, stay as they were).
+      const embeddings = clusters && clusterEmbeddingInit !== 'centroids' ? null : o.oracleFile;
+      sets.push({ name: named('oracle', mode), mode, embeddings, clusters });
     }
   }
   return sets;
@@ -41,5 +47,5 @@ export function pipelineFeatureSets(o: Pick<PipelineCtrOptions, 'embeddingsFile'
 /** The CTR stage of the pipeline: baseline vs every feature set, over the CTR seeds. */
 export async function runCtrStage(o: PipelineCtrOptions): Promise<void> {
   const config = resolveConfig<CtrConfig & { seeds: number[] }>(CTR_CONFIG_SCHEMA, { overrides: { ...o.ctrOverrides, seeds: o.seeds }, where: 'pipeline ctr' });
-  await runCtrEvaluateStage({ samples: o.samplesDir, world: o.worldDir, outDir: o.outDir, featureSets: pipelineFeatureSets(o), config });
+  await runCtrEvaluateStage({ samples: o.samplesDir, world: o.worldDir, outDir: o.outDir, featureSets: pipelineFeatureSets(o, config.clusterEmbeddingInit), config });
 }

@@ -113,5 +113,8 @@ describe('reports', () => {
       { name: 'oracle', mode: 'cluster-id', embeddings: null, clusters: 'oc' },
       { name: 'oracle-vector', mode: 'vector', embeddings: 'o', clusters: null },
     ]);
+    // Centroid-initialised cluster embeddings need the oracle's vectors next to its ready-made groups.
+    const withCentroids = pipelineFeatureSets({ embeddingsFile: 'e', assignmentsFile: 'a', oracleFile: 'o', oracleClustersFile: 'oc', modes: ['cluster-id'] }, 'centroids');
+    expect(withCentroids[1]).toEqual({ name: 'oracle', mode: 'cluster-id', embeddings: 'o', clusters: 'oc' });
   });
 });
