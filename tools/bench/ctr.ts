@@ -3,17 +3,59 @@
  * the planted-look fixture), and AUC + GAUC time on 1e7 rows.
  *
  *   npx tsx tools/bench/ctr.ts [--rows 10000000] [--users 200] [--epochs 1]
+ *   npx tsx tools/bench/ctr.ts --world DIR --samples DIR [--epochs 1] [--modes baseline,cluster-id]
+ *
+ * With --world and --samples (a generated world and its data-builder output, e.g. the demo
+ * pipeline's), it measures the real CTR data instead: training rows/s of one epoch with
+ * batchOrder 'rows' and 'page-views' and scoring rows/s, for the baseline and the oracle's
+ * cluster id, default config.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { auc, gauc } from '@courier/metrics';
 import { Rng, initBackend, parseCliArgs } from '@courier/runtime';
-import { loadCatalogue, loadCtrSamples, loadImageFeatures, predictCtr, resolveCtrConfig, trainCtr } from '@courier/ctr';
+import { loadCatalogue, loadCtrSamples, loadImageFeatures, predictCtr, resolveCtrConfig, splitValidation, trainCtr } from '@courier/ctr';
 import { makeCtrFixture } from '@courier/ctr/testing';
+
+async function onWorld(world: string, samples: string, epochs: number, modeNames: string[]): Promise<void> {
+  const backend = await initBackend();
+  const results: Record<string, unknown> = { backend: backend.name, cpus: os.cpus().length, loadAverage: os.loadavg()[0], world, samples };
+  const config = resolveCtrConfig({ epochs });
+  const catalogue = await loadCatalogue(path.join(world, 'items.parquet'));
+  const data = await loadCtrSamples(path.join(samples, 'ctr-samples.parquet'), catalogue, { maxHistory: config.maxHistory });
+  const { fit } = splitValidation(data.train, config.validationDays);
+  results.trainRows = fit.n;
+  results.evalRows = data.eval.n;
+  for (const mode of modeNames) {
+    const image =
+      mode === 'baseline'
+        ? null
+        : await loadImageFeatures(catalogue, { mode: 'cluster-id', embeddingsFile: path.join(world, 'oracle-embeddings.arrow'), clustersFile: path.join(world, 'oracle-clusters.parquet') });
+    const row: Record<string, number> = {};
+    for (const batchOrder of ['rows', 'page-views'] as const) {
+      const trained = trainCtr({ catalogue, train: fit, image, config: resolveCtrConfig({ epochs, batchOrder }), seed: 1 });
+      row[`train-${batchOrder}`] = Math.round(trained.stats.rowsPerSecond);
+      if (batchOrder === 'rows') {
+        const { seconds } = predictCtr(trained, data.eval);
+        row.score = Math.round(data.eval.n / seconds);
+      }
+      trained.model.dispose();
+    }
+    results[mode] = row;
+    console.log(`${mode}: train ${row['train-rows']} rows/s (batchOrder rows), ${row['train-page-views']} rows/s (page-views, ${(row['train-page-views'] / row['train-rows']).toFixed(2)}x); scoring ${row.score} rows/s`);
+  }
+  results.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+  console.log(JSON.stringify(results, null, 2));
+}
 
 async function main(): Promise<void> {
   const { flags } = parseCliArgs(process.argv.slice(2));
+  if (flags.world || flags.samples) {
+    if (!flags.world || !flags.samples) throw new Error('ctr bench: --world and --samples go together (a world folder and its data-builder output)');
+    await onWorld(String(flags.world), String(flags.samples), Number(flags.epochs ?? 1), String(flags.modes ?? 'baseline,cluster-id').split(','));
+    return;
+  }
   const nRows = Number(flags.rows ?? 1e7);
   const nUsers = Number(flags.users ?? 200);
   const epochs = Number(flags.epochs ?? 1);

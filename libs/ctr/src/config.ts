@@ -56,6 +56,12 @@ export interface CtrConfig {
   /** Adam learning rate. */
   learningRate: number;
   batchSize: number;
+  /**
+   * Training batches: 'rows' (rows shuffled one by one) or 'page-views' (page views shuffled, their
+   * rows kept together, so a batch holds ~batchSize / page size distinct histories and the
+   * self-attention runs once per page view).
+   */
+  batchOrder: 'rows' | 'page-views';
   /** Most passes over the training days; training stops earlier when validation AUC stops improving. */
   epochs: number;
   /** Epochs without a validation AUC gain before stopping (the best epoch's weights are kept). */
@@ -104,6 +110,7 @@ export const DEFAULT_CTR_CONFIG: CtrConfig = {
   mlp: [128, 64, 32, 16],
   learningRate: 2e-3,
   batchSize: 256,
+  batchOrder: 'rows',
   epochs: 8,
   patience: 2,
   validationDays: 1,
@@ -143,6 +150,7 @@ export const CTR_CONFIG_DOC: Record<keyof CtrConfig, string> = {
   mlp: 'hidden layer sizes of the MLP',
   learningRate: 'Adam learning rate',
   batchSize: 'training batch size',
+  batchOrder: "training batches: 'rows' (rows shuffled one by one) or 'page-views' (page views shuffled, their rows kept together: the self-attention runs once per page view, several times faster)",
   epochs: 'most passes over the training days (early stopping on validation AUC may stop sooner)',
   patience: 'epochs without a validation AUC gain before stopping; the best epoch is kept',
   validationDays: 'last CTR training days held out for validation (early stopping); 0 = none',
@@ -196,6 +204,9 @@ export function checkCtrConfig(config: CtrConfig, where = 'ctr config'): CtrConf
   }
   if (config.attentionDim % config.attentionHeads !== 0) {
     throw new Error(`${where}: attentionDim ${config.attentionDim} must be divisible by attentionHeads ${config.attentionHeads}`);
+  }
+  if (config.batchOrder !== 'rows' && config.batchOrder !== 'page-views') {
+    throw new Error(`${where}: key "batchOrder" must be "rows" or "page-views", got ${JSON.stringify(config.batchOrder)}`);
   }
   if (config.clusterEmbeddingInit !== 'random' && config.clusterEmbeddingInit !== 'centroids') {
     throw new Error(`${where}: key "clusterEmbeddingInit" must be "random" or "centroids", got ${JSON.stringify(config.clusterEmbeddingInit)}`);

@@ -20,6 +20,7 @@ import {
   loadCatalogue,
   loadCtrSamples,
   loadImageFeatures,
+  pageViewGroups,
   predictCtr,
   resolveCtrConfig,
   restoreCtr,
@@ -227,6 +228,86 @@ describe('cluster embeddings from the centroids (clusterEmbeddingInit)', () => {
     // Without centroids the option is a clear error.
     expect(() => new CtrModel(cfg, { ...shape, image: { mode: 'cluster-id', dim: 0, numClusters: K } }, 1)).toThrow(/clusterEmbeddingInit "centroids" needs the embeddings/);
     expect(() => resolveCtrConfig({ clusterEmbeddingInit: 'pca' as 'random' })).toThrow(/clusterEmbeddingInit.*"random" or "centroids"/);
+  });
+});
+
+describe('shared histories (rows of a page view run one self-attention)', () => {
+  const setup = async () => {
+    const iv = buildVocab(Array.from(data.train.itemRow, (r) => catalogue.itemIds[r]));
+    const uv = buildVocab(data.train.userId);
+    const image = await loadImageFeatures(catalogue, { mode: 'cluster-id', embeddingsFile: fx.oracleFile });
+    const items = buildItemFeatures(catalogue, iv, config, image);
+    const model = new CtrModel(config, { itemVocab: catalogue.itemIds.length + 1, userVocab: uv.ids.length + 1, numCategories: 4, image: { mode: 'cluster-id', dim: image.dim, numClusters: image.numClusters } }, 3);
+    return { uv, items, model };
+  };
+  // The first 40 training rows in file order: four page views of 10 rows, each sharing one history.
+  const rows = Int32Array.from({ length: 40 }, (_, i) => i);
+
+  it('rows of a page view share one distinct history, and the per-history arrays match the per-row ones', async () => {
+    const { uv, items, model } = await setup();
+    const b = buildBatch(data.train, rows, items, { config, userIndex: uv.index });
+    const L = config.maxHistory;
+    expect(b.H).toBeLessThan(b.B);
+    expect(new Set(Array.from(rows, (i) => data.train.sessionId[i])).size).toBeGreaterThanOrEqual(b.H);
+    for (let r = 0; r < b.B; r++) {
+      const h = b.historyOf[r];
+      for (let p = 0; p < L; p++) {
+        expect(b.hHistory[h * L + p]).toBe(b.history[r * L + p]);
+        expect(b.hPoolWeights[h * L + p]).toBe(b.poolWeights[r * L + p]);
+        // Every query position of the distinct history masks exactly the row's padded keys.
+        expect(b.hAttnBias[(h * L + (p % L)) * L + p]).toBe(b.historyMask[r * L + p] === 1 ? 0 : -1e9);
+      }
+    }
+    const unshared = buildBatch(data.train, rows, items, { config, userIndex: uv.index, shareHistories: false });
+    expect(unshared.H).toBe(unshared.B);
+    expect(Array.from(unshared.historyOf)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    model.dispose();
+  });
+
+  it('sharing changes neither the logits nor the gradients (up to float rounding)', async () => {
+    const { uv, items, model } = await setup();
+    const shared = buildBatch(data.train, rows, items, { config, userIndex: uv.index });
+    const unshared = buildBatch(data.train, rows, items, { config, userIndex: uv.index, shareHistories: false });
+    expect(shared.H).toBeLessThan(unshared.H);
+    const vars = [...model.vars.values()];
+    const run = (b: typeof shared) => {
+      const logits = tf.tidy(() => Array.from(model.logits(b).dataSync()));
+      const { value, grads } = tf.variableGrads(() => tf.tidy(() => CtrModel.bce(model.logits(b), tf.tensor1d(b.label))), vars);
+      const g = Object.fromEntries(Object.entries(grads).map(([k, t]) => [k, Array.from(t.dataSync())]));
+      value.dispose();
+      Object.values(grads).forEach((t) => t.dispose());
+      return { logits, g };
+    };
+    const a = run(shared);
+    const u = run(unshared);
+    a.logits.forEach((x, i) => expect(x).toBeCloseTo(u.logits[i], 5));
+    let checked = 0;
+    for (const [name, ga] of Object.entries(a.g)) {
+      const gu = u.g[name];
+      const scale = Math.max(1e-6, ...gu.map(Math.abs));
+      ga.forEach((x, i) => expect(Math.abs(x - gu[i]) / scale).toBeLessThan(1e-4));
+      checked++;
+    }
+    expect(checked).toBe(vars.length);
+    model.dispose();
+  });
+
+  it("batchOrder 'page-views' keeps each page view's rows together and visits every row once per epoch", () => {
+    const groups = pageViewGroups(data.train);
+    expect(groups.rows.length).toBe(data.train.n);
+    expect(new Set(groups.rows).size).toBe(data.train.n);
+    for (let g = 0; g + 1 < groups.offsets.length; g++) {
+      const ids = new Set<number>();
+      for (let j = groups.offsets[g]; j < groups.offsets[g + 1]; j++) ids.add(data.train.sessionId[groups.rows[j]]);
+      expect(ids.size).toBe(1);
+    }
+    expect(() => resolveCtrConfig({ batchOrder: 'sessions' as 'rows' })).toThrow(/batchOrder/);
+    // Training with it runs and is seeded.
+    const a = trainCtr({ catalogue, train: data.train, image: null, config: resolveCtrConfig({ ...config, batchOrder: 'page-views' }), seed: 2 });
+    const b = trainCtr({ catalogue, train: data.train, image: null, config: resolveCtrConfig({ ...config, batchOrder: 'page-views' }), seed: 2 });
+    expect(a.stats.finalLoss).toBe(b.stats.finalLoss);
+    a.model.dispose();
+    b.model.dispose();
   });
 });
 

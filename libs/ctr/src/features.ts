@@ -105,8 +105,19 @@ export interface Batch {
   /** Local index per history position (most recent first; padding points at 0 with mask 0). */
   history: Int32Array;
   historyMask: Float32Array;
-  /** Self-attention bias [B, L, L]: 0 for real keys, -1e9 for padded keys. */
-  attnBias: Float32Array;
+  /**
+   * Distinct histories in the batch (rows of one page view share theirs): the self-attention
+   * runs once per distinct history ([H, L, L] instead of [B, L, L]) and rows gather its output.
+   */
+  H: number;
+  /** Distinct history of each row, in [0, H). */
+  historyOf: Int32Array;
+  /** Local item index per position of each distinct history [H, L]. */
+  hHistory: Int32Array;
+  /** Self-attention bias [H, L, L]: 0 for real keys, -1e9 for padded keys. */
+  hAttnBias: Float32Array;
+  /** Mean-pool weights of each distinct history [H, L]. */
+  hPoolWeights: Float32Array;
   /** Target-attention bias [B, L]: 0 real, -1e9 padding. */
   keyBias: Float32Array;
   /** Mean-pool weights [B, L]: mask / history length (0 for empty histories). */
@@ -132,6 +143,8 @@ export interface BatchOptions {
   userIndex: Map<number, number>;
   /** Per-row random draws for id dropout (training only): returns true to drop the id. */
   dropId?: () => boolean;
+  /** Let rows with the same history share one self-attention (default true; false: one per row, for tests and benchmarks). */
+  shareHistories?: boolean;
 }
 
 /**
@@ -157,7 +170,9 @@ export function buildBatch(split: CtrSplit, rows: ArrayLike<number>, items: Item
   const target = new Int32Array(B);
   const history = new Int32Array(B * L);
   const historyMask = new Float32Array(B * L);
-  const attnBias = new Float32Array(B * L * L).fill(-1e9);
+  const historyOf = new Int32Array(B);
+  const historyKey = new Map<string, number>();
+  const distinctRows: number[] = [];
   const keyBias = new Float32Array(B * L).fill(-1e9);
   const poolWeights = new Float32Array(B * L);
   const hasHistory = new Float32Array(B * L);
@@ -179,9 +194,38 @@ export function buildBatch(split: CtrSplit, rows: ArrayLike<number>, items: Item
       historyMask[b * L + p] = 1;
       keyBias[b * L + p] = 0;
       poolWeights[b * L + p] = 1 / len;
-      for (let qp = 0; qp < L; qp++) attnBias[(b * L + qp) * L + p] = 0;
     }
     if (len > 0) hasHistory.fill(1, b * L, (b + 1) * L);
+    // Rows with the same history items in the same order share one distinct history.
+    const key = Array.prototype.join.call(history.subarray(b * L, b * L + len), ',') as string;
+    let h = historyKey.get(key);
+    if (h === undefined) {
+      h = distinctRows.length;
+      historyKey.set(key, h);
+      distinctRows.push(b);
+    }
+    historyOf[b] = h;
+  }
+  // Sharing pays for the gathers it adds only when many rows share (shuffled rows rarely do).
+  if (options.shareHistories === false || distinctRows.length > 0.75 * B) {
+    distinctRows.length = 0;
+    for (let b = 0; b < B; b++) {
+      distinctRows.push(b);
+      historyOf[b] = b;
+    }
+  }
+  const H = distinctRows.length;
+  const hHistory = new Int32Array(H * L);
+  const hPoolWeights = new Float32Array(H * L);
+  const hAttnBias = new Float32Array(H * L * L).fill(-1e9);
+  for (let h = 0; h < H; h++) {
+    const b = distinctRows[h];
+    hHistory.set(history.subarray(b * L, (b + 1) * L), h * L);
+    hPoolWeights.set(poolWeights.subarray(b * L, (b + 1) * L), h * L);
+    for (let p = 0; p < L; p++) {
+      if (historyMask[b * L + p] === 0) continue;
+      for (let qp = 0; qp < L; qp++) hAttnBias[(h * L + qp) * L + p] = 0;
+    }
   }
   const U = uniq.length;
   const uId = new Int32Array(U);
@@ -216,7 +260,7 @@ export function buildBatch(split: CtrSplit, rows: ArrayLike<number>, items: Item
   } else if (image?.mode === 'vector' && image.vectors && config.vectorProducts) {
     sim = vectorProductFeatures(split, rows, image, config);
   }
-  return { B, L, U, uRow: Int32Array.from(uniq), uId, uCategory, uTokens, uTokenMask, uTokenPool, uPrice, uStyle, uCluster, uVector, target, history, historyMask, attnBias, keyBias, poolWeights, hasHistory, user, position, sim, label };
+  return { B, L, U, uRow: Int32Array.from(uniq), uId, uCategory, uTokens, uTokenMask, uTokenPool, uPrice, uStyle, uCluster, uVector, target, history, historyMask, H, historyOf, hHistory, hAttnBias, hPoolWeights, keyBias, poolWeights, hasHistory, user, position, sim, label };
 }
 
 /**

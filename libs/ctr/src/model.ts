@@ -378,38 +378,45 @@ export class CtrModel {
 
   /**
    * Logits [B] of a batch. Queries, keys and values are projected once per unique item
-   * ([U, E] x [E, A]) and then gathered to history positions ([B, L, A]), which is U/(B L)
-   * of the work of projecting every position.
+   * ([U, E] x [E, A]) and then gathered to history positions, which is U/(B L) of the work of
+   * projecting every position. The self-attention runs once per distinct history ([H, L, L]; the
+   * rows of a page view share one) and its output is gathered to the rows that have it.
    */
   logits(b: Batch): tf.Tensor1D {
     const c = this.config;
-    const { B, L } = b;
+    const { B, L, H } = b;
     const A = c.attentionDim;
     const Ah = A / c.attentionHeads;
     const { items, image } = this.itemRepr(b); // [U, E], [U, F]
     const history = tf.tensor1d(b.history, 'int32');
     const atHistory = (x: tf.Tensor2D, width: number): tf.Tensor3D => tf.reshape(gatherRows(x, history), [B, L, width]) as tf.Tensor3D;
+    const distinctHistory = tf.tensor1d(b.hHistory, 'int32');
+    const atDistinct = (x: tf.Tensor2D, width: number): tf.Tensor3D => tf.reshape(gatherRows(x, distinctHistory), [H, L, width]) as tf.Tensor3D;
+    // Per-history tensors [H, ...] to per-row [B, ...] (no copy when every row has its own history).
+    const historyOf = H === B ? null : tf.tensor1d(b.historyOf, 'int32');
+    const toRows = (x: tf.Tensor2D): tf.Tensor2D => (historyOf ? (gatherRows(x, historyOf) as tf.Tensor2D) : x);
     const project = (w: string) => tf.matMul(items, this.v(w) as tf.Tensor2D) as tf.Tensor2D; // [U, w cols]
-    // Multi-head self-attention over the history; padded keys carry -1e9 in attnBias [B, L, L].
-    const bias = tf.tensor3d(b.attnBias, [B, L, L]);
-    let mixed = atHistory(project('history/input'), A); // residual branch [B, L, A]
+    // Multi-head self-attention over each distinct history; padded keys carry -1e9 in hAttnBias [H, L, L].
+    const bias = tf.tensor3d(b.hAttnBias, [H, L, L]);
+    let mixed = atDistinct(project('history/input'), A); // residual branch [H, L, A]
     for (let h = 0; h < c.attentionHeads; h++) {
-      const q = atHistory(tf.mul(project(`self_attention/${h}/wq`), tf.scalar(1 / Math.sqrt(Ah))) as tf.Tensor2D, Ah);
-      const k = atHistory(project(`self_attention/${h}/wk`), Ah);
-      const v = atHistory(project(`self_attention/${h}/wv`), Ah);
-      const head = tf.matMul(tf.softmax(tf.add(tf.matMul(q, k, false, true), bias)), v); // [B, L, Ah]
-      mixed = tf.add(mixed, tf.reshape(tf.matMul(tf.reshape(head, [B * L, Ah]), this.v(`self_attention/${h}/wo`) as tf.Tensor2D), [B, L, A]));
+      const q = atDistinct(tf.mul(project(`self_attention/${h}/wq`), tf.scalar(1 / Math.sqrt(Ah))) as tf.Tensor2D, Ah);
+      const k = atDistinct(project(`self_attention/${h}/wk`), Ah);
+      const v = atDistinct(project(`self_attention/${h}/wv`), Ah);
+      const head = tf.matMul(tf.softmax(tf.add(tf.matMul(q, k, false, true), bias)), v); // [H, L, Ah]
+      mixed = tf.add(mixed, tf.reshape(tf.matMul(tf.reshape(head, [H * L, Ah]), this.v(`self_attention/${h}/wo`) as tf.Tensor2D), [H, L, A]));
     }
     const { mean, variance } = tf.moments(mixed, -1, true);
-    const hist = tf.add(tf.mul(tf.div(tf.sub(mixed, mean), tf.sqrt(tf.add(variance, tf.scalar(1e-5)))), this.v('history/ln_gamma')), this.v('history/ln_beta')) as tf.Tensor3D;
-    // Masked mean over real positions, then projected: poolWeights = mask / count, [B, 1, L] x [B, L, A].
-    const pooled = this.dense(tf.reshape(tf.matMul(tf.tensor3d(b.poolWeights, [B, 1, L]), hist), [B, A]) as tf.Tensor2D, 'history/proj');
+    const histDistinct = tf.add(tf.mul(tf.div(tf.sub(mixed, mean), tf.sqrt(tf.add(variance, tf.scalar(1e-5)))), this.v('history/ln_gamma')), this.v('history/ln_beta')) as tf.Tensor3D;
+    // Masked mean over real positions, then projected: hPoolWeights = mask / count, [H, 1, L] x [H, L, A].
+    const pooled = toRows(this.dense(tf.reshape(tf.matMul(tf.tensor3d(b.hPoolWeights, [H, 1, L]), histDistinct), [H, A]) as tf.Tensor2D, 'history/proj'));
     const targetIdx = tf.tensor1d(b.target, 'int32');
     const target = gatherRows(items, targetIdx) as tf.Tensor2D; // [B, E]
     const user = gatherRows(this.v('user_id'), tf.tensor1d(b.user, 'int32')) as tf.Tensor2D;
     const parts: tf.Tensor2D[] = [target, user, pooled];
     const hasHistory = tf.tensor2d(b.hasHistory, [B, L]);
     if (c.targetAttention) {
+      const hist = tf.reshape(toRows(tf.reshape(histDistinct, [H, L * A]) as tf.Tensor2D), [B, L, A]) as tf.Tensor3D; // [B, L, A]
       const tq = gatherRows(tf.mul(project('target_attention/wq'), tf.scalar(1 / Math.sqrt(A))), targetIdx) as tf.Tensor2D; // [B, A]
       const scores = tf.add(tf.reshape(tf.matMul(hist, tf.reshape(tq, [B, A, 1])), [B, L]), tf.tensor2d(b.keyBias, [B, L]));
       // Rows with an empty history attend to nothing: their weights are zeroed.
@@ -440,7 +447,7 @@ export class CtrModel {
       // The target's image feature times the mean image feature of the history ([B, F]): a factorised
       // look match (like an FM term) whose embedding can learn which looks go together.
       const F = c.imageFeatureDim;
-      const histMean = tf.reshape(tf.matMul(tf.tensor3d(b.poolWeights, [B, 1, L]), atHistory(image, F)), [B, F]);
+      const histMean = toRows(tf.reshape(tf.matMul(tf.tensor3d(b.hPoolWeights, [H, 1, L]), atDistinct(image, F)), [H, F]) as tf.Tensor2D);
       parts.push(tf.mul(gatherRows(image, targetIdx), histMean) as tf.Tensor2D);
     }
     if (c.positionBuckets > 0) parts.push(gatherRows(this.v('position'), tf.tensor1d(b.position, 'int32')) as tf.Tensor2D);

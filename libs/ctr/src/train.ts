@@ -65,6 +65,37 @@ export interface TrainOptions {
   log?: (line: string) => void;
 }
 
+/** Rows grouped by page view (session id), groups in order of first appearance: [offsets, rows]. */
+export function pageViewGroups(split: CtrSplit): { offsets: Int32Array; rows: Int32Array } {
+  const groupOf = new Map<number, number>();
+  const counts: number[] = [];
+  const group = new Int32Array(split.n);
+  for (let i = 0; i < split.n; i++) {
+    let g = groupOf.get(split.sessionId[i]);
+    if (g === undefined) {
+      g = counts.length;
+      groupOf.set(split.sessionId[i], g);
+      counts.push(0);
+    }
+    group[i] = g;
+    counts[g]++;
+  }
+  const offsets = new Int32Array(counts.length + 1);
+  for (let g = 0; g < counts.length; g++) offsets[g + 1] = offsets[g] + counts[g];
+  const fill = offsets.slice(0, counts.length);
+  const rows = new Int32Array(split.n);
+  for (let i = 0; i < split.n; i++) rows[fill[group[i]]++] = i;
+  return { offsets, rows };
+}
+
+/** batchOrder 'page-views': the page views in a random order, each one's rows together (in row order). */
+function shufflePageViews(out: Int32Array, groups: { offsets: Int32Array; rows: Int32Array }, rng: Rng): void {
+  const perm = Int32Array.from({ length: groups.offsets.length - 1 }, (_, g) => g);
+  shuffleInPlace(perm, rng);
+  let k = 0;
+  for (const g of perm) for (let j = groups.offsets[g]; j < groups.offsets[g + 1]; j++) out[k++] = groups.rows[j];
+}
+
 function shuffleInPlace(a: Int32Array, rng: Rng): void {
   for (let i = a.length - 1; i > 0; i--) {
     const j = rng.int(i + 1);
@@ -114,6 +145,7 @@ export function trainCtr(options: TrainOptions): TrainedCtr {
     log(`${label}: warm start from checkpoint (seed ${warm.seed}): ${r.loaded.length} variables loaded, grown: ${r.grown.join(', ') || 'none'}`);
   }
   const order = Int32Array.from({ length: train.n }, (_, i) => i);
+  const pageViews = config.batchOrder === 'page-views' ? pageViewGroups(train) : null;
   const shuffleRng = rng.fork('shuffle');
   const dropRng = rng.fork('id-dropout');
   const dropId = config.idDropout > 0 ? () => dropRng.next() < config.idDropout : undefined;
@@ -130,7 +162,8 @@ export function trainCtr(options: TrainOptions): TrainedCtr {
   const curve: EpochPoint[] = [];
   let best: { epoch: number; auc: number; weights: tf.Tensor[] } | null = null;
   for (let epoch = 0; epoch < config.epochs; epoch++) {
-    shuffleInPlace(order, shuffleRng);
+    if (pageViews) shufflePageViews(order, pageViews, shuffleRng);
+    else shuffleInPlace(order, shuffleRng);
     let epochLoss = 0;
     for (let s = 0; s < stepsPerEpoch; s++) {
       const rows = order.subarray(s * bs, Math.min(train.n, (s + 1) * bs));
