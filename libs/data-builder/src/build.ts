@@ -16,9 +16,10 @@ import {
   impressionFromRow,
   pretrainSampleToRow,
 } from '@courier/data-contracts';
-import { ParquetTableWriter, readParquetRows, temporaryPathFor, writeJsonAtomic } from '@courier/io';
+import { ParquetTableWriter, parquetInfo, readParquetRows, temporaryPathFor, writeJsonAtomic } from '@courier/io';
 import { Logger, Progress, createLogger } from '@courier/runtime';
-import { CoreStats, SampleCore } from './core';
+import { CoreOptions, CoreStats, SampleCore, keepCoinBase } from './core';
+import { loadDuckDb, runDuckDbEngine } from './duckdb-engine';
 
 export interface BuildSamplesOptions {
   /** A world folder (items.parquet, impressions.parquet, world.json); or give the two files. */
@@ -37,8 +38,18 @@ export interface BuildSamplesOptions {
   pretrainHistoryScope?: 'pretrain-categories' | 'all';
   /** Day roles; default world.json's days. Required when there is no world.json. */
   days?: { pretrain: number[]; ctrTrain: number[]; eval: number } | null;
-  /** Validate every output row against its contract before writing (default true). */
+  /** Validate every output row against its contract before writing (default true; js engine). */
   validateOutput?: boolean;
+  /**
+   * 'duckdb' (default): the SQL of sql.ts in embedded DuckDB; 'js': the streaming TypeScript core.
+   * Both give identical files, stats and rejects. 'duckdb' falls back to 'js' (with a log line)
+   * when the native binding cannot load, and when its input check finds a bad row (so the error
+   * is the TypeScript engine's).
+   */
+  engine?: 'duckdb' | 'js';
+  /** DuckDB settings (engine 'duckdb'): worker threads (default: all cores) and memory limit (default 1GB; spills to a temp folder beyond). */
+  duckdbThreads?: number;
+  duckdbMemoryLimit?: string;
   log?: Logger;
 }
 
@@ -119,67 +130,32 @@ class JsonlWriter {
   }
 }
 
-export async function buildSamples(options: BuildSamplesOptions): Promise<BuildStats> {
-  const log = options.log ?? createLogger('data-builder');
-  const t0 = performance.now();
-  const itemsFile = options.itemsFile ?? (options.worldDir ? path.join(options.worldDir, RAW_ITEMS.fileName) : undefined);
-  const impressionsFile = options.impressionsFile ?? (options.worldDir ? path.join(options.worldDir, RAW_IMPRESSIONS.fileName) : undefined);
-  if (!itemsFile || !impressionsFile) throw new Error('data-builder: give worldDir, or both itemsFile and impressionsFile');
-  const world = readWorldJson(options.worldDir ?? path.dirname(impressionsFile));
-  const days = options.days ?? world?.days;
-  if (!days) {
-    throw new Error(
-      `data-builder: no day roles: ${path.join(options.worldDir ?? path.dirname(impressionsFile), 'world.json')} is missing, so set the days ` +
-        '(config keys pretrainDays, ctrTrainDays, evalDay)',
-    );
-  }
-  const lPv = options.lPv ?? 5;
-  const lClick = options.lClick ?? 5;
-  const maxHistory = options.maxHistory ?? 50;
-  const negativeRate = options.negativeRate ?? 0.2;
-  const ctrNegativeRate = options.ctrNegativeRate ?? 1;
-  const scope = options.pretrainHistoryScope ?? 'pretrain-categories';
-
-  const catalogue = await readCatalogue(itemsFile);
-  const ptNames = options.pretrainCategories ?? world?.categories?.filter((c) => c.inPretraining).map((c) => c.name) ?? catalogue.names;
-  const unknownCats = ptNames.filter((n) => !catalogue.names.includes(n));
-  if (unknownCats.length) log.warn(`pretrain categories not in ${path.basename(itemsFile)}: ${unknownCats.join(', ')} (known: ${catalogue.names.join(', ')})`);
-  const ptCats = new Set(ptNames.map((n) => catalogue.names.indexOf(n)).filter((i) => i >= 0));
-
-  fs.mkdirSync(options.outDir, { recursive: true });
-  const validate = options.validateOutput ?? true;
-  const ptFile = path.join(options.outDir, PRETRAIN_SAMPLES.fileName);
-  const ctrFile = path.join(options.outDir, CTR_SAMPLES.fileName);
-  const rejectsFile = path.join(options.outDir, 'rejects.jsonl');
-  const ptWriter = await ParquetTableWriter.open(ptFile, PRETRAIN_SAMPLES, { validate, metadata: { l_pv: String(lPv), l_click: String(lClick), negative_rate: String(negativeRate), seed: String(options.seed) } });
-  const ctrWriter = await ParquetTableWriter.open(ctrFile, CTR_SAMPLES, { validate, metadata: { max_history: String(maxHistory), ctr_negative_rate: String(ctrNegativeRate), seed: String(options.seed) } });
+/** The TypeScript engine: streams the impressions through SampleCore (core.ts). */
+async function runJsEngine(a: {
+  impressionsFile: string;
+  impName: string;
+  coreOptions: CoreOptions;
+  ptFile: string;
+  ctrFile: string;
+  rejectsFile: string;
+  validate: boolean;
+  ptMetadata: Record<string, string>;
+  ctrMetadata: Record<string, string>;
+  log: Logger;
+}): Promise<CoreStats> {
+  const { impressionsFile, impName, coreOptions, ptFile, ctrFile, rejectsFile, validate, ptMetadata, ctrMetadata, log } = a;
+  const ptWriter = await ParquetTableWriter.open(ptFile, PRETRAIN_SAMPLES, { validate, metadata: ptMetadata });
+  const ctrWriter = await ParquetTableWriter.open(ctrFile, CTR_SAMPLES, { validate, metadata: ctrMetadata });
   const rejects = new JsonlWriter(rejectsFile);
-  const impName = path.basename(impressionsFile);
 
   // The core is synchronous; samples queue here and are written after each input row.
   const ptQueue: Record<string, unknown>[] = [];
   const ctrQueue: Record<string, unknown>[] = [];
-  const core = new SampleCore(
-    {
-      lPv,
-      lClick,
-      maxHistory,
-      negativeRate,
-      ctrNegativeRate,
-      seed: options.seed,
-      pretrainDays: new Set(days.pretrain),
-      ctrTrainDays: new Set(days.ctrTrain),
-      evalDay: days.eval,
-      itemCategory: (id) => catalogue.category.get(id) ?? -1,
-      pretrainCategories: ptCats,
-      pretrainHistoryScope: scope,
-    },
-    {
-      pretrain: (s) => ptQueue.push(pretrainSampleToRow(s)),
-      ctr: (s) => ctrQueue.push(ctrSampleToRow(s)),
-      reject: (row, reason, record) => rejects.write({ file: impName, row, reason, record }),
-    },
-  );
+  const core = new SampleCore(coreOptions, {
+    pretrain: (s) => ptQueue.push(pretrainSampleToRow(s)),
+    ctr: (s) => ctrQueue.push(ctrSampleToRow(s)),
+    reject: (row, reason, record) => rejects.write({ file: impName, row, reason, record }),
+  });
   const drain = async () => {
     for (const r of ptQueue) await ptWriter.append(r);
     for (const r of ctrQueue) await ctrWriter.append(r);
@@ -217,6 +193,120 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
     rejects.abort();
     throw err;
   }
+  return coreStats;
+}
+
+export async function buildSamples(options: BuildSamplesOptions): Promise<BuildStats> {
+  const log = options.log ?? createLogger('data-builder');
+  const t0 = performance.now();
+  const itemsFile = options.itemsFile ?? (options.worldDir ? path.join(options.worldDir, RAW_ITEMS.fileName) : undefined);
+  const impressionsFile = options.impressionsFile ?? (options.worldDir ? path.join(options.worldDir, RAW_IMPRESSIONS.fileName) : undefined);
+  if (!itemsFile || !impressionsFile) throw new Error('data-builder: give worldDir, or both itemsFile and impressionsFile');
+  const world = readWorldJson(options.worldDir ?? path.dirname(impressionsFile));
+  const days = options.days ?? world?.days;
+  if (!days) {
+    throw new Error(
+      `data-builder: no day roles: ${path.join(options.worldDir ?? path.dirname(impressionsFile), 'world.json')} is missing, so set the days ` +
+        '(config keys pretrainDays, ctrTrainDays, evalDay)',
+    );
+  }
+  const lPv = options.lPv ?? 5;
+  const lClick = options.lClick ?? 5;
+  const maxHistory = options.maxHistory ?? 50;
+  const negativeRate = options.negativeRate ?? 0.2;
+  const ctrNegativeRate = options.ctrNegativeRate ?? 1;
+  const scope = options.pretrainHistoryScope ?? 'pretrain-categories';
+
+  const catalogue = await readCatalogue(itemsFile);
+  const ptNames = options.pretrainCategories ?? world?.categories?.filter((c) => c.inPretraining).map((c) => c.name) ?? catalogue.names;
+  const unknownCats = ptNames.filter((n) => !catalogue.names.includes(n));
+  if (unknownCats.length) log.warn(`pretrain categories not in ${path.basename(itemsFile)}: ${unknownCats.join(', ')} (known: ${catalogue.names.join(', ')})`);
+  const ptCats = new Set(ptNames.map((n) => catalogue.names.indexOf(n)).filter((i) => i >= 0));
+
+  fs.mkdirSync(options.outDir, { recursive: true });
+  const validate = options.validateOutput ?? true;
+  const ptFile = path.join(options.outDir, PRETRAIN_SAMPLES.fileName);
+  const ctrFile = path.join(options.outDir, CTR_SAMPLES.fileName);
+  const rejectsFile = path.join(options.outDir, 'rejects.jsonl');
+  const impName = path.basename(impressionsFile);
+  const ptMetadata = { l_pv: String(lPv), l_click: String(lClick), negative_rate: String(negativeRate), seed: String(options.seed) };
+  const ctrMetadata = { max_history: String(maxHistory), ctr_negative_rate: String(ctrNegativeRate), seed: String(options.seed) };
+  const coreOptions: CoreOptions = {
+    lPv,
+    lClick,
+    maxHistory,
+    negativeRate,
+    ctrNegativeRate,
+    seed: options.seed,
+    pretrainDays: new Set(days.pretrain),
+    ctrTrainDays: new Set(days.ctrTrain),
+    evalDay: days.eval,
+    itemCategory: (id) => catalogue.category.get(id) ?? -1,
+    pretrainCategories: ptCats,
+    pretrainHistoryScope: scope,
+  };
+  // Same parameter checks as the core's, whichever engine runs.
+  void new SampleCore(coreOptions, { pretrain: () => undefined, ctr: () => undefined, reject: () => undefined });
+
+  let coreStats: CoreStats | null = null;
+  const engine = options.engine ?? 'duckdb';
+  if (engine === 'duckdb') {
+    const duck = loadDuckDb();
+    if (!duck.mod) log.warn(`duckdb engine unavailable (${duck.why}); building with the js engine`);
+    else {
+      // Same file-level errors as the js engine (missing file, columns, codecs, empty table).
+      const info = await parquetInfo(impressionsFile, RAW_IMPRESSIONS);
+      if (info.rowCount === 0) throw new ContractError({ file: impName }, 'at least one impression row', described('an empty table'));
+      const ptTmp = temporaryPathFor(ptFile);
+      const ctrTmp = temporaryPathFor(ctrFile);
+      const rejects = new JsonlWriter(rejectsFile);
+      try {
+        const r = await runDuckDbEngine(duck.mod, {
+          itemsFile,
+          impressionsFile,
+          pretrainCategoryNames: catalogue.names.filter((_, i) => ptCats.has(i)),
+          params: {
+            lPv,
+            lClick,
+            maxHistory,
+            ptCoinBase: keepCoinBase(options.seed),
+            ctrCoinBase: keepCoinBase(options.seed ^ 0x5bd1e995),
+            ptThreshold: Math.ceil(negativeRate * 4294967296),
+            ctrThreshold: Math.ceil(ctrNegativeRate * 4294967296),
+            pretrainDays: days.pretrain,
+            ctrTrainDays: days.ctrTrain,
+            evalDay: days.eval,
+            scope,
+          },
+          ptTmp,
+          ctrTmp,
+          ptMetadata: { contract: PRETRAIN_SAMPLES.name, version: String(PRETRAIN_SAMPLES.version), ...ptMetadata },
+          ctrMetadata: { contract: CTR_SAMPLES.name, version: String(CTR_SAMPLES.version), ...ctrMetadata },
+          reject: (row, reason, record) => rejects.write({ file: impName, row, reason, record }),
+          threads: options.duckdbThreads,
+          memoryLimit: options.duckdbMemoryLimit,
+        });
+        if ('fallback' in r) {
+          log.info(`duckdb engine: ${impName} ${r.fallback}; building with the js engine, which reports it`);
+          rejects.abort();
+          fs.rmSync(ptTmp, { force: true });
+          fs.rmSync(ctrTmp, { force: true });
+        } else {
+          fs.renameSync(ptTmp, ptFile);
+          fs.renameSync(ctrTmp, ctrFile);
+          rejects.close();
+          coreStats = r.stats;
+        }
+      } catch (err) {
+        rejects.abort();
+        fs.rmSync(ptTmp, { force: true });
+        fs.rmSync(ctrTmp, { force: true });
+        throw err;
+      }
+    }
+  }
+  if (!coreStats) coreStats = await runJsEngine({ impressionsFile, impName, coreOptions, ptFile, ctrFile, rejectsFile, validate, ptMetadata, ctrMetadata, log });
+
   const rejected = Object.values(coreStats.rejects).reduce((a, b) => a + b, 0);
   if (coreStats.rowsIn !== coreStats.rowsUsed + rejected) throw new Error(`data-builder: internal count mismatch: ${coreStats.rowsIn} rows in != ${coreStats.rowsUsed} used + ${rejected} rejected`);
   const seconds = (performance.now() - t0) / 1000;

@@ -12,7 +12,8 @@ export const DATA_BUILDER_SCHEMA: ConfigSchema = {
   pretrainDays: { default: null, type: 'array', doc: 'pre-training days; null = from world.json' },
   ctrTrainDays: { default: null, type: 'array', doc: 'CTR training days; null = from world.json' },
   evalDay: { default: null, type: 'number', doc: 'evaluation day; null = from world.json' },
-  validateOutput: { default: true, doc: 'validate every output row against its contract before writing' },
+  validateOutput: { default: true, doc: 'validate every output row against its contract before writing (js engine; the duckdb engine checks its input instead)' },
+  engine: { default: 'duckdb', doc: "'duckdb' (SQL in embedded DuckDB, falls back to js when the binding cannot load) or 'js' (streaming TypeScript core); identical outputs", choices: ['duckdb', 'js'] },
 };
 
 export interface DataBuilderConfig {
@@ -27,4 +28,5 @@ export interface DataBuilderConfig {
   ctrTrainDays: number[] | null;
   evalDay: number | null;
   validateOutput: boolean;
+  engine: 'duckdb' | 'js';
 }

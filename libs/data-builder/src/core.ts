@@ -70,9 +70,14 @@ export interface CoreStats {
   };
 }
 
+/** keepCoin's first hash state for a seed (sql.ts starts its integer chain from it). */
+export function keepCoinBase(seed: number): number {
+  return (seed ^ 0x9e3779b9) >>> 0;
+}
+
 /** A uniform number in [0, 1) from (seed, session, item): the down-sampling coin. */
 export function keepCoin(seed: number, sessionId: number, itemId: number): number {
-  let h = (seed ^ 0x9e3779b9) >>> 0;
+  let h = keepCoinBase(seed);
   h = Math.imul(h ^ sessionId, 0x85ebca6b) >>> 0;
   h = Math.imul(h ^ (h >>> 13) ^ itemId, 0xc2b2ae35) >>> 0;
   h = Math.imul(h ^ (h >>> 16), 0x27d4eb2f) >>> 0;

@@ -1,0 +1,154 @@
+/**
+ * The `duckdb` engine: runs the SQL of sql.ts in an embedded DuckDB (@duckdb/node-api) and
+ * writes the two sample tables with DuckDB's Parquet writer (COPY). Same rows, order, stats and
+ * rejects as the TypeScript engine (core.ts); the equivalence test builds both.
+ *
+ * When the native binding cannot load, `loadDuckDb` returns null and the builder uses the
+ * TypeScript engine (with a log line). When the input check finds a bad row (null, range, label,
+ * timestamps going back), `runDuckDbEngine` returns `{ fallback }` and the TypeScript engine
+ * builds the file, so bad input gives exactly the errors it always gave.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { Impression, impressionFromRow } from '@courier/data-contracts';
+import type { CoreStats } from './core';
+import { DUCKDB_DIALECT, SamplesSqlParams, outputQueries, samplesSteps, statsQueries } from './sql';
+
+type DuckDbModule = typeof import('@duckdb/node-api');
+
+let cached: { mod: DuckDbModule | null; why: string } | null = null;
+
+/**
+ * The DuckDB module, or null with the reason (binding missing or unloadable; or COURIER_DUCKDB=0,
+ * which simulates that).
+ */
+export function loadDuckDb(): { mod: DuckDbModule | null; why: string } {
+  if (process.env.COURIER_DUCKDB === '0') return { mod: null, why: 'COURIER_DUCKDB=0' };
+  if (cached) return cached;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = { mod: require('@duckdb/node-api') as DuckDbModule, why: '' };
+  } catch (err) {
+    cached = { mod: null, why: (err as Error).message.split('\n')[0] };
+  }
+  return cached;
+}
+
+export interface DuckDbRunOptions {
+  itemsFile: string;
+  impressionsFile: string;
+  /** Pre-training category names (items of these categories have is_pt = 1). */
+  pretrainCategoryNames: string[];
+  params: SamplesSqlParams;
+  ptTmp: string;
+  ctrTmp: string;
+  ptMetadata: Record<string, string>;
+  ctrMetadata: Record<string, string>;
+  /** Called once per rejected row, in row order. */
+  reject: (row: number, reason: string, record: Impression) => void;
+  threads?: number;
+  memoryLimit?: string;
+}
+
+const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+function kvMetadata(m: Record<string, string>): string {
+  return `{${Object.entries(m).map(([k, v]) => `${q(k)}: ${q(v)}`).join(', ')}}`;
+}
+
+async function one(con: DuckDBConnection, sql: string): Promise<Record<string, unknown>> {
+  const r = await con.runAndReadAll(sql);
+  return (r.getRowObjects()[0] ?? {}) as Record<string, unknown>;
+}
+
+const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+export async function runDuckDbEngine(mod: DuckDbModule, o: DuckDbRunOptions): Promise<{ stats: CoreStats } | { fallback: string }> {
+  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'data-builder-duckdb-'));
+  const config: Record<string, string> = { temp_directory: tempDir, memory_limit: o.memoryLimit ?? '1GB' };
+  if (o.threads) config.threads = String(o.threads);
+  const instance = await mod.DuckDBInstance.create(':memory:', config);
+  const con = await instance.connect();
+  try {
+    await con.run(
+      `CREATE VIEW impressions AS SELECT session_id, user_id, query, item_id, position, label, timestamp, day, file_row_number AS rn FROM read_parquet(${q(o.impressionsFile)}, file_row_number = true)`,
+    );
+    // Input check: what the contract validation and the sortedness check of the TypeScript
+    // engine refuse. Any hit: the TypeScript engine runs and reports it with its exact message.
+    const int32 = (c: string) => `${c} IS NULL OR ${c} < 0 OR ${c} > 2147483647`;
+    const bad = await one(
+      con,
+      `SELECT min(rn) AS row FROM (SELECT *, lag(timestamp) OVER (ORDER BY rn) AS prev FROM impressions) t
+       WHERE ${['session_id', 'user_id', 'item_id', 'position', 'day'].map(int32).join(' OR ')}
+          OR query IS NULL OR label IS NULL OR label NOT IN (0, 1)
+          OR timestamp IS NULL OR timestamp > 9007199254740991 OR timestamp < -9007199254740991 OR prev > timestamp`,
+    );
+    if (bad.row !== null && bad.row !== undefined) return { fallback: `row ${n(bad.row)} fails the input check` };
+
+    const cats = o.pretrainCategoryNames.length ? o.pretrainCategoryNames.map(q).join(', ') : 'NULL';
+    await con.run(`CREATE TEMP TABLE catalogue AS SELECT item_id, CASE WHEN category IN (${cats}) THEN 1 ELSE 0 END AS is_pt FROM read_parquet(${q(o.itemsFile)})`);
+    for (const step of samplesSteps(o.params, DUCKDB_DIALECT)) await con.run(`CREATE TEMP TABLE ${step.name} AS ${step.sql}`);
+
+    const out = outputQueries(o.params, DUCKDB_DIALECT);
+    const copy = (sql: string, file: string, meta: Record<string, string>) =>
+      con.run(`COPY (${sql}) TO ${q(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 16384, KV_METADATA ${kvMetadata(meta)})`);
+    await copy(out.pretrain, o.ptTmp, o.ptMetadata);
+    await copy(out.ctr, o.ctrTmp, o.ctrMetadata);
+
+    const rejected = await con.stream(`SELECT rn, reason, session_id, user_id, query, item_id, position, label, timestamp, day FROM rows WHERE reason IS NOT NULL ORDER BY rn`);
+    for await (const rows of rejected.yieldRowObjects()) {
+      for (const r of rows) o.reject(n(r.rn), String(r.reason), impressionFromRow(r as Record<string, unknown>));
+    }
+
+    const sq = statsQueries(o.params);
+    const rowsS = await one(con, sq.rows);
+    const rejects: Record<string, number> = {};
+    for (const r of (await con.runAndReadAll(sq.rejects)).getRowObjects()) rejects[String(r.reason)] = n(r.n);
+    const pt = await one(con, sq.pretrain);
+    const samplePos = n((await one(con, sq.samplePos)).n);
+    const distinctItems = n((await one(con, sq.distinctItems)).n);
+    const ctrAgg = { train: { samples: 0, clicks: 0, hist: 0, empty: 0 }, eval: { samples: 0, clicks: 0, hist: 0, empty: 0 } };
+    for (const r of (await con.runAndReadAll(sq.ctr)).getRowObjects()) {
+      ctrAgg[String(r.split) as 'train' | 'eval'] = { samples: n(r.samples), clicks: n(r.clicks), hist: n(r.hist), empty: n(r.empty) };
+    }
+    const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
+    const ctrPart = (a: { samples: number; clicks: number; hist: number; empty: number }) => ({
+      samples: a.samples,
+      clicks: a.clicks,
+      ctr: ratio(a.clicks, a.samples),
+      meanHistory: ratio(a.hist, a.samples),
+      emptyHistory: a.empty,
+    });
+    const samples = n(pt.samples);
+    const sampleItems = n(pt.sample_items);
+    // Key order as in SampleCore.finish (stats.json is compared as text by some readers).
+    const stats: CoreStats = {
+      rowsIn: n(rowsS.rows_in),
+      rowsUsed: n(rowsS.rows_used),
+      rejects,
+      pageViews: n((await one(con, sq.pageViews)).n),
+      users: n(rowsS.users),
+      pretrain: {
+        candidatePageViews: n(pt.candidates),
+        samples,
+        dropped: { noPositive: n(pt.no_positive), noHistory: n(pt.no_history) },
+        ctrBeforeDownsampling: ratio(n(pt.clicks_before), n(pt.items_before)),
+        ctrAfterDownsampling: ratio(n(pt.clicks_after), n(pt.items_after)),
+        ctrInSamples: ratio(samplePos, sampleItems),
+        meanHistory: ratio(n(pt.hist_sum), samples),
+        meanPvItems: ratio(sampleItems, samples),
+        positivesTruncated: n(pt.truncated_pos),
+        distinctUsers: n(pt.distinct_users),
+        distinctItems,
+      },
+      ctr: { train: ctrPart(ctrAgg.train), eval: ctrPart(ctrAgg.eval) },
+    };
+    return { stats };
+  } finally {
+    con.closeSync();
+    instance.closeSync();
+    fs.rmSync(tempDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,164 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { CTR_SAMPLES, Impression, PRETRAIN_SAMPLES, RAW_IMPRESSIONS, RAW_ITEMS, impressionToRow, rawItemToRow } from '@courier/data-contracts';
+import { parquetInfo, readParquetAll, writeParquetRows } from '@courier/io';
+import { createLogger } from '@courier/runtime';
+import { makeTinyWorld } from '@courier/world/testing';
+import { BuildSamplesOptions, DUCKDB_DIALECT, buildSamples, keepCoin, keepCoinBase, keepHashSteps } from './index';
+
+/*
+ * The duckdb engine (sql.ts) and the js engine (core.ts) must give identical outputs: every row
+ * of both sample tables in the same order, the same stats.json (but timings and paths), the same
+ * rejects.jsonl and the same Parquet footer metadata.
+ */
+
+const quiet = createLogger('data-builder', { level: 'warn' });
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'data-builder-engines-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+let runs = 0;
+
+async function outputs(options: Omit<BuildSamplesOptions, 'outDir' | 'log'>, engine: 'duckdb' | 'js') {
+  const outDir = path.join(tmp, `out-${runs++}-${engine}`);
+  const lines: string[] = [];
+  const log = createLogger('data-builder', { level: 'info', write: (l: string) => lines.push(l) });
+  const stats = await buildSamples({ ...options, outDir, engine, log });
+  // the duckdb engine really ran (no fallback to js)
+  expect(lines.filter((l) => /js engine/.test(l))).toEqual([]);
+  const { inputs, outputs: outs, seconds, impressionsPerSecond, ...rest } = stats;
+  void [inputs, outs, seconds, impressionsPerSecond];
+  const meta = async (f: string, spec: typeof PRETRAIN_SAMPLES) => (await parquetInfo(path.join(outDir, f), spec)).metadata;
+  return {
+    stats: rest,
+    statsKeys: JSON.stringify(rest),
+    pretrain: await readParquetAll(path.join(outDir, PRETRAIN_SAMPLES.fileName), PRETRAIN_SAMPLES),
+    ctr: await readParquetAll(path.join(outDir, CTR_SAMPLES.fileName), CTR_SAMPLES),
+    rejects: fs.readFileSync(path.join(outDir, 'rejects.jsonl'), 'utf8'),
+    ptMeta: await meta(PRETRAIN_SAMPLES.fileName, PRETRAIN_SAMPLES),
+    ctrMeta: await meta(CTR_SAMPLES.fileName, CTR_SAMPLES),
+  };
+}
+
+async function expectSame(options: Omit<BuildSamplesOptions, 'outDir' | 'log'>) {
+  const js = await outputs(options, 'js');
+  const duck = await outputs(options, 'duckdb');
+  expect(duck.stats).toEqual(js.stats);
+  expect(duck.statsKeys).toBe(js.statsKeys); // same key order and numbers as text
+  expect(duck.rejects).toBe(js.rejects);
+  expect(duck.pretrain.length).toBe(js.pretrain.length);
+  expect(duck.ctr.length).toBe(js.ctr.length);
+  expect(duck.pretrain).toEqual(js.pretrain);
+  expect(duck.ctr).toEqual(js.ctr);
+  expect(duck.ptMeta).toMatchObject(js.ptMeta);
+  expect(duck.ctrMeta).toMatchObject(js.ctrMeta);
+  return js;
+}
+
+describe('keepCoin in SQL', () => {
+  it('the BIGINT hash chain equals keepCoin * 2^32 bit for bit (large ids, odd seeds)', async () => {
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    try {
+      const specials = [0, 1, 2, 255, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 12345, 2 ** 53 - 1];
+      let x = 12345;
+      const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+      for (const seed of [1, 9, 0, -1, -123456, 2 ** 31, 2 ** 33 + 7, 0x9e3779b9, 1 ^ 0x5bd1e995]) {
+        const cases: [number, number][] = [];
+        for (const s of specials) for (const i of specials) cases.push([s, i]);
+        for (let k = 0; k < 300; k++) cases.push([next() % 2 ** 31, next()]);
+        let q = `(SELECT * FROM (VALUES ${cases.map(([s, i], k) => `(${k}, ${s}, ${i})`).join(', ')}) AS t(k, session_id, item_id))`;
+        for (const [name, expr] of keepHashSteps(DUCKDB_DIALECT, keepCoinBase(seed), 'session_id', 'item_id', 'h')) q = `(SELECT q.*, ${expr} AS ${name} FROM ${q} q)`;
+        const got = (await con.runAndReadAll(`SELECT h FROM ${q} x ORDER BY k`)).getRows().map((r) => Number(r[0]));
+        expect(got).toEqual(cases.map(([s, i]) => keepCoin(seed, s, i) * 4294967296));
+      }
+    } finally {
+      con.closeSync();
+      inst.closeSync();
+    }
+  });
+});
+
+const DAY = 86400;
+const ITEMS = Array.from({ length: 10 }, (_, id) => ({ itemId: id, category: id <= 5 ? 'dress' : id <= 7 ? 'shoe' : 'bag', title: `t${id}`, price: 10 + id, imagePath: `images/${id}.png`, styleTag: null, firstDay: 0 }));
+const imp = (sessionId: number, userId: number, ts: number, itemId: number, position: number, label: number, day = Math.floor(ts / DAY)): Impression => ({ sessionId, userId, query: 'q', itemId, position, label, timestamp: ts, day });
+
+/** Every reject reason, equal timestamps across users, repeated positions, several days. */
+const LOG: Impression[] = [
+  imp(0, 1, 100, 0, 0, 1),
+  imp(0, 1, 100, 1, 1, 0),
+  imp(0, 1, 100, 2, 2, 0),
+  imp(1, 1, 200, 3, 0, 0),
+  imp(1, 1, 200, 4, 1, 1),
+  imp(1, 1, 200, 5, 2, 1),
+  imp(1, 1, 200, 0, 3, 0),
+  imp(2, 2, 200, 6, 0, 1),
+  imp(2, 2, 200, 1, 1, 0),
+  imp(2, 3, 200, 2, 2, 1), // inconsistent-session
+  imp(3, 1, 200, 2, 0, 1),
+  imp(3, 1, 200, 3, 0, 1), // same position twice: the row order decides
+  imp(4, 2, 300, 0, 0, 1),
+  imp(0, 1, 300, 5, 3, 1), // session-split
+  imp(9, 4, 300, 1, 0, 1, 1), // day-mismatch (opens nothing)
+  imp(9, 4, 300, 2, 1, 1), // session 9 opens here
+  imp(5, 1, DAY + 10, 7, 0, 0),
+  imp(5, 1, DAY + 10, 8, 1, 1),
+  imp(6, 2, DAY + 10, 999, 0, 1), // unknown-item
+  imp(6, 2, DAY + 10, 9, 1, 0),
+  imp(6, 2, DAY + 10, 9, 2, 0), // duplicate-impression
+  imp(6, 5, DAY + 10, 9, 3, 0), // inconsistent-session (and a repeated item of another user)
+  imp(10, 2, DAY + 20, 3, 0, 1),
+  imp(10, 2, DAY + 20, 4, 1, 0),
+  imp(7, 1, 2 * DAY + 5, 1, 0, 0),
+  imp(7, 1, 2 * DAY + 5, 4, 1, 1),
+  imp(8, 2, 2 * DAY + 5, 0, 0, 0),
+];
+
+describe('duckdb engine = js engine', () => {
+  let files: { itemsFile: string; impressionsFile: string };
+  beforeAll(async () => {
+    const dir = path.join(tmp, 'fixture');
+    files = { itemsFile: path.join(dir, 'items.parquet'), impressionsFile: path.join(dir, 'impressions.parquet') };
+    await writeParquetRows(files.itemsFile, RAW_ITEMS, ITEMS.map(rawItemToRow));
+    await writeParquetRows(files.impressionsFile, RAW_IMPRESSIONS, LOG.map(impressionToRow), { validate: false });
+  });
+
+  const base = { seed: 1, days: { pretrain: [0], ctrTrain: [1], eval: 2 }, pretrainCategories: ['dress'] };
+  it.each<[string, Partial<BuildSamplesOptions>]>([
+    ['defaults', {}],
+    ['keep all negatives', { negativeRate: 1 }],
+    ['short lists', { negativeRate: 1, lPv: 1, lClick: 2, maxHistory: 2 }],
+    ["scope 'all'", { negativeRate: 1, pretrainHistoryScope: 'all' }],
+    ['CTR down-sampling', { ctrNegativeRate: 0.5, seed: 4 }],
+  ])('hand-written log with every reject reason: %s', async (_name, extra) => {
+    const js = await expectSame({ ...files, ...base, ...extra });
+    expect(Object.keys(js.stats.rejects).sort()).toEqual(['day-mismatch', 'duplicate-impression', 'inconsistent-session', 'session-split', 'unknown-item']);
+  });
+
+  describe('tiny world', () => {
+    let world: string;
+    beforeAll(async () => {
+      world = await makeTinyWorld(5);
+    });
+    it('defaults (seed 9)', async () => {
+      const js = await expectSame({ worldDir: world, seed: 9 });
+      expect(js.pretrain.length).toBeGreaterThan(100);
+    });
+    it('other settings: rates, lengths, scope all, CTR down-sampling', async () => {
+      await expectSame({ worldDir: world, seed: 3, negativeRate: 0.5, ctrNegativeRate: 0.3, lPv: 3, lClick: 7, maxHistory: 20, pretrainHistoryScope: 'all' });
+    });
+  });
+
+  it('COURIER_DUCKDB=0 (binding unavailable): the js engine builds, with a log line', async () => {
+    const lines: string[] = [];
+    const log = createLogger('data-builder', { level: 'warn', write: (l: string) => lines.push(l) });
+    process.env.COURIER_DUCKDB = '0';
+    try {
+      const stats = await buildSamples({ ...files, ...base, outDir: path.join(tmp, 'no-duck'), log });
+      expect(stats.rowsIn).toBe(LOG.length);
+      expect(lines.join('\n')).toMatch(/duckdb engine unavailable \(COURIER_DUCKDB=0\); building with the js engine/);
+    } finally {
+      delete process.env.COURIER_DUCKDB;
+    }
+  });
+});
