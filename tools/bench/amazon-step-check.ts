@@ -22,7 +22,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
-import { ModelParams, generateSynthetic, syntheticParams, loadMmrecDataset, getModel, sampleNegatives, trainStep, writeNpy } from '@courier/amazon-bench';
+import { ModelParams, generateSynthetic, syntheticParams, loadMmrecDataset, getModel, sampleNegatives, MmrecAdam, writeNpy } from '@courier/amazon-bench';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -86,8 +86,8 @@ async function main(): Promise<void> {
     // Then `steps` Adam steps on the same batch (the trainer's step: weight decay, zero gradients
     // for unreached variables); LATTICE rebuilds its learned graph on the first of them only.
     if (model === 'LATTICE') m.preEpoch?.(1);
-    const optimizer = tf.train.adam(Number(params.lr), 0.9, 0.999, 1e-8);
-    for (let s = 0; s < steps; s++) trainStep(optimizer, () => m.loss({ users, pos, neg }), vars, Number(params.weightDecay ?? 0)).dispose();
+    const optimizer = new MmrecAdam(Number(params.lr), 0.9, 0.999, 1e-8, Number(params.weightDecay ?? 0));
+    for (let s = 0; s < steps; s++) optimizer.step(() => m.loss({ users, pos, neg }), vars).dispose();
     optimizer.dispose();
     vars.forEach((v, i) => writeNpy(path.join(out, `s${i}.npy`), v.dataSync() as Float32Array, v.shape));
     fs.writeFileSync(path.join(out, 'meta.json'), JSON.stringify({ model, loss, steps, nVars: vars.length, params, nUsers: ds.nUsers, nItems: ds.nItems }));

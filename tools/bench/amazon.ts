@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     m.dispose();
     const evalSeconds = (performance.now() - t) / 1000;
     const perEpoch = run.epochs.map((e) => e.trainSeconds);
-    results.push({ model, trainRows: ds.train.users.length, params: run.paramCount, secondsPerEpoch: perEpoch.map((s) => +s.toFixed(2)), evalSeconds: +evalSeconds.toFixed(2), peakRssMb: rssMb() });
+    results.push({ model, trainRows: ds.train.users.length, params: run.paramCount, losses: run.epochs.map((e) => e.loss), secondsPerEpoch: perEpoch.map((s) => +s.toFixed(3)), evalSeconds: +evalSeconds.toFixed(2), peakRssMb: rssMb() });
     console.log(JSON.stringify(results[results.length - 1]));
   }
   console.log(JSON.stringify({ preset, split, backend: backend.name, cpus: os.cpus().length, loadavg: os.loadavg().map((x) => +x.toFixed(1)), results }, null, 2));

@@ -7,6 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
+
+type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 import type { MmrecDataset, Modality } from './dataset';
 import { BlockScorer } from './evaluate';
 import { dotScorer, num } from './model-kit';
@@ -14,7 +16,7 @@ import { Slmrec } from './slmrec';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
-import { Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, frobeniusNorm, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -80,15 +82,14 @@ export class Bpr implements RecModel {
     return [this.U, this.I];
   }
 
+  /**
+   * -mean log(sigmoid(u.p - u.q) + 1e-10) + reg (|U_b| + |P_b| + |Q_b|) / B (Frobenius norms of
+   * the gathered [B, d] rows, duplicates included). One custom-gradient op over typed arrays
+   * (issue #23: as ~40 tfjs kernels, tf.norm's JS Pow gradient alone took 40 ms of a 70 ms step);
+   * `bprLossReference` is the tfjs composition it replaced (tests compare both).
+   */
   loss(batch: Batch): tf.Scalar {
-    const u = gatherRows(this.U as tf.Tensor2D, batch.users);
-    const p = gatherRows(this.I as tf.Tensor2D, batch.pos);
-    const q = gatherRows(this.I as tf.Tensor2D, batch.neg!);
-    const diff = tf.sub(tf.sum(tf.mul(u, p), 1), tf.sum(tf.mul(u, q), 1));
-    const bpr = tf.neg(tf.mean(tf.log(tf.add(tf.sigmoid(diff), 1e-10))));
-    const B = batch.users.length;
-    const reg = tf.div(tf.addN([tf.norm(u), tf.norm(p), tf.norm(q)]), B);
-    return tf.add(bpr, tf.mul(reg, this.reg)) as tf.Scalar;
+    return bprLoss(this.U as tf.Tensor2D, this.I as tf.Tensor2D, batch.users, batch.pos, batch.neg!, this.reg);
   }
 
   scorer(): { score: BlockScorer; dispose(): void } {
@@ -99,6 +100,96 @@ export class Bpr implements RecModel {
     this.U.dispose();
     this.I.dispose();
   }
+}
+
+/** Spec 6.1's BPR batch loss as tfjs ops (the formulation `bprLoss` computes in one op). */
+export function bprLossReference(U: tf.Tensor2D, I: tf.Tensor2D, users: Int32Array, pos: Int32Array, neg: Int32Array, reg: number): tf.Scalar {
+  const u = gatherRows(U, users);
+  const p = gatherRows(I, pos);
+  const q = gatherRows(I, neg);
+  const diff = tf.sub(tf.sum(tf.mul(u, p), 1), tf.sum(tf.mul(u, q), 1));
+  const bpr = tf.neg(tf.mean(tf.log(tf.add(tf.sigmoid(diff), 1e-10))));
+  const B = users.length;
+  const r = tf.div(tf.addN([tf.norm(u), tf.norm(p), tf.norm(q)]), B);
+  return tf.add(bpr, tf.mul(r, reg)) as tf.Scalar;
+}
+
+/**
+ * `bprLossReference` as one custom-gradient op: forward and backward are loops over the B
+ * gathered rows (sums in double); the gradients are dense [nUsers, d] / [nItems, d] tables
+ * with the batch rows scatter-added, as gatherRows' gradient.
+ */
+export function bprLoss(U: tf.Tensor2D, I: tf.Tensor2D, users: Int32Array, pos: Int32Array, neg: Int32Array, reg: number): tf.Scalar {
+  const [nU, d] = U.shape;
+  const nI = I.shape[0];
+  const B = users.length;
+  if (pos.length !== B || neg.length !== B) throw new Error(`bprLoss: ${B} users, ${pos.length} positives, ${neg.length} negatives`);
+  for (let b = 0; b < B; b++) {
+    if (users[b] < 0 || users[b] >= nU) throw new Error(`bprLoss: user index ${users[b]} at position ${b} is outside [0, ${nU})`);
+    if (pos[b] < 0 || pos[b] >= nI || neg[b] < 0 || neg[b] >= nI) throw new Error(`bprLoss: item index ${pos[b]}/${neg[b]} at position ${b} is outside [0, ${nI})`);
+  }
+  const op = tf.customGrad(((uu: tf.Tensor2D, ii: tf.Tensor2D) => {
+    const Uv = uu.dataSync() as Float32Array;
+    const Iv = ii.dataSync() as Float32Array;
+    // c_b = d(-mean log(sigmoid(x_b) + 1e-10)) / dx_b.
+    const c = new Float64Array(B);
+    let lossSum = 0;
+    let su = 0;
+    let sp = 0;
+    let sq = 0;
+    for (let b = 0; b < B; b++) {
+      const ou = users[b] * d;
+      const op_ = pos[b] * d;
+      const oq = neg[b] * d;
+      let dp = 0;
+      let dq = 0;
+      for (let k = 0; k < d; k++) {
+        const x = Uv[ou + k];
+        const p = Iv[op_ + k];
+        const q = Iv[oq + k];
+        dp += x * p;
+        dq += x * q;
+        su += x * x;
+        sp += p * p;
+        sq += q * q;
+      }
+      const x = Math.fround(Math.fround(dp) - Math.fround(dq));
+      const s = 1 / (1 + Math.exp(-x));
+      lossSum += Math.log(s + 1e-10);
+      c[b] = -(s * (1 - s)) / (s + 1e-10) / B;
+    }
+    const nu = Math.sqrt(su);
+    const np = Math.sqrt(sp);
+    const nq = Math.sqrt(sq);
+    const loss = -lossSum / B + (reg * (nu + np + nq)) / B;
+    return {
+      value: tf.scalar(loss),
+      gradFunc: (dy: tf.Scalar) => {
+        const g = dy.dataSync()[0];
+        const gU = new Float32Array(nU * d);
+        const gI = new Float32Array(nI * d);
+        const ru = nu > 0 ? (g * reg) / B / nu : 0;
+        const rp = np > 0 ? (g * reg) / B / np : 0;
+        const rq = nq > 0 ? (g * reg) / B / nq : 0;
+        for (let b = 0; b < B; b++) {
+          const ou = users[b] * d;
+          const op_ = pos[b] * d;
+          const oq = neg[b] * d;
+          const cb = g * c[b];
+          for (let k = 0; k < d; k++) {
+            const x = Uv[ou + k];
+            const p = Iv[op_ + k];
+            const q = Iv[oq + k];
+            gU[ou + k] += cb * (p - q) + ru * x;
+            gI[op_ + k] += cb * x + rp * p;
+            gI[oq + k] += -cb * x + rq * q;
+          }
+        }
+        return [tf.tensor2d(gU, [nU, d]), tf.tensor2d(gI, [nI, d])];
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return op(U, I) as tf.Scalar;
 }
 
 // ---------------------------------------------------------------- BM3 (section 6.2)
@@ -192,7 +283,7 @@ export class Bm3 implements RecModel {
       const fOn = this.predictor.apply(fB);
       terms.push(one(cosineRows(fOn, itB)), one(cosineRows(fOn, ftB)));
     }
-    const reg = tf.div(tf.add(tf.norm(ug), tf.norm(ig)), this.nItems);
+    const reg = tf.div(tf.add(frobeniusNorm(ug), frobeniusNorm(ig)), this.nItems);
     return tf.addN([lUi, lIu, tf.mul(reg, this.reg), tf.mul(tf.addN(terms), this.clWeight)]) as tf.Scalar;
   }
 
@@ -292,9 +383,9 @@ export class Mmgcn implements RecModel {
         const xh = tf.add(leakyRelu(layer.lin.apply(x)), this.idEmbedding) as tf.Tensor2D;
         // G([h ; xh]) as h W[:a] + xh W[a:] + b: tfjs-cpu's column split (the gradient of an
         // axis-1 concat) is very slow, row slices of the weight are cheap.
+        // One row split (its gradient is a row concat; two tf.slice would pad twice, ~13 ms).
         const a = h.shape[1];
-        const wTop = tf.slice(layer.g.w, [0, 0], [a, -1]) as tf.Tensor2D;
-        const wBottom = tf.slice(layer.g.w, [a, 0], [-1, -1]) as tf.Tensor2D;
+        const [wTop, wBottom] = tf.split(layer.g.w, [a, layer.g.w.shape[0] - a], 0) as tf.Tensor2D[];
         x = leakyRelu(tf.add(tf.add(tf.matMul(h, wTop), tf.matMul(xh, wBottom)), layer.g.b!) as tf.Tensor2D);
       }
       outs.push(x);

@@ -109,22 +109,159 @@ export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
   gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
 })) as unknown as CustomGradFn) as (x: tf.Tensor) => tf.Tensor;
 
-/** Row-wise cosine similarity a.b / max(|a| |b|, eps) (torch's F.cosine_similarity, eps 1e-8). */
+// The element-wise helpers below are single custom-gradient ops with typed-array loops (issue
+// #23, training speed): written as tfjs ops they cost 5-20 kernels each way (tf.norm's gradient
+// goes through the JS Pow kernel, leakyRelu's through the JS Greater/Select kernels), which
+// dominated the small models' steps. Same formulas as the tfjs compositions they replace
+// (checked in nn.spec.ts, values and gradients); sums accumulate in double.
+
+/** Rows/cols of a 2-D tensor's values (float32). */
+function values2d(x: tf.Tensor): Float32Array {
+  return x.dataSync() as Float32Array;
+}
+
+/**
+ * Row-wise cosine similarity a.b / max(|a| |b|, eps) (torch's F.cosine_similarity, eps 1e-8).
+ * Gradient as tfjs's of that formula (max's gradient goes to |a||b| when it is >= eps).
+ */
 export function cosineRows(a: tf.Tensor2D, b: tf.Tensor2D, eps = 1e-8): tf.Tensor1D {
-  const dot = tf.sum(tf.mul(a, b), 1);
-  const na = tf.sqrt(tf.sum(tf.square(a), 1));
-  const nb = tf.sqrt(tf.sum(tf.square(b), 1));
-  return tf.div(dot, tf.maximum(tf.mul(na, nb), eps)) as tf.Tensor1D;
+  const [n, d] = a.shape;
+  if (b.shape[0] !== n || b.shape[1] !== d) throw new Error(`cosineRows: shapes ${a.shape} and ${b.shape} differ`);
+  const op = tf.customGrad(((aa: tf.Tensor2D, bb: tf.Tensor2D) => {
+    const av = values2d(aa);
+    const bv = values2d(bb);
+    const c = new Float32Array(n);
+    const dots = new Float64Array(n);
+    const na = new Float64Array(n);
+    const nb = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      let dot = 0;
+      let sa = 0;
+      let sb = 0;
+      for (let k = r * d, e = k + d; k < e; k++) {
+        dot += av[k] * bv[k];
+        sa += av[k] * av[k];
+        sb += bv[k] * bv[k];
+      }
+      dots[r] = dot;
+      na[r] = Math.sqrt(sa);
+      nb[r] = Math.sqrt(sb);
+      c[r] = dot / Math.max(na[r] * nb[r], eps);
+    }
+    return {
+      value: tf.tensor1d(c),
+      gradFunc: (dy: tf.Tensor1D) => {
+        const g = dy.dataSync();
+        const ga = new Float32Array(n * d);
+        const gb = new Float32Array(n * d);
+        for (let r = 0; r < n; r++) {
+          const prod = na[r] * nb[r];
+          const k0 = r * d;
+          if (prod >= eps) {
+            // c = dot / (na nb): dc/da = b / (na nb) - c a / na^2.
+            const s = g[r] / prod;
+            const ca = (g[r] * c[r]) / (na[r] * na[r]);
+            const cb = (g[r] * c[r]) / (nb[r] * nb[r]);
+            for (let k = k0; k < k0 + d; k++) {
+              ga[k] = s * bv[k] - ca * av[k];
+              gb[k] = s * av[k] - cb * bv[k];
+            }
+          } else {
+            const s = g[r] / eps;
+            for (let k = k0; k < k0 + d; k++) {
+              ga[k] = s * bv[k];
+              gb[k] = s * av[k];
+            }
+          }
+        }
+        return [tf.tensor2d(ga, [n, d]), tf.tensor2d(gb, [n, d])];
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return op(a, b) as tf.Tensor1D;
 }
 
-/** Row-wise L2 normalisation x / max(|x|, 1e-12) (torch's F.normalize). */
+/**
+ * Frobenius norm sqrt(sum x^2) of a whole tensor (tf.norm's default, torch.norm's); gradient
+ * x / |x| (0 for an all-zero tensor, as torch's).
+ */
+export function frobeniusNorm(x: tf.Tensor): tf.Scalar {
+  const op = tf.customGrad(((xx: tf.Tensor) => {
+    const v = xx.dataSync() as Float32Array;
+    let s = 0;
+    for (let k = 0; k < v.length; k++) s += v[k] * v[k];
+    const norm = Math.sqrt(s);
+    return {
+      value: tf.scalar(norm),
+      gradFunc: (dy: tf.Scalar) => {
+        const c = norm > 0 ? dy.dataSync()[0] / norm : 0;
+        const g = new Float32Array(v.length);
+        for (let k = 0; k < v.length; k++) g[k] = c * v[k];
+        return tf.tensor(g, xx.shape, 'float32');
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return op(x) as tf.Scalar;
+}
+
+/**
+ * Row-wise L2 normalisation x / max(|x|, 1e-12) (torch's F.normalize). Gradient as tfjs's of
+ * that formula, except that a row with |x| < 1e-12 gets dy / 1e-12 (tfjs: NaN from sqrt's
+ * gradient at 0).
+ */
 export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
-  const n = tf.sqrt(tf.sum(tf.square(x), 1, true));
-  return tf.div(x, tf.maximum(n, 1e-12));
+  const [n, d] = x.shape;
+  const op = tf.customGrad(((xx: tf.Tensor2D) => {
+    const xv = values2d(xx);
+    const y = new Float32Array(n * d);
+    const den = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      let s = 0;
+      const k0 = r * d;
+      for (let k = k0; k < k0 + d; k++) s += xv[k] * xv[k];
+      den[r] = Math.max(Math.sqrt(s), 1e-12);
+      for (let k = k0; k < k0 + d; k++) y[k] = xv[k] / den[r];
+    }
+    return {
+      value: tf.tensor2d(y, [n, d]),
+      gradFunc: (dy: tf.Tensor2D) => {
+        const g = dy.dataSync();
+        const gx = new Float32Array(n * d);
+        for (let r = 0; r < n; r++) {
+          const k0 = r * d;
+          const nr = den[r];
+          if (nr > 1e-12) {
+            // y = x / n: dx = (dy - y (dy . y)) / n.
+            let dot = 0;
+            for (let k = k0; k < k0 + d; k++) dot += g[k] * xv[k];
+            dot /= nr;
+            for (let k = k0; k < k0 + d; k++) gx[k] = (g[k] - (xv[k] / nr) * dot) / nr;
+          } else {
+            for (let k = k0; k < k0 + d; k++) gx[k] = g[k] / nr;
+          }
+        }
+        return tf.tensor2d(gx, [n, d]);
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return op(x) as tf.Tensor2D;
 }
 
+/** LeakyReLU(0.01); gradient dy where x > 0, else 0.01 dy (tfjs's and torch's). */
 export function leakyRelu(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.leakyRelu(x, 0.01);
+  const op = tf.customGrad(((xx: tf.Tensor2D) => {
+    const xv = xx.dataSync() as Float32Array;
+    return {
+      value: tf.leakyRelu(xx, 0.01),
+      gradFunc: (dy: tf.Tensor2D) => {
+        const g = dy.dataSync();
+        const out = new Float32Array(xv.length);
+        for (let k = 0; k < xv.length; k++) out[k] = xv[k] > 0 ? g[k] : 0.01 * g[k];
+        return tf.tensor(out, xx.shape, 'float32');
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return op(x) as tf.Tensor2D;
 }
 
 // tfjs-cpu's UnsortedSegmentSum (also the gradient of tf.gather) loops over segments with a

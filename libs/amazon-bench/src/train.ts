@@ -79,19 +79,92 @@ function roundAll(m: MetricRecord): MetricRecord {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, round4(v)]));
 }
 
-/** tfjs's Adam reads its `learningRate` field on every step. */
-function setLearningRate(optimizer: tf.AdamOptimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+/**
+ * Adam as MMRec's loop runs it with PyTorch 1.13 (and as tfjs's `tf.train.adam` computes it:
+ * m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, w -= lr m / (1 - b1^t) / (sqrt(v / (1 - b2^t))
+ * + eps)), one typed-array pass per variable (issue #23: tfjs's Adam issues ~10 kernels per
+ * variable per step, 5-40 ms of a small model's step). Per step, as `trainStep` defines it:
+ * with weight decay, g += wd * param (torch Adam's coupled L2, only for variables that received
+ * a gradient); a trainable variable the loss did not reach gets a ZERO gradient (1.13's
+ * zero_grad keeps zero tensors, so Adam's moments keep moving it: LATTICE's feature branch gets
+ * gradients only on an epoch's first step); a variable that never had a gradient stays put
+ * (zero moments give a zero update). Moments are float32 like torch's; the update arithmetic
+ * runs in double and is stored as float32.
+ */
+export class MmrecAdam {
+  /** Read on every step (LATTICE and MGCN change it per epoch). */
+  learningRate: number;
+  private readonly m = new Map<tf.Variable, Float32Array>();
+  private readonly v = new Map<tf.Variable, Float32Array>();
+  private t = 0;
+
+  constructor(
+    learningRate: number,
+    private readonly beta1 = 0.9,
+    private readonly beta2 = 0.999,
+    private readonly eps = 1e-8,
+    private readonly weightDecay = 0,
+  ) {
+    this.learningRate = learningRate;
+  }
+
+  /** One step on the loss over `vars`; returns the loss tensor (the caller disposes it). */
+  step(loss: () => tf.Scalar, vars: tf.Variable[]): tf.Scalar {
+    const { value, grads } = tf.variableGrads(loss, vars);
+    try {
+      this.t++;
+      const { beta1, beta2, eps, weightDecay } = this;
+      const c1 = 1 - beta1 ** this.t;
+      const c2 = 1 - beta2 ** this.t;
+      const lr = this.learningRate;
+      for (const variable of vars) {
+        const grad = grads[variable.name];
+        const w = variable.dataSync() as Float32Array;
+        let m = this.m.get(variable);
+        let v = this.v.get(variable);
+        if (!m || !v) {
+          m = new Float32Array(w.length);
+          v = new Float32Array(w.length);
+          this.m.set(variable, m);
+          this.v.set(variable, v);
+        }
+        const out = new Float32Array(w.length);
+        if (grad) {
+          const g = grad.dataSync() as Float32Array;
+          for (let i = 0; i < w.length; i++) {
+            const gi = weightDecay > 0 ? g[i] + weightDecay * w[i] : g[i];
+            const mi = (m[i] = beta1 * m[i] + (1 - beta1) * gi);
+            const vi = (v[i] = beta2 * v[i] + (1 - beta2) * gi * gi);
+            out[i] = w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+          }
+        } else {
+          for (let i = 0; i < w.length; i++) {
+            const mi = (m[i] = beta1 * m[i]);
+            const vi = (v[i] = beta2 * v[i]);
+            out[i] = w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+          }
+        }
+        const next = tf.tensor(out, variable.shape, 'float32');
+        variable.assign(next);
+        next.dispose();
+      }
+    } finally {
+      tf.dispose(Object.values(grads));
+    }
+    return value;
+  }
+
+  dispose(): void {
+    this.m.clear();
+    this.v.clear();
+  }
 }
 
 /**
- * One optimizer step, as MMRec's loop does it with PyTorch 1.13: gradients of the loss; with
- * weight decay, g += wd * param (torch Adam's coupled L2, only for parameters that received a
- * gradient); a trainable variable the loss did not reach this step gets a ZERO gradient (1.13's
- * zero_grad keeps zero tensors, so Adam's moments keep moving it: LATTICE's feature branch gets
- * gradients only on an epoch's first step). A variable that never had a gradient stays put
- * (zero moments give a zero update). For BPR/BM3/MMGCN every variable gets a gradient every
- * step, so this equals `optimizer.minimize`.
+ * One optimizer step with tfjs's optimizer (kept for reference and tests; `trainAndEvaluate`
+ * uses `MmrecAdam`, which computes the same update): gradients of the loss; with weight decay,
+ * g += wd * param, only for parameters that received a gradient; a trainable variable the loss
+ * did not reach this step gets a ZERO gradient. See `MmrecAdam` for why.
  */
 export function trainStep(optimizer: tf.Optimizer, loss: () => tf.Scalar, vars: tf.Variable[], weightDecay = 0): tf.Scalar {
   const { value, grads } = tf.variableGrads(loss, vars);
@@ -114,10 +187,10 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
   const shuffleRng = rng.fork('shuffle');
   const negRng = rng.fork('negatives');
   const lr = Number(params.lr);
-  const optimizer = tf.train.adam(lr, 0.9, 0.999, 1e-8);
   // PyTorch Adam's (coupled) weight decay, MMRec's `weight_decay` (SLMRec: 1e-4; 0 elsewhere).
   const weightDecay = params.weightDecay === undefined ? 0 : Number(params.weightDecay);
   if (!Number.isFinite(weightDecay) || weightDecay < 0) throw new Error(`model parameter "weightDecay" must be a non-negative number, got ${JSON.stringify(params.weightDecay)}`);
+  const optimizer = new MmrecAdam(lr, 0.9, 0.999, 1e-8, weightDecay);
   const vars = model.trainable();
   const nRows = ds.train.users.length;
   const order = Array.from({ length: nRows }, (_, i) => i);
@@ -133,7 +206,7 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
   try {
     for (let epoch = 0; epoch < limit; epoch++) {
       const t0 = performance.now();
-      if (entry.lrSchedule) setLearningRate(optimizer, lr * entry.lrSchedule.factor ** (epoch / entry.lrSchedule.every));
+      if (entry.lrSchedule) optimizer.learningRate = lr * entry.lrSchedule.factor ** (epoch / entry.lrSchedule.every);
       model.preEpoch?.(epoch);
       shuffleRng.shuffle(order);
       let lossSum = 0;
@@ -145,7 +218,7 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
         const pos = Int32Array.from(idx, (r) => ds.train.items[r]);
         const neg = model.needsNegatives ? sampleNegatives(ds, users, negRng) : null;
         const batch: Batch = { users, pos, neg: neg ?? undefined };
-        const lossT = trainStep(optimizer, () => model.loss(batch), vars, weightDecay);
+        const lossT = optimizer.step(() => model.loss(batch), vars);
         const loss = (await lossT.data())[0];
         lossT.dispose();
         if (!Number.isFinite(loss)) {

@@ -1,0 +1,129 @@
+/**
+ * The fused custom-gradient ops of the training-speed work (issue #23) against the tfjs
+ * compositions they replaced, values and gradients, and the typed-array Adam against tfjs's
+ * Adam driven the way the trainer drove it before (trainStep: weight decay, zero gradients).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng, initBackend } from '@courier/runtime';
+import { loadMmrecDataset } from './dataset';
+import { bprLoss, bprLossReference, getModel } from './models';
+import { cosineRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
+import { makeSyntheticDataset } from './testing';
+import { MmrecAdam, sampleNegatives, trainStep } from './train';
+
+beforeAll(async () => {
+  await initBackend({ log: () => {} });
+});
+
+function rand(seed: number, shape: [number, number], std = 1): tf.Tensor2D {
+  return tf.tensor2d(fillNormal(new Rng(seed), shape[0] * shape[1], std), shape);
+}
+
+/** max |a - b| / max(1, max |b|). */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  let s = 1;
+  for (let i = 0; i < b.length; i++) s = Math.max(s, Math.abs(b[i]));
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m / s;
+}
+
+/** Value and gradients (w.r.t. every input) of sum(w * f(inputs)) for fixed random weights w. */
+function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]): Float32Array[] {
+  return tf.tidy(() => {
+    const out = f(...inputs);
+    const w = tf.tensor(fillNormal(new Rng(77), out.size, 1), out.shape);
+    const g = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), w)))(inputs);
+    return [out.dataSync() as Float32Array, ...g.map((t) => t.dataSync() as Float32Array)];
+  });
+}
+
+function expectSame(fused: Float32Array[], reference: Float32Array[], tol: number): void {
+  expect(fused.length).toBe(reference.length);
+  fused.forEach((a, i) => {
+    expect(a.length).toBe(reference[i].length);
+    expect(relDiff(a, reference[i])).toBeLessThan(tol);
+  });
+}
+
+describe('fused ops = the tfjs compositions they replace', () => {
+  it('cosineRows (and a zero row: value 0, finite gradients, where tfjs gives NaN)', () => {
+    const a = rand(1, [50, 16]);
+    const b = rand(2, [50, 16]);
+    const reference = (x: tf.Tensor, y: tf.Tensor) => {
+      const dot = tf.sum(tf.mul(x, y), 1);
+      return tf.div(dot, tf.maximum(tf.mul(tf.sqrt(tf.sum(tf.square(x), 1)), tf.sqrt(tf.sum(tf.square(y), 1))), 1e-8));
+    };
+    expectSame(valueAndGrads((x, y) => cosineRows(x as tf.Tensor2D, y as tf.Tensor2D), [a, b]), valueAndGrads(reference, [a, b]), 1e-5);
+    const z = tf.concat([rand(2, [1, 16]), tf.zeros([1, 16])]) as tf.Tensor2D;
+    const [value, ga, gz] = valueAndGrads((x, y) => cosineRows(x as tf.Tensor2D, y as tf.Tensor2D), [tf.slice(a, 0, 2), z]);
+    expect(value[1]).toBe(0);
+    expect([...ga, ...gz].every(Number.isFinite)).toBe(true);
+  });
+
+  it('frobeniusNorm = tf.norm', () => {
+    const a = rand(3, [40, 8]);
+    expectSame(valueAndGrads((x) => frobeniusNorm(x), [a]), valueAndGrads((x) => tf.norm(x), [a]), 1e-5);
+  });
+
+  it('l2NormalizeRows and leakyRelu', () => {
+    const a = rand(4, [30, 12]);
+    const reference = (x: tf.Tensor) => tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), 1, true)), 1e-12));
+    expectSame(valueAndGrads((x) => l2NormalizeRows(x as tf.Tensor2D), [a]), valueAndGrads(reference, [a]), 1e-5);
+    expectSame(valueAndGrads((x) => leakyRelu(x as tf.Tensor2D), [a]), valueAndGrads((x) => tf.leakyRelu(x, 0.01), [a]), 1e-6);
+  });
+
+  it('bprLoss = the tfjs BPR loss (duplicates in the batch, reg on)', () => {
+    const U = rand(5, [20, 8], 0.5);
+    const I = rand(6, [15, 8], 0.5);
+    const users = Int32Array.from({ length: 64 }, (_, b) => (b * 7) % 20);
+    const pos = Int32Array.from({ length: 64 }, (_, b) => (b * 5) % 15);
+    const neg = Int32Array.from({ length: 64 }, (_, b) => (b * 11 + 3) % 15);
+    for (const reg of [0, 1e-4, 2]) {
+      const f = (fn: typeof bprLoss) => (u: tf.Tensor, i: tf.Tensor) => fn(u as tf.Tensor2D, i as tf.Tensor2D, users, pos, neg, reg);
+      expectSame(valueAndGrads(f(bprLoss), [U, I]), valueAndGrads(f(bprLossReference), [U, I]), 1e-5);
+    }
+    expect(() => bprLoss(U, I, users, pos, Int32Array.from([15]), 0)).toThrow(/64 users, 64 positives, 1 negatives/);
+  });
+});
+
+describe('MmrecAdam', () => {
+  it.each([
+    ['BPR', {}],
+    ['SLMRec', {}], // weight decay 1e-4
+    ['LATTICE', {}], // feature branch reached on an epoch's first step only: zero gradients after it
+    ['BM3', { weightDecay: 0.01 }],
+  ])('%s: same weights as tfjs Adam through trainStep after 4 steps %j', (model, extra) => {
+    const { root, name } = makeSyntheticDataset('tiny');
+    const entry = getModel(model);
+    const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
+    const params = { ...entry.defaults, lr: 0.01, ...extra };
+    const wd = Number(params.weightDecay ?? 0);
+    const rng = new Rng(9);
+    const users = Int32Array.from({ length: 64 }, () => ds.train.users[rng.int(ds.train.users.length)]);
+    const pos = Int32Array.from(users, (_, b) => ds.train.items[b]);
+    const neg = sampleNegatives(ds, users, rng);
+    const run = (fused: boolean): Float32Array[] => {
+      const m = entry.create(ds, params, new Rng(3));
+      const vars = m.trainable();
+      const ours = new MmrecAdam(0.01, 0.9, 0.999, 1e-8, wd);
+      const theirs = tf.train.adam(0.01, 0.9, 0.999, 1e-8);
+      const losses: number[] = [];
+      for (let s = 0; s < 4; s++) {
+        if (s === 1) m.preEpoch?.(1);
+        const loss = fused ? ours.step(() => m.loss({ users, pos, neg }), vars) : trainStep(theirs, () => m.loss({ users, pos, neg }), vars, wd);
+        losses.push(loss.dataSync()[0]);
+        loss.dispose();
+      }
+      const out = [Float32Array.from(losses), ...vars.map((v) => (v.dataSync() as Float32Array).slice())];
+      theirs.dispose();
+      m.dispose();
+      return out;
+    };
+    const before = tf.memory().numTensors;
+    const a = run(true);
+    const b = run(false);
+    expect(tf.memory().numTensors).toBe(before);
+    expectSame(a, b, 1e-5);
+  });
+});
