@@ -47,7 +47,7 @@ export interface BuildSamplesOptions {
    * is the TypeScript engine's).
    */
   engine?: 'duckdb' | 'js';
-  /** DuckDB settings (engine 'duckdb'): worker threads (default: all cores) and memory limit (default 1GB; spills to a temp folder beyond). */
+  /** DuckDB settings (engine 'duckdb'): worker threads (default: all cores) and memory limit (default 256MB; DuckDB spills to a temporary folder beyond it, so memory stays flat in the log length). */
   duckdbThreads?: number;
   duckdbMemoryLimit?: string;
   log?: Logger;
@@ -218,6 +218,7 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
   const scope = options.pretrainHistoryScope ?? 'pretrain-categories';
 
   const catalogue = await readCatalogue(itemsFile);
+  log.debug(`catalogue read: ${((performance.now() - t0) / 1000).toFixed(3)} s`);
   const ptNames = options.pretrainCategories ?? world?.categories?.filter((c) => c.inPretraining).map((c) => c.name) ?? catalogue.names;
   const unknownCats = ptNames.filter((n) => !catalogue.names.includes(n));
   if (unknownCats.length) log.warn(`pretrain categories not in ${path.basename(itemsFile)}: ${unknownCats.join(', ')} (known: ${catalogue.names.join(', ')})`);
@@ -285,6 +286,7 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
           reject: (row, reason, record) => rejects.write({ file: impName, row, reason, record }),
           threads: options.duckdbThreads,
           memoryLimit: options.duckdbMemoryLimit,
+          debug: (m) => log.debug(m),
         });
         if ('fallback' in r) {
           log.info(`duckdb engine: ${impName} ${r.fallback}; building with the js engine, which reports it`);

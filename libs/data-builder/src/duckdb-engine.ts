@@ -50,6 +50,8 @@ export interface DuckDbRunOptions {
   reject: (row: number, reason: string, record: Impression) => void;
   threads?: number;
   memoryLimit?: string;
+  /** Step timings go here (debug level). */
+  debug?: (message: string) => void;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -67,10 +69,16 @@ const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v)
 
 export async function runDuckDbEngine(mod: DuckDbModule, o: DuckDbRunOptions): Promise<{ stats: CoreStats } | { fallback: string }> {
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'data-builder-duckdb-'));
-  const config: Record<string, string> = { temp_directory: tempDir, memory_limit: o.memoryLimit ?? '1GB' };
+  const config: Record<string, string> = { temp_directory: tempDir, memory_limit: o.memoryLimit ?? '256MB' };
   if (o.threads) config.threads = String(o.threads);
   const instance = await mod.DuckDBInstance.create(':memory:', config);
   const con = await instance.connect();
+  let t = performance.now();
+  const lap = (what: string) => {
+    const now = performance.now();
+    o.debug?.(`duckdb ${what}: ${((now - t) / 1000).toFixed(3)} s`);
+    t = now;
+  };
   try {
     await con.run(
       `CREATE VIEW impressions AS SELECT session_id, user_id, query, item_id, position, label, timestamp, day, file_row_number AS rn FROM read_parquet(${q(o.impressionsFile)}, file_row_number = true)`,
@@ -86,22 +94,30 @@ export async function runDuckDbEngine(mod: DuckDbModule, o: DuckDbRunOptions): P
           OR timestamp IS NULL OR timestamp > 9007199254740991 OR timestamp < -9007199254740991 OR prev > timestamp`,
     );
     if (bad.row !== null && bad.row !== undefined) return { fallback: `row ${n(bad.row)} fails the input check` };
+    lap('input check');
 
     const cats = o.pretrainCategoryNames.length ? o.pretrainCategoryNames.map(q).join(', ') : 'NULL';
     await con.run(`CREATE TEMP TABLE catalogue AS SELECT item_id, CASE WHEN category IN (${cats}) THEN 1 ELSE 0 END AS is_pt FROM read_parquet(${q(o.itemsFile)})`);
-    for (const step of samplesSteps(o.params, DUCKDB_DIALECT)) await con.run(`CREATE TEMP TABLE ${step.name} AS ${step.sql}`);
+    lap('catalogue');
+    for (const step of samplesSteps(o.params, DUCKDB_DIALECT)) {
+      await con.run(`CREATE TEMP TABLE ${step.name} AS ${step.sql}`);
+      lap(step.name);
+    }
 
     const out = outputQueries(o.params, DUCKDB_DIALECT);
     const copy = (sql: string, file: string, meta: Record<string, string>) =>
       con.run(`COPY (${sql}) TO ${q(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 16384, KV_METADATA ${kvMetadata(meta)})`);
     await copy(out.pretrain, o.ptTmp, o.ptMetadata);
+    lap('write pretrain samples');
     await copy(out.ctr, o.ctrTmp, o.ctrMetadata);
+    lap('write ctr samples');
 
     const rejected = await con.stream(`SELECT rn, reason, session_id, user_id, query, item_id, position, label, timestamp, day FROM rows WHERE reason IS NOT NULL ORDER BY rn`);
     for await (const rows of rejected.yieldRowObjects()) {
       for (const r of rows) o.reject(n(r.rn), String(r.reason), impressionFromRow(r as Record<string, unknown>));
     }
 
+    lap('rejects');
     const sq = statsQueries(o.params);
     const rowsS = await one(con, sq.rows);
     const rejects: Record<string, number> = {};
@@ -145,6 +161,7 @@ export async function runDuckDbEngine(mod: DuckDbModule, o: DuckDbRunOptions): P
       },
       ctr: { train: ctrPart(ctrAgg.train), eval: ctrPart(ctrAgg.eval) },
     };
+    lap('stats');
     return { stats };
   } finally {
     con.closeSync();
