@@ -16,7 +16,7 @@ import { Slmrec } from './slmrec';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
-import { Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, frobeniusNorm, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, cosineToTarget, dropoutRows, frobeniusNorm, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -259,14 +259,55 @@ export class Bm3 implements RecModel {
     return { ug, ig: tf.add(igRaw, this.Ei) };
   }
 
-  private drop(x: tf.Tensor2D): tf.Tensor2D {
-    return (this.dropout > 0 ? tf.dropout(stopGradient(x), this.dropout, undefined, this.dropRng.seed()) : stopGradient(x)) as tf.Tensor2D;
+  /**
+   * The stop-gradient dropout target: rows `idx` of tf.dropout(x, dropout, seed) (x itself
+   * when dropout is 0), as plain values (no tape, no gradient). The seed is drawn as before.
+   */
+  private dropTarget(x: tf.Tensor2D, idx: Int32Array | null): Float32Array {
+    const [n, d] = x.shape;
+    const v = x.dataSync() as Float32Array;
+    if (this.dropout > 0) return dropoutRows(v, n, d, this.dropout, this.dropRng.seed(), idx);
+    if (!idx) return v.slice();
+    const out = new Float32Array(idx.length * d);
+    for (let r = 0; r < idx.length; r++) out.set(v.subarray(idx[r] * d, idx[r] * d + d), r * d);
+    return out;
   }
 
+  /**
+   * Spec 6.2's loss. The targets (dropout of the detached online embeddings) are plain values
+   * (`dropTarget`, tf.dropout's stream bit for bit), so the tape holds only the online side;
+   * each 1 - cos(online, target) is one op (`cosineToTarget`). Item-side rows are computed on
+   * the item tables (nItems rows) and then gathered (2048 batch rows, mostly repeated items):
+   * the same rows as gathering first. `lossReference` is the tfjs composition this replaced.
+   */
   loss(batch: Batch): tf.Scalar {
     const { ug, ig } = this.forward();
-    const ut = this.drop(ug);
-    const it = this.drop(ig);
+    const utAll = this.dropTarget(ug, batch.users);
+    const itAll = this.dropTarget(ig, batch.pos);
+    const uOn = this.predictor.apply(gatherRows(ug, batch.users));
+    const iOn = gatherRows(this.predictor.apply(ig), batch.pos);
+    const one = (c: tf.Tensor1D): tf.Scalar => tf.sub(1, tf.mean(c)) as tf.Scalar;
+    const lUi = one(cosineToTarget(uOn, itAll));
+    const lIu = one(cosineToTarget(iOn, utAll));
+    const terms: tf.Scalar[] = [];
+    for (const m of this.modalities) {
+      const proj = m.proj.apply(m.F as tf.Tensor2D);
+      const fB = gatherRows(proj, batch.pos);
+      const ftB = this.dropTarget(fB, null);
+      const fOn = gatherRows(this.predictor.apply(proj), batch.pos);
+      terms.push(one(cosineToTarget(fOn, itAll)), one(cosineToTarget(fOn, ftB)));
+    }
+    const reg = tf.div(tf.add(frobeniusNorm(ug), frobeniusNorm(ig)), this.nItems);
+    return tf.addN([lUi, lIu, tf.mul(reg, this.reg), tf.mul(tf.addN(terms), this.clWeight)]) as tf.Scalar;
+  }
+
+  /** The loss as tfjs ops (before issue #23's speed work); tests compare it with `loss`. */
+  lossReference(batch: Batch): tf.Scalar {
+    const { ug, ig } = this.forward();
+    const drop = (x: tf.Tensor2D): tf.Tensor2D =>
+      (this.dropout > 0 ? tf.dropout(stopGradient(x), this.dropout, undefined, this.dropRng.seed()) : stopGradient(x)) as tf.Tensor2D;
+    const ut = drop(ug);
+    const it = drop(ig);
     const uOn = this.predictor.apply(gatherRows(ug, batch.users));
     const iOn = this.predictor.apply(gatherRows(ig, batch.pos));
     const itB = gatherRows(it, batch.pos);
@@ -276,14 +317,12 @@ export class Bm3 implements RecModel {
     const lIu = one(cosineRows(iOn, utB));
     const terms: tf.Scalar[] = [];
     for (const m of this.modalities) {
-      // Only the batch items' rows are needed; projecting the gathered rows is equivalent
-      // to projecting the whole table and gathering (the dropout target is row-wise).
       const fB = m.proj.apply(gatherRows(m.F as tf.Tensor2D, batch.pos));
-      const ftB = this.drop(fB);
+      const ftB = drop(fB);
       const fOn = this.predictor.apply(fB);
       terms.push(one(cosineRows(fOn, itB)), one(cosineRows(fOn, ftB)));
     }
-    const reg = tf.div(tf.add(frobeniusNorm(ug), frobeniusNorm(ig)), this.nItems);
+    const reg = tf.div(tf.add(tf.norm(ug), tf.norm(ig)), this.nItems);
     return tf.addN([lUi, lIu, tf.mul(reg, this.reg), tf.mul(tf.addN(terms), this.clWeight)]) as tf.Scalar;
   }
 

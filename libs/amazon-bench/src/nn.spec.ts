@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
 import { loadMmrecDataset } from './dataset';
-import { bprLoss, bprLossReference, getModel } from './models';
-import { cosineRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
+import { Bm3, bprLoss, bprLossReference, getModel } from './models';
+import { cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { MmrecAdam, sampleNegatives, trainStep } from './train';
 
@@ -84,6 +84,48 @@ describe('fused ops = the tfjs compositions they replace', () => {
       expectSame(valueAndGrads(f(bprLoss), [U, I]), valueAndGrads(f(bprLossReference), [U, I]), 1e-5);
     }
     expect(() => bprLoss(U, I, users, pos, Int32Array.from([15]), 0)).toThrow(/64 users, 64 positives, 1 negatives/);
+  });
+});
+
+describe('BM3 targets and loss', () => {
+  it('dropoutRows = tf.dropout bit for bit (whole table and gathered rows)', () => {
+    const x = rand(8, [37, 5]);
+    const xv = x.dataSync() as Float32Array;
+    for (const [rate, seed] of [[0.3, 123456789], [0.5, 42]]) {
+      const ref = tf.dropout(x, rate, undefined, seed).dataSync() as Float32Array;
+      expect(Array.from(dropoutRows(xv, 37, 5, rate, seed, null))).toEqual(Array.from(ref));
+      const idx = Int32Array.from([4, 0, 36, 4]);
+      const rows = dropoutRows(xv, 37, 5, rate, seed, idx);
+      idx.forEach((r, i) => expect(Array.from(rows.subarray(i * 5, i * 5 + 5))).toEqual(Array.from(ref.subarray(r * 5, r * 5 + 5))));
+    }
+  });
+
+  it('cosineToTarget = cosineRows against a constant target (value and gradient)', () => {
+    const a = rand(9, [40, 6]);
+    const t = rand(10, [40, 6]);
+    const tv = t.dataSync() as Float32Array;
+    expectSame(valueAndGrads((x) => cosineToTarget(x as tf.Tensor2D, tv), [a]), valueAndGrads((x) => cosineRows(x as tf.Tensor2D, t), [a]), 1e-5);
+  });
+
+  it.each([0.3, 0])('BM3 loss = the tfjs composition it replaced (dropout %p): value and every gradient', (dropout) => {
+    const { root, name } = makeSyntheticDataset('tiny');
+    const entry = getModel('BM3');
+    const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
+    const params = { ...entry.defaults, dropout, nLayers: 2 };
+    const rng = new Rng(4);
+    const users = Int32Array.from({ length: 96 }, () => ds.train.users[rng.int(ds.train.users.length)]);
+    const pos = Int32Array.from(users, (_, b) => ds.train.items[(b * 13) % ds.train.items.length]);
+    const a = entry.create(ds, params, new Rng(6)) as Bm3;
+    const b = entry.create(ds, params, new Rng(6)) as Bm3;
+    for (let step = 0; step < 2; step++) {
+      const ga = tf.variableGrads(() => a.loss({ users, pos }), a.trainable());
+      const gb = tf.variableGrads(() => b.lossReference({ users, pos }), b.trainable());
+      expect(relDiff(ga.value.dataSync(), gb.value.dataSync())).toBeLessThan(1e-6);
+      a.trainable().forEach((v, i) => expect(relDiff(ga.grads[v.name].dataSync(), gb.grads[b.trainable()[i].name].dataSync())).toBeLessThan(1e-5));
+      tf.dispose([ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)]);
+    }
+    a.dispose();
+    b.dispose();
   });
 });
 

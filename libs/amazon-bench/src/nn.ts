@@ -182,6 +182,115 @@ export function cosineRows(a: tf.Tensor2D, b: tf.Tensor2D, eps = 1e-8): tf.Tenso
 }
 
 /**
+ * 1 - cos(a_r, t_r) per row against a fixed target (no gradient to the target: BM3's
+ * stop-gradient dropout targets), as `cosineRows` computes the cosine; one typed-array pass
+ * each way, and only a's gradient is formed. `target` holds [rows, d] values.
+ */
+export function cosineToTarget(a: tf.Tensor2D, target: Float32Array, eps = 1e-8): tf.Tensor1D {
+  const [n, d] = a.shape;
+  if (target.length !== n * d) throw new Error(`cosineToTarget: target has ${target.length} values, expected ${n} x ${d}`);
+  const bv = target;
+  const op = tf.customGrad(((aa: tf.Tensor2D) => {
+    const av = values2d(aa);
+    const c = new Float32Array(n);
+    const na = new Float64Array(n);
+    const nb = new Float64Array(n);
+    for (let r = 0; r < n; r++) {
+      let dot = 0;
+      let sa = 0;
+      let sb = 0;
+      for (let k = r * d, e = k + d; k < e; k++) {
+        dot += av[k] * bv[k];
+        sa += av[k] * av[k];
+        sb += bv[k] * bv[k];
+      }
+      na[r] = Math.sqrt(sa);
+      nb[r] = Math.sqrt(sb);
+      c[r] = dot / Math.max(na[r] * nb[r], eps);
+    }
+    return {
+      value: tf.tensor1d(c),
+      gradFunc: (dy: tf.Tensor1D) => {
+        const g = dy.dataSync();
+        const ga = new Float32Array(n * d);
+        for (let r = 0; r < n; r++) {
+          const prod = na[r] * nb[r];
+          const k0 = r * d;
+          const s = prod >= eps ? g[r] / prod : g[r] / eps;
+          const ca = prod >= eps ? (g[r] * c[r]) / (na[r] * na[r]) : 0;
+          for (let k = k0; k < k0 + d; k++) ga[k] = s * bv[k] - ca * av[k];
+        }
+        return tf.tensor2d(ga, [n, d]);
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return op(a) as tf.Tensor1D;
+}
+
+/**
+ * seedrandom's `alea` (J. Baagoe's generator), the stream tf.randomUniform draws from for a given
+ * seed (tfjs passes String(seed)); used to reproduce tf.dropout on plain values.
+ */
+export function alea(seed: string): () => number {
+  let n = 0xefc8249d;
+  const mash = (data: string): number => {
+    for (let i = 0; i < data.length; i++) {
+      n += data.charCodeAt(i);
+      let h = 0.02519603282416938 * n;
+      n = h >>> 0;
+      h -= n;
+      h *= n;
+      n = h >>> 0;
+      h -= n;
+      n += h * 0x100000000;
+    }
+    return (n >>> 0) * 2.3283064365386963e-10;
+  };
+  let c = 1;
+  let s0 = mash(' ');
+  let s1 = mash(' ');
+  let s2 = mash(' ');
+  s0 -= mash(seed);
+  if (s0 < 0) s0 += 1;
+  s1 -= mash(seed);
+  if (s1 < 0) s1 += 1;
+  s2 -= mash(seed);
+  if (s2 < 0) s2 += 1;
+  return () => {
+    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    return (s2 = t - (c = t | 0));
+  };
+}
+
+/**
+ * tf.dropout(x, rate, undefined, seed) on the values of an [n, d] table, bit for bit (float32
+ * multiplier floor(u + keep) / keep, u from alea(String(seed)) in row-major order), returning
+ * only the rows `idx` ([idx.length, d]); the whole table's draws are consumed, so the stream is
+ * tf.dropout's. No tensor, no gradient (BM3's stop-gradient targets).
+ */
+export function dropoutRows(x: Float32Array, n: number, d: number, rate: number, seed: number, idx: Int32Array | null): Float32Array {
+  if (x.length !== n * d) throw new Error(`dropoutRows: ${x.length} values, expected ${n} x ${d}`);
+  if (!(rate > 0 && rate < 1)) throw new Error(`dropoutRows: rate must be in (0, 1), got ${rate}`);
+  const keep = Math.fround(1 - rate);
+  const next = alea(String(seed));
+  const mult = new Float32Array(n * d);
+  for (let i = 0; i < mult.length; i++) mult[i] = Math.floor(Math.fround(Math.fround(next()) + keep)) / keep;
+  if (!idx) {
+    for (let i = 0; i < mult.length; i++) mult[i] *= x[i];
+    return mult;
+  }
+  const out = new Float32Array(idx.length * d);
+  for (let r = 0; r < idx.length; r++) {
+    const s = idx[r] * d;
+    const o = r * d;
+    for (let k = 0; k < d; k++) out[o + k] = x[s + k] * mult[s + k];
+  }
+  return out;
+}
+
+/**
  * Frobenius norm sqrt(sum x^2) of a whole tensor (tf.norm's default, torch.norm's); gradient
  * x / |x| (0 for an all-zero tensor, as torch's).
  */
@@ -205,60 +314,39 @@ export function frobeniusNorm(x: tf.Tensor): tf.Scalar {
 }
 
 /**
- * Row-wise L2 normalisation x / max(|x|, 1e-12) (torch's F.normalize). Gradient as tfjs's of
- * that formula, except that a row with |x| < 1e-12 gets dy / 1e-12 (tfjs: NaN from sqrt's
- * gradient at 0).
+ * Row-wise L2 normalisation y = x / max(|x|, 1e-12) (torch's F.normalize). Forward and
+ * backward are a few whole-tensor kernels (native on the native backend) with the gradient
+ * written out, dx = (dy - y (dy . y)) / max(|x|, 1e-12), instead of tfjs's autodiff of the
+ * composition (slow broadcast RealDiv gradients). An all-zero row gets dy / 1e-12 (tfjs's
+ * autodiff: NaN from sqrt's gradient at 0).
  */
 export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
-  const [n, d] = x.shape;
-  const op = tf.customGrad(((xx: tf.Tensor2D) => {
-    const xv = values2d(xx);
-    const y = new Float32Array(n * d);
-    const den = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      let s = 0;
-      const k0 = r * d;
-      for (let k = k0; k < k0 + d; k++) s += xv[k] * xv[k];
-      den[r] = Math.max(Math.sqrt(s), 1e-12);
-      for (let k = k0; k < k0 + d; k++) y[k] = xv[k] / den[r];
-    }
+  const op = tf.customGrad(((xx: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
+    const den = tf.maximum(tf.sqrt(tf.sum(tf.square(xx), 1, true)), 1e-12);
+    const y = tf.div(xx, den) as tf.Tensor2D;
+    save([y, den]);
     return {
-      value: tf.tensor2d(y, [n, d]),
-      gradFunc: (dy: tf.Tensor2D) => {
-        const g = dy.dataSync();
-        const gx = new Float32Array(n * d);
-        for (let r = 0; r < n; r++) {
-          const k0 = r * d;
-          const nr = den[r];
-          if (nr > 1e-12) {
-            // y = x / n: dx = (dy - y (dy . y)) / n.
-            let dot = 0;
-            for (let k = k0; k < k0 + d; k++) dot += g[k] * xv[k];
-            dot /= nr;
-            for (let k = k0; k < k0 + d; k++) gx[k] = (g[k] - (xv[k] / nr) * dot) / nr;
-          } else {
-            for (let k = k0; k < k0 + d; k++) gx[k] = g[k] / nr;
-          }
-        }
-        return tf.tensor2d(gx, [n, d]);
+      value: y,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const [yy, dd] = saved;
+        return tf.div(tf.sub(dy, tf.mul(yy, tf.sum(tf.mul(dy, yy), 1, true))), dd);
       },
     };
   }) as unknown as CustomGradFn);
   return op(x) as tf.Tensor2D;
 }
 
-/** LeakyReLU(0.01); gradient dy where x > 0, else 0.01 dy (tfjs's and torch's). */
+/**
+ * LeakyReLU(0.01); gradient dy * step(x, 0.01), i.e. dy where x > 0, else 0.01 dy (tfjs's and
+ * torch's), as two element-wise kernels (tfjs's own gradient goes through Greater/Select,
+ * which are JS kernels with a broadcasting index loop).
+ */
 export function leakyRelu(x: tf.Tensor2D): tf.Tensor2D {
-  const op = tf.customGrad(((xx: tf.Tensor2D) => {
-    const xv = xx.dataSync() as Float32Array;
+  const op = tf.customGrad(((xx: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
+    save([xx]);
     return {
       value: tf.leakyRelu(xx, 0.01),
-      gradFunc: (dy: tf.Tensor2D) => {
-        const g = dy.dataSync();
-        const out = new Float32Array(xv.length);
-        for (let k = 0; k < xv.length; k++) out[k] = xv[k] > 0 ? g[k] : 0.01 * g[k];
-        return tf.tensor(out, xx.shape, 'float32');
-      },
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => tf.mul(dy, tf.step(saved[0], 0.01)),
     };
   }) as unknown as CustomGradFn);
   return op(x) as tf.Tensor2D;
@@ -270,10 +358,7 @@ export function leakyRelu(x: tf.Tensor2D): tf.Tensor2D {
 
 function gatherRowsJs(x: Float32Array | Int32Array | Uint8Array, idx: Int32Array, d: number): Float32Array {
   const out = new Float32Array(idx.length * d);
-  for (let r = 0; r < idx.length; r++) {
-    const s = idx[r] * d;
-    for (let k = 0; k < d; k++) out[r * d + k] = x[s + k];
-  }
+  for (let r = 0; r < idx.length; r++) out.set(x.subarray(idx[r] * d, idx[r] * d + d), r * d);
   return out;
 }
 

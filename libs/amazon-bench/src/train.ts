@@ -80,9 +80,9 @@ function roundAll(m: MetricRecord): MetricRecord {
 }
 
 /**
- * Adam as MMRec's loop runs it with PyTorch 1.13 (and as tfjs's `tf.train.adam` computes it:
- * m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, w -= lr m / (1 - b1^t) / (sqrt(v / (1 - b2^t))
- * + eps)), one typed-array pass per variable (issue #23: tfjs's Adam issues ~10 kernels per
+ * Adam as MMRec's loop runs it with PyTorch 1.13's formula: m = b1 m + (1 - b1) g, v = b2 v +
+ * (1 - b2) g^2, w -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps) (tfjs's
+ * `tf.train.adam` is the same update up to rounding), one typed-array pass per variable (issue #23: tfjs's Adam issues ~10 kernels per
  * variable per step, 5-40 ms of a small model's step). Per step, as `trainStep` defines it:
  * with weight decay, g += wd * param (torch Adam's coupled L2, only for variables that received
  * a gradient); a trainable variable the loss did not reach gets a ZERO gradient (1.13's
@@ -114,9 +114,10 @@ export class MmrecAdam {
     try {
       this.t++;
       const { beta1, beta2, eps, weightDecay } = this;
-      const c1 = 1 - beta1 ** this.t;
-      const c2 = 1 - beta2 ** this.t;
-      const lr = this.learningRate;
+      const stepSize = this.learningRate / (1 - beta1 ** this.t);
+      const c2 = Math.sqrt(1 - beta2 ** this.t);
+      const b1c = 1 - beta1;
+      const b2c = 1 - beta2;
       for (const variable of vars) {
         const grad = grads[variable.name];
         const w = variable.dataSync() as Float32Array;
@@ -132,16 +133,16 @@ export class MmrecAdam {
         if (grad) {
           const g = grad.dataSync() as Float32Array;
           for (let i = 0; i < w.length; i++) {
-            const gi = weightDecay > 0 ? g[i] + weightDecay * w[i] : g[i];
-            const mi = (m[i] = beta1 * m[i] + (1 - beta1) * gi);
-            const vi = (v[i] = beta2 * v[i] + (1 - beta2) * gi * gi);
-            out[i] = w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+            const gi = g[i] + weightDecay * w[i];
+            const mi = (m[i] = beta1 * m[i] + b1c * gi);
+            const vi = (v[i] = beta2 * v[i] + b2c * gi * gi);
+            out[i] = w[i] - (stepSize * mi) / (Math.sqrt(vi) / c2 + eps);
           }
         } else {
           for (let i = 0; i < w.length; i++) {
             const mi = (m[i] = beta1 * m[i]);
             const vi = (v[i] = beta2 * v[i]);
-            out[i] = w[i] - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps);
+            out[i] = w[i] - (stepSize * mi) / (Math.sqrt(vi) / c2 + eps);
           }
         }
         const next = tf.tensor(out, variable.shape, 'float32');
