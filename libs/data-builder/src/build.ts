@@ -19,7 +19,7 @@ import {
 import { ParquetTableWriter, parquetInfo, readParquetRows, temporaryPathFor, writeJsonAtomic } from '@courier/io';
 import { Logger, Progress, createLogger } from '@courier/runtime';
 import { CoreOptions, CoreStats, SampleCore, keepCoinBase } from './core';
-import { loadDuckDb, runDuckDbEngine } from './duckdb-engine';
+import { DuckDbSession, loadDuckDb } from './duckdb-engine';
 
 export interface BuildSamplesOptions {
   /** A world folder (items.parquet, impressions.parquet, world.json); or give the two files. */
@@ -217,44 +217,59 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
   const ctrNegativeRate = options.ctrNegativeRate ?? 1;
   const scope = options.pretrainHistoryScope ?? 'pretrain-categories';
 
-  const catalogue = await readCatalogue(itemsFile);
-  log.debug(`catalogue read: ${((performance.now() - t0) / 1000).toFixed(3)} s`);
-  const ptNames = options.pretrainCategories ?? world?.categories?.filter((c) => c.inPretraining).map((c) => c.name) ?? catalogue.names;
-  const unknownCats = ptNames.filter((n) => !catalogue.names.includes(n));
-  if (unknownCats.length) log.warn(`pretrain categories not in ${path.basename(itemsFile)}: ${unknownCats.join(', ')} (known: ${catalogue.names.join(', ')})`);
-  const ptCats = new Set(ptNames.map((n) => catalogue.names.indexOf(n)).filter((i) => i >= 0));
-
-  fs.mkdirSync(options.outDir, { recursive: true });
-  const validate = options.validateOutput ?? true;
   const ptFile = path.join(options.outDir, PRETRAIN_SAMPLES.fileName);
   const ctrFile = path.join(options.outDir, CTR_SAMPLES.fileName);
   const rejectsFile = path.join(options.outDir, 'rejects.jsonl');
-  const impName = path.basename(impressionsFile);
-  const ptMetadata = { l_pv: String(lPv), l_click: String(lClick), negative_rate: String(negativeRate), seed: String(options.seed) };
-  const ctrMetadata = { max_history: String(maxHistory), ctr_negative_rate: String(ctrNegativeRate), seed: String(options.seed) };
-  const coreOptions: CoreOptions = {
-    lPv,
-    lClick,
-    maxHistory,
-    negativeRate,
-    ctrNegativeRate,
-    seed: options.seed,
-    pretrainDays: new Set(days.pretrain),
-    ctrTrainDays: new Set(days.ctrTrain),
-    evalDay: days.eval,
-    itemCategory: (id) => catalogue.category.get(id) ?? -1,
-    pretrainCategories: ptCats,
-    pretrainHistoryScope: scope,
-  };
-  // Same parameter checks as the core's, whichever engine runs.
-  void new SampleCore(coreOptions, { pretrain: () => undefined, ctr: () => undefined, reject: () => undefined });
-
-  let coreStats: CoreStats | null = null;
   const engine = options.engine ?? 'duckdb';
+  let duck: DuckDbSession | null = null;
   if (engine === 'duckdb') {
-    const duck = loadDuckDb();
-    if (!duck.mod) log.warn(`duckdb engine unavailable (${duck.why}); building with the js engine`);
+    const loaded = loadDuckDb();
+    if (!loaded.mod) log.warn(`duckdb engine unavailable (${loaded.why}); building with the js engine`);
+    else duck = await DuckDbSession.open(loaded.mod, { threads: options.duckdbThreads, memoryLimit: options.duckdbMemoryLimit, debug: (m) => log.debug(m) });
+  }
+  let coreStats: CoreStats | null = null;
+  let catalogue: { names: string[]; count: number; category: Map<number, number> | null };
+  let ptNames: string[];
+  try {
+    // The catalogue: DuckDB loads it when the file is clean; otherwise our reader reads it (and
+    // names the bad row). Either way the file-level checks (columns, codecs) are our reader's.
+    const duckItems = duck ? (await parquetInfo(itemsFile, RAW_ITEMS), await duck.catalogue(itemsFile)) : null;
+    if (duckItems) catalogue = { ...duckItems, category: null };
     else {
+      const c = await readCatalogue(itemsFile);
+      catalogue = { names: c.names, count: c.category.size, category: c.category };
+    }
+    log.debug(`catalogue read: ${((performance.now() - t0) / 1000).toFixed(3)} s`);
+    const names = catalogue.names;
+    ptNames = options.pretrainCategories ?? world?.categories?.filter((c) => c.inPretraining).map((c) => c.name) ?? names;
+    const unknownCats = ptNames.filter((n) => !names.includes(n));
+    if (unknownCats.length) log.warn(`pretrain categories not in ${path.basename(itemsFile)}: ${unknownCats.join(', ')} (known: ${names.join(', ')})`);
+    const ptCats = new Set(ptNames.map((n) => names.indexOf(n)).filter((i) => i >= 0));
+
+    fs.mkdirSync(options.outDir, { recursive: true });
+    const validate = options.validateOutput ?? true;
+    const impName = path.basename(impressionsFile);
+    const ptMetadata = { l_pv: String(lPv), l_click: String(lClick), negative_rate: String(negativeRate), seed: String(options.seed) };
+    const ctrMetadata = { max_history: String(maxHistory), ctr_negative_rate: String(ctrNegativeRate), seed: String(options.seed) };
+    let categoryOf = catalogue.category;
+    const coreOptions: CoreOptions = {
+      lPv,
+      lClick,
+      maxHistory,
+      negativeRate,
+      ctrNegativeRate,
+      seed: options.seed,
+      pretrainDays: new Set(days.pretrain),
+      ctrTrainDays: new Set(days.ctrTrain),
+      evalDay: days.eval,
+      itemCategory: (id) => categoryOf?.get(id) ?? -1,
+      pretrainCategories: ptCats,
+      pretrainHistoryScope: scope,
+    };
+    // Same parameter checks as the core's, whichever engine runs.
+    void new SampleCore(coreOptions, { pretrain: () => undefined, ctr: () => undefined, reject: () => undefined });
+
+    if (duck) {
       // Same file-level errors as the js engine (missing file, columns, codecs, empty table).
       const info = await parquetInfo(impressionsFile, RAW_IMPRESSIONS);
       if (info.rowCount === 0) throw new ContractError({ file: impName }, 'at least one impression row', described('an empty table'));
@@ -262,10 +277,9 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
       const ctrTmp = temporaryPathFor(ctrFile);
       const rejects = new JsonlWriter(rejectsFile);
       try {
-        const r = await runDuckDbEngine(duck.mod, {
-          itemsFile,
+        const r = await duck.build({
           impressionsFile,
-          pretrainCategoryNames: catalogue.names.filter((_, i) => ptCats.has(i)),
+          pretrainCategoryNames: names.filter((_, i) => ptCats.has(i)),
           params: {
             lPv,
             lClick,
@@ -284,9 +298,6 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
           ptMetadata: { contract: PRETRAIN_SAMPLES.name, version: String(PRETRAIN_SAMPLES.version), ...ptMetadata },
           ctrMetadata: { contract: CTR_SAMPLES.name, version: String(CTR_SAMPLES.version), ...ctrMetadata },
           reject: (row, reason, record) => rejects.write({ file: impName, row, reason, record }),
-          threads: options.duckdbThreads,
-          memoryLimit: options.duckdbMemoryLimit,
-          debug: (m) => log.debug(m),
         });
         if ('fallback' in r) {
           log.info(`duckdb engine: ${impName} ${r.fallback}; building with the js engine, which reports it`);
@@ -306,9 +317,13 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
         throw err;
       }
     }
+    if (!coreStats) {
+      categoryOf ??= (await readCatalogue(itemsFile)).category;
+      coreStats = await runJsEngine({ impressionsFile, impName, coreOptions, ptFile, ctrFile, rejectsFile, validate, ptMetadata, ctrMetadata, log });
+    }
+  } finally {
+    duck?.close();
   }
-  if (!coreStats) coreStats = await runJsEngine({ impressionsFile, impName, coreOptions, ptFile, ctrFile, rejectsFile, validate, ptMetadata, ctrMetadata, log });
-
   const rejected = Object.values(coreStats.rejects).reduce((a, b) => a + b, 0);
   if (coreStats.rowsIn !== coreStats.rowsUsed + rejected) throw new Error(`data-builder: internal count mismatch: ${coreStats.rowsIn} rows in != ${coreStats.rowsUsed} used + ${rejected} rejected`);
   const seconds = (performance.now() - t0) / 1000;
@@ -318,7 +333,7 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
     inputs: { items: itemsFile, impressions: impressionsFile },
     outputs: { pretrain: ptFile, ctr: ctrFile, rejects: rejectsFile },
     options: { lPv, lClick, negativeRate, maxHistory, ctrNegativeRate, seed: options.seed, pretrainCategories: ptNames, pretrainHistoryScope: scope, days },
-    items: catalogue.category.size,
+    items: catalogue.count,
     ...coreStats,
     seconds,
     impressionsPerSecond: coreStats.rowsIn / seconds,

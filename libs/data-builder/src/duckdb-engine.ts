@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Impression, impressionFromRow } from '@courier/data-contracts';
 import type { CoreStats } from './core';
 import { DUCKDB_DIALECT, SamplesSqlParams, outputQueries, samplesSteps, statsQueries } from './sql';
@@ -37,7 +37,6 @@ export function loadDuckDb(): { mod: DuckDbModule | null; why: string } {
 }
 
 export interface DuckDbRunOptions {
-  itemsFile: string;
   impressionsFile: string;
   /** Pre-training category names (items of these categories have is_pt = 1). */
   pretrainCategoryNames: string[];
@@ -48,10 +47,6 @@ export interface DuckDbRunOptions {
   ctrMetadata: Record<string, string>;
   /** Called once per rejected row, in row order. */
   reject: (row: number, reason: string, record: Impression) => void;
-  threads?: number;
-  memoryLimit?: string;
-  /** Step timings go here (debug level). */
-  debug?: (message: string) => void;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -60,71 +55,126 @@ function kvMetadata(m: Record<string, string>): string {
   return `{${Object.entries(m).map(([k, v]) => `${q(k)}: ${q(v)}`).join(', ')}}`;
 }
 
-async function one(con: DuckDBConnection, sql: string): Promise<Record<string, unknown>> {
-  const r = await con.runAndReadAll(sql);
-  return (r.getRowObjects()[0] ?? {}) as Record<string, unknown>;
-}
-
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const int32Bad = (c: string) => `${c} IS NULL OR ${c} < 0 OR ${c} > 2147483647`;
 
-export async function runDuckDbEngine(mod: DuckDbModule, o: DuckDbRunOptions): Promise<{ stats: CoreStats } | { fallback: string }> {
-  const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'data-builder-duckdb-'));
-  const config: Record<string, string> = { temp_directory: tempDir, memory_limit: o.memoryLimit ?? '256MB' };
-  if (o.threads) config.threads = String(o.threads);
-  const instance = await mod.DuckDBInstance.create(':memory:', config);
-  const con = await instance.connect();
-  let t = performance.now();
-  const lap = (what: string) => {
+/** One embedded DuckDB (in memory, spilling to a temporary folder beyond its memory limit). */
+export class DuckDbSession {
+  private t = performance.now();
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly con: DuckDBConnection,
+    private readonly tempDir: string,
+    private readonly debug: (message: string) => void,
+  ) {}
+
+  static async open(mod: DuckDbModule, o: { threads?: number; memoryLimit?: string; debug?: (message: string) => void }): Promise<DuckDbSession> {
+    const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'data-builder-duckdb-'));
+    const config: Record<string, string> = { temp_directory: tempDir, memory_limit: o.memoryLimit ?? '256MB' };
+    if (o.threads) config.threads = String(o.threads);
+    try {
+      const instance = await mod.DuckDBInstance.create(':memory:', config);
+      return new DuckDbSession(instance, await instance.connect(), tempDir, o.debug ?? (() => undefined));
+    } catch (err) {
+      fs.rmSync(tempDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.con.closeSync();
+    this.instance.closeSync();
+    fs.rmSync(this.tempDir, { recursive: true, force: true });
+  }
+
+  private lap(what: string): void {
     const now = performance.now();
-    o.debug?.(`duckdb ${what}: ${((now - t) / 1000).toFixed(3)} s`);
-    t = now;
-  };
-  try {
+    this.debug(`duckdb ${what}: ${((now - this.t) / 1000).toFixed(3)} s`);
+    this.t = now;
+  }
+
+  private async one(sql: string): Promise<Record<string, unknown>> {
+    const r = await this.con.runAndReadAll(sql);
+    return (r.getRowObjects()[0] ?? {}) as Record<string, unknown>;
+  }
+
+  /**
+   * Loads items.parquet (the caller has checked its columns): category names in order of first
+   * appearance and the item count; null when a row breaks the contract (or ids repeat, or the table
+   * is empty), so that the TypeScript reader reports it with its exact message.
+   */
+  async catalogue(itemsFile: string): Promise<{ names: string[]; count: number } | null> {
+    try {
+      await this.con.run(`CREATE TEMP TABLE items_raw AS SELECT item_id, category, file_row_number AS rn FROM read_parquet(${q(itemsFile)}, file_row_number = true)`);
+      const bad = await this.one(
+        `SELECT count(*) AS rows,
+           (SELECT count(*) FROM read_parquet(${q(itemsFile)}) WHERE ${int32Bad('item_id')} OR category IS NULL OR category = '' OR title IS NULL
+              OR price IS NULL OR NOT isfinite(price) OR price < 0 OR image_path IS NULL OR image_path = '' OR ${int32Bad('first_day')}) AS bad,
+           count(*) - count(DISTINCT item_id) AS repeated
+         FROM items_raw`,
+      );
+      if (n(bad.rows) === 0 || n(bad.bad) > 0 || n(bad.repeated) > 0) return null;
+      const names = (await this.con.runAndReadAll(`SELECT category, min(rn) AS first_row FROM items_raw GROUP BY category ORDER BY first_row`)).getRowObjects().map((r) => String(r.category));
+      this.lap('items');
+      return { names, count: n(bad.rows) };
+    } catch {
+      return null; // unreadable for DuckDB: the TypeScript reader says why
+    }
+  }
+
+  /** Builds the samples (the catalogue must be loaded); `fallback` when the impressions fail the input check. */
+  async build(o: DuckDbRunOptions): Promise<{ stats: CoreStats } | { fallback: string }> {
+    const con = this.con;
     await con.run(
       `CREATE VIEW impressions AS SELECT session_id, user_id, query, item_id, position, label, timestamp, day, file_row_number AS rn FROM read_parquet(${q(o.impressionsFile)}, file_row_number = true)`,
     );
     // Input check: what the contract validation and the sortedness check of the TypeScript
     // engine refuse. Any hit: the TypeScript engine runs and reports it with its exact message.
-    const int32 = (c: string) => `${c} IS NULL OR ${c} < 0 OR ${c} > 2147483647`;
-    const bad = await one(
-      con,
-      `SELECT min(rn) AS row FROM (SELECT *, lag(timestamp) OVER (ORDER BY rn) AS prev FROM impressions) t
-       WHERE ${['session_id', 'user_id', 'item_id', 'position', 'day'].map(int32).join(' OR ')}
-          OR query IS NULL OR label IS NULL OR label NOT IN (0, 1)
-          OR timestamp IS NULL OR timestamp > 9007199254740991 OR timestamp < -9007199254740991 OR prev > timestamp`,
-    );
+    let bad: Record<string, unknown>;
+    try {
+      bad = await this.one(
+        `SELECT least(
+           (SELECT min(rn) FROM impressions
+            WHERE ${['session_id', 'user_id', 'item_id', 'position', 'day'].map(int32Bad).join(' OR ')}
+               OR query IS NULL OR label IS NULL OR label NOT IN (0, 1)
+               OR timestamp IS NULL OR timestamp > 9007199254740991 OR timestamp < -9007199254740991),
+           (SELECT min(rn) FROM (SELECT rn, timestamp, lag(timestamp) OVER (ORDER BY rn) AS prev FROM impressions) t WHERE prev > timestamp)
+         ) AS row`,
+      );
+    } catch (err) {
+      // A file DuckDB cannot read (corrupt, truncated): the js engine's reader names file, row and column.
+      return { fallback: `cannot be read by DuckDB (${(err as Error).message.split('\n')[0]})` };
+    }
     if (bad.row !== null && bad.row !== undefined) return { fallback: `row ${n(bad.row)} fails the input check` };
-    lap('input check');
+    this.lap('input check');
 
     const cats = o.pretrainCategoryNames.length ? o.pretrainCategoryNames.map(q).join(', ') : 'NULL';
-    await con.run(`CREATE TEMP TABLE catalogue AS SELECT item_id, CASE WHEN category IN (${cats}) THEN 1 ELSE 0 END AS is_pt FROM read_parquet(${q(o.itemsFile)})`);
-    lap('catalogue');
+    await con.run(`CREATE TEMP TABLE catalogue AS SELECT item_id, CASE WHEN category IN (${cats}) THEN 1 ELSE 0 END AS is_pt FROM items_raw`);
     for (const step of samplesSteps(o.params, DUCKDB_DIALECT)) {
-      await con.run(`CREATE TEMP TABLE ${step.name} AS ${step.sql}`);
-      lap(step.name);
+      await con.run(`CREATE TEMP ${step.materialize ? 'TABLE' : 'VIEW'} ${step.name} AS ${step.sql}`);
+      this.lap(step.name);
     }
 
     const out = outputQueries(o.params, DUCKDB_DIALECT);
     const copy = (sql: string, file: string, meta: Record<string, string>) =>
       con.run(`COPY (${sql}) TO ${q(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 16384, KV_METADATA ${kvMetadata(meta)})`);
     await copy(out.pretrain, o.ptTmp, o.ptMetadata);
-    lap('write pretrain samples');
+    this.lap('write pretrain samples');
     await copy(out.ctr, o.ctrTmp, o.ctrMetadata);
-    lap('write ctr samples');
+    this.lap('write ctr samples');
 
-    const rejected = await con.stream(`SELECT rn, reason, session_id, user_id, query, item_id, position, label, timestamp, day FROM rows WHERE reason IS NOT NULL ORDER BY rn`);
-    for await (const rows of rejected.yieldRowObjects()) {
-      for (const r of rows) o.reject(n(r.rn), String(r.reason), impressionFromRow(r as Record<string, unknown>));
-    }
-
-    lap('rejects');
     const sq = statsQueries(o.params);
-    const rowsS = await one(con, sq.rows);
+    const rowsS = await this.one(sq.rows);
     const rejects: Record<string, number> = {};
     for (const r of (await con.runAndReadAll(sq.rejects)).getRowObjects()) rejects[String(r.reason)] = n(r.n);
-    const pt = await one(con, sq.pretrain);
-    const samplePos = n((await one(con, sq.samplePos)).n);
-    const distinctItems = n((await one(con, sq.distinctItems)).n);
+    if (Object.keys(rejects).length) {
+      const rejected = await con.stream(`SELECT rn, reason, session_id, user_id, query, item_id, position, label, timestamp, day FROM rows WHERE reason IS NOT NULL ORDER BY rn`);
+      for await (const rows of rejected.yieldRowObjects()) {
+        for (const r of rows) o.reject(n(r.rn), String(r.reason), impressionFromRow(r as Record<string, unknown>));
+      }
+    }
+    this.lap('rejects');
+    const pt = await this.one(sq.pretrain);
     const ctrAgg = { train: { samples: 0, clicks: 0, hist: 0, empty: 0 }, eval: { samples: 0, clicks: 0, hist: 0, empty: 0 } };
     for (const r of (await con.runAndReadAll(sq.ctr)).getRowObjects()) {
       ctrAgg[String(r.split) as 'train' | 'eval'] = { samples: n(r.samples), clicks: n(r.clicks), hist: n(r.hist), empty: n(r.empty) };
@@ -139,12 +189,12 @@ export async function runDuckDbEngine(mod: DuckDbModule, o: DuckDbRunOptions): P
     });
     const samples = n(pt.samples);
     const sampleItems = n(pt.sample_items);
-    // Key order as in SampleCore.finish (stats.json is compared as text by some readers).
+    // Key order as in SampleCore.finish, so stats.json is the same text.
     const stats: CoreStats = {
       rowsIn: n(rowsS.rows_in),
       rowsUsed: n(rowsS.rows_used),
       rejects,
-      pageViews: n((await one(con, sq.pageViews)).n),
+      pageViews: n(rowsS.page_views),
       users: n(rowsS.users),
       pretrain: {
         candidatePageViews: n(pt.candidates),
@@ -152,20 +202,16 @@ export async function runDuckDbEngine(mod: DuckDbModule, o: DuckDbRunOptions): P
         dropped: { noPositive: n(pt.no_positive), noHistory: n(pt.no_history) },
         ctrBeforeDownsampling: ratio(n(pt.clicks_before), n(pt.items_before)),
         ctrAfterDownsampling: ratio(n(pt.clicks_after), n(pt.items_after)),
-        ctrInSamples: ratio(samplePos, sampleItems),
+        ctrInSamples: ratio(n(pt.sample_pos), sampleItems),
         meanHistory: ratio(n(pt.hist_sum), samples),
         meanPvItems: ratio(sampleItems, samples),
         positivesTruncated: n(pt.truncated_pos),
         distinctUsers: n(pt.distinct_users),
-        distinctItems,
+        distinctItems: n(pt.distinct_items),
       },
       ctr: { train: ctrPart(ctrAgg.train), eval: ctrPart(ctrAgg.eval) },
     };
-    lap('stats');
+    this.lap('stats');
     return { stats };
-  } finally {
-    con.closeSync();
-    instance.closeSync();
-    fs.rmSync(tempDir, { recursive: true, force: true });
   }
 }

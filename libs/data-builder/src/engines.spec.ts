@@ -149,6 +149,25 @@ describe('duckdb engine = js engine', () => {
     });
   });
 
+  it('bad rows: the duckdb engine hands the file to the js engine, so the error is the same', async () => {
+    const bad = LOG.map((r) => ({ ...r }));
+    bad[5].label = 2;
+    const dir = path.join(tmp, 'bad-label');
+    const f = { itemsFile: files.itemsFile, impressionsFile: path.join(dir, 'impressions.parquet') };
+    await writeParquetRows(f.impressionsFile, RAW_IMPRESSIONS, bad.map(impressionToRow), { validate: false });
+    const errors: string[] = [];
+    const lines: string[] = [];
+    for (const engine of ['js', 'duckdb'] as const) {
+      const log = createLogger('data-builder', { level: 'info', write: (l: string) => lines.push(l) });
+      await buildSamples({ ...f, ...base, outDir: path.join(dir, engine), engine, log }).catch((e: Error) => errors.push(e.message));
+    }
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toMatch(/impressions\.parquet row 5, column "label": expected 0 or 1, got 2/);
+    expect(errors[1]).toBe(errors[0]);
+    expect(lines.join('\n')).toMatch(/duckdb engine: impressions\.parquet row 5 fails the input check; building with the js engine/);
+    expect(fs.existsSync(path.join(dir, 'duckdb', PRETRAIN_SAMPLES.fileName))).toBe(false);
+  });
+
   it('COURIER_DUCKDB=0 (binding unavailable): the js engine builds, with a log line', async () => {
     const lines: string[] = [];
     const log = createLogger('data-builder', { level: 'warn', write: (l: string) => lines.push(l) });

@@ -109,6 +109,8 @@ const inList = (xs: number[]) => (xs.length ? xs.join(', ') : 'NULL');
 export interface SqlStep {
   name: string;
   sql: string;
+  /** true: computed once and stored (a table); false: a view, recomputed where used (cheap filters). */
+  materialize: boolean;
 }
 
 /**
@@ -144,16 +146,21 @@ WITH a AS (
 ), h AS (
   SELECT g.*, row_number() OVER (PARTITION BY session_id, item_id, consistent ORDER BY rn) AS dup FROM g
 )
-SELECT rn, session_id, user_id, query, item_id, position, label, timestamp, day, is_pt, sfr,
-  CASE WHEN known = 0 THEN 'unknown-item'
-       WHEN valid = 0 THEN 'day-mismatch'
-       WHEN timestamp <> t0 THEN 'session-split'
-       WHEN user_id <> u0 THEN 'inconsistent-session'
-       WHEN dup > 1 THEN 'duplicate-impression'
-  END AS reason
-FROM h`,
+SELECT rn, session_id, user_id, item_id, position, label, timestamp, day, is_pt, sfr, reason,
+  CASE WHEN reason IS NULL THEN NULL ELSE query END AS query
+FROM (
+  SELECT h.*,
+    CASE WHEN known = 0 THEN 'unknown-item'
+         WHEN valid = 0 THEN 'day-mismatch'
+         WHEN timestamp <> t0 THEN 'session-split'
+         WHEN user_id <> u0 THEN 'inconsistent-session'
+         WHEN dup > 1 THEN 'duplicate-impression'
+    END AS reason
+  FROM h
+) r`,
+    materialize: true,
   });
-  steps.push({ name: 'used', sql: `SELECT rn, session_id, user_id, item_id, position, label, timestamp, day, is_pt, sfr FROM rows WHERE reason IS NULL` });
+  steps.push({ name: 'used', sql: `SELECT rn, session_id, user_id, item_id, position, label, timestamp, day, is_pt, sfr FROM rows WHERE reason IS NULL`, materialize: false });
   // 2. Clicks in history order: timestamp group, then the group's sessions by first row, then
   // position (then row). seq_all numbers a user's clicks; seq_pt its pre-training-category clicks.
   steps.push({
@@ -163,6 +170,7 @@ SELECT user_id, timestamp, item_id, is_pt,
   row_number() OVER (PARTITION BY user_id ORDER BY timestamp, sfr, position, rn) AS seq_all,
   sum(is_pt) OVER (PARTITION BY user_id ORDER BY timestamp, sfr, position, rn ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS seq_pt
 FROM used WHERE label = 1`,
+    materialize: true,
   });
   // 3. Page views, with the number of the user's clicks strictly before (n_all, n_pt): a running
   // count over page views and clicks, page views first at equal timestamps.
@@ -183,6 +191,7 @@ WITH s AS (
 )
 SELECT s.session_id, s.user_id, s.timestamp, s.day, s.sfr, CAST(n.n_all AS BIGINT) AS n_all, CAST(n.n_pt AS BIGINT) AS n_pt
 FROM s JOIN n ON n.session_id = s.session_id AND n.kind = 0`,
+    materialize: true,
   });
   // 4. Pre-training: PV items of pre-training categories on pre-training days, negatives kept by
   // the keepCoin hash (exact integer arithmetic), per-session counts.
@@ -194,6 +203,7 @@ FROM s JOIN n ON n.session_id = s.session_id AND n.kind = 0`,
   steps.push({
     name: 'pt_rows',
     sql: `SELECT rn, session_id, item_id, position, label, CASE WHEN label = 1 OR coin < ${p.ptThreshold} THEN 1 ELSE 0 END AS kept FROM ${ptCoin} t`,
+    materialize: false,
   });
   steps.push({
     name: 'pt_sess',
@@ -204,6 +214,7 @@ FROM (
   SELECT session_id, count(*) AS items_before, sum(label) AS clicks_before, sum(kept) AS items_after, sum(kept * label) AS clicks_after
   FROM pt_rows GROUP BY session_id
 ) s JOIN pv v ON v.session_id = s.session_id`,
+    materialize: true,
   });
   // Positives first, then page position (then row, as the stable sort in core.ts); first lPv.
   steps.push({
@@ -215,6 +226,7 @@ SELECT * FROM (
   FROM pt_rows r JOIN pt_sess s ON s.session_id = r.session_id
   WHERE r.kept = 1 AND s.is_sample = 1
 ) x WHERE k <= ${p.lPv}`,
+    materialize: true,
   });
   // History slots: slot j < m = min(n, L) holds click number n - m + 1 + j (oldest first).
   const seqCol = p.scope === 'all' ? 'seq_all' : 'seq_pt';
@@ -227,6 +239,7 @@ SELECT t.session_id, t.j, c.item_id FROM (
     CASE WHEN slots.j < least(s.n_h, ${p.lClick}) THEN s.n_h - least(s.n_h, ${p.lClick}) + 1 + slots.j END AS want
   FROM pt_sess s CROSS JOIN ${values(p.lClick, 'j')} WHERE s.is_sample = 1
 ) t LEFT JOIN clicks c ON c.user_id = t.user_id AND c.${seqCol} = t.want${ptFilter}`,
+    materialize: true,
   });
   // 5. CTR: page views of the CTR days, their latest maxHistory clicks strictly before.
   steps.push({
@@ -238,6 +251,7 @@ SELECT t.session_id, ${d.arrayAgg('CAST(c.item_id AS INTEGER)', 't.j')} AS items
   WHERE (v.day = ${p.evalDay} OR v.day IN (${inList(p.ctrTrainDays)})) AND slots.j < least(v.n_all, ${p.maxHistory})
 ) t JOIN clicks c ON c.user_id = t.user_id AND c.seq_all = t.want
 GROUP BY t.session_id`,
+    materialize: true,
   });
   const ctrCoin = p.ctrThreshold >= 4294967296 ? null : keepHashSteps(d, p.ctrCoinBase, 'session_id', 'item_id', 'coin');
   const ctrBase = `(SELECT u.rn, u.session_id, u.user_id, u.item_id, u.day, u.position, u.label FROM used u WHERE u.day = ${p.evalDay} OR u.day IN (${inList(p.ctrTrainDays)}))`;
@@ -246,6 +260,7 @@ GROUP BY t.session_id`,
     sql: ctrCoin
       ? `SELECT rn, session_id, user_id, item_id, day, position, label FROM ${withSteps(ctrBase, ctrCoin)} t WHERE day = ${p.evalDay} OR label = 1 OR coin < ${p.ctrThreshold}`
       : `SELECT rn, session_id, user_id, item_id, day, position, label FROM ${ctrBase} t`,
+    materialize: false,
   });
   return steps;
 }
@@ -284,11 +299,11 @@ ORDER BY r.rn`;
 }
 
 /** Counters for stats.json (integers; the ratios are computed in TypeScript as in core.ts). */
-export function statsQueries(p: SamplesSqlParams): Record<string, string> {
+export function statsQueries(p: SamplesSqlParams): Record<'rows' | 'rejects' | 'pretrain' | 'ctr', string> {
   return {
-    rows: `SELECT count(*) AS rows_in, sum(CASE WHEN reason IS NULL THEN 1 ELSE 0 END) AS rows_used, count(DISTINCT CASE WHEN reason IS NULL THEN user_id END) AS users FROM rows`,
+    rows: `SELECT count(*) AS rows_in, sum(CASE WHEN reason IS NULL THEN 1 ELSE 0 END) AS rows_used, count(DISTINCT CASE WHEN reason IS NULL THEN user_id END) AS users,
+      (SELECT count(*) FROM pv) AS page_views FROM rows`,
     rejects: `SELECT reason, count(*) AS n, min(rn) AS first_row FROM rows WHERE reason IS NOT NULL GROUP BY reason ORDER BY first_row`,
-    pageViews: `SELECT count(*) AS n FROM pv`,
     pretrain: `
 SELECT count(*) AS candidates, sum(items_before) AS items_before, sum(clicks_before) AS clicks_before,
   sum(items_after) AS items_after, sum(clicks_after) AS clicks_after,
@@ -298,10 +313,10 @@ SELECT count(*) AS candidates, sum(items_before) AS items_before, sum(clicks_bef
   sum(CASE WHEN is_sample = 1 THEN least(items_after, ${p.lPv}) ELSE 0 END) AS sample_items,
   sum(CASE WHEN is_sample = 1 THEN least(n_h, ${p.lClick}) ELSE 0 END) AS hist_sum,
   sum(CASE WHEN is_sample = 1 AND clicks_after > ${p.lPv} THEN clicks_after - ${p.lPv} ELSE 0 END) AS truncated_pos,
-  count(DISTINCT CASE WHEN is_sample = 1 THEN user_id END) AS distinct_users
+  count(DISTINCT CASE WHEN is_sample = 1 THEN user_id END) AS distinct_users,
+  (SELECT sum(label) FROM pv_rank) AS sample_pos,
+  (SELECT count(DISTINCT item_id) FROM (SELECT item_id FROM pv_rank UNION ALL SELECT item_id FROM pt_hist WHERE item_id IS NOT NULL) x) AS distinct_items
 FROM pt_sess`,
-    samplePos: `SELECT sum(label) AS n FROM pv_rank`,
-    distinctItems: `SELECT count(DISTINCT item_id) AS n FROM (SELECT item_id FROM pv_rank UNION ALL SELECT item_id FROM pt_hist WHERE item_id IS NOT NULL) x`,
     ctr: `
 SELECT CASE WHEN r.day = ${p.evalDay} THEN 'eval' ELSE 'train' END AS split, count(*) AS samples, sum(r.label) AS clicks,
   sum(least(v.n_all, ${p.maxHistory})) AS hist, sum(CASE WHEN v.n_all = 0 THEN 1 ELSE 0 END) AS empty
