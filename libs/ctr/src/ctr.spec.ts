@@ -24,6 +24,7 @@ import {
   predictCtr,
   resolveCtrConfig,
   restoreCtr,
+  runCtrEvaluateStage,
   runCtrExperiment,
   splitValidation,
   trainCtr,
@@ -132,19 +133,32 @@ describe('image features: bad input', () => {
     await expect(loadImageFeatures(catalogue, { mode: 'vector', embeddingsFile: file })).rejects.toThrow(/foreign\.arrow column "item_id": expected item ids from the catalogue .*1 of 120 ids are not in it \(e\.g\. 999999\)/);
   });
 
-  it('centroids are computed only when asked for (clusterEmbeddingInit centroids), from the embeddings next to the assignments', async () => {
+  it('centroids come from the embeddings next to the assignments (the default init needs them); centroids: false skips them', async () => {
     const file = path.join(tmp, 'assignments-centroids.parquet');
     const rows = Array.from(catalogue.itemIds, (itemId, i) => clusterAssignmentToRow({ itemId, clusterId: i % 4, distance: 0.1 }));
     await writeParquetRows(file, CLUSTER_ASSIGNMENTS, rows, { metadata: { k: '4' } });
-    const plain = await loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: file, embeddingsFile: fx.oracleFile });
+    const plain = await loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: file, embeddingsFile: fx.oracleFile, centroids: false });
     expect(plain.centroids).toBeNull();
-    const withCentroids = await loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: file, embeddingsFile: fx.oracleFile, centroids: true });
+    expect((await loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: file })).centroids).toBeNull(); // no embeddings, no centroids
+    const withCentroids = await loadImageFeatures(catalogue, { mode: 'cluster-id', clustersFile: file, embeddingsFile: fx.oracleFile });
     const dim = readVectorTable(fx.oracleFile).dim;
     expect(withCentroids.centroidDim).toBe(dim);
     expect(withCentroids.centroids?.length).toBe(4 * dim);
     expect(Array.from(withCentroids.clusterIds ?? [])).toEqual(Array.from(plain.clusterIds ?? []));
-    const exact = await loadImageFeatures(catalogue, { mode: 'cluster-id', embeddingsFile: fx.oracleFile, centroids: true });
+    const exact = await loadImageFeatures(catalogue, { mode: 'cluster-id', embeddingsFile: fx.oracleFile });
     expect(exact.centroids?.length).toBe(exact.numClusters * dim);
+  });
+
+  it('the stage refuses a cluster-id set without embeddings under the default centroid init, naming the set and both fixes', async () => {
+    const file = path.join(tmp, 'assignments-bare.parquet');
+    const rows = Array.from(catalogue.itemIds, (itemId, i) => clusterAssignmentToRow({ itemId, clusterId: i % 4, distance: 0.1 }));
+    await writeParquetRows(file, CLUSTER_ASSIGNMENTS, rows, { metadata: { k: '4' } });
+    const out = path.join(tmp, 'stage-bare');
+    const featureSets = [{ name: 'external', mode: 'cluster-id' as const, embeddings: null, clusters: file }];
+    await expect(runCtrEvaluateStage({ samples: fx.samplesFile, world: fx.itemsFile, outDir: out, featureSets, config: { ...config, seeds: [1] } })).rejects.toThrow(
+      /external have cluster assignments but no embeddings.*--embeddings NAME=FILE.*--clusterEmbeddingInit random/,
+    );
+    expect(fs.existsSync(path.join(out, 'ctr-report.json'))).toBe(false);
   });
 
   it('cluster assignments: ids from another catalogue are an error; missing items get the unknown id K', async () => {
@@ -214,7 +228,7 @@ describe('cluster embeddings from the centroids (clusterEmbeddingInit)', () => {
       return { within, across, std, unknownRow: rows[K] };
     };
     const fromCentroids = new CtrModel(cfg, shape, 1);
-    const random = new CtrModel(resolveCtrConfig({}), shape, 1);
+    const random = new CtrModel(resolveCtrConfig({ clusterEmbeddingInit: 'random' }), shape, 1);
     const c = cosines(fromCentroids);
     const r = cosines(random);
     expect(c.within).toBeGreaterThan(0.5);
@@ -237,7 +251,7 @@ describe('shared histories (rows of a page view run one self-attention)', () => 
     const uv = buildVocab(data.train.userId);
     const image = await loadImageFeatures(catalogue, { mode: 'cluster-id', embeddingsFile: fx.oracleFile });
     const items = buildItemFeatures(catalogue, iv, config, image);
-    const model = new CtrModel(config, { itemVocab: catalogue.itemIds.length + 1, userVocab: uv.ids.length + 1, numCategories: 4, image: { mode: 'cluster-id', dim: image.dim, numClusters: image.numClusters } }, 3);
+    const model = new CtrModel(config, { itemVocab: catalogue.itemIds.length + 1, userVocab: uv.ids.length + 1, numCategories: 4, image: { mode: 'cluster-id', dim: image.dim, numClusters: image.numClusters, centroids: image.centroids, centroidDim: image.centroidDim } }, 3);
     return { uv, items, model };
   };
   // The first 40 training rows in file order: four page views of 10 rows, each sharing one history.
@@ -357,7 +371,8 @@ describe('model', () => {
   it('building, restoring (same shape and grown vocab) and disposing a model with an image part leaves no tensor behind', () => {
     // Counted before the first model exists, so a tensor leaked while building the variables shows.
     const start = tf.memory().numTensors;
-    const shape = { itemVocab: 10, userVocab: 5, numCategories: 4, image: { mode: 'cluster-id' as const, dim: 8, numClusters: 3 } };
+    const centroids = Float32Array.from({ length: 3 * 4 }, (_, i) => Math.sin(i + 1));
+    const shape = { itemVocab: 10, userVocab: 5, numCategories: 4, image: { mode: 'cluster-id' as const, dim: 8, numClusters: 3, centroids, centroidDim: 4 } };
     const small = new CtrModel(config, shape, 1);
     const grown = new CtrModel(config, { ...shape, itemVocab: 14, userVocab: 7 }, 2);
     const restored = grown.restore(small.snapshot(), { growable: ['item_id', 'user_id'] });

@@ -63,7 +63,11 @@ export interface ImageFeatureOptions {
   clustersFile?: string | null;
   /** Expected embedding dimension (0 = any). A mismatch is an error. */
   expectedDim?: number;
-  /** cluster-id: also compute each cluster's centroid from the embeddings (clusterEmbeddingInit 'centroids'); the embeddings file is only read for it. */
+  /**
+   * cluster-id: also compute each cluster's centroid from the embeddings, for clusterEmbeddingInit
+   * 'centroids' (the default). Default true whenever embeddings are given; false skips reading them
+   * next to assignments (clusterEmbeddingInit 'random' does not need them).
+   */
   centroids?: boolean;
   /** Upper bound on the number of distinct vectors exact grouping accepts (it is meant for oracle embeddings). */
   maxExactGroups?: number;
@@ -231,7 +235,7 @@ export async function loadImageFeatures(catalogue: Catalogue, options: ImageFeat
     // With the embeddings too, each cluster's centroid (for clusterEmbeddingInit 'centroids').
     let centroids: Float32Array | null = null;
     let centroidDim = 0;
-    if (options.centroids && options.embeddingsFile) {
+    if (options.centroids !== false && options.embeddingsFile) {
       const table = readVectorTable(options.embeddingsFile);
       const aligned = alignEmbeddings(table, catalogue, options.embeddingsFile, options.expectedDim ?? 0);
       centroids = clusterCentroids(aligned.vectors, aligned.present, table.dim, ids, k);
@@ -251,7 +255,7 @@ export async function loadImageFeatures(catalogue: Catalogue, options: ImageFeat
   if (mode === 'cluster-id') {
     const { ids, k } = exactGroupIds(vectors, present, table.dim, options.maxExactGroups ?? 4096, options.embeddingsFile);
     log(`cluster-id by exact grouping of identical vectors: ${k} groups over ${n - missing.length} items`);
-    const centroids = options.centroids ? clusterCentroids(vectors, present, table.dim, ids, k) : null;
+    const centroids = options.centroids !== false ? clusterCentroids(vectors, present, table.dim, ids, k) : null;
     return { ...common, clusterIds: ids, numClusters: k, clusterSource: 'exact-grouping', centroids, centroidDim: centroids ? table.dim : 0 };
   }
   if (mode === 'simscore') l2NormaliseRows(vectors, table.dim);

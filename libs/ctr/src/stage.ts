@@ -119,13 +119,23 @@ async function loadAll(
   const data = await loadCtrSamples(inputs.samplesFile, catalogue, { maxHistory: options.config.maxHistory, log: (l) => log.info(l) });
   log.info(`catalogue ${catalogue.itemIds.length} items in ${catalogue.categories.length} categories; train ${data.train.n} rows, eval ${data.eval.n} rows; rejected ${data.rejects.unknownTarget} rows, dropped ${data.rejects.unknownHistoryItems} history items`);
   const featureSets: FeatureSet[] = [];
+  // Checked before any file is read: centroid-initialised cluster embeddings need the vectors.
+  if (options.config.clusterEmbeddingInit === 'centroids') {
+    const bare = options.featureSets.filter((r) => r.mode === 'cluster-id' && r.clusters && !r.embeddings);
+    if (bare.length > 0) {
+      const names = bare.map((r) => r.name).join(', ');
+      throw new Error(
+        `ctr: cluster-id feature set(s) ${names} have cluster assignments but no embeddings; clusterEmbeddingInit "centroids" (the default) starts each cluster's embedding from its centre and needs both: give --embeddings NAME=FILE next to --clusters NAME=FILE, or set --clusterEmbeddingInit random`,
+      );
+    }
+  }
   for (const req of options.featureSets) {
     const image: ImageFeatures = await loadImageFeatures(catalogue, {
       mode: req.mode,
       embeddingsFile: req.embeddings,
       clustersFile: req.clusters,
       expectedDim: options.config.imageDim,
-      centroids: options.config.clusterEmbeddingInit === 'centroids',
+      centroids: options.config.clusterEmbeddingInit === 'centroids', // 'random' does not read the vectors beside assignments
       log: (l) => log.warn(`${req.name}: ${l}`),
     });
     featureSets.push({ name: req.name, image });
