@@ -10,6 +10,7 @@ import { Bm3, bprLoss, bprLossReference, getModel } from './models';
 import { cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { MmrecAdam, sampleNegatives, trainStep } from './train';
+import { diagonalCrossEntropy, diagonalCrossEntropyReference } from './slmrec';
 
 beforeAll(async () => {
   await initBackend({ log: () => {} });
@@ -84,6 +85,14 @@ describe('fused ops = the tfjs compositions they replace', () => {
       expectSame(valueAndGrads(f(bprLoss), [U, I]), valueAndGrads(f(bprLossReference), [U, I]), 1e-5);
     }
     expect(() => bprLoss(U, I, users, pos, Int32Array.from([15]), 0)).toThrow(/64 users, 64 positives, 1 negatives/);
+  });
+});
+
+describe('batch cross entropy', () => {
+  it.each([0.2, 0.1])('diagonalCrossEntropy = logSumExp - diagonal (tfjs ops), value and gradients, t %p', (t) => {
+    const a = rand(11, [64, 16], 0.7);
+    const b = rand(12, [64, 16], 0.7);
+    expectSame(valueAndGrads((x, y) => diagonalCrossEntropy(x as tf.Tensor2D, y as tf.Tensor2D, t), [a, b]), valueAndGrads((x, y) => diagonalCrossEntropyReference(x as tf.Tensor2D, y as tf.Tensor2D, t), [a, b]), 1e-5);
   });
 });
 

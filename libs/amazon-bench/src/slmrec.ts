@@ -35,28 +35,42 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
  * nn.CrossEntropyLoss of the [B, B] logits a b^T / t against labels 0..B-1: mean over rows of
  * logsumexp(row) - a_b . b_b / t. Custom gradient (softmax - I) / B: tfjs's own gradient of
  * logSumExp took 2.6 s for one 2048 x 2048 matrix on the CPU backends (the forward is ~50 ms).
+ * Few passes over the [B, B] matrix (issue #23: each one is 16 MB at B = 2048): logits =
+ * (a / t) b^T, p = softmax(logits) (one kernel), logsumexp = max(logits) - log(max(p)) (the
+ * largest probability is exp(0) / sum, never underflows); backward (p - I) dy / B with the
+ * identity part applied to the [B, d] factors.
  */
 export function diagonalCrossEntropy(a: tf.Tensor2D, b: tf.Tensor2D, t: number): tf.Scalar {
   const op = tf.customGrad(((aa: tf.Tensor2D, bb: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
     const B = aa.shape[0];
-    const logits = tf.div(tf.matMul(aa, bb, false, true), t);
-    const m = tf.max(logits, 1, true);
-    const e = tf.exp(tf.sub(logits, m));
-    const s = tf.sum(e, 1, true);
-    const p = tf.div(e, s);
-    const lse = tf.add(tf.log(s), m).reshape([B]);
-    const diag = tf.div(tf.sum(tf.mul(aa, bb), 1), t);
-    save([aa, bb, p]);
+    const at = tf.div(aa, t) as tf.Tensor2D;
+    const logits = tf.matMul(at, bb, false, true);
+    const p = tf.softmax(logits);
+    const lse = tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1)));
+    const diag = tf.sum(tf.mul(at, bb), 1);
+    save([at, bb, p]);
     return {
       value: tf.mean(tf.sub(lse, diag)),
       gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
         const [sa, sb, sp] = saved as tf.Tensor2D[];
-        const g = tf.mul(tf.sub(sp, tf.eye(B)), tf.div(dy, B * t)) as tf.Tensor2D;
-        return [tf.matMul(g, sb), tf.matMul(g, sa, true, false)];
+        const c = dy.dataSync()[0] / B;
+        // dlogits = (p - I) c; the identity part is applied to the [B, d] factors directly:
+        // d(a / t) = p c b - c b, db = (p c)^T (a / t) - c (a / t); a's gradient carries the 1 / t.
+        const pc = tf.mul(sp, c) as tf.Tensor2D;
+        return [tf.div(tf.sub(tf.matMul(pc, sb), tf.mul(sb, c)), t), tf.sub(tf.matMul(pc, sa, true, false), tf.mul(sa, c))];
       },
     };
   }) as unknown as CustomGradFn);
   return op(a, b) as tf.Scalar;
+}
+
+/** The previous formulation (tfjs ops, exp / sum / log), kept for the tests. */
+export function diagonalCrossEntropyReference(a: tf.Tensor2D, b: tf.Tensor2D, t: number): tf.Scalar {
+  const B = a.shape[0];
+  const logits = tf.div(tf.matMul(a, b, false, true), t);
+  const lse = tf.logSumExp(logits, 1);
+  const diag = tf.div(tf.sum(tf.mul(a, b), 1), t);
+  return tf.mean(tf.sub(lse, diag)).reshape([]) as tf.Scalar;
 }
 
 /** Linear(3d, d) on [a | b | c] without the axis-1 concat (its gradient is slow on tfjs-cpu). */

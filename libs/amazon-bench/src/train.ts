@@ -214,9 +214,14 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
       let nBatches = 0;
       let nan = false;
       for (let start = 0; start < nRows; start += options.batchSize) {
-        const idx = order.slice(start, start + options.batchSize);
-        const users = Int32Array.from(idx, (r) => ds.train.users[r]);
-        const pos = Int32Array.from(idx, (r) => ds.train.items[r]);
+        const B = Math.min(options.batchSize, nRows - start);
+        const users = new Int32Array(B);
+        const pos = new Int32Array(B);
+        for (let b = 0; b < B; b++) {
+          const r = order[start + b];
+          users[b] = ds.train.users[r];
+          pos[b] = ds.train.items[r];
+        }
         const neg = model.needsNegatives ? sampleNegatives(ds, users, negRng) : null;
         const batch: Batch = { users, pos, neg: neg ?? undefined };
         const lossT = optimizer.step(() => model.loss(batch), vars);

@@ -113,13 +113,14 @@ def main():
     test_data = EvalDataLoader(config, test_dataset, additional_dataset=train_dataset, batch_size=config['eval_batch_size'])
 
     Trainer = get_trainer()
-    clock = {'train': 0.0, 'eval': 0.0, 'epochs': 0, 'first': float('nan')}
+    clock = {'train': 0.0, 'eval': 0.0, 'epochs': 0, 'first': float('nan'), 'perEpoch': [], 'evalPerEpoch': []}
     orig_train, orig_valid = Trainer._train_epoch, Trainer._valid_epoch
 
     def timed_train(self, *a, **k):
         t = time.perf_counter()
         total, batches = orig_train(self, *a, **k)
         clock['train'] += time.perf_counter() - t
+        clock['perEpoch'].append(time.perf_counter() - t)
         if clock['epochs'] == 0 and not torch.is_tensor(total):
             clock['first'] = float(total) / max(1, len(batches))  # mean batch loss, as ours
         clock['epochs'] += 1
@@ -131,6 +132,7 @@ def main():
             return orig_valid(self, *a, **k)
         finally:
             clock['eval'] += time.perf_counter() - t
+            clock['evalPerEpoch'].append(time.perf_counter() - t)
 
     Trainer._train_epoch, Trainer._valid_epoch = timed_train, timed_valid
     model_cls = get_model(config['model'])
@@ -144,7 +146,7 @@ def main():
             model.result_embed = None
         n_params = int(sum(p.numel() for p in model.parameters()))
         trainer = Trainer(config, model, False)
-        clock.update(train=0.0, eval=0.0, epochs=0, first=float('nan'))
+        clock.update(train=0.0, eval=0.0, epochs=0, first=float('nan'), perEpoch=[], evalPerEpoch=[])
         _, best_valid, best_test = trainer.fit(train_data, valid_data=valid_data, test_data=test_data, saved=False, verbose=False)
         epochs = max(1, clock['epochs'])
         print(json.dumps({
@@ -152,6 +154,7 @@ def main():
             'epochs': clock['epochs'], 'bestEpoch': clock['epochs'] - 1 - trainer.cur_step,
             'firstEpochLoss': clock['first'],
             'trainSecondsPerEpoch': clock['train'] / epochs, 'evalSecondsPerEpoch': clock['eval'] / epochs,
+            'trainSecondsEachEpoch': clock['perEpoch'], 'evalSecondsEachEpoch': clock['evalPerEpoch'],
             'valid': {k: float(v) for k, v in (best_valid or {}).items()},
             'test': {k: float(v) for k, v in (best_test or {}).items()},
         }), flush=True)
