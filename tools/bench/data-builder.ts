@@ -1,7 +1,7 @@
 /**
  * Data-builder benchmark: impressions/s and peak RSS.
  *
- *   npx tsx tools/bench/data-builder.ts [--core 1000000,10000000] [--e2e 1000000,4000000] [--e2e-users 50000] [--js-max 1000000] [--users 100000]
+ *   npx tsx tools/bench/data-builder.ts [--core 1000000,10000000] [--e2e 1000000,4000000] [--repeat 3] [--e2e-users 50000] [--js-max 1000000] [--users 100000]
  *   npx tsx tools/bench/data-builder.ts --world runs/demo-seed1/world     # both engines on a world: times, identical outputs?
  *
  * 1. core: the streaming SampleCore of the js engine (grouping, down-sampling, histories, row
@@ -9,8 +9,9 @@
  * 2. e2e, per size (fixed user count, so memory should not grow with the log): the synthetic log is
  *    written as Parquet, then each in its own process: the reference DuckDB SQL of the same
  *    grouping (load + query + write Parquet), buildSamples with engine 'duckdb' (what
- *    `nx run data:build` runs) and with engine 'js' (sizes up to --js-max). Prints each run and a
- *    summary with rows/s, peak RSS and the ratio ours / DuckDB.
+ *    `nx run data:build` runs) and with engine 'js' (sizes up to --js-max). The reference and the
+ *    duckdb engine alternate --repeat times. Prints each run and a summary with the median rows/s,
+ *    the peak RSS (max over repeats) and the ratio ours / DuckDB.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -192,16 +193,25 @@ function child(args: string[]): Record<string, unknown> {
 }
 
 /** End to end at each size: our data build with both engines and the reference DuckDB SQL, each in its own process. */
-async function e2e(sizes: number[], users: number, jsMax: number): Promise<void> {
+async function e2e(sizes: number[], users: number, jsMax: number, repeat: number): Promise<void> {
   for (const n of sizes) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-data-builder-'));
     try {
       const input = await writeInput(dir, n, users);
       console.log(JSON.stringify({ step: 'write input (our writer)', rows: n, users, seconds: input.seconds }));
-      const ref = child(['child-e2e', dir, 'sql-ref']);
-      console.log(JSON.stringify({ step: 'reference DuckDB SQL (load + query + write Parquet)', ...ref }));
-      const duck = child(['child-e2e', dir, 'duckdb']);
-      console.log(JSON.stringify({ step: "buildSamples engine 'duckdb' (data:build default)", ...duck }));
+      // Alternate the two sides `repeat` times; the summary takes each side's median (the shared
+      // machine's load moves both).
+      const refs: Record<string, unknown>[] = [];
+      const ducks: Record<string, unknown>[] = [];
+      for (let r = 0; r < repeat; r++) {
+        refs.push(child(['child-e2e', dir, 'sql-ref']));
+        console.log(JSON.stringify({ step: 'reference DuckDB SQL (load + query + write Parquet)', ...refs[r] }));
+        ducks.push(child(['child-e2e', dir, 'duckdb']));
+        console.log(JSON.stringify({ step: "buildSamples engine 'duckdb' (data:build default)", ...ducks[r] }));
+      }
+      const median = (xs: Record<string, unknown>[]) => [...xs].sort((a, b) => (a.rowsPerSecond as number) - (b.rowsPerSecond as number))[(xs.length - 1) >> 1];
+      const ref = median(refs);
+      const duck = { ...median(ducks), peakRssMiB: Math.max(...ducks.map((d) => d.peakRssMiB as number)) };
       const js = n <= jsMax ? child(['child-e2e', dir, 'js']) : null;
       if (js) console.log(JSON.stringify({ step: "buildSamples engine 'js'", ...js }));
       const rps = (x: Record<string, unknown> | null) => (x ? Math.round(x.rowsPerSecond as number) : null);
@@ -209,6 +219,7 @@ async function e2e(sizes: number[], users: number, jsMax: number): Promise<void>
       console.log(
         JSON.stringify({
           summary: n,
+          repeats: repeat,
           duckdbRef: { rowsPerSecond: rps(ref), peakRssMiB: Math.round(ref.peakRssMiB as number) },
           ours: { rowsPerSecond: rps(duck), peakRssMiB: Math.round(duck.peakRssMiB as number), ratioToDuckdb: ratio(duck) },
           oursJs: js ? { rowsPerSecond: rps(js), peakRssMiB: Math.round(js.peakRssMiB as number), ratioToDuckdb: ratio(js) } : 'skipped (--js-max)',
@@ -259,7 +270,7 @@ async function main(): Promise<void> {
     console.log(`core ${child.stdout.trim()}`);
   }
   const e2eSizes = String(flags.e2e ?? '1000000').split(',').filter(Boolean).map(Number).filter((x) => x > 0);
-  if (e2eSizes.length) await e2e(e2eSizes, Number(flags['e2e-users'] ?? 50_000), Number(flags['js-max'] ?? 1_000_000));
+  if (e2eSizes.length) await e2e(e2eSizes, Number(flags['e2e-users'] ?? 50_000), Number(flags['js-max'] ?? 1_000_000), Number(flags.repeat ?? 3));
 }
 
 main().catch((err) => {
