@@ -227,11 +227,8 @@ export function cosineToTarget(a: tf.Tensor2D, target: Float32Array, eps = 1e-8)
   return op(a) as tf.Tensor1D;
 }
 
-/**
- * seedrandom's `alea` (J. Baagoe's generator), the stream tf.randomUniform draws from for a given
- * seed (tfjs passes String(seed)); used to reproduce tf.dropout on plain values.
- */
-export function alea(seed: string): () => number {
+/** seedrandom's alea seeding (J. Baagoe's Mash): the initial state [c, s0, s1, s2] for a seed string. */
+function aleaState(seed: string): [number, number, number, number] {
   let n = 0xefc8249d;
   const mash = (data: string): number => {
     for (let i = 0; i < data.length; i++) {
@@ -246,7 +243,6 @@ export function alea(seed: string): () => number {
     }
     return (n >>> 0) * 2.3283064365386963e-10;
   };
-  let c = 1;
   let s0 = mash(' ');
   let s1 = mash(' ');
   let s2 = mash(' ');
@@ -256,6 +252,15 @@ export function alea(seed: string): () => number {
   if (s1 < 0) s1 += 1;
   s2 -= mash(seed);
   if (s2 < 0) s2 += 1;
+  return [1, s0, s1, s2];
+}
+
+/**
+ * seedrandom's `alea` generator, the stream tf.randomUniform draws from for a given seed (tfjs
+ * passes String(seed)). `dropoutRows` inlines the same recurrence.
+ */
+export function alea(seed: string): () => number {
+  let [c, s0, s1, s2] = aleaState(seed);
   return () => {
     const t = 2091639 * s0 + c * 2.3283064365386963e-10;
     s0 = s1;
@@ -274,9 +279,16 @@ export function dropoutRows(x: Float32Array, n: number, d: number, rate: number,
   if (x.length !== n * d) throw new Error(`dropoutRows: ${x.length} values, expected ${n} x ${d}`);
   if (!(rate > 0 && rate < 1)) throw new Error(`dropoutRows: rate must be in (0, 1), got ${rate}`);
   const keep = Math.fround(1 - rate);
-  const next = alea(String(seed));
+  // alea's recurrence inlined with local state (a closure's context slots are ~5x slower here).
+  let [c, s0, s1, s2] = aleaState(String(seed));
   const mult = new Float32Array(n * d);
-  for (let i = 0; i < mult.length; i++) mult[i] = Math.floor(Math.fround(Math.fround(next()) + keep)) / keep;
+  for (let i = 0; i < mult.length; i++) {
+    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    s2 = t - (c = t | 0);
+    mult[i] = Math.floor(Math.fround(Math.fround(s2) + keep)) / keep;
+  }
   if (!idx) {
     for (let i = 0; i < mult.length; i++) mult[i] *= x[i];
     return mult;
