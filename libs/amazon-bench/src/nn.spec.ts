@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
 import { loadMmrecDataset } from './dataset';
 import { Bm3, bprLoss, bprLossReference, getModel } from './models';
-import { cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
+import { SparseGraph, cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { MmrecAdam, sampleNegatives, trainStep } from './train';
 import { diagonalCrossEntropy, diagonalCrossEntropyReference } from './slmrec';
@@ -85,6 +85,16 @@ describe('fused ops = the tfjs compositions they replace', () => {
       expectSame(valueAndGrads(f(bprLoss), [U, I]), valueAndGrads(f(bprLossReference), [U, I]), 1e-5);
     }
     expect(() => bprLoss(U, I, users, pos, Int32Array.from([15]), 0)).toThrow(/64 users, 64 positives, 1 negatives/);
+  });
+});
+
+describe('dense form of a small graph', () => {
+  it('denseMatrix() x = propagate(x), duplicate edges summed (DualGNN user graph), values and gradients', () => {
+    const g = new SparseGraph(6, Int32Array.from([0, 1, 1, 5, 2, 2]), Int32Array.from([1, 0, 0, 3, 4, 4]), Float32Array.from([0.5, 0.25, 0.25, 1, 0.3, 0.7]));
+    const M = g.denseMatrix();
+    expect(M.arraySync()[0][1]).toBeCloseTo(0.5, 6);
+    const x = rand(13, [6, 4]);
+    expectSame(valueAndGrads((t) => tf.matMul(M, t), [x]), valueAndGrads((t) => g.propagate(t as tf.Tensor2D), [x]), 1e-6);
   });
 });
 

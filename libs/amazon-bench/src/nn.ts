@@ -455,6 +455,14 @@ export class SparseGraph {
     return this.apply(x, this.weight);
   }
 
+  /** The operator as a dense [nodes, nodes] matrix M (M[dst, src] += weight), for small graphs. */
+  denseMatrix(): tf.Tensor2D {
+    const n = this.nodes;
+    const m = new Float32Array(n * n);
+    for (let e = 0; e < this.src.length; e++) m[this.dst[e] * n + this.src[e]] += this.weight[e];
+    return tf.tensor2d(m, [n, n]);
+  }
+
   /** Mean over in-edges (0 for nodes without in-edges). */
   meanAggregate(x: tf.Tensor2D): tf.Tensor2D {
     return this.apply(x, this.meanWeight);
