@@ -35,7 +35,7 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { symNormalizedBipartite, toSparseGraph } from './graphs';
-import { Linear, SparseGraph, fillNormal, gatherRows, l2NormalizeRows, leakyRelu, newVariable, xavierNormal } from './nn';
+import { addAll, Linear, SparseGraph, fillNormal, gatherRows, l2NormalizeRows, leakyRelu, newVariable, xavierNormal } from './nn';
 
 /** Per user: neighbours by co-occurrence count descending (ids ascending among ties), at most `max`. */
 export function coOccurrenceNeighbours(nUsers: number, nItems: number, users: Int32Array, items: Int32Array, max: number): { ids: Int32Array; counts: Int32Array }[] {
@@ -92,6 +92,52 @@ export function sampleUserGraph(neigh: { ids: Int32Array; counts: Int32Array }[]
     });
   });
   return new SparseGraph(neigh.length, Int32Array.from(src), Int32Array.from(dst), Float32Array.from(w));
+}
+
+/**
+ * user = a * w[:, 0] + b * w[:, 1] per row (the weighted_sum fusion), one op: tf.slice of the
+ * weight columns and their PadV2 gradients were ~30% of a step on the JS kernels (issue #23).
+ * Forward rounds like the tfjs composition (each product to float32, then the sum).
+ */
+export function pairFusion(a: tf.Tensor2D, b: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  const [n, d] = a.shape;
+  if (b.shape[0] !== n || b.shape[1] !== d || w.shape[0] !== n || w.shape[1] !== 2) throw new Error(`pairFusion: shapes ${a.shape}, ${b.shape}, ${w.shape}`);
+  const op = tf.customGrad(((aa: tf.Tensor2D, bb: tf.Tensor2D, ww: tf.Tensor2D) => {
+    const av = aa.dataSync() as Float32Array;
+    const bv = bb.dataSync() as Float32Array;
+    const wv = ww.dataSync() as Float32Array;
+    const out = new Float32Array(n * d);
+    for (let r = 0; r < n; r++) {
+      const w0 = wv[2 * r];
+      const w1 = wv[2 * r + 1];
+      for (let k = r * d; k < r * d + d; k++) out[k] = Math.fround(av[k] * w0) + Math.fround(bv[k] * w1);
+    }
+    return {
+      value: tf.tensor2d(out, [n, d]),
+      gradFunc: (dy: tf.Tensor2D) => {
+        const g = dy.dataSync();
+        const ga = new Float32Array(n * d);
+        const gb = new Float32Array(n * d);
+        const gw = new Float32Array(2 * n);
+        for (let r = 0; r < n; r++) {
+          const w0 = wv[2 * r];
+          const w1 = wv[2 * r + 1];
+          let s0 = 0;
+          let s1 = 0;
+          for (let k = r * d; k < r * d + d; k++) {
+            ga[k] = g[k] * w0;
+            gb[k] = g[k] * w1;
+            s0 += g[k] * av[k];
+            s1 += g[k] * bv[k];
+          }
+          gw[2 * r] = s0;
+          gw[2 * r + 1] = s1;
+        }
+        return [tf.tensor2d(ga, [n, d]), tf.tensor2d(gb, [n, d]), tf.tensor2d(gw, [n, 2])];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(a, b, w) as tf.Tensor2D;
 }
 
 /** Largest user count whose sampled user graph is multiplied as a dense matrix (64 MB). */
@@ -188,15 +234,13 @@ export class DualGnn implements RecModel {
       const x = l2NormalizeRows(tf.concat([b.pref, items], 0) as tf.Tensor2D);
       const h = this.graph.propagate(x);
       const h1 = this.graph.propagate(h);
-      return tf.addN([h, x, h1]) as tf.Tensor2D;
+      return addAll([h, x, h1]);
     });
     const sum = tf.add(reps[0], reps[1]) as tf.Tensor2D;
     const nu = this.nUsers;
     const [sumU, sumI] = tf.split(sum, [nu, sum.shape[0] - nu], 0) as tf.Tensor2D[];
-    const tU = tf.slice(reps[1], [0, 0], [nu, -1]) as tf.Tensor2D;
-    const w0 = tf.slice(this.weightU, [0, 0], [-1, 1]);
-    const w1 = tf.slice(this.weightU, [0, 1], [-1, 1]);
-    const user = tf.add(tf.mul(sumU, w0), tf.mul(tU, w1)) as tf.Tensor2D;
+    const tU = tf.split(reps[1], [nu, sum.shape[0] - nu], 0)[0] as tf.Tensor2D;
+    const user = pairFusion(sumU, tU, this.weightU as tf.Tensor2D);
     const userOut = tf.add(user, this.userDense ? tf.matMul(this.userDense, user) : this.userGraph!.propagate(user));
     return tf.concat([userOut, sumI], 0) as tf.Tensor2D;
   }

@@ -28,7 +28,7 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { EdgeList, knnIndices, knnNormalizedGraph, knnRows, rowNormalizedWithSelfLoops, spmm, toSparseGraph, WeightedGraph } from './graphs';
-import { Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
+import { addAll, Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
 
 interface LatticeModality {
   name: Modality;
@@ -157,7 +157,7 @@ export class Lattice implements RecModel {
       ego = this.adj.propagate(ego);
       all.push(ego);
     }
-    const mean = tf.div(tf.addN(all), all.length) as tf.Tensor2D;
+    const mean = tf.div(addAll(all), all.length) as tf.Tensor2D;
     const [ug, igRaw] = tf.split(mean, [this.nUsers, this.nItems], 0) as tf.Tensor2D[];
     return { ug, ig: tf.add(igRaw, l2NormalizeRows(h)) };
   }

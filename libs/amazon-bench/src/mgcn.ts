@@ -29,7 +29,7 @@ import { dotScorer, num } from './model-kit';
 import { WeightedGraph, knnNormalizedGraph, spmm, symNormalizedBipartite, toSparseGraph, userFromItems } from './graphs';
 import { bprWithEmbReg } from './lattice';
 import { diagonalCrossEntropy } from './slmrec';
-import { Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
+import { addAll, Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
 
 interface MgcnModality {
   name: Modality;
@@ -124,7 +124,7 @@ export class Mgcn implements RecModel {
       ego = this.adj.propagate(ego);
       layers.push(ego);
     }
-    const content = tf.div(tf.addN(layers), layers.length) as tf.Tensor2D;
+    const content = tf.div(addAll(layers), layers.length) as tf.Tensor2D;
     const views = this.modalities.map((m) => {
       let item = tf.mul(this.Ei, tf.sigmoid(m.gate.apply(m.trs.apply(m.F as tf.Tensor2D)))) as tf.Tensor2D;
       for (let l = 0; l < this.itemLayers; l++) item = m.itemGraph.propagate(item);
@@ -136,7 +136,7 @@ export class Mgcn implements RecModel {
     const wv = tf.sigmoid(tf.sub(this.query(ev), this.query(et)));
     const common = tf.add(tf.mul(wv, ev), tf.mul(tf.sub(1, wv), et)) as tf.Tensor2D;
     const sep = this.modalities.map((m, i) => tf.mul(tf.sub(views[i], common), tf.sigmoid(m.prefer.apply(content))));
-    const side = tf.div(tf.addN([...sep, common]), 3) as tf.Tensor2D;
+    const side = tf.div(addAll([...sep, common]), 3) as tf.Tensor2D;
     return { all: tf.add(content, side), side, content };
   }
 

@@ -16,7 +16,7 @@ import { Slmrec } from './slmrec';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
-import { Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, cosineToTarget, dropoutRows, frobeniusNorm, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { addAll, Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, cosineToTarget, dropoutRows, frobeniusNorm, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -254,7 +254,7 @@ export class Bm3 implements RecModel {
       h = this.graph.propagate(h);
       all.push(h);
     }
-    const mean = tf.div(tf.addN(all), all.length) as tf.Tensor2D;
+    const mean = tf.div(addAll(all), all.length) as tf.Tensor2D;
     const [ug, igRaw] = tf.split(mean, [this.nUsers, this.nItems], 0) as tf.Tensor2D[];
     return { ug, ig: tf.add(igRaw, this.Ei) };
   }
@@ -429,7 +429,7 @@ export class Mmgcn implements RecModel {
       }
       outs.push(x);
     }
-    return tf.div(tf.addN(outs), outs.length) as tf.Tensor2D;
+    return tf.div(addAll(outs), outs.length) as tf.Tensor2D;
   }
 
   loss(batch: Batch): tf.Scalar {

@@ -11,6 +11,7 @@ import { SparseGraph, cosineRows, cosineToTarget, dropoutRows, fillNormal, frobe
 import { makeSyntheticDataset } from './testing';
 import { MmrecAdam, sampleNegatives, trainStep } from './train';
 import { diagonalCrossEntropy, diagonalCrossEntropyReference } from './slmrec';
+import { pairFusion } from './dualgnn';
 
 beforeAll(async () => {
   await initBackend({ log: () => {} });
@@ -95,6 +96,16 @@ describe('dense form of a small graph', () => {
     expect(M.arraySync()[0][1]).toBeCloseTo(0.5, 6);
     const x = rand(13, [6, 4]);
     expectSame(valueAndGrads((t) => tf.matMul(M, t), [x]), valueAndGrads((t) => g.propagate(t as tf.Tensor2D), [x]), 1e-6);
+  });
+});
+
+describe('DualGNN fusion', () => {
+  it('pairFusion = a * w[:, 0] + b * w[:, 1] with column slices (tfjs ops), values and gradients', () => {
+    const a = rand(14, [30, 8]);
+    const b = rand(15, [30, 8]);
+    const w = rand(16, [30, 2]);
+    const reference = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => tf.add(tf.mul(x, tf.slice(z, [0, 0], [-1, 1])), tf.mul(y, tf.slice(z, [0, 1], [-1, 1])));
+    expectSame(valueAndGrads((x, y, z) => pairFusion(x as tf.Tensor2D, y as tf.Tensor2D, z as tf.Tensor2D), [a, b, w]), valueAndGrads(reference, [a, b, w]), 1e-6);
   });
 });
 

@@ -103,6 +103,16 @@ export class Linear {
   }
 }
 
+/**
+ * a_0 + a_1 + ... as a chain of two-input adds, left to right (the same float32 sums as
+ * tf.addN, whose kernel is a JS loop; Add is native). Gradient: dy to every input.
+ */
+export function addAll<T extends tf.Tensor>(ts: T[]): T {
+  let out = ts[0];
+  for (let i = 1; i < ts.length; i++) out = tf.add(out, ts[i]) as T;
+  return ts.length === 1 ? (tf.clone(out) as T) : out;
+}
+
 /** Identity in the forward pass, zero gradient (tfjs has no tf.stopGradient). */
 export const stopGradient = tf.customGrad(((x: tf.Tensor) => ({
   value: x.clone(),

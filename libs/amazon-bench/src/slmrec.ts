@@ -27,7 +27,7 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { symNormalizedBipartite, toSparseGraph } from './graphs';
-import { Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
+import { addAll, Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -81,7 +81,7 @@ function linearOnConcat(lin: Linear, parts: tf.Tensor2D[]): tf.Tensor2D {
     offset += p.shape[1];
     return tf.matMul(p, w);
   });
-  return tf.add(tf.addN(terms), lin.b!) as tf.Tensor2D;
+  return tf.add(addAll(terms), lin.b!) as tf.Tensor2D;
 }
 
 export class Slmrec implements RecModel {
@@ -153,7 +153,7 @@ export class Slmrec implements RecModel {
       x = this.graph.propagate(x);
       all.push(x);
     }
-    return tf.split(tf.div(tf.addN(all), all.length), [this.nUsers, this.nItems], 0) as [tf.Tensor2D, tf.Tensor2D];
+    return tf.split(tf.div(addAll(all), all.length), [this.nUsers, this.nItems], 0) as [tf.Tensor2D, tf.Tensor2D];
   }
 
   /** compute(): fused (user [U, d], item [I, d]) and the per-view item parts (FAC). */
