@@ -115,6 +115,16 @@ describe('batch cross entropy', () => {
     const b = rand(12, [64, 16], 0.7);
     expectSame(valueAndGrads((x, y) => diagonalCrossEntropy(x as tf.Tensor2D, y as tf.Tensor2D, t), [a, b]), valueAndGrads((x, y) => diagonalCrossEntropyReference(x as tf.Tensor2D, y as tf.Tensor2D, t), [a, b]), 1e-5);
   });
+
+  it('rows whose diagonal probability underflows take logsumexp from the logits', () => {
+    // Row 0's diagonal logit is ~ -200 below the row's largest: p_00 underflows in float32.
+    const a = tf.tensor2d([[10, 0], [0, 1], [1, 1]]);
+    const b = tf.tensor2d([[-2, 0], [0, 1], [2, 0]]);
+    const ours = diagonalCrossEntropy(a, b, 0.1).dataSync()[0];
+    const ref = diagonalCrossEntropyReference(a, b, 0.1).dataSync()[0];
+    expect(Number.isFinite(ours)).toBe(true);
+    expect(Math.abs(ours - ref) / Math.abs(ref)).toBeLessThan(1e-6);
+  });
 });
 
 describe('BM3 targets and loss', () => {

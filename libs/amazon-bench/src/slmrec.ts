@@ -35,10 +35,11 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
  * nn.CrossEntropyLoss of the [B, B] logits a b^T / t against labels 0..B-1: mean over rows of
  * logsumexp(row) - a_b . b_b / t. Custom gradient (softmax - I) / B: tfjs's own gradient of
  * logSumExp took 2.6 s for one 2048 x 2048 matrix on the CPU backends (the forward is ~50 ms).
- * Few passes over the [B, B] matrix (issue #23: each one is 16 MB at B = 2048): logits =
- * (a / t) b^T, p = softmax(logits) (one kernel), logsumexp = max(logits) - log(max(p)) (the
- * largest probability is exp(0) / sum, never underflows); backward (p - I) dy / B with the
- * identity part applied to the [B, d] factors.
+ * Issue #23: few passes over the [B, B] matrix (16 MB at B = 2048): logits = (a / t) b^T, p =
+ * softmax(logits) (one kernel); row r's loss is -log p_rr (a row whose p_rr < 1e-30 would lose
+ * precision and gets logsumexp - logit from its logits row instead); backward da = c (p b - b)
+ * / t, db = c (p^T (a / t) - a / t) with c = dy / B, i.e. the identity part and the scale are
+ * applied to the [B, d] products.
  */
 export function diagonalCrossEntropy(a: tf.Tensor2D, b: tf.Tensor2D, t: number): tf.Scalar {
   const op = tf.customGrad(((aa: tf.Tensor2D, bb: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
@@ -46,18 +47,29 @@ export function diagonalCrossEntropy(a: tf.Tensor2D, b: tf.Tensor2D, t: number):
     const at = tf.div(aa, t) as tf.Tensor2D;
     const logits = tf.matMul(at, bb, false, true);
     const p = tf.softmax(logits);
-    const lse = tf.sub(tf.max(logits, 1), tf.log(tf.max(p, 1)));
-    const diag = tf.sum(tf.mul(at, bb), 1);
+    const pv = p.dataSync() as Float32Array;
+    let total = 0;
+    let lv: Float32Array | null = null;
+    for (let r = 0; r < B; r++) {
+      const prr = pv[r * B + r];
+      if (prr >= 1e-30) {
+        total -= Math.log(prr);
+        continue;
+      }
+      lv ??= logits.dataSync() as Float32Array;
+      let m = -Infinity;
+      for (let j = r * B; j < r * B + B; j++) if (lv[j] > m) m = lv[j];
+      let z = 0;
+      for (let j = r * B; j < r * B + B; j++) z += Math.exp(lv[j] - m);
+      total += m + Math.log(z) - lv[r * B + r];
+    }
     save([at, bb, p]);
     return {
-      value: tf.mean(tf.sub(lse, diag)),
+      value: tf.scalar(total / B),
       gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => {
         const [sa, sb, sp] = saved as tf.Tensor2D[];
         const c = dy.dataSync()[0] / B;
-        // dlogits = (p - I) c; the identity part is applied to the [B, d] factors directly:
-        // d(a / t) = p c b - c b, db = (p c)^T (a / t) - c (a / t); a's gradient carries the 1 / t.
-        const pc = tf.mul(sp, c) as tf.Tensor2D;
-        return [tf.div(tf.sub(tf.matMul(pc, sb), tf.mul(sb, c)), t), tf.sub(tf.matMul(pc, sa, true, false), tf.mul(sa, c))];
+        return [tf.mul(tf.sub(tf.matMul(sp, sb), sb), c / t), tf.mul(tf.sub(tf.matMul(sp, sa, true, false), sa), c)];
       },
     };
   }) as unknown as CustomGradFn);
@@ -75,12 +87,9 @@ export function diagonalCrossEntropyReference(a: tf.Tensor2D, b: tf.Tensor2D, t:
 
 /** Linear(3d, d) on [a | b | c] without the axis-1 concat (its gradient is slow on tfjs-cpu). */
 function linearOnConcat(lin: Linear, parts: tf.Tensor2D[]): tf.Tensor2D {
-  let offset = 0;
-  const terms = parts.map((p) => {
-    const w = tf.slice(lin.w, [offset, 0], [p.shape[1], -1]) as tf.Tensor2D;
-    offset += p.shape[1];
-    return tf.matMul(p, w);
-  });
+  // One row split of the weight (its gradient is one row concat; a tf.slice per part pads).
+  const ws = tf.split(lin.w, parts.map((p) => p.shape[1]), 0) as tf.Tensor2D[];
+  const terms = parts.map((p, i) => tf.matMul(p, ws[i]));
   return tf.add(addAll(terms), lin.b!) as tf.Tensor2D;
 }
 
