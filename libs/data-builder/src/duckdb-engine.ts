@@ -61,6 +61,7 @@ const int32Bad = (c: string) => `${c} IS NULL OR ${c} < 0 OR ${c} > 2147483647`;
 /** One embedded DuckDB (in memory, spilling to a temporary folder beyond its memory limit). */
 export class DuckDbSession {
   private t = performance.now();
+  private cpu = process.cpuUsage();
   private constructor(
     private readonly instance: DuckDBInstance,
     private readonly con: DuckDBConnection,
@@ -89,8 +90,10 @@ export class DuckDbSession {
 
   private lap(what: string): void {
     const now = performance.now();
-    this.debug(`duckdb ${what}: ${((now - this.t) / 1000).toFixed(3)} s`);
+    const cpu = process.cpuUsage();
+    this.debug(`duckdb ${what}: ${((now - this.t) / 1000).toFixed(3)} s (cpu ${((cpu.user + cpu.system - this.cpu.user - this.cpu.system) / 1e6).toFixed(3)} s)`);
     this.t = now;
+    this.cpu = cpu;
   }
 
   private async one(sql: string): Promise<Record<string, unknown>> {

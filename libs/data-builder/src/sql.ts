@@ -1,16 +1,18 @@
 /**
- * The data builder's grouping as SQL (README, "SQL engine"): the same rules as core.ts, written
- * for a distributed SQL engine (Spark SQL, Trino) as well as DuckDB, the embedded default.
+ * The data builder's grouping as SQL (README, "The SQL and the dialect it keeps to"): the same
+ * rules as core.ts, written for a distributed SQL engine (Spark SQL, Trino) as well as DuckDB,
+ * the embedded default.
  *
- * Every step is one SELECT over named inputs; the runner materialises the steps in order
- * (DuckDB: CREATE TEMP TABLE; Spark: temp views or cached tables). The text keeps to window
+ * Every step is one SELECT over named inputs; the runner stores the steps in order (DuckDB:
+ * CREATE TEMP TABLE, or VIEW for cheap filters; Spark: temp views or cached tables). The text keeps to window
  * functions with explicit frames, joins, GROUP BY and CASE. What differs between engines is
  * collected in `SqlDialect`: bitwise operators (for the down-sampling hash), ordered array
  * aggregation and the empty-array literal.
  *
  * Inputs: `impressions` (the contract columns plus `rn`, the 0-based row number in the file) and
  * `catalogue` (item_id, is_pt: 1 when the item's category is a pre-training category).
- * The runner checks the input first (non-null, ranges, sorted timestamps); the steps assume it.
+ * The runner checks the input first (non-null, ranges, sorted timestamps); the steps assume it
+ * (with sorted timestamps a session's first valid row is also its earliest).
  */
 
 export interface SqlDialect {
