@@ -16,7 +16,7 @@ import { Slmrec } from './slmrec';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
-import { addAll, Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, cosineToTarget, dropoutRows, frobeniusNorm, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { addAll, linearLeakyRelu, Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, cosineToTarget, dropoutRows, frobeniusNorm, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -369,6 +369,8 @@ export class Mmgcn implements RecModel {
   private readonly paperMode: boolean;
   /** R from the last training forward (MMRec evaluates with it). */
   private cached: tf.Tensor2D | null = null;
+  /** Parity mode: normalised fixed preference rows (image) / the whole first-layer input (text). */
+  private readonly fixedInputs = new Map<GcnBranch, tf.Tensor2D>();
 
   constructor(ds: MmrecDataset, params: ModelParams, rng: Rng) {
     const d = num(params, 'embeddingSize');
@@ -411,21 +413,31 @@ export class Mmgcn implements RecModel {
     return vars;
   }
 
+  /**
+   * The first layer's input l2normalize([Pref; items]). Rows are normalised independently, so
+   * in parity mode (fixed preferences) the preference rows are normalised once and, for the
+   * text branch (raw features), the whole input is a constant (issue #23).
+   */
+  private layerInput(b: GcnBranch): tf.Tensor2D {
+    if (this.paperMode) return l2NormalizeRows(tf.concat([b.pref, b.mlp ? b.mlp.apply(b.features) : b.features], 0) as tf.Tensor2D);
+    let fixed = this.fixedInputs.get(b);
+    if (!fixed) {
+      fixed = tf.keep(tf.tidy(() => (b.mlp ? l2NormalizeRows(b.pref as tf.Tensor2D) : l2NormalizeRows(tf.concat([b.pref, b.features], 0) as tf.Tensor2D))));
+      this.fixedInputs.set(b, fixed);
+    }
+    return b.mlp ? (tf.concat([fixed, l2NormalizeRows(b.mlp.apply(b.features))], 0) as tf.Tensor2D) : fixed;
+  }
+
   /** R = mean over modalities of the 3-layer GCN output, [nUsers + nItems, d]. */
   forward(): tf.Tensor2D {
     const outs: tf.Tensor2D[] = [];
     for (const b of this.branches) {
-      const items = b.mlp ? b.mlp.apply(b.features) : b.features;
-      let x = l2NormalizeRows(tf.concat([b.pref, items], 0) as tf.Tensor2D);
+      let x = this.layerInput(b);
       for (const layer of b.layers) {
         const h = leakyRelu(this.graph.meanAggregate(tf.matMul(x, layer.conv)));
-        const xh = tf.add(leakyRelu(layer.lin.apply(x)), this.idEmbedding) as tf.Tensor2D;
-        // G([h ; xh]) as h W[:a] + xh W[a:] + b: tfjs-cpu's column split (the gradient of an
-        // axis-1 concat) is very slow, row slices of the weight are cheap.
-        // One row split (its gradient is a row concat; two tf.slice would pad twice, ~13 ms).
-        const a = h.shape[1];
-        const [wTop, wBottom] = tf.split(layer.g.w, [a, layer.g.w.shape[0] - a], 0) as tf.Tensor2D[];
-        x = leakyRelu(tf.add(tf.add(tf.matMul(h, wTop), tf.matMul(xh, wBottom)), layer.g.b!) as tf.Tensor2D);
+        const xh = tf.add(linearLeakyRelu([x], layer.lin.w as tf.Tensor2D, layer.lin.b as tf.Tensor1D), this.idEmbedding) as tf.Tensor2D;
+        // G([h ; xh]) without the axis-1 concat (tfjs-cpu's column split, its gradient, is slow).
+        x = linearLeakyRelu([h, xh], layer.g.w as tf.Tensor2D, layer.g.b as tf.Tensor1D);
       }
       outs.push(x);
     }
@@ -469,6 +481,8 @@ export class Mmgcn implements RecModel {
       for (const l of b.layers) [l.conv, ...l.lin.variables(), ...l.g.variables()].forEach((v) => v.dispose());
     }
     this.cached?.dispose();
+    this.fixedInputs.forEach((t) => t.dispose());
+    this.fixedInputs.clear();
     this.graph.dispose();
   }
 }

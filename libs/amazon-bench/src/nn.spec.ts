@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
 import { loadMmrecDataset } from './dataset';
 import { Bm3, bprLoss, bprLossReference, getModel } from './models';
-import { SparseGraph, cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
+import { SparseGraph, linearLeakyRelu, cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { MmrecAdam, sampleNegatives, trainStep } from './train';
 import { diagonalCrossEntropy, diagonalCrossEntropyReference } from './slmrec';
@@ -86,6 +86,23 @@ describe('fused ops = the tfjs compositions they replace', () => {
       expectSame(valueAndGrads(f(bprLoss), [U, I]), valueAndGrads(f(bprLossReference), [U, I]), 1e-5);
     }
     expect(() => bprLoss(U, I, users, pos, Int32Array.from([15]), 0)).toThrow(/64 users, 64 positives, 1 negatives/);
+  });
+});
+
+describe('MMGCN linear layers', () => {
+  it('linearLeakyRelu([x0, x1], W, b) = leakyRelu(x0 W[:a] + x1 W[a:] + b) (tfjs ops), values and gradients', () => {
+    const x0 = rand(17, [40, 6]);
+    const x1 = rand(18, [40, 3]);
+    const w = rand(19, [9, 5]);
+    const b = tf.tensor1d([0.1, -0.2, 0.3, 0, 0.5]);
+    const ref2 = (p: tf.Tensor, q: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+      tf.leakyRelu(tf.add(tf.add(tf.matMul(p as tf.Tensor2D, tf.slice(ww, [0, 0], [6, -1]) as tf.Tensor2D), tf.matMul(q as tf.Tensor2D, tf.slice(ww, [6, 0], [-1, -1]) as tf.Tensor2D)), bb), 0.01);
+    const ours2 = (p: tf.Tensor, q: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => linearLeakyRelu([p as tf.Tensor2D, q as tf.Tensor2D], ww as tf.Tensor2D, bb as tf.Tensor1D);
+    expectSame(valueAndGrads(ours2, [x0, x1, w, b]), valueAndGrads(ref2, [x0, x1, w, b]), 1e-5);
+    const w1 = tf.slice(w, [0, 0], [6, -1]);
+    const ref1 = (p: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.leakyRelu(tf.add(tf.matMul(p as tf.Tensor2D, ww as tf.Tensor2D), bb), 0.01);
+    const ours1 = (p: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => linearLeakyRelu([p as tf.Tensor2D], ww as tf.Tensor2D, bb as tf.Tensor1D);
+    expectSame(valueAndGrads(ours1, [x0, w1, b]), valueAndGrads(ref1, [x0, w1, b]), 1e-5);
   });
 });
 

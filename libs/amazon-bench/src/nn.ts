@@ -374,6 +374,46 @@ export function leakyRelu(x: tf.Tensor2D): tf.Tensor2D {
   return op(x) as tf.Tensor2D;
 }
 
+/**
+ * leakyReLU([x_0 | x_1 | ...] W + b, 0.01) without the column concat: W's rows are split by
+ * the inputs' widths. Forward: one fused matmul (bias and activation in the native kernel's
+ * epilogue) per input; gradient dz = dy * step(y, 0.01), dx_i = dz W_i^T, dW = [x_i^T dz],
+ * db = column sums of dz (issue #23: MMGCN's linear layers, fewer whole-table kernels).
+ */
+export function linearLeakyRelu(xs: tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
+  const widths = xs.map((x) => x.shape[1]);
+  if (widths.reduce((a, c) => a + c, 0) !== w.shape[0]) throw new Error(`linearLeakyRelu: input widths ${widths} do not sum to the weight's ${w.shape[0]} rows`);
+  const n = xs.length;
+  const op = tf.customGrad(((...args: tf.Tensor[]) => {
+    const save = args.pop() as unknown as (ts: tf.Tensor[]) => void;
+    const ins = args.slice(0, n) as tf.Tensor2D[];
+    const ww = args[n] as tf.Tensor2D;
+    const bb = args[n + 1] as tf.Tensor1D;
+    const ws = n > 1 ? (tf.split(ww, widths, 0) as tf.Tensor2D[]) : [ww];
+    let y: tf.Tensor2D;
+    if (n === 1) {
+      y = tf.fused.matMul({ a: ins[0], b: ws[0], bias: bb, activation: 'leakyrelu', leakyreluAlpha: 0.01 }) as tf.Tensor2D;
+    } else {
+      let z = tf.fused.matMul({ a: ins[0], b: ws[0], bias: bb });
+      for (let i = 1; i < n; i++) z = tf.add(z, tf.matMul(ins[i], ws[i])) as tf.Tensor2D;
+      y = tf.leakyRelu(z, 0.01) as tf.Tensor2D;
+    }
+    save([...ins, ...ws, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
+        const sx = saved.slice(0, n) as tf.Tensor2D[];
+        const sw = saved.slice(n, 2 * n) as tf.Tensor2D[];
+        const dz = tf.mul(dy, tf.step(saved[2 * n], 0.01)) as tf.Tensor2D;
+        const dxs = sx.map((_, i) => tf.matMul(dz, sw[i], false, true));
+        const dws = sx.map((x) => tf.matMul(x, dz, true, false));
+        return [...dxs, n > 1 ? tf.concat(dws, 0) : dws[0], tf.sum(dz, 0)];
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return op(...xs, w, b) as tf.Tensor2D;
+}
+
 // tfjs-cpu's UnsortedSegmentSum (also the gradient of tf.gather) loops over segments with a
 // tensor op per segment, O(segments x rows): a single BPR step on 300 users took seconds.
 // The row gather/scatter and the sparse product below are plain loops with custom gradients.
