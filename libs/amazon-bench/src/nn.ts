@@ -192,45 +192,45 @@ export function cosineRows(a: tf.Tensor2D, b: tf.Tensor2D, eps = 1e-8): tf.Tenso
 }
 
 /**
- * 1 - cos(a_r, t_r) per row against a fixed target (no gradient to the target: BM3's
- * stop-gradient dropout targets), as `cosineRows` computes the cosine; one typed-array pass
- * each way, and only a's gradient is formed. `target` holds [rows, d] values.
+ * cos(a_r, t_r) per row against a fixed target (no gradient to the target: BM3's stop-gradient
+ * dropout targets), as `cosineRows` computes it. The [n, d] passes are whole-tensor kernels
+ * (native on the native backend: a.t and a.a row sums forward, t s - a c backward) and the
+ * per-row scalars are computed on [n] values; only a's gradient is formed. `target` holds
+ * [rows, d] values.
  */
 export function cosineToTarget(a: tf.Tensor2D, target: Float32Array, eps = 1e-8): tf.Tensor1D {
   const [n, d] = a.shape;
   if (target.length !== n * d) throw new Error(`cosineToTarget: target has ${target.length} values, expected ${n} x ${d}`);
-  const bv = target;
-  const op = tf.customGrad(((aa: tf.Tensor2D) => {
-    const av = values2d(aa);
+  const nb = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let sb = 0;
+    for (let k = r * d; k < r * d + d; k++) sb += target[k] * target[k];
+    nb[r] = Math.sqrt(sb);
+  }
+  const op = tf.customGrad(((aa: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
+    const t = tf.tensor2d(target, [n, d]);
+    const dots = tf.sum(tf.mul(aa, t), 1).dataSync();
+    const sqs = tf.sum(tf.square(aa), 1).dataSync();
     const c = new Float32Array(n);
     const na = new Float64Array(n);
-    const nb = new Float64Array(n);
     for (let r = 0; r < n; r++) {
-      let dot = 0;
-      let sa = 0;
-      let sb = 0;
-      for (let k = r * d, e = k + d; k < e; k++) {
-        dot += av[k] * bv[k];
-        sa += av[k] * av[k];
-        sb += bv[k] * bv[k];
-      }
-      na[r] = Math.sqrt(sa);
-      nb[r] = Math.sqrt(sb);
-      c[r] = dot / Math.max(na[r] * nb[r], eps);
+      na[r] = Math.sqrt(sqs[r]);
+      c[r] = dots[r] / Math.max(na[r] * nb[r], eps);
     }
+    save([aa, t]);
     return {
       value: tf.tensor1d(c),
-      gradFunc: (dy: tf.Tensor1D) => {
+      gradFunc: (dy: tf.Tensor1D, saved: tf.Tensor[]) => {
         const g = dy.dataSync();
-        const ga = new Float32Array(n * d);
+        // dc/da = t / max(|a||t|, eps) - c a / |a|^2 (the second term only when |a||t| >= eps).
+        const s = new Float32Array(n);
+        const ca = new Float32Array(n);
         for (let r = 0; r < n; r++) {
           const prod = na[r] * nb[r];
-          const k0 = r * d;
-          const s = prod >= eps ? g[r] / prod : g[r] / eps;
-          const ca = prod >= eps ? (g[r] * c[r]) / (na[r] * na[r]) : 0;
-          for (let k = k0; k < k0 + d; k++) ga[k] = s * bv[k] - ca * av[k];
+          s[r] = prod >= eps ? g[r] / prod : g[r] / eps;
+          ca[r] = prod >= eps ? (g[r] * c[r]) / (na[r] * na[r]) : 0;
         }
-        return tf.tensor2d(ga, [n, d]);
+        return tf.sub(tf.mul(saved[1], tf.tensor2d(s, [n, 1])), tf.mul(saved[0], tf.tensor2d(ca, [n, 1])));
       },
     };
   }) as unknown as CustomGradFn);
@@ -317,19 +317,13 @@ export function dropoutRows(x: Float32Array, n: number, d: number, rate: number,
  * x / |x| (0 for an all-zero tensor, as torch's).
  */
 export function frobeniusNorm(x: tf.Tensor): tf.Scalar {
-  const op = tf.customGrad(((xx: tf.Tensor) => {
-    const v = xx.dataSync() as Float32Array;
-    let s = 0;
-    for (let k = 0; k < v.length; k++) s += v[k] * v[k];
-    const norm = Math.sqrt(s);
+  const op = tf.customGrad(((xx: tf.Tensor, save: (ts: tf.Tensor[]) => void) => {
+    // Whole-tensor kernels (native Square and Sum, the sum in double); the gradient is one scale.
+    const norm = Math.sqrt(tf.sum(tf.square(xx)).dataSync()[0]);
+    save([xx]);
     return {
       value: tf.scalar(norm),
-      gradFunc: (dy: tf.Scalar) => {
-        const c = norm > 0 ? dy.dataSync()[0] / norm : 0;
-        const g = new Float32Array(v.length);
-        for (let k = 0; k < v.length; k++) g[k] = c * v[k];
-        return tf.tensor(g, xx.shape, 'float32');
-      },
+      gradFunc: (dy: tf.Scalar, saved: tf.Tensor[]) => tf.mul(saved[0], norm > 0 ? dy.dataSync()[0] / norm : 0),
     };
   }) as unknown as CustomGradFn);
   return op(x) as tf.Scalar;
