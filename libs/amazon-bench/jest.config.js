@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'amazon-bench', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: '@courier/amazon-bench', rootDir: __dirname };

@@ -4,7 +4,7 @@ const preset = require('../../jest.preset.js');
 // CommonJS for jest (plain node and tsx load them natively).
 module.exports = {
   ...preset,
-  displayName: 'clustering',
+  displayName: '@courier/clustering',
   rootDir: __dirname,
   transform: {
     ...preset.transform,

@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'data-builder', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: '@courier/data-builder', rootDir: __dirname };

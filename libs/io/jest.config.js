@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'io', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: '@courier/io', rootDir: __dirname };

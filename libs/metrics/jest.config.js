@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'metrics', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: '@courier/metrics', rootDir: __dirname };

@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'native-kernels', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: '@courier/native-kernels', rootDir: __dirname };

@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'report', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: '@courier/report', rootDir: __dirname };

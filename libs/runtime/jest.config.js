@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'runtime', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: '@courier/runtime', rootDir: __dirname };

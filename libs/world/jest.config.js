@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'world', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.js'), displayName: '@courier/world', rootDir: __dirname };
