@@ -9,6 +9,11 @@
  *
  *   COURIER_THREADS=1 npx tsx tools/bench/amazon-speed.ts --mmrec /path/to/MMRec --python /usr/bin/python3
  *       [--models BPR,BM3,MMGCN] [--epochs 8] [--rounds 2] [--preset small] [--out speed.json]
+ *       [--sides both|ours|reference]
+ *
+ * To compare with an older revision too, run that revision's copy of this script with
+ * --sides ours (e.g. from a `git archive` of it, node_modules linked) between rounds of this
+ * one, each with --rounds 1, and pool the --out files (their `raw` per-epoch lists).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -42,6 +47,7 @@ async function main(): Promise<void> {
   const rounds = Number(flags.rounds ?? 2);
   const mmrec = flags.mmrec ? path.resolve(String(flags.mmrec)) : '';
   const python = String(flags.python ?? 'python3');
+  const sides = String(flags.sides ?? 'both');
   const root = path.resolve(String(flags.data ?? path.join(os.tmpdir(), 'amazon-bench-data')));
   const name = `synthetic-${preset}-courier`;
   const backend = await initBackend({ log: () => {} });
@@ -54,12 +60,14 @@ async function main(): Promise<void> {
     const r = (raw[model] = { ours: { train: [] as number[], eval: [] as number[], firstLoss: [] as number[] }, reference: { train: [] as number[], eval: [] as number[], firstLoss: [] as number[] } });
     for (let round = 0; round < rounds; round++) {
       load.push(os.loadavg()[0]);
-      const run = await trainAndEvaluate(entry, ds, entry.defaults, 999, { maxEpochs: epochs, patience: 10_000, batchSize: 2048, evalBlockSize: 4096 });
-      r.ours.train.push(...run.epochs.map((e) => e.trainSeconds));
-      r.ours.eval.push(...run.epochs.map((e) => e.evalSeconds));
-      r.ours.firstLoss.push(run.firstEpochLoss);
-      console.log(`${model} round ${round} ours: train ${run.epochs.map((e) => e.trainSeconds.toFixed(3)).join(' ')}`);
-      if (!mmrec) continue;
+      if (sides !== 'reference') {
+        const run = await trainAndEvaluate(entry, ds, entry.defaults, 999, { maxEpochs: epochs, patience: 10_000, batchSize: 2048, evalBlockSize: 4096 });
+        r.ours.train.push(...run.epochs.map((e) => e.trainSeconds));
+        r.ours.eval.push(...run.epochs.map((e) => e.evalSeconds));
+        r.ours.firstLoss.push(run.firstEpochLoss);
+        console.log(`${model} round ${round} ours: train ${run.epochs.map((e) => e.trainSeconds.toFixed(3)).join(' ')}`);
+      }
+      if (!mmrec || sides === 'ours') continue;
       const map = MMREC_KEYS[model];
       const refParams: Record<string, unknown> = { ...(map.extra ?? {}) };
       for (const [ours, ref] of Object.entries(map.keys)) refParams[ref] = entry.defaults[ours];
