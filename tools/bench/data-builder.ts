@@ -11,7 +11,8 @@
  *    grouping (load + query + write Parquet), buildSamples with engine 'duckdb' (what
  *    `nx run data:build` runs) and with engine 'js' (sizes up to --js-max). The reference and the
  *    duckdb engine alternate --repeat times. Prints each run and a summary with the median rows/s,
- *    the peak RSS (max over repeats) and the ratio ours / DuckDB.
+ *    the peak RSS (max over repeats) and the ratio ours / DuckDB, in wall time and in CPU time
+ *    (the process's user + system seconds, all threads; less sensitive to the shared machine's load).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -128,6 +129,7 @@ async function e2eChild(dir: string, what: string): Promise<void> {
   const impressionsFile = path.join(dir, 'impressions.parquet');
   const outDir = path.join(dir, `out-${what}`);
   const quiet = createLogger('bench', { level: 'warn' });
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let extra: Record<string, unknown> = {};
   let rows = 0;
@@ -183,7 +185,9 @@ async function e2eChild(dir: string, what: string): Promise<void> {
     extra = { pretrainSamples: await count('pt'), ctrSamples: await count('ctr'), threads: Number((await conn.runAndReadAll(`SELECT current_setting('threads')`)).getRows()[0][0]) };
   }
   const seconds = (performance.now() - t0) / 1000;
-  process.stdout.write(`${JSON.stringify({ what, rows, seconds, rowsPerSecond: rows / seconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, ...extra })}\n`);
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(`${JSON.stringify({ what, rows, seconds, rowsPerSecond: rows / seconds, cpuSeconds, rowsPerCpuSecond: rows / cpuSeconds, peakRssMiB: process.resourceUsage().maxRSS / 1024, ...extra })}\n`);
 }
 
 function child(args: string[]): Record<string, unknown> {
@@ -216,12 +220,15 @@ async function e2e(sizes: number[], users: number, jsMax: number, repeat: number
       if (js) console.log(JSON.stringify({ step: "buildSamples engine 'js'", ...js }));
       const rps = (x: Record<string, unknown> | null) => (x ? Math.round(x.rowsPerSecond as number) : null);
       const ratio = (x: Record<string, unknown> | null) => (x ? Number(((x.rowsPerSecond as number) / (ref.rowsPerSecond as number)).toFixed(2)) : null);
+      // CPU seconds (both processes, all threads) move less with the machine's load than wall time.
+      const cpuMedian = (xs: Record<string, unknown>[]) => [...xs].map((x) => x.cpuSeconds as number).sort((a, b) => a - b)[(xs.length - 1) >> 1];
+      const cpuRatio = Number((cpuMedian(refs) / cpuMedian(ducks)).toFixed(2));
       console.log(
         JSON.stringify({
           summary: n,
           repeats: repeat,
-          duckdbRef: { rowsPerSecond: rps(ref), peakRssMiB: Math.round(ref.peakRssMiB as number) },
-          ours: { rowsPerSecond: rps(duck), peakRssMiB: Math.round(duck.peakRssMiB as number), ratioToDuckdb: ratio(duck) },
+          duckdbRef: { rowsPerSecond: rps(ref), cpuSeconds: cpuMedian(refs), peakRssMiB: Math.round(ref.peakRssMiB as number) },
+          ours: { rowsPerSecond: rps(duck), cpuSeconds: cpuMedian(ducks), peakRssMiB: Math.round(duck.peakRssMiB as number), ratioToDuckdb: ratio(duck), cpuRatioToDuckdb: cpuRatio },
           oursJs: js ? { rowsPerSecond: rps(js), peakRssMiB: Math.round(js.peakRssMiB as number), ratioToDuckdb: ratio(js) } : 'skipped (--js-max)',
         }),
       );

@@ -133,15 +133,21 @@ export class DuckDbSession {
     );
     // Input check: what the contract validation and the sortedness check of the TypeScript
     // engine refuse. Any hit: the TypeScript engine runs and reports it with its exact message.
+    // Sortedness in blocks of 16,384 rows (parallel), then across the blocks' boundaries.
     let bad: Record<string, unknown>;
     try {
       bad = await this.one(
-        `SELECT least(
+        `WITH t AS (SELECT rn, timestamp, rn >> 14 AS blk FROM impressions),
+         w AS (SELECT rn, timestamp, lag(timestamp) OVER (PARTITION BY blk ORDER BY rn) AS prev FROM t),
+         e AS (SELECT blk, min(rn) AS first_rn, arg_min(timestamp, rn) AS first_ts, arg_max(timestamp, rn) AS last_ts FROM t GROUP BY blk),
+         x AS (SELECT first_rn, first_ts, lag(last_ts) OVER (ORDER BY blk) AS prev_last FROM e)
+         SELECT least(
            (SELECT min(rn) FROM impressions
             WHERE ${['session_id', 'user_id', 'item_id', 'position', 'day'].map(int32Bad).join(' OR ')}
                OR query IS NULL OR label IS NULL OR label NOT IN (0, 1)
                OR timestamp IS NULL OR timestamp > 9007199254740991 OR timestamp < -9007199254740991),
-           (SELECT min(rn) FROM (SELECT rn, timestamp, lag(timestamp) OVER (ORDER BY rn) AS prev FROM impressions) t WHERE prev > timestamp)
+           (SELECT min(rn) FROM w WHERE prev > timestamp),
+           (SELECT min(first_rn) FROM x WHERE prev_last > first_ts)
          ) AS row`,
       );
     } catch (err) {
@@ -168,12 +174,14 @@ export class DuckDbSession {
 
     const sq = statsQueries(o.params);
     const rowsS = await this.one(sq.rows);
+    // Rejects in row order; the counts' keys come in order of first occurrence, as in core.ts.
     const rejects: Record<string, number> = {};
-    for (const r of (await con.runAndReadAll(sq.rejects)).getRowObjects()) rejects[String(r.reason)] = n(r.n);
-    if (Object.keys(rejects).length) {
-      const rejected = await con.stream(`SELECT rn, reason, session_id, user_id, query, item_id, position, label, timestamp, day FROM rows WHERE reason IS NOT NULL ORDER BY rn`);
-      for await (const rows of rejected.yieldRowObjects()) {
-        for (const r of rows) o.reject(n(r.rn), String(r.reason), impressionFromRow(r as Record<string, unknown>));
+    const rejected = await con.stream(`SELECT rn, reason, session_id, user_id, query, item_id, position, label, timestamp, day FROM rows WHERE reason IS NOT NULL ORDER BY rn`);
+    for await (const rows of rejected.yieldRowObjects()) {
+      for (const r of rows) {
+        const reason = String(r.reason);
+        rejects[reason] = (rejects[reason] ?? 0) + 1;
+        o.reject(n(r.rn), reason, impressionFromRow(r as Record<string, unknown>));
       }
     }
     this.lap('rejects');

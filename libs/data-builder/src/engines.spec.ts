@@ -168,6 +168,18 @@ describe('duckdb engine = js engine', () => {
     expect(fs.existsSync(path.join(dir, 'duckdb', PRETRAIN_SAMPLES.fileName))).toBe(false);
   });
 
+  it.each([16384, 20001])('timestamps going back at row %i (the check runs in blocks of 16,384 rows): the js engine reports it', async (badRow) => {
+    const rows: Impression[] = Array.from({ length: 24000 }, (_, i) => imp(Math.floor(i / 10), Math.floor(i / 10) % 7, 1000 + Math.floor(i / 10), i % 10, i % 10, i % 3 === 0 ? 1 : 0));
+    rows[badRow] = { ...rows[badRow], timestamp: rows[badRow - 1].timestamp - 1 };
+    const dir = path.join(tmp, `unsorted-${badRow}`);
+    const f = { itemsFile: files.itemsFile, impressionsFile: path.join(dir, 'impressions.parquet') };
+    await writeParquetRows(f.impressionsFile, RAW_IMPRESSIONS, rows.map(impressionToRow), { validate: false });
+    const lines: string[] = [];
+    const log = createLogger('data-builder', { level: 'info', write: (l: string) => lines.push(l) });
+    await expect(buildSamples({ ...f, ...base, outDir: path.join(dir, 'out'), log })).rejects.toThrow(new RegExp(`row ${badRow}, column "timestamp": expected non-decreasing timestamps \\(row ${badRow - 1} has`));
+    expect(lines.join('\n')).toMatch(new RegExp(`row ${badRow} fails the input check`));
+  });
+
   it('COURIER_DUCKDB=0 (binding unavailable): the js engine builds, with a log line', async () => {
     const lines: string[] = [];
     const log = createLogger('data-builder', { level: 'warn', write: (l: string) => lines.push(l) });

@@ -301,11 +301,10 @@ ORDER BY r.rn`;
 }
 
 /** Counters for stats.json (integers; the ratios are computed in TypeScript as in core.ts). */
-export function statsQueries(p: SamplesSqlParams): Record<'rows' | 'rejects' | 'pretrain' | 'ctr', string> {
+export function statsQueries(p: SamplesSqlParams): Record<'rows' | 'pretrain' | 'ctr', string> {
   return {
     rows: `SELECT count(*) AS rows_in, sum(CASE WHEN reason IS NULL THEN 1 ELSE 0 END) AS rows_used, count(DISTINCT CASE WHEN reason IS NULL THEN user_id END) AS users,
       (SELECT count(*) FROM pv) AS page_views FROM rows`,
-    rejects: `SELECT reason, count(*) AS n, min(rn) AS first_row FROM rows WHERE reason IS NOT NULL GROUP BY reason ORDER BY first_row`,
     pretrain: `
 SELECT count(*) AS candidates, sum(items_before) AS items_before, sum(clicks_before) AS clicks_before,
   sum(items_after) AS items_after, sum(clicks_after) AS clicks_after,
