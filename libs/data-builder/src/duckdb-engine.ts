@@ -176,7 +176,11 @@ export class DuckDbSession {
     const rowsS = await this.one(sq.rows);
     // Rejects in row order; the counts' keys come in order of first occurrence, as in core.ts.
     const rejects: Record<string, number> = {};
-    const rejected = await con.stream(`SELECT rn, reason, session_id, user_id, query, item_id, position, label, timestamp, day FROM rows WHERE reason IS NOT NULL ORDER BY rn`);
+    // (The record comes from the file itself, so only rejected rows carry their query string.)
+    const rejected = await con.stream(
+      `SELECT r.rn, r.reason, i.session_id, i.user_id, i.query, i.item_id, i.position, i.label, i.timestamp, i.day
+       FROM (SELECT rn, reason FROM rows WHERE reason IS NOT NULL) r JOIN impressions i ON i.rn = r.rn ORDER BY r.rn`,
+    );
     for await (const rows of rejected.yieldRowObjects()) {
       for (const r of rows) {
         const reason = String(r.reason);

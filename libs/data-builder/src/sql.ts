@@ -130,7 +130,7 @@ export function samplesSteps(p: SamplesSqlParams, d: SqlDialect = DUCKDB_DIALECT
     name: 'rows',
     sql: `
 WITH a AS (
-  SELECT i.rn, i.session_id, i.user_id, i.query, i.item_id, i.position, i.label, i.timestamp, i.day,
+  SELECT i.rn, i.session_id, i.user_id, i.item_id, i.position, i.label, i.timestamp, i.day,
          CASE WHEN c.item_id IS NULL THEN 0 ELSE 1 END AS known,
          CASE WHEN c.is_pt = 1 THEN 1 ELSE 0 END AS is_pt
   FROM impressions i LEFT JOIN catalogue c ON c.item_id = i.item_id
@@ -148,18 +148,14 @@ WITH a AS (
 ), h AS (
   SELECT g.*, row_number() OVER (PARTITION BY session_id, item_id, consistent ORDER BY rn) AS dup FROM g
 )
-SELECT rn, session_id, user_id, item_id, position, label, timestamp, day, is_pt, sfr, reason,
-  CASE WHEN reason IS NULL THEN NULL ELSE query END AS query
-FROM (
-  SELECT h.*,
-    CASE WHEN known = 0 THEN 'unknown-item'
-         WHEN valid = 0 THEN 'day-mismatch'
-         WHEN timestamp <> t0 THEN 'session-split'
-         WHEN user_id <> u0 THEN 'inconsistent-session'
-         WHEN dup > 1 THEN 'duplicate-impression'
-    END AS reason
-  FROM h
-) r`,
+SELECT rn, session_id, user_id, item_id, position, label, timestamp, day, is_pt, sfr,
+  CASE WHEN known = 0 THEN 'unknown-item'
+       WHEN valid = 0 THEN 'day-mismatch'
+       WHEN timestamp <> t0 THEN 'session-split'
+       WHEN user_id <> u0 THEN 'inconsistent-session'
+       WHEN dup > 1 THEN 'duplicate-impression'
+  END AS reason
+FROM h`,
     materialize: true,
   });
   steps.push({ name: 'used', sql: `SELECT rn, session_id, user_id, item_id, position, label, timestamp, day, is_pt, sfr FROM rows WHERE reason IS NULL`, materialize: false });
