@@ -125,6 +125,39 @@ export class DuckDbSession {
     }
   }
 
+  /**
+   * True when the footer's statistics (null counts, min/max of every row group; bounds, so
+   * conservative) already prove the per-row checks: no nulls, ids in 0..2^31-1, labels in 0..1,
+   * timestamps safe integers. Then the input check reads only the timestamps (for their order).
+   */
+  private async footerProvesRanges(file: string): Promise<boolean> {
+    const limits: Record<string, [number, number] | null> = {
+      session_id: [0, 2147483647],
+      user_id: [0, 2147483647],
+      item_id: [0, 2147483647],
+      position: [0, 2147483647],
+      day: [0, 2147483647],
+      label: [0, 1],
+      timestamp: [-9007199254740991, 9007199254740991],
+      query: null,
+    };
+    const rows = (
+      await this.con.runAndReadAll(
+        `SELECT path_in_schema AS col, count(*) AS chunks, sum(stats_null_count) AS nulls, count(stats_null_count) AS with_nulls,
+           min(TRY_CAST(stats_min_value AS BIGINT)) AS lo, max(TRY_CAST(stats_max_value AS BIGINT)) AS hi,
+           count(TRY_CAST(stats_min_value AS BIGINT)) AS with_lo, count(TRY_CAST(stats_max_value AS BIGINT)) AS with_hi
+         FROM parquet_metadata(${q(file)}) GROUP BY path_in_schema`,
+      )
+    ).getRowObjects();
+    const byCol = new Map(rows.map((r) => [String(r.col), r]));
+    for (const [col, range] of Object.entries(limits)) {
+      const r = byCol.get(col);
+      if (!r || n(r.with_nulls) !== n(r.chunks) || n(r.nulls) !== 0) return false;
+      if (range && (n(r.with_lo) !== n(r.chunks) || n(r.with_hi) !== n(r.chunks) || n(r.lo) < range[0] || n(r.hi) > range[1])) return false;
+    }
+    return true;
+  }
+
   /** Builds the samples (the catalogue must be loaded); `fallback` when the impressions fail the input check. */
   async build(o: DuckDbRunOptions): Promise<{ stats: CoreStats } | { fallback: string }> {
     const con = this.con;
@@ -136,16 +169,19 @@ export class DuckDbSession {
     // Sortedness in blocks of 16,384 rows (parallel), then across the blocks' boundaries.
     let bad: Record<string, unknown>;
     try {
+      const rowChecks = (await this.footerProvesRanges(o.impressionsFile))
+        ? 'NULL'
+        : `(SELECT min(rn) FROM impressions
+            WHERE ${['session_id', 'user_id', 'item_id', 'position', 'day'].map(int32Bad).join(' OR ')}
+               OR query IS NULL OR label IS NULL OR label NOT IN (0, 1)
+               OR timestamp IS NULL OR timestamp > 9007199254740991 OR timestamp < -9007199254740991)`;
       bad = await this.one(
         `WITH t AS (SELECT rn, timestamp, rn >> 14 AS blk FROM impressions),
          w AS (SELECT rn, timestamp, lag(timestamp) OVER (PARTITION BY blk ORDER BY rn) AS prev FROM t),
          e AS (SELECT blk, min(rn) AS first_rn, arg_min(timestamp, rn) AS first_ts, arg_max(timestamp, rn) AS last_ts FROM t GROUP BY blk),
          x AS (SELECT first_rn, first_ts, lag(last_ts) OVER (ORDER BY blk) AS prev_last FROM e)
          SELECT least(
-           (SELECT min(rn) FROM impressions
-            WHERE ${['session_id', 'user_id', 'item_id', 'position', 'day'].map(int32Bad).join(' OR ')}
-               OR query IS NULL OR label IS NULL OR label NOT IN (0, 1)
-               OR timestamp IS NULL OR timestamp > 9007199254740991 OR timestamp < -9007199254740991),
+           ${rowChecks},
            (SELECT min(rn) FROM w WHERE prev > timestamp),
            (SELECT min(first_rn) FROM x WHERE prev_last > first_ts)
          ) AS row`,
