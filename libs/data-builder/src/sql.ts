@@ -176,7 +176,8 @@ FROM used WHERE label = 1`,
     name: 'pv',
     sql: `
 WITH s AS (
-  SELECT session_id, min(user_id) AS user_id, min(timestamp) AS timestamp, min(day) AS day, min(sfr) AS sfr FROM used GROUP BY session_id
+  -- a session's first used row (rn = sfr) carries its user, timestamp and day
+  SELECT session_id, user_id, timestamp, day, sfr FROM used WHERE rn = sfr
 ), ev AS (
   SELECT user_id, timestamp, 0 AS kind, session_id, 0 AS c_all, 0 AS c_pt FROM s
   UNION ALL
