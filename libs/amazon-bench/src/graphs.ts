@@ -6,7 +6,7 @@
  * of LATTICE and MGCN. Everything is an edge list (src -> dst, weight), never a dense matrix.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SparseGraph } from './nn';
+import { SparseGraph, spmmInto } from './nn';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -19,15 +19,7 @@ export interface EdgeList {
 }
 
 function spmmJs(x: ArrayLike<number>, src: Int32Array, dst: Int32Array, w: ArrayLike<number>, nOut: number, d: number): Float32Array {
-  const out = new Float32Array(nOut * d);
-  for (let e = 0; e < src.length; e++) {
-    const s = src[e] * d;
-    const t = dst[e] * d;
-    const we = w[e];
-    if (we === 0) continue;
-    for (let k = 0; k < d; k++) out[t + k] += we * x[s + k];
-  }
-  return out;
+  return spmmInto(new Float32Array(nOut * d), x, src, dst, w, d);
 }
 
 /**

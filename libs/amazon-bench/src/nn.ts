@@ -420,21 +420,47 @@ function gatherRowsJs(x: Float32Array | Int32Array | Uint8Array, idx: Int32Array
 
 function scatterAddRowsJs(y: ArrayLike<number>, idx: Int32Array, n: number, d: number): Float32Array {
   const out = new Float32Array(n * d);
+  const d4 = d - (d % 4);
   for (let r = 0; r < idx.length; r++) {
     const t = idx[r] * d;
-    for (let k = 0; k < d; k++) out[t + k] += y[r * d + k];
+    const s = r * d;
+    let k = 0;
+    for (; k < d4; k += 4) {
+      out[t + k] += y[s + k];
+      out[t + k + 1] += y[s + k + 1];
+      out[t + k + 2] += y[s + k + 2];
+      out[t + k + 3] += y[s + k + 3];
+    }
+    for (; k < d; k++) out[t + k] += y[s + k];
   }
   return out;
 }
 
 /** out[dst_e] += w_e * x[src_e] over the edges, [n, d]. */
-function spmmJs(x: ArrayLike<number>, src: Int32Array, dst: Int32Array, w: Float32Array, n: number, d: number): Float32Array {
-  const out = new Float32Array(n * d);
+function spmmJs(x: ArrayLike<number>, src: Int32Array, dst: Int32Array, w: ArrayLike<number>, n: number, d: number): Float32Array {
+  return spmmInto(new Float32Array(n * d), x, src, dst, w, d);
+}
+
+/**
+ * out[dst_e] += w_e * x[src_e] in edge order (the float32 sums of the plain loop, bit for bit),
+ * with the row loop unrolled by four (issue #23: ~1.4x faster in V8 on this host; the sparse
+ * propagation is the largest JS cost of the graph models). Edges with weight 0 are skipped.
+ */
+export function spmmInto(out: Float32Array, x: ArrayLike<number>, src: Int32Array, dst: Int32Array, w: ArrayLike<number>, d: number): Float32Array {
+  const d4 = d - (d % 4);
   for (let e = 0; e < src.length; e++) {
+    const we = w[e];
+    if (we === 0) continue;
     const s = src[e] * d;
     const t = dst[e] * d;
-    const we = w[e];
-    for (let k = 0; k < d; k++) out[t + k] += we * x[s + k];
+    let k = 0;
+    for (; k < d4; k += 4) {
+      out[t + k] += we * x[s + k];
+      out[t + k + 1] += we * x[s + k + 1];
+      out[t + k + 2] += we * x[s + k + 2];
+      out[t + k + 3] += we * x[s + k + 3];
+    }
+    for (; k < d; k++) out[t + k] += we * x[s + k];
   }
   return out;
 }
