@@ -101,7 +101,7 @@ describe('pipeline reruns on one output folder', () => {
     const z = path.join(root, 'config-errors');
     await expect(run(z, { ctr: { epochz: 1 } })).rejects.toThrow(/pipeline ctr: .*unknown config key "epochz"; did you mean "epochs"/);
     await expect(run(z, { modes: ['cluster-id', 'clusterid'] as PipelineConfig['modes'] })).rejects.toThrow(/pipeline: modes: "clusterid" is not a mode/);
-    await expect(run(z, { pretrain: { batchSize: '64' } })).rejects.toThrow(/pipeline pretrain: .*key "batchSize" must be a number, got the string "64"/);
+    await expect(run(z, { pretrain: { batchSize: '64' } })).rejects.toThrow(/pipeline pretrain: .*key "batchSize" must be an integer >= 2, got the string "64"/);
     await expect(run(z, { world: { visualSignal: '0' } })).rejects.toThrow(/pipeline world: .*key "visualSignal" must be a number/);
     expect(fs.existsSync(z)).toBe(false);
   });

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { CtrReport, FeatureMode, validateCtrReport } from '@courier/data-contracts';
 import { writeJsonAtomic, writeFileAtomicSync } from '@courier/io';
 import { ConfigSchema, Logger, initBackend, runStage } from '@courier/runtime';
-import { CTR_CONFIG_DOC, CTR_CONFIG_RANGES, CtrConfig, DEFAULT_CTR_CONFIG, checkCtrConfig } from './config';
+import { CTR_MODEL_SCHEMA, CtrConfig, checkCtrConfig } from './config';
 import { Catalogue, CtrData, loadCatalogue, loadCtrSamples } from './data';
 import { ImageFeatures, ImageMode, loadImageFeatures } from './image-features';
 import { FeatureSet, SeedRun, formatCtrTable, runCtrExperiment } from './experiment';
@@ -17,15 +17,7 @@ import { CtrCeiling, absentCeiling, ceilingOf, loadTruthScores } from './ceiling
 
 /** Config schema of the CTR app (runtime resolveConfig): the model keys plus `seeds`. */
 export const CTR_CONFIG_SCHEMA: ConfigSchema = {
-  ...Object.fromEntries(
-    (Object.keys(DEFAULT_CTR_CONFIG) as (keyof CtrConfig)[]).map((k) => {
-      const d = DEFAULT_CTR_CONFIG[k];
-      const range = CTR_CONFIG_RANGES[k];
-      const limits = range ? { ...(range.integer ? { integer: true } : {}), ...(range.min !== undefined ? { min: range.min } : {}), ...(range.max !== undefined ? { max: range.max } : {}) } : {};
-      const spec = { default: d, doc: CTR_CONFIG_DOC[k], ...limits, ...(Array.isArray(d) ? { type: 'array' as const } : {}) };
-      return [k, spec];
-    }),
-  ),
+  ...CTR_MODEL_SCHEMA,
   seeds: { default: [1, 2, 3], type: 'array', doc: 'seeds: every method (and the baseline) trains once per seed on the same data' },
 };
 
@@ -162,7 +154,9 @@ const checkpointFile = (dir: string, method: string, seed: number) => path.join(
 /** `ctr train` / `ctr evaluate`: trains baseline + feature sets over the seeds and writes ctr-report.json. */
 export async function runCtrEvaluateStage(options: CtrStageOptions, stageName = 'ctr'): Promise<CtrReport> {
   const { config } = options;
-  checkCtrConfig(config, 'ctr');
+  const { seeds, ...model } = config;
+  checkCtrConfig(model, 'ctr');
+  if (!Array.isArray(seeds) || seeds.length === 0 || seeds.some((s) => !Number.isInteger(s))) throw new Error(`ctr: key "seeds" must be a non-empty list of integers, got ${JSON.stringify(seeds)}`);
   let report: CtrReport | null = null;
   await initBackend();
   await runStage({ stage: stageName, outDir: options.outDir, seed: config.seeds[0] ?? 0, config: { ...config, featureSets: options.featureSets, samples: options.samples, world: options.world }, log: options.log }, async (ctx) => {

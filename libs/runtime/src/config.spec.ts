@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import { ConfigError, ConfigSchema, editDistance, formatConfigHelp, nearestKey, overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig } from './index';
+import { ConfigError, ConfigOf, ConfigSchema, checkConfigValues, configDefaults, editDistance, formatConfigHelp, nearestKey, overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig } from './index';
 
 const SCHEMA: ConfigSchema = {
   learningRate: { default: 0.001, doc: 'Adam learning rate', min: 0 },
@@ -61,12 +61,12 @@ describe('resolveConfig', () => {
   });
 
   it('rejects values of the wrong type in a file, naming key and expected type', () => {
-    expect(() => resolveConfig(SCHEMA, { file: writeFile('c.json', '{"batchSize": "64"}') })).toThrow(/c\.json: key "batchSize" must be a number, got the string "64"/);
+    expect(() => resolveConfig(SCHEMA, { file: writeFile('c.json', '{"batchSize": "64"}') })).toThrow(/c\.json: key "batchSize" must be an integer >= 1, got the string "64"/);
     expect(() => resolveConfig(SCHEMA, { file: writeFile('c.yaml', 'categories: dress\n') })).toThrow(/key "categories" must be an array/);
     expect(() => resolveConfig(SCHEMA, { file: writeFile('c.yaml', 'useUcs: 1\n') })).toThrow(/key "useUcs" must be a boolean, got number 1/);
     expect(() => resolveConfig(SCHEMA, { file: writeFile('c.yaml', 'batchSize: 2.5\n') })).toThrow(/key "batchSize" must be an integer/);
     expect(() => resolveConfig(SCHEMA, { file: writeFile('c.yaml', 'attention: both\n') })).toThrow(/key "attention" must be one of "cross", "self"/);
-    expect(() => resolveConfig(SCHEMA, { file: writeFile('c.yaml', 'learningRate: -1\n') })).toThrow(/key "learningRate" must be >= 0/);
+    expect(() => resolveConfig(SCHEMA, { file: writeFile('c.yaml', 'learningRate: -1\n') })).toThrow(/key "learningRate" must be a number >= 0, got -1/);
   });
 
   it('coerces string overrides to each key type; overrides beat the file', () => {
@@ -89,10 +89,10 @@ describe('resolveConfig', () => {
 
   it('takes typed overrides (a config section) as typed: a string "64" for a number key is an error naming the key', () => {
     expect(() => resolveConfig(SCHEMA, { overrides: { batchSize: '64' }, typedOverrides: true, where: 'pipeline pretrain' })).toThrow(
-      /pipeline pretrain: key batchSize: key "batchSize" must be a number, got the string "64"/,
+      /pipeline pretrain: key batchSize: key "batchSize" must be an integer >= 1, got the string "64"/,
     );
     expect(() => resolveConfig(SCHEMA, { overrides: { useUcs: 'false' }, typedOverrides: true })).toThrow(/key "useUcs" must be a boolean, got the string "false"/);
-    expect(() => resolveConfig(SCHEMA, { overrides: { batchSize: true }, typedOverrides: true })).toThrow(/key "batchSize" must be a number, got boolean true/);
+    expect(() => resolveConfig(SCHEMA, { overrides: { batchSize: true }, typedOverrides: true })).toThrow(/key "batchSize" must be an integer >= 1, got boolean true/);
     expect(resolveConfig<Record<string, unknown>>(SCHEMA, { overrides: { batchSize: 64 }, typedOverrides: true }).batchSize).toBe(64);
   });
 
@@ -151,5 +151,39 @@ describe('parseCliArgs', () => {
     expect(overridesFromFlags(flags)).toEqual({ 'batch-size': '32' });
     expect(overridesFromFlags(flags, { seed: { default: 1, doc: 's' } })).toEqual({ seed: '3', 'batch-size': '32' });
     expect(resolveConfig<Record<string, unknown>>(SCHEMA, { overrides: overridesFromFlags(flags) }).batchSize).toBe(32);
+  });
+});
+
+describe('configs declared once (ConfigOf, configDefaults, checkConfigValues)', () => {
+  const STAGE = {
+    rate: { default: 0.01, min: 0, exclusiveMin: true, max: 1, doc: 'a rate in (0, 1]' },
+    steps: { default: 10, integer: true, min: 1, doc: 'steps' },
+    order: { default: 'a', choices: ['a', 'b'], doc: 'an order' },
+    hidden: { default: [8, 4], type: 'array', doc: 'layer sizes' },
+    init: { default: null, type: 'string', doc: 'optional file' },
+  } as const satisfies ConfigSchema;
+  type StageConfig = ConfigOf<typeof STAGE>;
+
+  it('derives the type and the defaults from the schema alone', () => {
+    const config: StageConfig = configDefaults(STAGE);
+    expect(config).toEqual({ rate: 0.01, steps: 10, order: 'a', hidden: [8, 4], init: null });
+    // The type follows the schema: literal defaults widen, choices stay a union, arrays are mutable.
+    const order: 'a' | 'b' = config.order;
+    const steps: number = config.steps;
+    config.hidden.push(2);
+    const init: string | null = config.init;
+    expect([order, steps, init]).toEqual(['a', 10, null]);
+    expect(configDefaults(STAGE).hidden).toEqual([8, 4]); // defaults are copies
+  });
+
+  it('checks a complete object, naming the key, the value and what was expected', () => {
+    const ok = { ...configDefaults(STAGE), init: 'x.arrow' };
+    expect(() => checkConfigValues(STAGE, ok, 'stage')).not.toThrow();
+    expect(() => checkConfigValues(STAGE, { ...ok, rate: 0 }, 'stage')).toThrow(/stage: key "rate" must be a number > 0 and <= 1, got 0/);
+    expect(() => checkConfigValues(STAGE, { ...ok, steps: 2.5 }, 'stage')).toThrow(/key "steps" must be an integer >= 1, got 2.5/);
+    expect(() => checkConfigValues(STAGE, { ...ok, order: 'c' }, 'stage')).toThrow(/key "order" must be one of "a", "b", got the string "c"/);
+    expect(() => checkConfigValues(STAGE, { ...ok, stpes: 3 }, 'stage')).toThrow(/unknown config key "stpes"; did you mean "steps"/);
+    const { steps: _dropped, ...missing } = ok;
+    expect(() => checkConfigValues(STAGE, missing, 'stage')).toThrow(/stage: key "steps" is missing/);
   });
 });

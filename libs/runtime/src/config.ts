@@ -27,10 +27,41 @@ export interface ConfigKeySpec {
   /** For numbers: inclusive bounds. */
   min?: number;
   max?: number;
+  /** For numbers: `min` itself is not allowed (e.g. a learning rate > 0). */
+  exclusiveMin?: boolean;
 }
 
 /** Flat camelCase keys -> their spec. */
 export type ConfigSchema = Record<string, ConfigKeySpec>;
+
+/** The value type a default stands for: literals widened, tuples to arrays of their element type. */
+type Widened<T> = T extends number ? number : T extends string ? string : T extends boolean ? boolean : T extends readonly (infer E)[] ? Widened<E>[] : T extends object ? Record<string, unknown> : never;
+type NullableOf<Type> = Type extends 'number' ? number : Type extends 'string' ? string : Type extends 'boolean' ? boolean : Type extends 'array' ? unknown[] : Record<string, unknown>;
+/** The value type of one key: its choices when it has them, else its default's type (nullable keys: the declared type or null). */
+export type ConfigValueOf<S> = S extends { choices: readonly (infer C)[] } ? C : S extends { default: null; type: infer Type } ? NullableOf<Type> | null : S extends { default: infer D } ? Widened<D> : unknown;
+/**
+ * The config type a schema declares, so a stage declares its keys once: write the schema
+ * `as const satisfies ConfigSchema` and take `type XConfig = ConfigOf<typeof X_SCHEMA>`.
+ */
+export type ConfigOf<S extends Readonly<Record<string, Readonly<ConfigKeySpec>>>> = { -readonly [K in keyof S]: ConfigValueOf<S[K]> };
+
+/** Every key's default (deep copies), typed by the schema. */
+export function configDefaults<S extends Readonly<Record<string, Readonly<ConfigKeySpec>>>>(schema: S): ConfigOf<S> {
+  return Object.fromEntries(Object.entries(schema).map(([k, spec]) => [k, structuredClone(spec.default)])) as ConfigOf<S>;
+}
+
+/**
+ * Checks a complete config object against its schema (types, ranges, choices; no missing and no
+ * unknown keys), for configs built in code rather than resolved from layers. Throws a ConfigError
+ * naming the key, the value and what was expected.
+ */
+export function checkConfigValues(schema: ConfigSchema, values: Record<string, unknown>, where = 'config'): void {
+  for (const key of Object.keys(values)) if (!schema[key]) throw unknownKeyError(key, schema, where, '', key);
+  for (const [key, spec] of Object.entries(schema)) {
+    if (!(key in values)) throw new ConfigError(`${where}: key "${key}" is missing`, key);
+    checkValue(key, spec, values[key], where, '');
+  }
+}
 
 export interface ResolveConfigOptions {
   /** JSON (.json) or YAML (.yaml, .yml; any other extension is parsed as YAML, a superset of JSON). */
@@ -169,18 +200,28 @@ function coerceString(type: ConfigValueType, text: string, spec: ConfigKeySpec):
   }
 }
 
+function numberBounds(spec: ConfigKeySpec): string {
+  const parts: string[] = [];
+  if (spec.min !== undefined) parts.push(`${spec.exclusiveMin ? '>' : '>='} ${spec.min}`);
+  if (spec.max !== undefined) parts.push(`<= ${spec.max}`);
+  return parts.length ? ` ${parts.join(' and ')}` : '';
+}
+
 function checkValue(key: string, spec: ConfigKeySpec, value: unknown, source: string, prefix: string): unknown {
   const type = configKeyType(key, spec);
   const nullable = spec.default === null;
   if (value === null && nullable) return null;
+  // A number key's message states everything it must be: "an integer >= 1", "a number > 0 and <= 1".
+  const bounds = type === 'number' ? numberBounds(spec) : '';
   if (!typeMatches(type, value)) {
-    throw new ConfigError(`${prefix}${source}: key "${key}" must be ${type === 'array' || type === 'object' ? 'an' : 'a'} ${type}${nullable ? ' or null' : ''}, got ${describe(value)}`, key, source);
+    const what = type === 'number' ? `${spec.integer ? 'an integer' : 'a number'}${bounds}` : `${type === 'array' || type === 'object' ? 'an' : 'a'} ${type}`;
+    throw new ConfigError(`${prefix}${source}: key "${key}" must be ${what}${nullable ? ' or null' : ''}, got ${describe(value)}`, key, source);
   }
   if (type === 'number') {
     const n = value as number;
-    if (spec.integer && !Number.isInteger(n)) throw new ConfigError(`${prefix}${source}: key "${key}" must be an integer, got ${n}`, key, source);
-    if (spec.min !== undefined && n < spec.min) throw new ConfigError(`${prefix}${source}: key "${key}" must be >= ${spec.min}, got ${n}`, key, source);
-    if (spec.max !== undefined && n > spec.max) throw new ConfigError(`${prefix}${source}: key "${key}" must be <= ${spec.max}, got ${n}`, key, source);
+    const what = `${spec.integer ? 'an integer' : 'a number'}${bounds}`;
+    const outside = (spec.integer && !Number.isInteger(n)) || (spec.min !== undefined && (spec.exclusiveMin ? n <= spec.min : n < spec.min)) || (spec.max !== undefined && n > spec.max);
+    if (outside) throw new ConfigError(`${prefix}${source}: key "${key}" must be ${what}, got ${n}`, key, source);
   }
   if (spec.choices && !spec.choices.some((c) => c === value)) {
     throw new ConfigError(`${prefix}${source}: key "${key}" must be one of ${spec.choices.map((c) => JSON.stringify(c)).join(', ')}, got ${describe(value)}`, key, source);
@@ -284,7 +325,7 @@ export function formatConfigHelp(schema: ConfigSchema, title?: string): string {
     const extras: string[] = [];
     if (spec.default === null) extras.push('nullable');
     if (spec.integer) extras.push('integer');
-    if (spec.min !== undefined) extras.push(`>= ${spec.min}`);
+    if (spec.min !== undefined) extras.push(`${spec.exclusiveMin ? '>' : '>='} ${spec.min}`);
     if (spec.max !== undefined) extras.push(`<= ${spec.max}`);
     if (spec.choices) extras.push(`one of ${spec.choices.map((c) => JSON.stringify(c)).join(', ')}`);
     lines.push(`# (${type}${extras.length ? `; ${extras.join('; ')}` : ''}) ${spec.doc}`);

@@ -12,7 +12,7 @@ describe('baseline config', () => {
     expect(c.epochs).toBeNull();
     expect(defaultBaselineConfig()).toEqual(resolveConfig(BASELINE_CONFIG_SCHEMA));
     expect(() => resolveConfig(BASELINE_CONFIG_SCHEMA, { overrides: { tempreature: 1 }, where: 'baseline clip' })).toThrow(/unknown config key "tempreature"/);
-    expect(() => resolveConfig(BASELINE_CONFIG_SCHEMA, { overrides: { batchSize: 1 } })).toThrow(/batchSize" must be >= 2/);
+    expect(() => resolveConfig(BASELINE_CONFIG_SCHEMA, { overrides: { batchSize: 1 } })).toThrow(/batchSize" must be an integer >= 2, got 1/);
     expect(() => defaultBaselineConfig({ nope: 1 } as never)).toThrow(/unknown key "nope"/);
   });
 
