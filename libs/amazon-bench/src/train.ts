@@ -80,9 +80,10 @@ function roundAll(m: MetricRecord): MetricRecord {
 }
 
 /**
- * Adam as MMRec's loop runs it with PyTorch 1.13's formula: m = b1 m + (1 - b1) g, v = b2 v +
- * (1 - b2) g^2, w -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps) (tfjs's
- * `tf.train.adam` is the same update up to rounding), one typed-array pass per variable (issue #23: tfjs's Adam issues ~10 kernels per
+ * Adam as MMRec's loop runs it with PyTorch 1.13: m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
+ * w -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps), computed with one division per
+ * element as w -= (lr c2 / (1 - b1^t)) m / (sqrt(v) + eps c2), c2 = sqrt(1 - b2^t) (the same
+ * value up to rounding; so is tfjs's `tf.train.adam`), one typed-array pass per variable (issue #23: tfjs's Adam issues ~10 kernels per
  * variable per step, 5-40 ms of a small model's step). Per step, as `trainStep` defines it:
  * with weight decay, g += wd * param (torch Adam's coupled L2, only for variables that received
  * a gradient); a trainable variable the loss did not reach gets a ZERO gradient (1.13's
@@ -130,19 +131,31 @@ export class MmrecAdam {
           this.v.set(variable, v);
         }
         const out = new Float32Array(w.length);
-        if (grad) {
+        // w - (lr / c1) m / (sqrt(v) / c2 + eps) = w - (lr c2 / c1) m / (sqrt(v) + eps c2): one
+        // division per element (same value up to rounding).
+        const a = stepSize * c2;
+        const e2 = eps * c2;
+        if (grad && weightDecay > 0) {
           const g = grad.dataSync() as Float32Array;
           for (let i = 0; i < w.length; i++) {
             const gi = g[i] + weightDecay * w[i];
             const mi = (m[i] = beta1 * m[i] + b1c * gi);
             const vi = (v[i] = beta2 * v[i] + b2c * gi * gi);
-            out[i] = w[i] - (stepSize * mi) / (Math.sqrt(vi) / c2 + eps);
+            out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
+          }
+        } else if (grad) {
+          const g = grad.dataSync() as Float32Array;
+          for (let i = 0; i < w.length; i++) {
+            const gi = g[i];
+            const mi = (m[i] = beta1 * m[i] + b1c * gi);
+            const vi = (v[i] = beta2 * v[i] + b2c * gi * gi);
+            out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
           }
         } else {
           for (let i = 0; i < w.length; i++) {
             const mi = (m[i] = beta1 * m[i]);
             const vi = (v[i] = beta2 * v[i]);
-            out[i] = w[i] - (stepSize * mi) / (Math.sqrt(vi) / c2 + eps);
+            out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
           }
         }
         const next = tf.tensor(out, variable.shape, 'float32');
