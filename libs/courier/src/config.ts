@@ -7,48 +7,10 @@
  * (ThyrixYang/COURIER: pl_module_base.py, pl_module_ctr.py, configs/base+remote_ctr.yaml) does
  * beyond the paper's text; their defaults keep the paper-text behaviour bit for bit.
  */
-import type { ConfigSchema } from '@courier/runtime';
+import { ConfigOf, ConfigSchema, checkConfigValues, configDefaults } from '@courier/runtime';
 import type { CourierLossOptions } from './loss';
 
-export interface PretrainConfig {
-  backbone: string;
-  backboneParams: Record<string, unknown>;
-  dim: number;
-  imageSize: number;
-  projectionHead: boolean;
-  normalizeBeforeLoss: boolean;
-  batchSize: number;
-  epochs: number;
-  steps: number;
-  lr: number;
-  weightDecay: number;
-  weightDecayMode: 'l2' | 'decoupled';
-  tau: number;
-  /** null = 1 (paper), or 4 with attentionProjections (authors' code). */
-  heads: number | null;
-  attentionProjections: boolean;
-  scaleBySqrtD: boolean;
-  useUcs: boolean;
-  contrastive: boolean;
-  attention: 'cross' | 'self';
-  useNegPv: boolean;
-  ucsTemperature: number | null;
-  ucsWeight: number;
-  ucsTarget: 'latest' | 'first';
-  maskSameItemNegatives: boolean;
-  ctrHeadWeight: number;
-  ctrHeadHidden: number;
-  initFrom: string | null;
-  dedupeImages: boolean;
-  shuffleBuffer: number;
-  checkpointEvery: number;
-  checkpointSeconds: number;
-  exportBatchSize: number;
-  imageCacheEntries: number;
-  seed: number;
-}
-
-export const PRETRAIN_CONFIG_SCHEMA: ConfigSchema = {
+export const PRETRAIN_CONFIG_SCHEMA = {
   backbone: { default: 'cnn', doc: 'image backbone: cnn, mlp-pixels, mlp-features, layers-model, layers-model-features' },
   backboneParams: { default: {}, type: 'object', doc: 'backbone-specific parameters, e.g. {"channels": [16, 32, 64]} (cnn), {"hidden": [256]} (mlp-*), {"modelDir": "..."} (layers-model)' },
   dim: { default: 256, integer: true, min: 1, doc: 'embedding size d (the linear head output)' },
@@ -83,17 +45,18 @@ export const PRETRAIN_CONFIG_SCHEMA: ConfigSchema = {
   exportBatchSize: { default: 256, integer: true, min: 1, doc: 'items per batch when exporting embeddings' },
   imageCacheEntries: { default: 8192, integer: true, min: 1, doc: 'decoded images kept in memory (LRU)' },
   seed: { default: 0, integer: true, min: 0, doc: 'seed of weight initialisation and data order' },
-};
+} as const satisfies ConfigSchema;
 
-/** Defaults as a typed object (schema defaults). */
+/** The trainer's configuration (every key of PRETRAIN_CONFIG_SCHEMA, typed by it). */
+export type PretrainConfig = ConfigOf<typeof PRETRAIN_CONFIG_SCHEMA>;
+
+/** Defaults as a typed object (schema defaults), with `overrides` on top (unknown keys are errors). */
 export function defaultPretrainConfig(overrides: Partial<PretrainConfig> = {}): PretrainConfig {
-  const out: Record<string, unknown> = {};
-  for (const [k, spec] of Object.entries(PRETRAIN_CONFIG_SCHEMA)) out[k] = structuredClone(spec.default);
-  for (const [k, v] of Object.entries(overrides)) {
+  const out = configDefaults(PRETRAIN_CONFIG_SCHEMA);
+  for (const k of Object.keys(overrides)) {
     if (!(k in PRETRAIN_CONFIG_SCHEMA)) throw new Error(`pretrain config: unknown key "${k}"`);
-    out[k] = v;
   }
-  return out as unknown as PretrainConfig;
+  return { ...out, ...overrides };
 }
 
 /** Attention heads a config trains with: `heads`, or (null) 1 without and 4 with attentionProjections. */
@@ -102,23 +65,21 @@ export function effectiveHeads(config: Pick<PretrainConfig, 'heads' | 'attention
 }
 
 /**
- * Checks what the schema cannot (ranges that depend on other keys, exclusive bounds), naming the
- * key: throws `pretrain config: ...`.
+ * Checks a config (often built in code) against the schema (types, ranges, choices, no missing or
+ * unknown key), then what the schema cannot (ranges that depend on other keys, exclusive bounds),
+ * naming the key: throws `pretrain config: ...`.
  */
 export function validatePretrainConfig(config: PretrainConfig): void {
+  checkConfigValues(PRETRAIN_CONFIG_SCHEMA, config, 'pretrain config');
   const heads = effectiveHeads(config);
-  if (!Number.isInteger(heads) || heads < 1 || config.dim % heads !== 0) {
+  if (config.dim % heads !== 0) {
     throw new Error(`pretrain config: heads = ${heads}${config.heads === null ? ' (the default with attentionProjections)' : ''} must be a positive integer dividing dim = ${config.dim}`);
   }
   if (!(config.tau > 0)) throw new Error(`pretrain config: tau must be > 0, got ${config.tau}`);
-  if (config.ucsTemperature !== null && !(config.ucsTemperature > 0 && Number.isFinite(config.ucsTemperature))) {
+  if (config.ucsTemperature !== null && !(config.ucsTemperature > 0)) {
     throw new Error(`pretrain config: ucsTemperature must be > 0 (or null = tau), got ${config.ucsTemperature}`);
   }
-  if (!(config.ucsWeight >= 0 && Number.isFinite(config.ucsWeight))) throw new Error(`pretrain config: ucsWeight must be a finite number >= 0, got ${config.ucsWeight}`);
-  if (config.ucsTarget !== 'latest' && config.ucsTarget !== 'first') throw new Error(`pretrain config: ucsTarget must be "latest" or "first", got ${JSON.stringify(config.ucsTarget)}`);
-  if (!(config.ctrHeadWeight >= 0 && Number.isFinite(config.ctrHeadWeight))) throw new Error(`pretrain config: ctrHeadWeight must be a finite number >= 0, got ${config.ctrHeadWeight}`);
-  if (!(Number.isInteger(config.ctrHeadHidden) && config.ctrHeadHidden >= 1)) throw new Error(`pretrain config: ctrHeadHidden must be an integer >= 1, got ${config.ctrHeadHidden}`);
-  if (config.initFrom !== null && (typeof config.initFrom !== 'string' || config.initFrom.trim() === '')) {
+  if (config.initFrom !== null && config.initFrom.trim() === '') {
     throw new Error(`pretrain config: initFrom must be a checkpoint path or null, got ${JSON.stringify(config.initFrom)}`);
   }
 }

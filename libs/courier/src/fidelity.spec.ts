@@ -500,7 +500,7 @@ describe('trainer config keys of issue #18', () => {
   const resolve = (overrides: Record<string, unknown>) => resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides, typedOverrides: true, where: 'test' });
 
   it('documents every key; unknown values and out-of-range numbers are errors naming the key', () => {
-    for (const k of ['ctrHeadWeight', 'ctrHeadHidden', 'attentionProjections', 'heads', 'ucsTemperature', 'ucsWeight', 'ucsTarget', 'maskSameItemNegatives', 'initFrom']) {
+    for (const k of ['ctrHeadWeight', 'ctrHeadHidden', 'attentionProjections', 'heads', 'ucsTemperature', 'ucsWeight', 'ucsTarget', 'maskSameItemNegatives', 'initFrom'] as const) {
       expect(PRETRAIN_CONFIG_SCHEMA[k]?.doc.length).toBeGreaterThan(20);
     }
     expect(() => resolve({ ucsTarget: 'middle' })).toThrow(/ucsTarget.*"latest", "first"/);

@@ -4,52 +4,12 @@
  * trainer (same registry, same Adam) so that the embeddings differ only by the objective.
  * `null` defaults mean "the method's own default" (see `methodDefaults`).
  */
-import type { ConfigSchema } from '@courier/runtime';
-import type { ImageAugmentOptions } from './augment';
+import { ConfigOf, ConfigSchema, configDefaults } from '@courier/runtime';
 
 export const BASELINE_METHODS = ['simclr', 'simsiam', 'clip', 'maskclip', 'supervised'] as const;
 export type BaselineMethod = (typeof BASELINE_METHODS)[number];
 
-/** The augmentation keys (crop, flip, jitter, grayscale) come from ImageAugmentOptions. */
-export interface BaselineConfig extends ImageAugmentOptions {
-  backbone: string;
-  backboneParams: Record<string, unknown>;
-  dim: number;
-  imageSize: number;
-  batchSize: number;
-  epochs: number | null;
-  steps: number;
-  lr: number;
-  weightDecay: number;
-  weightDecayMode: 'l2' | 'decoupled';
-  tau: number | null;
-  projectionHidden: number;
-  projectionDim: number;
-  predictorHidden: number;
-  backgroundAugmentProb: number;
-  backgroundTolerance: number;
-  backgroundBand: number;
-  featureDropout: number;
-  featureNoise: number;
-  clipAugment: boolean;
-  textEmbedDim: number;
-  textHidden: number;
-  maxVocab: number;
-  maskRatio: number;
-  maskPatch: number;
-  textMaskRatio: number;
-  distillWeight: number;
-  distillHidden: number;
-  teacherMomentum: number;
-  supervisedHidden: number;
-  itemScope: 'pretrain-categories' | 'all';
-  excludeFutureItems: boolean;
-  shuffleBuffer: number;
-  exportBatchSize: number;
-  imageCacheEntries: number;
-}
-
-export const BASELINE_CONFIG_SCHEMA: ConfigSchema = {
+export const BASELINE_CONFIG_SCHEMA = {
   backbone: { default: 'cnn', doc: 'image backbone from the registry: cnn, mlp-pixels, mlp-features (feature inputs), layers-model' },
   backboneParams: { default: {}, type: 'object', doc: 'backbone-specific parameters, e.g. {"channels": [16, 32, 64]} (cnn), {"hidden": [256]} (mlp-*)' },
   dim: { default: 256, integer: true, min: 1, doc: 'embedding size d (the backbone head output; this is what is exported)' },
@@ -93,17 +53,17 @@ export const BASELINE_CONFIG_SCHEMA: ConfigSchema = {
   shuffleBuffer: { default: 10000, integer: true, min: 1, doc: 'supervised: samples in the seeded shuffle buffer' },
   exportBatchSize: { default: 256, integer: true, min: 1, doc: 'items per batch when exporting embeddings' },
   imageCacheEntries: { default: 8192, integer: true, min: 1, doc: 'decoded images kept in memory (LRU)' },
-};
+} as const satisfies ConfigSchema;
+
+/** The baselines' configuration (every key of BASELINE_CONFIG_SCHEMA, typed by it); its augmentation keys (crop, flip, jitter, grayscale) make it an ImageAugmentOptions. */
+export type BaselineConfig = ConfigOf<typeof BASELINE_CONFIG_SCHEMA>;
 
 /** Schema defaults as a typed object, with overrides (unknown keys are an error). */
 export function defaultBaselineConfig(overrides: Partial<BaselineConfig> = {}): BaselineConfig {
-  const out: Record<string, unknown> = {};
-  for (const [k, spec] of Object.entries(BASELINE_CONFIG_SCHEMA)) out[k] = structuredClone(spec.default);
-  for (const [k, v] of Object.entries(overrides)) {
+  for (const k of Object.keys(overrides)) {
     if (!(k in BASELINE_CONFIG_SCHEMA)) throw new Error(`baseline config: unknown key "${k}"; valid keys: ${Object.keys(BASELINE_CONFIG_SCHEMA).join(', ')}`);
-    out[k] = v;
   }
-  return out as unknown as BaselineConfig;
+  return { ...configDefaults(BASELINE_CONFIG_SCHEMA), ...overrides };
 }
 
 export interface MethodDefaults {
