@@ -1,14 +1,12 @@
 import * as path from 'node:path';
 import { CLUSTER_ASSIGNMENTS, CLUSTER_CENTRES, ITEM_EMBEDDINGS, RunMetadata } from '@courier/data-contracts';
 import { ParquetTableWriter, readVectorTable, VectorTable, writeVectorTable } from '@courier/io';
-import { ConfigSchema, Progress, runStage } from '@courier/runtime';
-import { KernelChoice } from './assign';
-import { ClusterMethod, ClusterModel, assignClusters, fitClusters } from './fit';
+import { ConfigOf, ConfigSchema, Progress, runStage } from '@courier/runtime';
+import { ClusterModel, assignClusters, fitClusters } from './fit';
 import { AssignRule } from './kernels';
-import { InitMethod, InitSeeding } from './single-pass';
 
 /** Config keys of `nx run cluster:fit` / `cluster:assign` (flat camelCase; flags override). */
-export const CLUSTER_CONFIG_SCHEMA: ConfigSchema = {
+export const CLUSTER_CONFIG_SCHEMA = {
   embeddings: { default: null, type: 'string', doc: 'ITEM_EMBEDDINGS Arrow file to cluster or label (required)' },
   centres: { default: null, type: 'string', doc: 'cluster:assign only: CLUSTER_CENTRES file of an earlier fit (required there)' },
   k: { default: 64, integer: true, min: 1, doc: 'number of clusters K; 64 suits the demo world (4000 items, ~60 per cluster); production 1e5' },
@@ -31,32 +29,10 @@ export const CLUSTER_CONFIG_SCHEMA: ConfigSchema = {
   shards: { default: 1, integer: true, min: 1, doc: 'worker threads for the estimation pass (1 = in-process)' },
   kernel: { default: 'auto', choices: ['auto', 'js', 'tfjs'], doc: 'nearest-centre kernel: auto times typed arrays vs tf.matMul and keeps the faster' },
   kmeansMaxIterations: { default: 100, integer: true, min: 1, doc: 'kmeans method: Lloyd iterations at most' },
-};
+} as const satisfies ConfigSchema;
 
-export interface ClusterConfig {
-  embeddings: string | null;
-  centres: string | null;
-  k: number;
-  method: ClusterMethod;
-  tMin: number;
-  epochs: number | null;
-  lambda1: number;
-  lambdaAuto: boolean;
-  lambdaDecay: number;
-  assign: AssignRule;
-  spherical: boolean;
-  init: InitMethod;
-  initSampleSize: number | null;
-  initIterations: number;
-  initSeeding: InitSeeding;
-  seedingTrials: number | null;
-  seedingSample: number | null;
-  refinePasses: number;
-  estimationSample: number | null;
-  shards: number;
-  kernel: KernelChoice;
-  kmeansMaxIterations: number;
-}
+/** The configuration of `cluster:fit` / `cluster:assign` (every key of CLUSTER_CONFIG_SCHEMA, typed by it). */
+export type ClusterConfig = ConfigOf<typeof CLUSTER_CONFIG_SCHEMA>;
 
 function readEmbeddings(file: string | null, where: string): VectorTable {
   if (!file) throw new Error(`${where}: no embeddings file; pass --embeddings FILE (an ITEM_EMBEDDINGS Arrow file)`);
