@@ -1,7 +1,7 @@
-import type { ConfigSchema } from '@courier/runtime';
+import type { ConfigOf, ConfigSchema } from '@courier/runtime';
 
 /** Config keys of `nx run data:build` (flat camelCase; --seed, --out, --world are flags). */
-export const DATA_BUILDER_SCHEMA: ConfigSchema = {
+export const DATA_BUILDER_SCHEMA = {
   lPv: { default: 5, doc: 'PV items kept per pre-training sample, positives first (paper l_pv)', integer: true, min: 1 },
   lClick: { default: 5, doc: 'latest clicks kept as the pre-training history (paper l_click)', integer: true, min: 1 },
   negativeRate: { default: 0.2, doc: 'share of unclicked PV items kept in pre-training samples, 0 to 1 (paper: 20%, a compute saving in its CTR data; 1 = keep all)', min: 0, max: 1 },
@@ -15,20 +15,15 @@ export const DATA_BUILDER_SCHEMA: ConfigSchema = {
   validateOutput: { default: true, doc: 'validate every output row against its contract before writing (js engine; the duckdb engine checks its input instead)' },
   duckdbMemoryLimit: { default: '256MB', doc: "duckdb engine: DuckDB's memory limit; beyond it DuckDB spills to a temporary folder (outputs do not depend on it)" },
   engine: { default: 'duckdb', doc: "'duckdb' (SQL in embedded DuckDB, falls back to js when the binding cannot load) or 'js' (streaming TypeScript core); identical outputs", choices: ['duckdb', 'js'] },
-};
+} as const satisfies ConfigSchema;
 
-export interface DataBuilderConfig {
-  lPv: number;
-  lClick: number;
-  negativeRate: number;
-  maxHistory: number;
-  ctrNegativeRate: number;
+/**
+ * The data builder's configuration (every key of DATA_BUILDER_SCHEMA, typed by it). The schema
+ * checks the list keys only as arrays (or null); their element types are stated here by hand,
+ * as ConfigOf types a nullable array as unknown[] | null.
+ */
+export type DataBuilderConfig = Omit<ConfigOf<typeof DATA_BUILDER_SCHEMA>, 'pretrainCategories' | 'pretrainDays' | 'ctrTrainDays'> & {
   pretrainCategories: string[] | null;
-  pretrainHistoryScope: 'pretrain-categories' | 'all';
   pretrainDays: number[] | null;
   ctrTrainDays: number[] | null;
-  evalDay: number | null;
-  validateOutput: boolean;
-  engine: 'duckdb' | 'js';
-  duckdbMemoryLimit: string;
-}
+};
