@@ -7,15 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AmazonReport } from '@courier/data-contracts';
 import { writeFileAtomicSync, writeJsonAtomic } from '@courier/io';
-import type { ConfigSchema } from '@courier/runtime';
+import type { ConfigOf, ConfigSchema } from '@courier/runtime';
 import { COURIER_PRETRAIN_DEFAULTS, CourierLossFn, pretrainCourier, writeCourierFeatures } from './courier-plugin';
 import { MmrecDataset, featureWarnings, loadFeature, loadMmrecDataset, withFeatures } from './dataset';
 import { ModelParams, getModel } from './models';
-import { DEFAULT_SEEDS, GridMode, GridResult, buildAmazonReport, formatTable, gridPoints, runGrid } from './protocol';
-import { SyntheticPreset, generateSynthetic, syntheticParams, syntheticParamsMismatch } from './synthetic';
+import { DEFAULT_SEEDS, GridResult, buildAmazonReport, formatTable, gridPoints, runGrid } from './protocol';
+import { generateSynthetic, syntheticParams, syntheticParamsMismatch } from './synthetic';
 import { TrainOptions } from './train';
 
-export const AMAZON_BENCH_SCHEMA: ConfigSchema = {
+export const AMAZON_BENCH_SCHEMA = {
   dataset: { default: 'synthetic-small', doc: 'dataset folder name under dataRoot (baby, sports, clothing or a synthetic name)' },
   dataRoot: { default: null, type: 'string', doc: 'folder holding <dataset>/<dataset>.inter and the .npy files (null = <out>/data)' },
   generate: { default: 'small', doc: 'synthetic preset generated when the dataset folder does not exist ("none" = never generate)', choices: ['none', 'tiny', 'small', 'baby', 'sports', 'clothing'] },
@@ -44,38 +44,10 @@ export const AMAZON_BENCH_SCHEMA: ConfigSchema = {
   courierTau: { default: 0.05, doc: 'COURIER softmax temperature' },
   courierFeatures: { default: null, type: 'string', doc: 'an existing image_feat_courier.npy to use instead of pre-training (e.g. from an earlier run with the same data)' },
   courierScale: { default: 'match-image', doc: 'scale of the appended COURIER rows (spec 11.3)', choices: ['match-image', 'unit', 'raw'] },
-};
+} as const satisfies ConfigSchema;
 
-export interface AmazonBenchConfig {
-  dataset: string;
-  dataRoot: string | null;
-  generate: 'none' | SyntheticPreset;
-  imageTaste: boolean;
-  syntheticSeed: number;
-  imageNoise: number | null;
-  models: string[];
-  withCourier: boolean;
-  courierModels: string[];
-  seeds: number[];
-  grid: GridMode;
-  selectBy: 'valid' | 'test';
-  maxEpochs: number;
-  patience: number;
-  batchSize: number;
-  evalBlockSize: number;
-  mmgcnPaperMode: boolean;
-  courierDim: number;
-  courierHidden: number;
-  courierEpochs: number;
-  courierBatchUsers: number;
-  courierLr: number;
-  courierNegatives: number;
-  courierPvPositives: number;
-  courierClickLength: number;
-  courierTau: number;
-  courierScale: 'match-image' | 'unit' | 'raw';
-  courierFeatures: string | null;
-}
+/** The benchmark's configuration (every key of AMAZON_BENCH_SCHEMA, typed by it). */
+export type AmazonBenchConfig = ConfigOf<typeof AMAZON_BENCH_SCHEMA>;
 
 export interface BenchEnv {
   outDir: string;
