@@ -7,7 +7,7 @@
  * (ThyrixYang/COURIER: pl_module_base.py, pl_module_ctr.py, configs/base+remote_ctr.yaml) does
  * beyond the paper's text; their defaults keep the paper-text behaviour bit for bit.
  */
-import { ConfigOf, ConfigSchema, checkConfigValues, configDefaults } from '@courier/runtime';
+import { ConfigOf, ConfigSchema, configDefaults } from '@courier/runtime';
 import type { CourierLossOptions } from './loss';
 
 export const PRETRAIN_CONFIG_SCHEMA = {
@@ -65,21 +65,24 @@ export function effectiveHeads(config: Pick<PretrainConfig, 'heads' | 'attention
 }
 
 /**
- * Checks a config (often built in code) against the schema (types, ranges, choices, no missing or
- * unknown key), then what the schema cannot (ranges that depend on other keys, exclusive bounds),
- * naming the key: throws `pretrain config: ...`.
+ * Checks what the schema cannot (ranges that depend on other keys, exclusive bounds), naming the
+ * key: throws `pretrain config: ...`. It does not run checkConfigValues over the whole config:
+ * untrainedConfig (eval.ts) builds one outside the schema on purpose (epochs 0, ignored as steps > 0).
  */
 export function validatePretrainConfig(config: PretrainConfig): void {
-  checkConfigValues(PRETRAIN_CONFIG_SCHEMA, config, 'pretrain config');
   const heads = effectiveHeads(config);
-  if (config.dim % heads !== 0) {
+  if (!Number.isInteger(heads) || heads < 1 || config.dim % heads !== 0) {
     throw new Error(`pretrain config: heads = ${heads}${config.heads === null ? ' (the default with attentionProjections)' : ''} must be a positive integer dividing dim = ${config.dim}`);
   }
   if (!(config.tau > 0)) throw new Error(`pretrain config: tau must be > 0, got ${config.tau}`);
-  if (config.ucsTemperature !== null && !(config.ucsTemperature > 0)) {
+  if (config.ucsTemperature !== null && !(config.ucsTemperature > 0 && Number.isFinite(config.ucsTemperature))) {
     throw new Error(`pretrain config: ucsTemperature must be > 0 (or null = tau), got ${config.ucsTemperature}`);
   }
-  if (config.initFrom !== null && config.initFrom.trim() === '') {
+  if (!(config.ucsWeight >= 0 && Number.isFinite(config.ucsWeight))) throw new Error(`pretrain config: ucsWeight must be a finite number >= 0, got ${config.ucsWeight}`);
+  if (config.ucsTarget !== 'latest' && config.ucsTarget !== 'first') throw new Error(`pretrain config: ucsTarget must be "latest" or "first", got ${JSON.stringify(config.ucsTarget)}`);
+  if (!(config.ctrHeadWeight >= 0 && Number.isFinite(config.ctrHeadWeight))) throw new Error(`pretrain config: ctrHeadWeight must be a finite number >= 0, got ${config.ctrHeadWeight}`);
+  if (!(Number.isInteger(config.ctrHeadHidden) && config.ctrHeadHidden >= 1)) throw new Error(`pretrain config: ctrHeadHidden must be an integer >= 1, got ${config.ctrHeadHidden}`);
+  if (config.initFrom !== null && (typeof config.initFrom !== 'string' || config.initFrom.trim() === '')) {
     throw new Error(`pretrain config: initFrom must be a checkpoint path or null, got ${JSON.stringify(config.initFrom)}`);
   }
 }
