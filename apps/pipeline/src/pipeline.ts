@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
-import { ConfigSchema, Logger, currentBackend, resolveConfig, runStage } from '@courier/runtime';
-import { WorldPreset, generateWorld, resolveWorldConfig, worldConfigSchema } from '@courier/world';
+import { ConfigOf, ConfigSchema, Logger, checkConfigValues, currentBackend, resolveConfig, runStage } from '@courier/runtime';
+import { generateWorld, resolveWorldConfig, worldConfigSchema } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
 import { CHECKPOINT_FILE, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, readCheckpoint, resolveInitCheckpoint, runPretrainTrainStage } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
@@ -28,7 +28,7 @@ import { LOSS_CURVE_FILE, LossCurve, lossCurveOf } from './loss-curve';
 import { writeHtmlReport } from './html-report';
 
 /** Pipeline config: top-level choices plus one section per stage holding that stage's own keys. */
-export const PIPELINE_CONFIG_SCHEMA: ConfigSchema = {
+export const PIPELINE_CONFIG_SCHEMA = {
   preset: { default: 'demo', choices: ['tiny', 'demo', 'bench', 'premise-bench'], doc: 'world preset: tiny (tests), demo (README, minutes), bench (regression benchmarks), premise-bench (bench with 4x the pre-training days and learnable patterns; issue #19)' },
   seed: { default: 1, integer: true, min: 0, doc: 'seed of every stage (world, sampling, training, clustering, CTR)' },
   out: { default: null, type: 'string', doc: 'output folder (default runs/<preset>-seed<seed>)' },
@@ -42,24 +42,14 @@ export const PIPELINE_CONFIG_SCHEMA: ConfigSchema = {
   cluster: { default: {}, type: 'object', doc: 'clusterer keys (see `nx run cluster:fit --help`)' },
   ctr: { default: {}, type: 'object', doc: 'CTR model keys (see `nx run ctr:evaluate --help`)' },
   dataDir: { default: null, type: 'string', doc: 'your own data instead of a generated world (`--data DIR`): items.parquet, impressions.parquet, images/ per data-contracts; no ground truth, so oracle and ceiling rows are left out' },
-};
+} as const satisfies ConfigSchema;
 
-export interface PipelineConfig {
-  preset: WorldPreset;
-  seed: number;
-  out: string | null;
-  visualSignal: number | null;
-  ctrSeeds: number[];
-  modes: ('cluster-id' | 'simscore' | 'vector')[];
-  oracle: boolean;
-  world: Record<string, unknown>;
-  data: Record<string, unknown>;
-  pretrain: Record<string, unknown>;
-  cluster: Record<string, unknown>;
-  ctr: Record<string, unknown>;
-  /** Your own data folder (bring your own data), or null/absent for a generated world. */
-  dataDir?: string | null;
-}
+/**
+ * The pipeline's configuration (every key of PIPELINE_CONFIG_SCHEMA, typed by it). `modes` is
+ * narrowed by hand: the schema checks only that it is an array (choices apply to a whole value);
+ * validatePipelineChoices rejects any element that is not a CTR mode.
+ */
+export type PipelineConfig = Omit<ConfigOf<typeof PIPELINE_CONFIG_SCHEMA>, 'modes'> & { modes: CtrMode[] };
 
 export interface PipelineResult {
   reportFile: string;
@@ -78,6 +68,7 @@ const code = (...libs: string[]) => sourceHash(libs.map((l) => path.join(repoRoo
 export const PIPELINE_STAGES = ['world', 'samples', 'pretrain', 'clusters', 'ctr'] as const;
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 const CTR_MODES = ['cluster-id', 'simscore', 'vector'] as const;
+type CtrMode = (typeof CTR_MODES)[number];
 
 /** Files each stage must leave behind (relative to its folder); one gone missing reruns the stage. */
 export const STAGE_OUTPUTS: Record<PipelineStage, string[]> = {
@@ -99,8 +90,12 @@ const WRITE_ERRORS: Record<string, string> = {
   EROFS: 'read-only file system',
 };
 
-/** Checks the top-level CTR choices (modes, seeds) of a pipeline config; errors name the key. */
+/**
+ * Checks a pipeline config (often built in code) against the schema (types, choices, no missing or
+ * unknown key), then the elements of the CTR lists (modes, seeds); errors name the key.
+ */
 export function validatePipelineChoices(config: PipelineConfig): void {
+  checkConfigValues(PIPELINE_CONFIG_SCHEMA, config, 'pipeline');
   if (!Array.isArray(config.modes) || config.modes.length === 0) throw new Error(`pipeline: modes must list at least one of ${CTR_MODES.join(', ')}`);
   const seen = new Set<string>();
   for (const m of config.modes as unknown[]) {

@@ -26,6 +26,7 @@ const base: PipelineConfig = {
   pretrain: { epochs: 2, lr: 0.001 },
   cluster: {},
   ctr: { epochs: 1 },
+  dataDir: null,
 };
 const lines: string[] = [];
 const log = createLogger('pipeline', { write: (l) => lines.push(l), level: 'info' });

@@ -38,7 +38,7 @@ describe('write errors during a stage', () => {
     failRename.match = '.images.tmp-';
     failRename.code = code;
     try {
-      const config = { preset: 'tiny' as const, seed: 1, out: null, visualSignal: null, ctrSeeds: [1], modes: ['cluster-id' as const], oracle: false, world: {}, data: {}, pretrain: {}, cluster: {}, ctr: {} };
+      const config = { preset: 'tiny' as const, seed: 1, out: null, visualSignal: null, ctrSeeds: [1], modes: ['cluster-id' as const], oracle: false, world: {}, data: {}, pretrain: {}, cluster: {}, ctr: {}, dataDir: null };
       await expect(runPipeline({ config, outDir: out, log: createLogger('pipeline', { level: 'silent' }) })).rejects.toThrow(
         new RegExp(`pipeline: the world stage could not write .*world/\\.images\\.tmp-${process.pid}\\S*: ${code} \\(${text}\\)`),
       );
