@@ -3,7 +3,7 @@
  * (seconds per stage), `demo` for the README results (minutes per method on a 2-core CPU),
  * `bench` for the paper-scale comparison (20k items; hours on a CPU).
  */
-import type { ConfigSchema } from '@courier/runtime';
+import type { ConfigOf, ConfigSchema } from '@courier/runtime';
 
 export type Preset = 'tiny' | 'demo' | 'bench' | 'premise-bench';
 
@@ -83,7 +83,7 @@ export const PRESET_BUDGETS: Record<Preset, StageBudgets> = {
 };
 
 /** Config of `experiments run` (file or flags); stage sections are merged over the preset's budgets. */
-export const EXPERIMENTS_CONFIG_SCHEMA: ConfigSchema = {
+export const EXPERIMENTS_CONFIG_SCHEMA = {
   suite: { default: null, type: 'string', doc: 'suite to run: methods, ablations, batch-size, temperature, modes, projection-head, categories, maps, control, fidelity, premise (or "all")' },
   preset: { default: 'demo', choices: ['tiny', 'demo', 'bench', 'premise-bench'], doc: 'world preset and training budgets: tiny (tests), demo (README), bench (paper-scale, slow on CPU), premise-bench (bench with 4x the pre-training days and learnable patterns; issue #19)' },
   seeds: { default: [1, 2, 3], type: 'array', doc: 'seeds; each seed is its own world, pre-training and CTR runs (spread over seeds includes world-to-world variation)' },
@@ -103,29 +103,14 @@ export const EXPERIMENTS_CONFIG_SCHEMA: ConfigSchema = {
   probeItems: { default: null, type: 'number', integer: true, min: 10, doc: 'items in the nearest-neighbour probes (null = the preset\'s)' },
   screenshot: { default: true, doc: 'save a PNG of the main chart next to the report (needs Chromium; skipped with a warning without it)' },
   force: { default: false, doc: 'rerun every stage even when its fingerprint is unchanged' },
-};
+} as const satisfies ConfigSchema;
 
-export interface ExperimentsConfig {
-  suite: string | null;
-  preset: Preset;
-  seeds: number[];
-  out: string;
-  variants: string[] | null;
-  worlds: string[] | null;
-  pretrainEpochs: number | null;
-  baselineEpochs: number | null;
-  ctrEpochs: number | null;
-  pretrain: Record<string, unknown>;
-  baseline: Record<string, unknown>;
-  cluster: Record<string, unknown>;
-  ctr: Record<string, unknown>;
-  data: Record<string, unknown>;
-  world: Record<string, unknown>;
-  mapPoints: number | null;
-  probeItems: number | null;
-  screenshot: boolean;
-  force: boolean;
-}
+/**
+ * The configuration of `experiments run` (every key of EXPERIMENTS_CONFIG_SCHEMA, typed by it).
+ * `variants` and `worlds` are narrowed to name lists by hand: the schema checks only that each is
+ * an array or null; selectVariants / selectWorlds reject any name the suite does not have.
+ */
+export type ExperimentsConfig = Omit<ConfigOf<typeof EXPERIMENTS_CONFIG_SCHEMA>, 'variants' | 'worlds'> & { variants: string[] | null; worlds: string[] | null };
 
 /** The preset's budgets with the config's sections and shortcuts on top. */
 export function stageBudgets(config: ExperimentsConfig): StageBudgets {
