@@ -16,7 +16,7 @@ import { Slmrec } from './slmrec';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
-import { addAll, linearLeakyRelu, Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, cosineToTarget, dropoutRows, frobeniusNorm, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { addAll, linearLeakyRelu, Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, dropoutRows, spmmInto, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -192,6 +192,113 @@ export function bprLoss(U: tf.Tensor2D, I: tf.Tensor2D, users: Int32Array, pos: 
   return op(U, I) as tf.Scalar;
 }
 
+/**
+ * The values of a tensor computed in a tidy scope (the tensor is disposed; its value array
+ * stays). Not `tf.tidy(() => t.dataSync())`: tidy walks a returned typed array element by
+ * element looking for tensors.
+ */
+function valuesOf(f: () => tf.Tensor): Float32Array {
+  const t = tf.tidy(f);
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
+}
+
+/** LightGCN's layer mean: float32 adds in layer order, then / (layers + 1). */
+function layerMean(H: Float32Array[]): Float32Array {
+  const n = H[0].length;
+  const out = Float32Array.from(H[0]);
+  for (let l = 1; l < H.length; l++) {
+    const h = H[l];
+    for (let k = 0; k < n; k++) out[k] += h[k];
+  }
+  const c = H.length;
+  for (let k = 0; k < n; k++) out[k] /= c;
+  return out;
+}
+
+function addArrays(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let k = 0; k < a.length; k++) out[k] = a[k] + b[k];
+  return out;
+}
+
+/** acc += x (in place); returns acc. */
+function addInto(acc: Float32Array, x: Float32Array): Float32Array {
+  for (let k = 0; k < acc.length; k++) acc[k] += x[k];
+  return acc;
+}
+
+/** out += a x (in place). */
+function axpyInto(out: Float32Array, a: number, x: Float32Array): void {
+  for (let k = 0; k < out.length; k++) out[k] += a * x[k];
+}
+
+function divideArray(x: Float32Array, c: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let k = 0; k < x.length; k++) out[k] = x[k] / c;
+  return out;
+}
+
+function colSumInto(x: Float32Array, rows: number, d: number, acc: Float64Array): void {
+  for (let r = 0; r < rows; r++) for (let k = 0; k < d; k++) acc[k] += x[r * d + k];
+}
+
+function frobValues(x: Float32Array): number {
+  let s = 0;
+  for (let k = 0; k < x.length; k++) s += x[k] * x[k];
+  return Math.sqrt(s);
+}
+
+/** Rows idx of an [n, d] value table. */
+function gatherValues(x: Float32Array, idx: Int32Array, d: number): Float32Array {
+  const out = new Float32Array(idx.length * d);
+  for (let r = 0; r < idx.length; r++) out.set(x.subarray(idx[r] * d, idx[r] * d + d), r * d);
+  return out;
+}
+
+/** out[idx[r]] += y[r] ([rows, d] into [n, d]; a new table unless `out` is given). */
+function scatterValues(y: Float32Array, idx: Int32Array, n: number, d: number, out = new Float32Array(n * d)): Float32Array {
+  for (let r = 0; r < idx.length; r++) {
+    const t = idx[r] * d;
+    for (let k = 0; k < d; k++) out[t + k] += y[r * d + k];
+  }
+  return out;
+}
+
+/** Row cosines a.t / max(|a| |t|, eps) (torch's F.cosine_similarity), with the row norms for the gradient. */
+function cosineValues(a: Float32Array, t: Float32Array, n: number, d: number, eps = 1e-8): { c: Float64Array; na: Float64Array; nb: Float64Array } {
+  const c = new Float64Array(n);
+  const na = new Float64Array(n);
+  const nb = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let dot = 0;
+    let sa = 0;
+    let sb = 0;
+    for (let k = r * d; k < r * d + d; k++) {
+      dot += a[k] * t[k];
+      sa += a[k] * a[k];
+      sb += t[k] * t[k];
+    }
+    na[r] = Math.sqrt(sa);
+    nb[r] = Math.sqrt(sb);
+    c[r] = dot / Math.max(na[r] * nb[r], eps);
+  }
+  return { c, na, nb };
+}
+
+/** coef * d cos(a_r, t_r) / d a_r for every row (added into `into` when given). */
+function cosineGrad(a: Float32Array, t: Float32Array, cv: { c: Float64Array; na: Float64Array; nb: Float64Array }, coef: number, n: number, d: number, into: Float32Array | null, eps = 1e-8): Float32Array {
+  const out = into ?? new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    const prod = cv.na[r] * cv.nb[r];
+    const s = prod >= eps ? coef / prod : coef / eps;
+    const ca = prod >= eps ? (coef * cv.c[r]) / (cv.na[r] * cv.na[r]) : 0;
+    for (let k = r * d; k < r * d + d; k++) out[k] += s * t[k] - ca * a[k];
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- BM3 (section 6.2)
 
 interface Bm3Modality {
@@ -274,31 +381,119 @@ export class Bm3 implements RecModel {
   }
 
   /**
-   * Spec 6.2's loss. The targets (dropout of the detached online embeddings) are plain values
-   * (`dropTarget`, tf.dropout's stream bit for bit), so the tape holds only the online side;
-   * each 1 - cos(online, target) is one op (`cosineToTarget`). Item-side rows are computed on
-   * the item tables (nItems rows) and then gathered (2048 batch rows, mostly repeated items):
-   * the same rows as gathering first. `lossReference` is the tfjs composition this replaced.
+   * Spec 6.2's loss as one custom-gradient op (issue #23): tfjs's engine costs ~0.1-0.25 ms per
+   * taped op here (torch: ~0.02-0.04), and this loss was ~90 taped ops. Forward and backward are
+   * written out over typed arrays, with the matrix products as (untaped) native matmuls. Same
+   * formula as `lossReference` (tested: value and every gradient): the targets are the rows of
+   * tf.dropout of the detached online embeddings (`dropoutRows`, tf.dropout's stream bit for
+   * bit, seeds drawn in the same order), predictor and feature projections are applied to the
+   * item tables and then gathered (the same rows).
    */
   loss(batch: Batch): tf.Scalar {
-    const { ug, ig } = this.forward();
-    const utAll = this.dropTarget(ug, batch.users);
-    const itAll = this.dropTarget(ig, batch.pos);
-    const uOn = this.predictor.apply(gatherRows(ug, batch.users));
-    const iOn = gatherRows(this.predictor.apply(ig), batch.pos);
-    const one = (c: tf.Tensor1D): tf.Scalar => tf.sub(1, tf.mean(c)) as tf.Scalar;
-    const lUi = one(cosineToTarget(uOn, itAll));
-    const lIu = one(cosineToTarget(iOn, utAll));
-    const terms: tf.Scalar[] = [];
-    for (const m of this.modalities) {
-      const proj = m.proj.apply(m.F as tf.Tensor2D);
-      const fB = gatherRows(proj, batch.pos);
-      const ftB = this.dropTarget(fB, null);
-      const fOn = gatherRows(this.predictor.apply(proj), batch.pos);
-      terms.push(one(cosineToTarget(fOn, itAll)), one(cosineToTarget(fOn, ftB)));
-    }
-    const reg = tf.div(tf.add(frobeniusNorm(ug), frobeniusNorm(ig)), this.nItems);
-    return tf.addN([lUi, lIu, tf.mul(reg, this.reg), tf.mul(tf.addN(terms), this.clWeight)]) as tf.Scalar;
+    const { users, pos } = batch;
+    const U = this.nUsers;
+    const I = this.nItems;
+    const N = U + I;
+    const B = users.length;
+    const d = this.Eu.shape[1] as number;
+    const L = this.layers;
+    const mods = this.modalities;
+    const { src, dst, weight } = this.graph;
+    const rate = this.dropout;
+    const drop = (x: Float32Array, n: number, idx: Int32Array | null): Float32Array => {
+      if (rate > 0) return dropoutRows(x, n, d, rate, this.dropRng.seed(), idx);
+      return idx ? gatherValues(x, idx, d) : x.slice();
+    };
+    const inputs: tf.Tensor[] = [this.Eu, this.Ei, this.predictor.w, this.predictor.b!, ...mods.flatMap((m) => [m.F, m.proj.w, m.proj.b!])];
+    const op = tf.customGrad(((...args: tf.Tensor[]) => {
+      const vals = args.slice(0, inputs.length).map((t) => t.dataSync() as Float32Array);
+      const [Eu, Ei, Pw, Pb] = vals;
+      // LightGCN mean of H_0..H_L over [E_u; E_i] (float32 adds in order, then / (L + 1)).
+      const E = new Float32Array(N * d);
+      E.set(Eu);
+      E.set(Ei, U * d);
+      const H: Float32Array[] = [E];
+      for (let l = 0; l < L; l++) H.push(spmmInto(new Float32Array(N * d), H[l], src, dst, weight, d));
+      const M = layerMean(H);
+      const ug = M.subarray(0, U * d);
+      const ig = addArrays(M.subarray(U * d), Ei);
+      // Targets (values only), seeds in the order of lossReference: ug, ig, then per modality.
+      const utB = drop(ug, U, users);
+      const itB = drop(ig, I, pos);
+      const lin = (x: Float32Array, rows: number, w: Float32Array, b: Float32Array, inDim: number): Float32Array =>
+        valuesOf(() => tf.add(tf.matMul(tf.tensor2d(x, [rows, inDim]), tf.tensor2d(w, [inDim, d])), tf.tensor1d(b)));
+      const uG = gatherValues(ug, users, d);
+      const uOn = lin(uG, B, Pw, Pb, d);
+      const iOn = gatherValues(lin(ig, I, Pw, Pb, d), pos, d);
+      const mv = mods.map((m, i) => {
+        const [F, W, b] = vals.slice(4 + 3 * i, 7 + 3 * i);
+        const Dm = m.F.shape[1] as number;
+        const proj = lin(F, I, W, b, Dm);
+        const ftB = drop(gatherValues(proj, pos, d), B, null);
+        const fOn = gatherValues(lin(proj, I, Pw, Pb, d), pos, d);
+        return { F, W, Dm, proj, ftB, fOn };
+      });
+      const c1 = cosineValues(uOn, itB, B, d);
+      const c2 = cosineValues(iOn, utB, B, d);
+      const c3 = mv.map((m) => cosineValues(m.fOn, itB, B, d));
+      const c4 = mv.map((m) => cosineValues(m.fOn, m.ftB, B, d));
+      const one = (c: { c: Float64Array }): number => 1 - c.c.reduce((a, x) => a + x, 0) / B;
+      const nUg = frobValues(ug);
+      const nIg = frobValues(ig);
+      let terms = 0;
+      mv.forEach((_, i) => (terms += one(c3[i]) + one(c4[i])));
+      const value = one(c1) + one(c2) + ((nUg + nIg) / I) * this.reg + terms * this.clWeight;
+      return {
+        value: tf.scalar(value),
+        gradFunc: (dy: tf.Scalar) => {
+          const g = dy.dataSync()[0];
+          const cU = -g / B;
+          const cF = (-g * this.clWeight) / B;
+          const mm = (a: Float32Array, ar: number, ac: number, b: Float32Array, br: number, bc: number, ta: boolean, tb: boolean): Float32Array =>
+            valuesOf(() => tf.matMul(tf.tensor2d(a, [ar, ac]), tf.tensor2d(b, [br, bc]), ta, tb));
+          const duOn = cosineGrad(uOn, itB, c1, cU, B, d, null);
+          const dPI = scatterValues(cosineGrad(iOn, utB, c2, cU, B, d, null), pos, I, d);
+          const dPb = new Float64Array(d);
+          colSumInto(duOn, B, d, dPb);
+          colSumInto(dPI, I, d, dPb);
+          const dPw = mm(uG, B, d, duOn, B, d, true, false).slice();
+          addInto(dPw, mm(ig, I, d, dPI, I, d, true, false));
+          const modGrads = mv.map((m, i) => {
+            const dfOn = cosineGrad(m.fOn, itB, c3[i], cF, B, d, null);
+            cosineGrad(m.fOn, m.ftB, c4[i], cF, B, d, dfOn);
+            const dPF = scatterValues(dfOn, pos, I, d);
+            colSumInto(dPF, I, d, dPb);
+            addInto(dPw, mm(m.proj, I, d, dPF, I, d, true, false));
+            const dProj = mm(dPF, I, d, Pw, d, d, false, true);
+            const db = new Float64Array(d);
+            colSumInto(dProj, I, d, db);
+            return [mm(m.F, I, m.Dm, dProj, I, d, true, false), Float32Array.from(db), mm(dProj, I, d, m.W, m.Dm, d, false, true)];
+          });
+          // Online rows back to the tables, plus the norm reg.
+          const dM = new Float32Array(N * d);
+          scatterValues(mm(duOn, B, d, Pw, d, d, false, true), users, U, d, dM);
+          const dig = mm(dPI, I, d, Pw, d, d, false, true).slice();
+          const ru = nUg > 0 ? (g * this.reg) / I / nUg : 0;
+          const ri = nIg > 0 ? (g * this.reg) / I / nIg : 0;
+          axpyInto(dM.subarray(0, U * d), ru, ug);
+          axpyInto(dig, ri, ig);
+          dM.set(dig, U * d);
+          // LightGCN backward: G_L = dM / (L + 1), G_l = dM / (L + 1) + A^T G_(l+1); dE = G_0.
+          const scaled = divideArray(dM, L + 1);
+          let G: Float32Array = scaled;
+          for (let l = L - 1; l >= 0; l--) G = addInto(spmmInto(new Float32Array(N * d), G, dst, src, weight, d), scaled);
+          const dEu = G.slice(0, U * d);
+          const dEi = addInto(G.slice(U * d), dig);
+          const out: tf.Tensor[] = [tf.tensor2d(dEu, [U, d]), tf.tensor2d(dEi, [I, d]), tf.tensor2d(dPw, [d, d]), tf.tensor1d(Float32Array.from(dPb))];
+          mv.forEach((m, i) => {
+            const [dW, db, dF] = modGrads[i];
+            out.push(tf.tensor2d(dF, [I, m.Dm]), tf.tensor2d(dW, [m.Dm, d]), tf.tensor1d(db));
+          });
+          return out;
+        },
+      };
+    }) as unknown as CustomGradFn);
+    return op(...inputs) as tf.Scalar;
   }
 
   /** The loss as tfjs ops (before issue #23's speed work); tests compare it with `loss`. */

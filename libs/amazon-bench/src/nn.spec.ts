@@ -178,7 +178,14 @@ describe('BM3 targets and loss', () => {
       const ga = tf.variableGrads(() => a.loss({ users, pos }), a.trainable());
       const gb = tf.variableGrads(() => b.lossReference({ users, pos }), b.trainable());
       expect(relDiff(ga.value.dataSync(), gb.value.dataSync())).toBeLessThan(1e-6);
-      a.trainable().forEach((v, i) => expect(relDiff(ga.grads[v.name].dataSync(), gb.grads[b.trainable()[i].name].dataSync())).toBeLessThan(1e-5));
+      a.trainable().forEach((v, i) => {
+        const x = Array.from(ga.grads[v.name].dataSync());
+        const y = Array.from(gb.grads[b.trainable()[i].name].dataSync());
+        // Relative to the gradient's own scale (some are ~1e-4 in absolute terms).
+        const scale = y.reduce((m, t) => Math.max(m, Math.abs(t)), 0);
+        expect(scale).toBeGreaterThan(0);
+        expect(x.reduce((m, t, k) => Math.max(m, Math.abs(t - y[k])), 0) / scale).toBeLessThan(1e-4);
+      });
       tf.dispose([ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)]);
     }
     a.dispose();
