@@ -314,13 +314,7 @@ export class SampleCore {
     this.flush();
     const pt = this.pt;
     const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
-    const ctrPart = (a: { samples: number; clicks: number; hist: number; empty: number }) => ({
-      samples: a.samples,
-      clicks: a.clicks,
-      ctr: ratio(a.clicks, a.samples),
-      meanHistory: ratio(a.hist, a.samples),
-      emptyHistory: a.empty,
-    });
+    const ctrPart = ctrSplitStats;
     return {
       rowsIn: this.rowsIn,
       rowsUsed: this.rowsUsed,
@@ -343,4 +337,10 @@ export class SampleCore {
       ctr: { train: ctrPart(this.ctrAgg.train), eval: ctrPart(this.ctrAgg.eval) },
     };
   }
+}
+
+/** Stats of one CTR split from its sums (both engines report them alike). */
+export function ctrSplitStats(a: { samples: number; clicks: number; hist: number; empty: number }): { samples: number; clicks: number; ctr: number; meanHistory: number; emptyHistory: number } {
+  const ratio = (x: number, y: number) => (y > 0 ? x / y : 0);
+  return { samples: a.samples, clicks: a.clicks, ctr: ratio(a.clicks, a.samples), meanHistory: ratio(a.hist, a.samples), emptyHistory: a.empty };
 }

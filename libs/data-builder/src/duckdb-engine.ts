@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Impression, impressionFromRow } from '@courier/data-contracts';
-import type { CoreStats } from './core';
+import { CoreStats, ctrSplitStats } from './core';
 import { DUCKDB_DIALECT, SamplesSqlParams, outputQueries, samplesSteps, statsQueries } from './sql';
 
 type DuckDbModule = typeof import('@duckdb/node-api');
@@ -231,13 +231,7 @@ export class DuckDbSession {
       ctrAgg[String(r.split) as 'train' | 'eval'] = { samples: n(r.samples), clicks: n(r.clicks), hist: n(r.hist), empty: n(r.empty) };
     }
     const ratio = (a: number, b: number) => (b > 0 ? a / b : 0);
-    const ctrPart = (a: { samples: number; clicks: number; hist: number; empty: number }) => ({
-      samples: a.samples,
-      clicks: a.clicks,
-      ctr: ratio(a.clicks, a.samples),
-      meanHistory: ratio(a.hist, a.samples),
-      emptyHistory: a.empty,
-    });
+    const ctrPart = ctrSplitStats;
     const samples = n(pt.samples);
     const sampleItems = n(pt.sample_items);
     // Key order as in SampleCore.finish, so stats.json is the same text.
