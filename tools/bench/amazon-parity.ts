@@ -24,17 +24,8 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { SyntheticPreset, generateSynthetic, getModel, loadMmrecDataset, syntheticParams, trainAndEvaluate, ModelParams } from '@courier/amazon-bench';
 import { initBackend, parseCliArgs } from '@courier/runtime';
+import { MMREC_KEYS } from './amazon-mmrec-keys';
 
-/** Our parameter names -> MMRec config keys (plus fixed extras the yaml lists as a grid). */
-const MMREC_KEYS: Record<string, { keys: Record<string, string>; extra?: Record<string, unknown> }> = {
-  BPR: { keys: { lr: 'learning_rate', reg: 'reg_weight' } },
-  BM3: { keys: { lr: 'learning_rate', nLayers: 'n_layers', reg: 'reg_weight', dropout: 'dropout' } },
-  MMGCN: { keys: { lr: 'learning_rate', reg: 'reg_weight' } },
-  SLMRec: { keys: { lr: 'learning_rate', sslTemp: 'ssl_temp', sslAlpha: 'ssl_alpha', reg: 'reg' } },
-  DualGNN: { keys: { lr: 'learning_rate', reg: 'reg_weight' }, extra: { aggr_mode: 'add' } },
-  LATTICE: { keys: { lr: 'learning_rate', reg: 'reg_weight' } },
-  MGCN: { keys: { lr: 'learning_rate', reg: 'reg_weight', clLoss: 'cl_loss' } },
-};
 
 interface SeedRow {
   side: 'ours' | 'reference';
