@@ -40,12 +40,12 @@ const boundaries = (depConstraints) => ({
 });
 const base = [...typeConstraints, ...scopeConstraints, noTfjs('type:contracts')];
 
-/** Specs, `src/testing.ts` fixture entries and test tools may import any library and package. */
-const testFiles = ['**/*.spec.ts', '**/src/testing.ts', 'tools/checks/**/*.ts', 'tools/regression/**/*.ts'];
+/** Specs, `src/testing.ts` fixture entries, test tools and benchmarks may import any library and package. */
+const testFiles = ['**/*.spec.ts', '**/src/testing.ts', 'tools/checks/**/*.ts', 'tools/regression/**/*.ts', 'tools/bench/**/*.ts'];
 
 module.exports = [
-  // tools/bench is not an Nx project yet (issue #20); generated and installed folders are not source.
-  { ignores: ['**/node_modules/**', '**/build/**', '**/dist/**', 'runs/**', 'tmp/**', 'coverage/**', '.nx/**', 'tools/bench/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  // Generated and installed folders are not source.
+  { ignores: ['**/node_modules/**', '**/build/**', '**/dist/**', 'runs/**', 'tmp/**', 'coverage/**', '.nx/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   {
     files: ['**/*.ts'],
     plugins: { '@nx': nx, '@typescript-eslint': tsPlugin },

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     const itemVocab = buildVocab(itemIds);
     const userVocab = buildVocab(train.userId);
     const items = buildItemFeatures(catalogue, itemVocab, config, image);
-    const shape = { itemVocab: itemVocab.ids.length + 1, userVocab: userVocab.ids.length + 1, numCategories: catalogue.categories.length, image: image ? { mode: image.mode, dim: image.dim, numClusters: image.numClusters } : null };
+    const shape = { itemVocab: itemVocab.ids.length + 1, userVocab: userVocab.ids.length + 1, numCategories: catalogue.categories.length, image: image ? { mode: image.mode, dim: image.dim, numClusters: image.numClusters, centroids: image.centroids, centroidDim: image.centroidDim } : null };
     const model = new CtrModel(config, shape as ConstructorParameters<typeof CtrModel>[1], 1);
     const bs = config.batchSize;
     // 'shuffled': rows drawn at random (training with row shuffling); 'sequential': consecutive rows,
