@@ -10,7 +10,8 @@ import { CLICK_TRUTH, clickTruthToRow } from '@courier/data-contracts';
 import { writeParquetRows } from '@courier/io';
 import { auc, gauc } from '@courier/metrics';
 import { Rng } from '@courier/runtime';
-import { absentCeiling, catalogueFromItems, ceilingOf, headroomShare, loadTruthScores, splitFromSamples } from './index';
+import { catalogueFromItems, headroomShare, splitFromSamples } from './index';
+import { absentCeiling, ceilingOf, loadTruthScores } from './ceiling';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 

@@ -13,14 +13,10 @@ import {
   buildBatch,
   buildItemFeatures,
   buildVocab,
-  clusterCentroids,
-  gatherRows,
-  principalScores,
   checkpointOf,
   loadCatalogue,
   loadCtrSamples,
   loadImageFeatures,
-  pageViewGroups,
   predictCtr,
   resolveCtrConfig,
   restoreCtr,
@@ -29,6 +25,9 @@ import {
   splitValidation,
   trainCtr,
 } from './index';
+import { clusterCentroids } from './image-features';
+import { gatherRows, principalScores } from './model';
+import { pageViewGroups } from './train';
 import { auc } from '@courier/metrics';
 
 // Small and fast: the planted-signal checks live in ctr-signal.spec.ts.
