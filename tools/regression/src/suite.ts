@@ -95,7 +95,10 @@ export async function runRegression(options: { outDir: string; log?: (line: stri
     // on. On this small world COURIER's cluster-id ΔGAUC moves by several hundredths with the
     // summation order of the convolutions alone (oneDNN: -0.013, OpenBLAS: +0.064; same code and
     // seed), so a machine with libdnnl-dev would otherwise fail a quality check nothing regressed.
-    env: { ...process.env, COURIER_BACKEND: backend.name, COURIER_DNNL: '0' },
+    // COURIER_THREADS=1 for the same reason: with the CTR defaults of 2026-12-02 the BLAS thread
+    // count alone moves that ΔGAUC from +0.120 (1 thread) to -0.010 (2 threads). One thread gives
+    // the same numbers on every machine whatever its core count.
+    env: { ...process.env, COURIER_BACKEND: backend.name, COURIER_DNNL: '0', COURIER_THREADS: '1' },
     maxBuffer: 256 * 1024 * 1024,
   });
   const pipelineSeconds = (performance.now() - t0) / 1000;
