@@ -16,7 +16,7 @@ import { Slmrec } from './slmrec';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
-import { addAll, linearLeakyRelu, Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, dropoutRows, spmmInto, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { addAll, linearLeakyRelu, Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, cosineValues, dropoutRows, spmmInto, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -264,27 +264,6 @@ function scatterValues(y: Float32Array, idx: Int32Array, n: number, d: number, o
     for (let k = 0; k < d; k++) out[t + k] += y[r * d + k];
   }
   return out;
-}
-
-/** Row cosines a.t / max(|a| |t|, eps) (torch's F.cosine_similarity), with the row norms for the gradient. */
-function cosineValues(a: Float32Array, t: Float32Array, n: number, d: number, eps = 1e-8): { c: Float64Array; na: Float64Array; nb: Float64Array } {
-  const c = new Float64Array(n);
-  const na = new Float64Array(n);
-  const nb = new Float64Array(n);
-  for (let r = 0; r < n; r++) {
-    let dot = 0;
-    let sa = 0;
-    let sb = 0;
-    for (let k = r * d; k < r * d + d; k++) {
-      dot += a[k] * t[k];
-      sa += a[k] * a[k];
-      sb += t[k] * t[k];
-    }
-    na[r] = Math.sqrt(sa);
-    nb[r] = Math.sqrt(sb);
-    c[r] = dot / Math.max(na[r] * nb[r], eps);
-  }
-  return { c, na, nb };
 }
 
 /** coef * d cos(a_r, t_r) / d a_r for every row (added into `into` when given). */

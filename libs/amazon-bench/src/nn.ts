@@ -130,6 +130,27 @@ function values2d(x: tf.Tensor): Float32Array {
   return x.dataSync() as Float32Array;
 }
 
+/** Row cosines a.t / max(|a| |t|, eps) (torch's F.cosine_similarity), with the row norms for the gradient. */
+export function cosineValues(a: Float32Array, t: Float32Array, n: number, d: number, eps = 1e-8): { c: Float64Array; na: Float64Array; nb: Float64Array } {
+  const c = new Float64Array(n);
+  const na = new Float64Array(n);
+  const nb = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    let dot = 0;
+    let sa = 0;
+    let sb = 0;
+    for (let k = r * d; k < r * d + d; k++) {
+      dot += a[k] * t[k];
+      sa += a[k] * a[k];
+      sb += t[k] * t[k];
+    }
+    na[r] = Math.sqrt(sa);
+    nb[r] = Math.sqrt(sb);
+    c[r] = dot / Math.max(na[r] * nb[r], eps);
+  }
+  return { c, na, nb };
+}
+
 /**
  * Row-wise cosine similarity a.b / max(|a| |b|, eps) (torch's F.cosine_similarity, eps 1e-8).
  * Gradient as tfjs's of that formula (max's gradient goes to |a||b| when it is >= eps).
@@ -140,24 +161,8 @@ export function cosineRows(a: tf.Tensor2D, b: tf.Tensor2D, eps = 1e-8): tf.Tenso
   const op = tf.customGrad(((aa: tf.Tensor2D, bb: tf.Tensor2D) => {
     const av = values2d(aa);
     const bv = values2d(bb);
-    const c = new Float32Array(n);
-    const dots = new Float64Array(n);
-    const na = new Float64Array(n);
-    const nb = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      let dot = 0;
-      let sa = 0;
-      let sb = 0;
-      for (let k = r * d, e = k + d; k < e; k++) {
-        dot += av[k] * bv[k];
-        sa += av[k] * av[k];
-        sb += bv[k] * bv[k];
-      }
-      dots[r] = dot;
-      na[r] = Math.sqrt(sa);
-      nb[r] = Math.sqrt(sb);
-      c[r] = dot / Math.max(na[r] * nb[r], eps);
-    }
+    const { c: c64, na, nb } = cosineValues(av, bv, n, d, eps);
+    const c = Float32Array.from(c64);
     return {
       value: tf.tensor1d(c),
       gradFunc: (dy: tf.Tensor1D) => {
