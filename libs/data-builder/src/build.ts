@@ -18,7 +18,7 @@ import {
 } from '@courier/data-contracts';
 import { ParquetTableWriter, parquetInfo, readParquetRows, temporaryPathFor, writeJsonAtomic } from '@courier/io';
 import { Logger, Progress, createLogger } from '@courier/runtime';
-import { CoreOptions, CoreStats, SampleCore, keepCoinBase } from './core';
+import { CTR_COIN_SALT, CoreOptions, CoreStats, SampleCore, checkCoreOptions, keepCoinBase } from './core';
 import { DuckDbSession, loadDuckDb } from './duckdb-engine';
 
 export interface BuildSamplesOptions {
@@ -267,7 +267,7 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
       pretrainHistoryScope: scope,
     };
     // Same parameter checks as the core's, whichever engine runs.
-    void new SampleCore(coreOptions, { pretrain: () => undefined, ctr: () => undefined, reject: () => undefined });
+    checkCoreOptions(coreOptions);
 
     if (duck) {
       // Same file-level errors as the js engine (missing file, columns, codecs, empty table).
@@ -285,7 +285,7 @@ export async function buildSamples(options: BuildSamplesOptions): Promise<BuildS
             lClick,
             maxHistory,
             ptCoinBase: keepCoinBase(options.seed),
-            ctrCoinBase: keepCoinBase(options.seed ^ 0x5bd1e995),
+            ctrCoinBase: keepCoinBase(options.seed ^ CTR_COIN_SALT),
             ptThreshold: Math.ceil(negativeRate * 4294967296),
             ctrThreshold: Math.ceil(ctrNegativeRate * 4294967296),
             pretrainDays: days.pretrain,

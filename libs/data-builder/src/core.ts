@@ -71,6 +71,19 @@ export interface CoreStats {
 }
 
 /** keepCoin's first hash state for a seed (sql.ts starts its integer chain from it). */
+/** XORed into the seed for the CTR negatives' coin, so they are drawn apart from the pre-training ones (both engines use it). */
+export const CTR_COIN_SALT = 0x5bd1e995;
+
+/** The parameter checks of the sample core (both engines run them before any work). */
+export function checkCoreOptions(opts: Pick<CoreOptions, 'lPv' | 'lClick' | 'maxHistory' | 'negativeRate' | 'ctrNegativeRate'>): void {
+  for (const [k, v] of Object.entries({ lPv: opts.lPv, lClick: opts.lClick, maxHistory: opts.maxHistory })) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`data-builder: ${k} must be an integer >= 1, got ${v}`);
+  }
+  for (const [k, v] of Object.entries({ negativeRate: opts.negativeRate, ctrNegativeRate: opts.ctrNegativeRate })) {
+    if (!(v >= 0 && v <= 1)) throw new Error(`data-builder: ${k} must be in [0, 1], got ${v}`);
+  }
+}
+
 export function keepCoinBase(seed: number): number {
   return (seed ^ 0x9e3779b9) >>> 0;
 }
@@ -173,12 +186,7 @@ export class SampleCore {
     private readonly opts: CoreOptions,
     private readonly sink: CoreSink,
   ) {
-    for (const [k, v] of Object.entries({ lPv: opts.lPv, lClick: opts.lClick, maxHistory: opts.maxHistory })) {
-      if (!Number.isInteger(v) || v < 1) throw new Error(`data-builder: ${k} must be an integer >= 1, got ${v}`);
-    }
-    for (const [k, v] of Object.entries({ negativeRate: opts.negativeRate, ctrNegativeRate: opts.ctrNegativeRate })) {
-      if (!(v >= 0 && v <= 1)) throw new Error(`data-builder: ${k} must be in [0, 1], got ${v}`);
-    }
+    checkCoreOptions(opts);
     this.needPretrainRing = opts.pretrainHistoryScope === 'pretrain-categories';
   }
 
@@ -235,7 +243,7 @@ export class SampleCore {
         const history = user.all.latest(o.maxHistory);
         const agg = this.ctrAgg[split];
         for (const r of s.rows) {
-          if (split === 'train' && r.label === 0 && o.ctrNegativeRate < 1 && keepCoin(o.seed ^ 0x5bd1e995, r.sessionId, r.itemId) >= o.ctrNegativeRate) continue;
+          if (split === 'train' && r.label === 0 && o.ctrNegativeRate < 1 && keepCoin(o.seed ^ CTR_COIN_SALT, r.sessionId, r.itemId) >= o.ctrNegativeRate) continue;
           agg.samples++;
           agg.clicks += r.label;
           agg.hist += history.length;

@@ -64,7 +64,7 @@ export interface SamplesSqlParams {
   maxHistory: number;
   /** keepCoin's first hash state for the pre-training coin: (seed ^ 0x9e3779b9) >>> 0. */
   ptCoinBase: number;
-  /** Same for the CTR-train coin (seed ^ 0x5bd1e995). */
+  /** Same for the CTR-train coin (seed ^ CTR_COIN_SALT, core.ts). */
   ctrCoinBase: number;
   /** Integer thresholds: coin < rate  <=>  hash < ceil(rate * 2^32). */
   ptThreshold: number;
