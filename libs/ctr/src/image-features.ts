@@ -30,7 +30,7 @@ export interface ImageFeatures {
   /** How cluster ids were obtained. */
   clusterSource: 'assignments' | 'exact-grouping' | null;
   /**
-   * cluster-id with an embeddings file and `centroids` asked for: per cluster, the mean of its
+   * cluster-id with an embeddings file (unless `centroids: false`): per cluster, the mean of its
    * items' L2-normalised embeddings ([numClusters, centroidDim], zeros for an empty cluster); null otherwise.
    */
   centroids: Float32Array | null;

@@ -106,11 +106,6 @@ async function loadAll(
   options: CtrStageOptions,
   log: Logger,
 ): Promise<{ catalogue: Catalogue; data: CtrData; featureSets: FeatureSet[]; inPretraining: (c: string) => boolean; inputs: ReturnType<typeof resolveInputs>; ceiling: CtrCeiling }> {
-  const inputs = resolveInputs(options.samples, options.world);
-  const catalogue = await loadCatalogue(inputs.itemsFile);
-  const data = await loadCtrSamples(inputs.samplesFile, catalogue, { maxHistory: options.config.maxHistory, log: (l) => log.info(l) });
-  log.info(`catalogue ${catalogue.itemIds.length} items in ${catalogue.categories.length} categories; train ${data.train.n} rows, eval ${data.eval.n} rows; rejected ${data.rejects.unknownTarget} rows, dropped ${data.rejects.unknownHistoryItems} history items`);
-  const featureSets: FeatureSet[] = [];
   // Checked before any file is read: centroid-initialised cluster embeddings need the vectors.
   if (options.config.clusterEmbeddingInit === 'centroids') {
     const bare = options.featureSets.filter((r) => r.mode === 'cluster-id' && r.clusters && !r.embeddings);
@@ -121,6 +116,11 @@ async function loadAll(
       );
     }
   }
+  const inputs = resolveInputs(options.samples, options.world);
+  const catalogue = await loadCatalogue(inputs.itemsFile);
+  const data = await loadCtrSamples(inputs.samplesFile, catalogue, { maxHistory: options.config.maxHistory, log: (l) => log.info(l) });
+  log.info(`catalogue ${catalogue.itemIds.length} items in ${catalogue.categories.length} categories; train ${data.train.n} rows, eval ${data.eval.n} rows; rejected ${data.rejects.unknownTarget} rows, dropped ${data.rejects.unknownHistoryItems} history items`);
+  const featureSets: FeatureSet[] = [];
   for (const req of options.featureSets) {
     const image: ImageFeatures = await loadImageFeatures(catalogue, {
       mode: req.mode,
