@@ -8,3 +8,4 @@ export * from './log';
 export * from './progress';
 export * from './stage';
 export * from './slow-backend';
+export * from './stage-cli';
