@@ -67,15 +67,17 @@ export class DuckDbSession {
     private readonly con: DuckDBConnection,
     private readonly tempDir: string,
     private readonly debug: (message: string) => void,
+    private readonly memoryLimit: string,
   ) {}
 
   static async open(mod: DuckDbModule, o: { threads?: number; memoryLimit?: string; debug?: (message: string) => void }): Promise<DuckDbSession> {
     const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'data-builder-duckdb-'));
-    const config: Record<string, string> = { temp_directory: tempDir, memory_limit: o.memoryLimit ?? '256MB' };
+    const memoryLimit = o.memoryLimit ?? '256MB';
+    const config: Record<string, string> = { temp_directory: tempDir, memory_limit: memoryLimit };
     if (o.threads) config.threads = String(o.threads);
     try {
       const instance = await mod.DuckDBInstance.create(':memory:', config);
-      return new DuckDbSession(instance, await instance.connect(), tempDir, o.debug ?? (() => undefined));
+      return new DuckDbSession(instance, await instance.connect(), tempDir, o.debug ?? (() => undefined), memoryLimit);
     } catch (err) {
       fs.rmSync(tempDir, { recursive: true, force: true });
       throw err;
@@ -94,6 +96,20 @@ export class DuckDbSession {
     this.debug(`duckdb ${what}: ${((now - this.t) / 1000).toFixed(3)} s (cpu ${((cpu.user + cpu.system - this.cpu.user - this.cpu.system) / 1e6).toFixed(3)} s)`);
     this.t = now;
     this.cpu = cpu;
+  }
+
+  /** Runs one step; DuckDB's out-of-memory error gets the step's name and the two ways out. */
+  private async step<T>(name: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      const message = (err as Error).message ?? String(err);
+      if (!/out of memory/i.test(message)) throw err;
+      throw new Error(
+        `data builder (duckdb engine): step "${name}" ran out of DuckDB's memory limit of ${this.memoryLimit} (${message.split('\n')[0]}); ` +
+          `raise it with --duckdb-memory-limit 1GB (config key duckdbMemoryLimit) or build with --engine js`,
+      );
+    }
   }
 
   private async one(sql: string): Promise<Record<string, unknown>> {
@@ -196,16 +212,16 @@ export class DuckDbSession {
     const cats = o.pretrainCategoryNames.length ? o.pretrainCategoryNames.map(q).join(', ') : 'NULL';
     await con.run(`CREATE TEMP TABLE catalogue AS SELECT item_id, CASE WHEN category IN (${cats}) THEN 1 ELSE 0 END AS is_pt FROM items_raw`);
     for (const step of samplesSteps(o.params, DUCKDB_DIALECT)) {
-      await con.run(`CREATE TEMP ${step.materialize ? 'TABLE' : 'VIEW'} ${step.name} AS ${step.sql}`);
+      await this.step(step.name, () => con.run(`CREATE TEMP ${step.materialize ? 'TABLE' : 'VIEW'} ${step.name} AS ${step.sql}`));
       this.lap(step.name);
     }
 
     const out = outputQueries(o.params, DUCKDB_DIALECT);
     const copy = (sql: string, file: string, meta: Record<string, string>) =>
       con.run(`COPY (${sql}) TO ${q(file)} (FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE 16384, KV_METADATA ${kvMetadata(meta)})`);
-    await copy(out.pretrain, o.ptTmp, o.ptMetadata);
+    await this.step('write pretrain samples', () => copy(out.pretrain, o.ptTmp, o.ptMetadata));
     this.lap('write pretrain samples');
-    await copy(out.ctr, o.ctrTmp, o.ctrMetadata);
+    await this.step('write ctr samples', () => copy(out.ctr, o.ctrTmp, o.ctrMetadata));
     this.lap('write ctr samples');
 
     const sq = statsQueries(o.params);

@@ -18,6 +18,8 @@ const quiet = createLogger('data-builder', { level: 'warn' });
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'data-builder-engines-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let runs = 0;
+/** The demo world's sizes (libs/world presets), without images. */
+const DEMO_SIZED = { nItems: 3000, nUsers: 400, pretrainDays: 6, ctrTrainDays: 4, sessionsPerUserDay: 2.75, renderImages: false };
 
 async function outputs(options: Omit<BuildSamplesOptions, 'outDir' | 'log'>, engine: 'duckdb' | 'js') {
   const outDir = path.join(tmp, `out-${runs++}-${engine}`);
@@ -147,6 +149,27 @@ describe('duckdb engine = js engine', () => {
     it('other settings: rates, lengths, scope all, CTR down-sampling', async () => {
       await expectSame({ worldDir: world, seed: 3, negativeRate: 0.5, ctrNegativeRate: 0.3, lPv: 3, lClick: 7, maxHistory: 20, pretrainHistoryScope: 'all' });
     });
+  });
+
+  it('long click histories fit a small memory limit (the CTR history is a slice of one list per user, not one row per slot)', async () => {
+    // Demo-sized log (0.12M impressions, histories up to 50 clicks). Slot rows (page views x 50)
+    // in an ordered aggregate needed more than 64 MB here and more than 512 MB on bench; DuckDB
+    // cannot spill that aggregate, so the build died with "Out of Memory Error".
+    const world = await makeTinyWorld(2, DEMO_SIZED);
+    const outDir = path.join(tmp, `out-${runs++}-memory`);
+    const stats = await buildSamples({ worldDir: world, outDir, seed: 1, engine: 'duckdb', duckdbMemoryLimit: '64MB', log: quiet });
+    expect(stats.rowsIn).toBeGreaterThan(100_000);
+    expect(stats.ctr.train.meanHistory).toBeGreaterThan(20);
+  }, 60_000);
+
+  it('a memory limit too small for the input: the error names the step, the limit and both ways out', async () => {
+    // The demo-sized world of the test above (cached); 12 MB is too small for its first step.
+    const world = await makeTinyWorld(2, DEMO_SIZED);
+    const outDir = path.join(tmp, `out-${runs++}-oom`);
+    await expect(buildSamples({ worldDir: world, outDir, seed: 1, engine: 'duckdb', duckdbMemoryLimit: '12MB', log: quiet })).rejects.toThrow(
+      /step "\w+" ran out of DuckDB's memory limit of 12MB .*--duckdb-memory-limit 1GB .*--engine js/,
+    );
+    expect(fs.existsSync(path.join(outDir, CTR_SAMPLES.fileName))).toBe(false);
   });
 
   it('bad rows: the duckdb engine hands the file to the js engine, so the error is the same', async () => {

@@ -23,6 +23,8 @@ export interface SqlDialect {
   shl(a: string, n: number): string;
   /** Ordered array aggregate of an int expression. */
   arrayAgg(value: string, orderBy: string): string;
+  /** The `length` elements of an array from 1-based position `start` on. */
+  slice(array: string, start: string, length: string): string;
   emptyIntArray: string;
 }
 
@@ -33,6 +35,7 @@ export const DUCKDB_DIALECT: SqlDialect = {
   shr: (a, n) => `(${a} >> ${n})`,
   shl: (a, n) => `(${a} << ${n})`,
   arrayAgg: (v, o) => `array_agg(${v} ORDER BY ${o})`,
+  slice: (a, start, length) => `list_slice(${a}, ${start}, (${start}) + (${length}) - 1)`,
   emptyIntArray: 'CAST([] AS INTEGER[])',
 };
 
@@ -44,6 +47,7 @@ export const SPARK_DIALECT: SqlDialect = {
   shr: (a, n) => `shiftright(${a}, ${n})`,
   shl: (a, n) => `shiftleft(${a}, ${n})`,
   arrayAgg: (v, o) => `transform(array_sort(collect_list(struct(${o} AS k, ${v} AS v))), x -> x.v)`,
+  slice: (a, start, length) => `slice(${a}, ${start}, ${length})`,
   emptyIntArray: 'CAST(array() AS ARRAY<INT>)',
 };
 
@@ -55,6 +59,7 @@ export const TRINO_DIALECT: SqlDialect = {
   shr: (a, n) => `bitwise_right_shift(${a}, ${n})`,
   shl: (a, n) => `bitwise_left_shift(${a}, ${n})`,
   arrayAgg: (v, o) => `array_agg(${v} ORDER BY ${o})`,
+  slice: (a, start, length) => `slice(${a}, ${start}, ${length})`,
   emptyIntArray: 'CAST(ARRAY[] AS ARRAY(INTEGER))',
 };
 
@@ -240,16 +245,21 @@ SELECT t.session_id, t.j, c.item_id FROM (
 ) t LEFT JOIN clicks c ON c.user_id = t.user_id AND c.${seqCol} = t.want${ptFilter}`,
     materialize: true,
   });
-  // 5. CTR: page views of the CTR days, their latest maxHistory clicks strictly before.
+  // 5. CTR: page views of the CTR days, their latest maxHistory clicks strictly before: a slice of
+  // the user's click list (list position = seq_all). One list per user, not one row per history
+  // slot: slot rows (page views x maxHistory) fed an ordered aggregate that DuckDB cannot spill,
+  // and the bench world (0.66M impressions) ran out of a 512 MB limit there.
+  steps.push({
+    name: 'user_clicks',
+    sql: `SELECT user_id, ${d.arrayAgg('CAST(item_id AS INTEGER)', 'seq_all')} AS items FROM clicks GROUP BY user_id`,
+    materialize: true,
+  });
   steps.push({
     name: 'ctr_hist',
     sql: `
-SELECT t.session_id, ${d.arrayAgg('CAST(c.item_id AS INTEGER)', 't.j')} AS items FROM (
-  SELECT v.session_id, v.user_id, slots.j, v.n_all - least(v.n_all, ${p.maxHistory}) + 1 + slots.j AS want
-  FROM pv v CROSS JOIN ${values(p.maxHistory, 'j')}
-  WHERE (v.day = ${p.evalDay} OR v.day IN (${inList(p.ctrTrainDays)})) AND slots.j < least(v.n_all, ${p.maxHistory})
-) t JOIN clicks c ON c.user_id = t.user_id AND c.seq_all = t.want
-GROUP BY t.session_id`,
+SELECT v.session_id, ${d.slice('u.items', `v.n_all - least(v.n_all, ${p.maxHistory}) + 1`, `least(v.n_all, ${p.maxHistory})`)} AS items
+FROM pv v JOIN user_clicks u ON u.user_id = v.user_id
+WHERE (v.day = ${p.evalDay} OR v.day IN (${inList(p.ctrTrainDays)})) AND v.n_all > 0`,
     materialize: true,
   });
   const ctrCoin = p.ctrThreshold >= 4294967296 ? null : keepHashSteps(d, p.ctrCoinBase, 'session_id', 'item_id', 'coin');
