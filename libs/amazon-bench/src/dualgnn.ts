@@ -35,7 +35,8 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { symNormalizedBipartite, toSparseGraph } from './graphs';
-import { addAll, Linear, SparseGraph, fillNormal, gatherRows, l2NormalizeRows, leakyRelu, newVariable, xavierNormal } from './nn';
+import { gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, Linear, SparseGraph, fillNormal, leakyRelu, newVariable, xavierNormal } from './nn';
 
 /** Per user: neighbours by co-occurrence count descending (ids ascending among ties), at most `max`. */
 export function coOccurrenceNeighbours(nUsers: number, nItems: number, users: Int32Array, items: Int32Array, max: number): { ids: Int32Array; counts: Int32Array }[] {

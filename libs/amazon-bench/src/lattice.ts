@@ -28,7 +28,8 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { EdgeList, knnIndices, knnNormalizedGraph, knnRows, rowNormalizedWithSelfLoops, spmm, toSparseGraph, WeightedGraph } from './graphs';
-import { addAll, Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
+import { gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, Linear, SparseGraph, newVariable, xavierUniform } from './nn';
 
 interface LatticeModality {
   name: Modality;

@@ -29,7 +29,8 @@ import { dotScorer, num } from './model-kit';
 import { WeightedGraph, knnNormalizedGraph, spmm, symNormalizedBipartite, toSparseGraph, userFromItems } from './graphs';
 import { bprWithEmbReg } from './lattice';
 import { diagonalCrossEntropy } from './slmrec';
-import { addAll, Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
+import { gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, Linear, SparseGraph, newVariable, xavierUniform } from './nn';
 
 interface MgcnModality {
   name: Modality;

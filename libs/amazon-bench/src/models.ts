@@ -16,7 +16,8 @@ import { Slmrec } from './slmrec';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
-import { addAll, linearLeakyRelu, Linear, SparseGraph, gatherRows, newVariable, countParams, cosineRows, cosineValues, dropoutRows, spmmInto, defaultUniform, l2NormalizeRows, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, linearLeakyRelu, Linear, SparseGraph, newVariable, countParams, cosineRows, cosineValues, dropoutRows, spmmInto, defaultUniform, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */

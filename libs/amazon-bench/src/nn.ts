@@ -1,11 +1,16 @@
 /**
  * Small tfjs building blocks shared by the three models: seeded initialisers with the spec's
- * names (XN, XU, PyTorch-default Linear), a Linear layer stored as [in, out], a stop-gradient,
+ * names (XN, XU, PyTorch-default Linear; @courier/nn's formulas over a bulk stream drawn from
+ * the model's Rng), a Linear layer stored as [in, out], a stop-gradient,
  * cosine similarity, and the sparse graph propagation (gather + unsortedSegmentSum: never a
  * dense (users+items)^2 matrix).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
+import { dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
+
+// The row gather and row normalisation are @courier/nn's; re-exported for this library's specs.
+export { gatherRows, l2NormalizeRows } from '@courier/nn';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -34,38 +39,24 @@ function bulkStream(rng: Rng): () => number {
   };
 }
 
-/** n draws from N(0, std^2) (Box-Muller pairs). */
+/** n draws from N(0, std^2) (Box-Muller pairs) from rng's bulk stream. */
 export function fillNormal(rng: Rng, n: number, std: number): Float32Array {
-  const next = bulkStream(rng);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    let u = next();
-    while (u === 0) u = next();
-    const r = std * Math.sqrt(-2 * Math.log(u));
-    const v = 2 * Math.PI * next();
-    out[i] = r * Math.cos(v);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(v);
-  }
-  return out;
+  return nnFillNormal(n, std, bulkStream(rng));
 }
 
-/** n draws from U(low, high). */
+/** n draws from U(low, high) from rng's bulk stream. */
 export function fillUniform(rng: Rng, n: number, low: number, high: number): Float32Array {
-  const next = bulkStream(rng);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = low + (high - low) * next();
-  return out;
+  return nnFillUniform(n, low, high, bulkStream(rng));
 }
 
 /** Xavier-normal: N(0, 2/(rows+cols)). For an embedding table rows = n, cols = d. */
 export function xavierNormal(rng: Rng, rows: number, cols: number): Float32Array {
-  return fillNormal(rng, rows * cols, Math.sqrt(2 / (rows + cols)));
+  return glorotNormal([rows, cols], bulkStream(rng));
 }
 
 /** Xavier-uniform: U(-b, b), b = sqrt(6/(rows+cols)). */
 export function xavierUniform(rng: Rng, rows: number, cols: number): Float32Array {
-  const bound = Math.sqrt(6 / (rows + cols));
-  return fillUniform(rng, rows * cols, -bound, bound);
+  return glorotUniform([rows, cols], bulkStream(rng));
 }
 
 /** PyTorch's default Linear init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
@@ -94,8 +85,7 @@ export class Linear {
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
-    const y = tf.matMul(x, this.w);
-    return (this.b ? tf.add(y, this.b) : y) as tf.Tensor2D;
+    return dense(x, this);
   }
 
   variables(): tf.Variable[] {
@@ -335,29 +325,6 @@ export function frobeniusNorm(x: tf.Tensor): tf.Scalar {
 }
 
 /**
- * Row-wise L2 normalisation y = x / max(|x|, 1e-12) (torch's F.normalize). Forward and
- * backward are a few whole-tensor kernels (native on the native backend) with the gradient
- * written out, dx = (dy - y (dy . y)) / max(|x|, 1e-12), instead of tfjs's autodiff of the
- * composition (slow broadcast RealDiv gradients). An all-zero row gets dy / 1e-12 (tfjs's
- * autodiff: NaN from sqrt's gradient at 0).
- */
-export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
-  const op = tf.customGrad(((xx: tf.Tensor2D, save: (ts: tf.Tensor[]) => void) => {
-    const den = tf.maximum(tf.sqrt(tf.sum(tf.square(xx), 1, true)), 1e-12);
-    const y = tf.div(xx, den) as tf.Tensor2D;
-    save([y, den]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
-        const [yy, dd] = saved;
-        return tf.div(tf.sub(dy, tf.mul(yy, tf.sum(tf.mul(dy, yy), 1, true))), dd);
-      },
-    };
-  }) as unknown as CustomGradFn);
-  return op(x) as tf.Tensor2D;
-}
-
-/**
  * LeakyReLU(0.01); gradient dy * step(x, 0.01), i.e. dy where x > 0, else 0.01 dy (tfjs's and
  * torch's), as two element-wise kernels (tfjs's own gradient goes through Greater/Select,
  * which are JS kernels with a broadcasting index loop).
@@ -415,31 +382,8 @@ export function linearLeakyRelu(xs: tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1
 
 // tfjs-cpu's UnsortedSegmentSum (also the gradient of tf.gather) loops over segments with a
 // tensor op per segment, O(segments x rows): a single BPR step on 300 users took seconds.
-// The row gather/scatter and the sparse product below are plain loops with custom gradients.
-
-function gatherRowsJs(x: Float32Array | Int32Array | Uint8Array, idx: Int32Array, d: number): Float32Array {
-  const out = new Float32Array(idx.length * d);
-  for (let r = 0; r < idx.length; r++) out.set(x.subarray(idx[r] * d, idx[r] * d + d), r * d);
-  return out;
-}
-
-function scatterAddRowsJs(y: ArrayLike<number>, idx: Int32Array, n: number, d: number): Float32Array {
-  const out = new Float32Array(n * d);
-  const d4 = d - (d % 4);
-  for (let r = 0; r < idx.length; r++) {
-    const t = idx[r] * d;
-    const s = r * d;
-    let k = 0;
-    for (; k < d4; k += 4) {
-      out[t + k] += y[s + k];
-      out[t + k + 1] += y[s + k + 1];
-      out[t + k + 2] += y[s + k + 2];
-      out[t + k + 3] += y[s + k + 3];
-    }
-    for (; k < d; k++) out[t + k] += y[s + k];
-  }
-  return out;
-}
+// The sparse product below is a plain loop with a custom gradient; the row gather is @courier/nn's
+// gatherRows (tf.gather with a ScatterNd gradient, typed-array kernels on the native backend).
 
 /** out[dst_e] += w_e * x[src_e] over the edges, [n, d]. */
 function spmmJs(x: ArrayLike<number>, src: Int32Array, dst: Int32Array, w: ArrayLike<number>, n: number, d: number): Float32Array {
@@ -474,17 +418,6 @@ function checkIndices(idx: Int32Array, n: number, what: string): void {
   for (let r = 0; r < idx.length; r++) {
     if (idx[r] < 0 || idx[r] >= n) throw new Error(`${what}: index ${idx[r]} at position ${r} is outside [0, ${n})`);
   }
-}
-
-/** Rows idx of x: [n, d] -> [idx.length, d]; gradient scatter-adds into [n, d]. */
-export function gatherRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
-  const [n, d] = x.shape;
-  checkIndices(idx, n, 'gatherRows');
-  const op = tf.customGrad(((xx: tf.Tensor2D) => ({
-    value: tf.tensor2d(gatherRowsJs(xx.dataSync() as Float32Array, idx, d), [idx.length, d]),
-    gradFunc: (dy: tf.Tensor2D) => tf.tensor2d(scatterAddRowsJs(dy.dataSync(), idx, n, d), [n, d]),
-  })) as unknown as CustomGradFn);
-  return op(x) as tf.Tensor2D;
 }
 
 /**

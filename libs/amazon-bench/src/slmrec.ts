@@ -27,7 +27,8 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { symNormalizedBipartite, toSparseGraph } from './graphs';
-import { addAll, Linear, SparseGraph, gatherRows, l2NormalizeRows, newVariable, xavierUniform } from './nn';
+import { gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, Linear, SparseGraph, newVariable, xavierUniform } from './nn';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
