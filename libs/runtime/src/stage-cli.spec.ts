@@ -215,6 +215,38 @@ describe('stageCli: what run gets', () => {
   });
 });
 
+describe('stageCli: a schema with its own seed key', () => {
+  const definition: StageDefinition = {
+    name: 'seeded',
+    description: 'seed in the schema',
+    commands: {
+      go: stageCommand<{ seed: number; lr: number }>({
+        summary: 'goes',
+        config: { seed: { default: 0, integer: true, min: 0, doc: 'seed' }, lr: { default: 0.1, doc: 'rate' } },
+        out: { doc: 'o', default: () => 'o' },
+        outputs: [],
+        seed: true,
+        async run({ config, seed }) {
+          return `${config.seed} ${seed}`;
+        },
+      }),
+    },
+  };
+  const run = async (argv: string[]) => {
+    let stdout = '';
+    const code = await stageCli(definition, argv, { stdout: (t) => (stdout += t), stderr: () => undefined });
+    return { code, stdout };
+  };
+
+  it('defaults to 1 (not the schema default 0); a config file sets it; --seed wins over the file', async () => {
+    expect(await run(['go'])).toEqual({ code: 0, stdout: '1 1\n' });
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'stage-cli-')), 'c.json');
+    fs.writeFileSync(file, '{"seed": 5}');
+    expect(await run(['go', '--config', file])).toEqual({ code: 0, stdout: '5 5\n' });
+    expect(await run(['go', '--config', file, '--seed', '9'])).toEqual({ code: 0, stdout: '9 9\n' });
+  });
+});
+
 describe('stageCli: failures of the stage itself', () => {
   it('exit 1 with "<app>: message" on stderr, not prefixed twice', async () => {
     const def = makeDefinition();

@@ -16,7 +16,8 @@ import { ConfigError, ConfigSchema, kebabToCamel, nearestKey, overridesFromFlags
  *   a config error (file or `--<key>` override) or a failed `check`.
  * - exit 1: the stage itself failed. Every error is printed to stderr as `<app>: message`
  *   (a message that already starts with the app's name is not prefixed twice).
- * - `--seed N` (commands that take one): default 1, a safe integer.
+ * - `--seed N` (commands that take one): default 1, a safe integer. A schema that declares `seed`
+ *   itself gets 1 as that key's default, so the flag, a config file and `run`'s seed agree.
  * - `--out`: required, unless the command gives a default (`out.default`). Paths are resolved
  *   against the working directory.
  * - `--config FILE` and `--<kebab-key> VALUE` go through `resolveConfig`: defaults, file, flags.
@@ -57,7 +58,7 @@ export interface StageRunArgs<C> {
   /** Repeatable inputs: every value as written (empty when not given). */
   lists: Readonly<Record<string, readonly string[]>>;
   config: C;
-  /** `--seed` (default 1); 1 as well for commands that take no seed. */
+  /** `--seed` (default 1; or the config's `seed` key where the schema has one); 1 for commands that take no seed. */
   seed: number;
   /** The declared options as given (booleans parsed); absent when not given. */
   flags: Readonly<Record<string, string | boolean | undefined>>;
@@ -147,12 +148,20 @@ function takeRepeated(argv: readonly string[], names: readonly string[]): { rest
   return { rest, values };
 }
 
+/**
+ * The command's schema. Where a command takes `--seed` and its schema also declares `seed`, the
+ * key's default becomes the CLI's (1): the flag and a config file both set it, the flag winning.
+ */
 function schemaOf(command: StageCommand, flags: Readonly<CliFlags>): ConfigSchema | null {
-  return typeof command.config === 'function' ? command.config(flags) : command.config;
+  const schema = typeof command.config === 'function' ? command.config(flags) : command.config;
+  if (schema && command.seed && schema.seed) return { ...schema, seed: { ...schema.seed, default: DEFAULT_SEED } };
+  return schema;
 }
 
+const DEFAULT_SEED = 1;
+
 function parseSeed(value: string | boolean | undefined): number {
-  if (value === undefined) return 1;
+  if (value === undefined) return DEFAULT_SEED;
   const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) throw new StageCliError(`--seed must be an integer, got ${JSON.stringify(value)}`);
   return n;
@@ -279,12 +288,14 @@ export async function stageCli(definition: StageDefinition, argv: readonly strin
       const missing = input.repeatable ? lists[input.name].length === 0 : inputs[input.name] === undefined;
       if (input.required && missing) throw new StageCliError(`${name}: --${input.name} ${input.valueName ?? (input.kind === 'dir' ? 'DIR' : 'FILE')} is required (${input.doc})`);
     }
-    const seed = command.seed ? parseSeed(flags.seed) : 1;
+    let seed = command.seed ? parseSeed(flags.seed) : DEFAULT_SEED;
     let config: unknown = null;
     if (schema) {
       const file = configFlags.config;
       if (file !== undefined && typeof file !== 'string') throw new StageCliError('--config needs a file');
-      config = resolveConfig(schema, { file, overrides: overridesFromFlags(configFlags, schema), where: `${app} ${name}` });
+      const resolved = resolveConfig<Record<string, unknown>>(schema, { file, overrides: overridesFromFlags(configFlags, schema), where: `${app} ${name}` });
+      if (command.seed && typeof resolved.seed === 'number') seed = resolved.seed; // a `seed` key (file or flag)
+      config = resolved;
     }
     const partial = { app, command: name, inputs, lists, config, seed, flags: options };
     try {
