@@ -18,3 +18,4 @@ export type { AssignClustersResult, ClusterMethod, ClusterModel, FitClustersOpti
 export { CLUSTER_CONFIG_SCHEMA, runClusterAssign, runClusterFit } from './stage';
 export type { ClusterConfig } from './stage';
 export { assignOne } from './serve';
+export { CLUSTER_STAGE } from './stage-definition';
