@@ -17,3 +17,4 @@ export * from './export';
 export * from './eval';
 export * from './stage';
 export * from './baselines';
+export { PRETRAIN_STAGE } from './stage-definition';
