@@ -11,3 +11,4 @@ export { checkpointOf, evaluateScores, predictCtr, restoreCtr, trainCtr, type Ct
 export { formatCtrTable, runCtrExperiment, type ExperimentOptions, type ExperimentResult, type FeatureSet, type SeedRun } from './experiment';
 export { MIN_HEADROOM, headroomShare, type CtrCeiling, type MetricPair } from './ceiling';
 export { CTR_CONFIG_SCHEMA, parseFeatureSets, runCtrEvaluateStage, runCtrFromCheckpoints, type CtrStageOptions, type FeatureSetRequest } from './stage';
+export { CTR_STAGE } from './stage-definition';
