@@ -23,3 +23,4 @@ export {
 export type { ItemNuisance, MerchantTemplate, NuisanceStrength } from './nuisance';
 export { factorRms, sampleItems } from './variation';
 export type { FactorRms, FactorRmsOptions } from './variation';
+export { DATAGEN_STAGE } from './stage-definition';
