@@ -18,3 +18,4 @@ export * from './courier-plugin';
 export * from './protocol';
 export * from './bench';
 export * from './baselines';
+export { amazonBenchStage, type CourierLossPlugin } from './stage-definition';
