@@ -8,3 +8,4 @@ export { loadDuckDb } from './duckdb-engine';
 export type { CoreOptions, CoreSink, CoreStats, RejectReason } from './core';
 export { DATA_BUILDER_SCHEMA } from './config';
 export type { DataBuilderConfig } from './config';
+export { DATA_STAGE } from './stage-definition';

@@ -3,8 +3,9 @@ import * as path from 'node:path';
 import { RAW_IMPRESSIONS, RAW_ITEMS } from '@courier/data-contracts';
 
 /**
- * Checks the inputs given to `data build` before any work: a --world folder must exist and be a
- * folder holding items.parquet and impressions.parquet; --items/--impressions files must exist.
+ * Checks the inputs given to `data build` before any work (DATA_STAGE's check): a --world folder
+ * must exist and be a folder holding items.parquet and impressions.parquet; --items and
+ * --impressions files must exist.
  * Errors name the flag and the path (a missing world is not reported as a missing world.json).
  */
 export function checkDataInputs(o: { worldDir?: string; itemsFile?: string; impressionsFile?: string }): void {
