@@ -13,19 +13,23 @@ type CustomGradFn = Parameters<typeof tf.customGrad>[0];
  * native backend both are typed-array kernels (libs/native-kernels/src/gather.ts) and a host
  * loop measured the same (README, micro-benchmark).
  *
- * Indices are host integers, checked here so a bad one names its position on every backend.
+ * Indices are host integers or an int32 tensor (the caller keeps ownership), checked here so a
+ * bad one names its position on every backend.
  */
-export function gatherRows<T extends tf.Tensor>(x: T, indices: Int32Array | readonly number[]): T {
+export function gatherRows<T extends tf.Tensor>(x: T, indices: Int32Array | readonly number[] | tf.Tensor1D): T {
   const n = x.shape[0];
   if (x.rank < 1) throw new Error('gatherRows: x must have rank >= 1, got a scalar');
-  for (let r = 0; r < indices.length; r++) {
-    const i = indices[r];
+  const tensorIndices = indices instanceof tf.Tensor;
+  if (tensorIndices && (indices.rank !== 1 || indices.dtype !== 'int32')) throw new Error(`gatherRows: an index tensor must be 1-D int32, got rank ${indices.rank} ${indices.dtype}`);
+  const host = tensorIndices ? (indices.dataSync() as Int32Array) : indices;
+  for (let r = 0; r < host.length; r++) {
+    const i = host[r];
     if (!Number.isInteger(i) || i < 0 || i >= n) throw new Error(`gatherRows: index ${i} at position ${r} is outside [0, ${n})`);
   }
   const shape = x.shape;
   return tf.tidy(() => {
     // The index tensor lives in this tidy; the tape keeps its own copy for the gradient.
-    const idx = tf.tensor1d(indices instanceof Int32Array ? indices : Int32Array.from(indices), 'int32');
+    const idx = tensorIndices ? indices : tf.tensor1d(host instanceof Int32Array ? host : Int32Array.from(host), 'int32');
     const op = tf.customGrad(((input: tf.Tensor, save: tf.GradSaveFunc) => {
       save([idx]);
       return {

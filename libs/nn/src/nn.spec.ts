@@ -40,10 +40,13 @@ describe('gatherRows', () => {
     for (let r = 0; r < idx.length; r++) for (let k = 0; k < d; k++) ref[idx[r] * d + k] += wv[r * d + k];
     for (let i = 0; i < n * d; i++) expect(g[i]).toBeCloseTo(ref[i], 5);
     for (const row of [1, 3, 5]) for (let k = 0; k < d; k++) expect(g[row * d + k]).toBe(0);
-    // Rank 3 and a plain number[] of indices.
+    // Rank 3 and a plain number[] of indices; an int32 tensor of indices gives the same rows.
     const x3 = tf.reshape(x, [n, 1, d]);
     expect(gatherRows(x3, [6, 6]).shape).toEqual([2, 1, d]);
-    tf.dispose([x, w, out, x3]);
+    const it = tf.tensor1d(idx, 'int32');
+    expect(Array.from(gatherRows(x, it).dataSync())).toEqual(Array.from(ov));
+    expect(() => gatherRows(x, tf.tensor1d([0.5]))).toThrow(/1-D int32/);
+    tf.dispose([x, w, out, x3, it]);
   });
 
   it('names a bad index and its position, and leaves no tensors behind', () => {

@@ -24,7 +24,7 @@ const prefixCounts = new Map<string, number>();
  */
 export class VariableStore {
   readonly variables: NamedVariable[] = [];
-  private readonly byName = new Map<string, tf.Variable>();
+  private readonly table = new Map<string, tf.Variable>();
   private readonly scope: string;
   private disposed = false;
 
@@ -37,25 +37,30 @@ export class VariableStore {
   /** A new variable initialised to `values` (row-major, `shape`); a second one with the same name is an error. */
   add(name: string, values: Float32Array, shape: readonly number[], trainable = true): tf.Variable {
     this.checkOpen();
-    if (this.byName.has(name)) throw new Error(`VariableStore: duplicate variable "${name}"`);
+    if (this.table.has(name)) throw new Error(`VariableStore: duplicate variable "${name}"`);
     checkSize(name, values, shape);
     // tf.variable keeps its own reference to the data; the initial tensor is ours to dispose.
     const initial = tf.tensor(values, shape.slice(), 'float32');
     const variable = tf.variable(initial, trainable, `${this.scope}/${name}`);
     initial.dispose();
-    this.byName.set(name, variable);
+    this.table.set(name, variable);
     this.variables.push({ name, variable });
     return variable;
   }
 
+  /** The variables by short name, in creation order (a read-only view). */
+  get byName(): ReadonlyMap<string, tf.Variable> {
+    return this.table;
+  }
+
   get(name: string): tf.Variable {
-    const v = this.byName.get(name);
+    const v = this.table.get(name);
     if (!v) throw new Error(`VariableStore: no variable "${name}"`);
     return v;
   }
 
   has(name: string): boolean {
-    return this.byName.has(name);
+    return this.table.has(name);
   }
 
   /** The tf.Variables in creation order (for tf.variableGrads / optimisers). */
