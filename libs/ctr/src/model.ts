@@ -8,28 +8,20 @@
  * Shapes: B rows, L history positions, U unique items in the batch, E item representation
  * width, A attention width.
  *
- * Embedding lookups use a gather whose gradient is a scatter-add (ScatterNd), because the
- * WebAssembly backend has no UnsortedSegmentSum kernel (tf.gather's own gradient). On the
- * native (BLAS) backend, concatenation has a typed-array gradient (see concatColsOp).
+ * Embedding lookups use @courier/nn's gatherRows, whose gradient is a scatter-add (ScatterNd),
+ * because the WebAssembly backend has no UnsortedSegmentSum kernel (tf.gather's own gradient).
+ * On the native (BLAS) backend, concatenation has a typed-array gradient (see concatColsOp).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, currentBackend } from '@courier/runtime';
+import { VariableStore, dense, fillNormal, gatherRows, glorotUniform, ones, zeros } from '@courier/nn';
 import type { CtrConfig } from './config';
 import type { Batch } from './features';
 import { CLUSTER_MATCH_FEATURES, simFeatureCount } from './features';
 import type { ImageMode } from './image-features';
 
-/** tf.gather along axis 0 with a ScatterNd (summing duplicates) gradient. */
-const gatherRowsImpl = (table: tf.Tensor, indices: tf.Tensor, save: tf.GradSaveFunc) => {
-  save([indices]);
-  const shape = table.shape;
-  return {
-    value: tf.gather(table, indices as tf.Tensor1D),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.scatterND(tf.expandDims(saved[0], 1), dy, shape), tf.zerosLike(saved[0])],
-  };
-};
-/** tf.gather(table, indices) along axis 0 whose gradient is a ScatterNd (duplicates summed). */
-export const gatherRows = tf.customGrad(gatherRowsImpl as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (table: tf.Tensor, indices: tf.Tensor) => tf.Tensor;
+// Re-exported for this library's specs (the gather gradient test).
+export { gatherRows } from '@courier/nn';
 
 /**
  * Whether the backend keeps tensors in JS typed arrays with element-by-element kernels (the native
@@ -147,9 +139,6 @@ export class TypedAdam {
   }
 }
 
-// tfjs variable names must be unique per process.
-let variableCounter = 0;
-
 export interface ModelShape {
   /** Item-id vocab size including OOV (index 0). */
   itemVocab: number;
@@ -219,7 +208,8 @@ export interface VariableSnapshot {
 }
 
 export class CtrModel {
-  readonly vars = new Map<string, tf.Variable>();
+  /** The model's variables (tfjs names ctr<k>/<name>, unique per process). */
+  readonly store = new VariableStore('ctr');
   readonly itemWidth: number;
   /** tfjs's Adam on backends with native kernels; a fused typed-array Adam where kernels are JS (see TypedAdam). */
   private readonly optimizer: tf.Optimizer | TypedAdam;
@@ -303,19 +293,17 @@ export class CtrModel {
     this.optimizer = matMulFriendly() ? new TypedAdam(c.learningRate) : tf.train.adam(c.learningRate);
   }
 
+  /** The variables by name, in creation order. */
+  get vars(): ReadonlyMap<string, tf.Variable> {
+    return this.store.byName;
+  }
+
   private add(name: string, shape: number[], rng: Rng, init: 'normal' | 'glorot' | 'zeros' | 'ones', std = 0.05): void {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(size);
-    if (init === 'normal') for (let i = 0; i < size; i++) values[i] = rng.normal(0, std);
-    else if (init === 'ones') values.fill(1);
-    else if (init === 'glorot') {
-      const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-      for (let i = 0; i < size; i++) values[i] = rng.uniform(-limit, limit);
-    }
-    // tf.variable copies its initial value, so the temporary tensor is disposed here.
-    const initial = tf.tensor(values, shape);
-    this.vars.set(name, tf.variable(initial, true, `ctr${++variableCounter}/${name}`));
-    initial.dispose();
+    const random = () => rng.next();
+    // 'rng-normal' rounding: the values of successive rng.normal(0, std) calls, as before @courier/nn.
+    const values =
+      init === 'normal' ? fillNormal(shape.reduce((a, b) => a * b, 1), std, random, { mean: 0, rounding: 'rng-normal' }) : init === 'glorot' ? glorotUniform(shape, random) : init === 'ones' ? ones(shape) : zeros(shape);
+    this.store.add(name, values, shape);
   }
 
   /**
@@ -332,13 +320,10 @@ export class CtrModel {
     let ss = 0;
     for (const x of scores) ss += x * x;
     const std = Math.sqrt(ss / scores.length);
-    const table = this.v('cluster_id');
-    const values = table.dataSync().slice() as Float32Array;
+    const values = this.v('cluster_id').dataSync().slice() as Float32Array;
     const scale = std > 0 ? this.config.clusterEmbeddingStd / std : 0;
     for (let i = 0; i < K * F; i++) values[i] = scores[i] * scale;
-    const next = tf.tensor(values, table.shape);
-    table.assign(next);
-    next.dispose();
+    this.store.assign('cluster_id', values);
   }
 
   private v(name: string): tf.Variable {
@@ -348,7 +333,7 @@ export class CtrModel {
   }
 
   private dense(x: tf.Tensor2D, name: string): tf.Tensor2D {
-    return tf.add(tf.matMul(x, this.v(`${name}/w`) as tf.Tensor2D), this.v(`${name}/b`)) as tf.Tensor2D;
+    return dense(x, { w: this.v(`${name}/w`), b: this.v(`${name}/b`) });
   }
 
   /** Item representations of the batch's unique items: [U, E], and their image part [U, imageFeatureDim] (null without image). */
@@ -356,21 +341,21 @@ export class CtrModel {
     const c = this.config;
     const T = c.titleMaxTokens;
     const parts: tf.Tensor2D[] = [
-      gatherRows(this.v('item_id'), tf.tensor1d(b.uId, 'int32')) as tf.Tensor2D,
-      gatherRows(this.v('category'), tf.tensor1d(b.uCategory, 'int32')) as tf.Tensor2D,
+      gatherRows(this.v('item_id'), b.uId) as tf.Tensor2D,
+      gatherRows(this.v('category'), b.uCategory) as tf.Tensor2D,
     ];
     // Masked mean of title-token embeddings as a batched matMul: [U, 1, T] x [U, T, dT] -> [U, dT].
     // (Broadcasting element-wise ops are slow on the JS CPU backend; matMul is not.)
-    const tok = tf.reshape(gatherRows(this.v('title_token'), tf.tensor1d(b.uTokens, 'int32')), [b.U, T, c.titleDim]) as tf.Tensor3D;
+    const tok = tf.reshape(gatherRows(this.v('title_token'), b.uTokens), [b.U, T, c.titleDim]) as tf.Tensor3D;
     parts.push(tf.reshape(tf.matMul(tf.tensor3d(b.uTokenPool, [b.U, 1, T]), tok), [b.U, c.titleDim]));
-    parts.push(gatherRows(this.v('price'), tf.tensor1d(b.uPrice, 'int32')) as tf.Tensor2D);
-    if (c.styleDim > 0) parts.push(gatherRows(this.v('style_tag'), tf.tensor1d(b.uStyle, 'int32')) as tf.Tensor2D);
+    parts.push(gatherRows(this.v('price'), b.uPrice) as tf.Tensor2D);
+    if (c.styleDim > 0) parts.push(gatherRows(this.v('style_tag'), b.uStyle) as tf.Tensor2D);
     const image = this.shape.image;
     let imagePart: tf.Tensor2D | null = null;
     if (image?.mode === 'vector' && b.uVector) {
       imagePart = this.dense(tf.tensor2d(b.uVector, [b.U, image.dim]), 'image_dense');
     } else if (image?.mode === 'cluster-id' && b.uCluster) {
-      imagePart = gatherRows(this.v('cluster_id'), tf.tensor1d(b.uCluster, 'int32')) as tf.Tensor2D;
+      imagePart = gatherRows(this.v('cluster_id'), b.uCluster) as tf.Tensor2D;
     }
     if (imagePart) parts.push(imagePart);
     return { items: concatCols(parts), image: imagePart };
@@ -388,12 +373,10 @@ export class CtrModel {
     const A = c.attentionDim;
     const Ah = A / c.attentionHeads;
     const { items, image } = this.itemRepr(b); // [U, E], [U, F]
-    const history = tf.tensor1d(b.history, 'int32');
-    const atHistory = (x: tf.Tensor2D, width: number): tf.Tensor3D => tf.reshape(gatherRows(x, history), [B, L, width]) as tf.Tensor3D;
-    const distinctHistory = tf.tensor1d(b.hHistory, 'int32');
-    const atDistinct = (x: tf.Tensor2D, width: number): tf.Tensor3D => tf.reshape(gatherRows(x, distinctHistory), [H, L, width]) as tf.Tensor3D;
+    const atHistory = (x: tf.Tensor2D, width: number): tf.Tensor3D => tf.reshape(gatherRows(x, b.history), [B, L, width]) as tf.Tensor3D;
+    const atDistinct = (x: tf.Tensor2D, width: number): tf.Tensor3D => tf.reshape(gatherRows(x, b.hHistory), [H, L, width]) as tf.Tensor3D;
     // Per-history tensors [H, ...] to per-row [B, ...] (no copy when every row has its own history).
-    const historyOf = H === B ? null : tf.tensor1d(b.historyOf, 'int32');
+    const historyOf = H === B ? null : b.historyOf;
     const toRows = (x: tf.Tensor2D): tf.Tensor2D => (historyOf ? (gatherRows(x, historyOf) as tf.Tensor2D) : x);
     const project = (w: string) => tf.matMul(items, this.v(w) as tf.Tensor2D) as tf.Tensor2D; // [U, w cols]
     // Multi-head self-attention over each distinct history; padded keys carry -1e9 in hAttnBias [H, L, L].
@@ -410,9 +393,9 @@ export class CtrModel {
     const histDistinct = tf.add(tf.mul(tf.div(tf.sub(mixed, mean), tf.sqrt(tf.add(variance, tf.scalar(1e-5)))), this.v('history/ln_gamma')), this.v('history/ln_beta')) as tf.Tensor3D;
     // Masked mean over real positions, then projected: hPoolWeights = mask / count, [H, 1, L] x [H, L, A].
     const pooled = toRows(this.dense(tf.reshape(tf.matMul(tf.tensor3d(b.hPoolWeights, [H, 1, L]), histDistinct), [H, A]) as tf.Tensor2D, 'history/proj'));
-    const targetIdx = tf.tensor1d(b.target, 'int32');
+    const targetIdx = b.target;
     const target = gatherRows(items, targetIdx) as tf.Tensor2D; // [B, E]
-    const user = gatherRows(this.v('user_id'), tf.tensor1d(b.user, 'int32')) as tf.Tensor2D;
+    const user = gatherRows(this.v('user_id'), b.user) as tf.Tensor2D;
     const parts: tf.Tensor2D[] = [target, user, pooled];
     const hasHistory = tf.tensor2d(b.hasHistory, [B, L]);
     if (c.targetAttention) {
@@ -450,7 +433,7 @@ export class CtrModel {
       const histMean = toRows(tf.reshape(tf.matMul(tf.tensor3d(b.hPoolWeights, [H, 1, L]), atDistinct(image, F)), [H, F]) as tf.Tensor2D);
       parts.push(tf.mul(gatherRows(image, targetIdx), histMean) as tf.Tensor2D);
     }
-    if (c.positionBuckets > 0) parts.push(gatherRows(this.v('position'), tf.tensor1d(b.position, 'int32')) as tf.Tensor2D);
+    if (c.positionBuckets > 0) parts.push(gatherRows(this.v('position'), b.position) as tf.Tensor2D);
     const simWidth = inWidthOfSim(c, this.shape);
     const sim = simWidth > 0 && b.sim ? tf.tensor2d(b.sim, [B, simWidth]) : null;
     if (sim) parts.push(sim);
@@ -512,12 +495,12 @@ export class CtrModel {
       const values = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
       const same = snap.shape.length === v.shape.length && snap.shape.every((d, i) => d === v.shape[i]);
       if (same) {
-        tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+        this.store.assign(name, values);
         loaded.push(name);
       } else if (options.growable?.includes(name) && snap.shape.length === 2 && snap.shape[1] === v.shape[1] && snap.shape[0] <= v.shape[0]) {
         const current = v.dataSync().slice() as Float32Array;
         current.set(values);
-        tf.tidy(() => v.assign(tf.tensor(current, v.shape)));
+        this.store.assign(name, current);
         grown.push(name);
       } else {
         throw new Error(`checkpoint: variable "${name}" has shape [${snap.shape}] in the checkpoint but [${v.shape}] in this model (different config, image mode or embedding dimension)`);
@@ -527,7 +510,7 @@ export class CtrModel {
   }
 
   dispose(): void {
-    for (const v of this.vars.values()) v.dispose();
+    this.store.dispose();
     this.optimizer.dispose();
   }
 }

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { auc, gauc } from '@courier/metrics';
 import { Rng } from '@courier/runtime';
+import type { VariableValues } from '@courier/nn';
 import type { CtrConfig } from './config';
 import type { Catalogue, CtrSplit } from './data';
 import { Batch, ItemFeatureTable, Vocab, buildBatch, buildItemFeatures, buildVocab } from './features';
@@ -160,7 +161,8 @@ export function trainCtr(options: TrainOptions): TrainedCtr {
   let finalLoss = NaN;
   const validation = options.validation && options.validation.n > 0 ? options.validation : null;
   const curve: EpochPoint[] = [];
-  let best: { epoch: number; auc: number; weights: tf.Tensor[] } | null = null;
+  // The best epoch's weights as host copies: nothing to dispose, nothing left behind if training throws.
+  let best: { epoch: number; auc: number; weights: Record<string, VariableValues> } | null = null;
   for (let epoch = 0; epoch < config.epochs; epoch++) {
     if (pageViews) shufflePageViews(order, pageViews, shuffleRng);
     else shuffleInPlace(order, shuffleRng);
@@ -193,8 +195,7 @@ export function trainCtr(options: TrainOptions): TrainedCtr {
     point.validationGauc = gauc(scores, validation.label, validation.sessionId).gauc;
     const v = point.validationAuc ?? -Infinity;
     if (!best || v > best.auc) {
-      best?.weights.forEach((w) => w.dispose());
-      best = { epoch: epoch + 1, auc: v, weights: [...model.vars.values()].map((w) => tf.keep(w.clone())) };
+      best = { epoch: epoch + 1, auc: v, weights: model.store.snapshot() };
     }
     log(`${label}: epoch ${epoch + 1} validation AUC ${point.validationAuc?.toFixed(4)} GAUC ${point.validationGauc?.toFixed(4)} (best epoch ${best.epoch})`);
     if (epoch + 1 - best.epoch >= config.patience) break;
@@ -202,9 +203,7 @@ export function trainCtr(options: TrainOptions): TrainedCtr {
   let bestEpoch = curve.length;
   if (best) {
     // Keep the best epoch's weights (early stopping on the validation days).
-    const saved = best.weights;
-    [...model.vars.values()].forEach((w, i) => w.assign(saved[i]));
-    saved.forEach((w) => w.dispose());
+    model.store.restore(best.weights);
     bestEpoch = best.epoch;
   }
   if (Number.isNaN(finalLoss) && curve.length > 0) finalLoss = curve[curve.length - 1].loss;
