@@ -115,14 +115,14 @@ describe('stageCli: usage errors exit 2 and run nothing', () => {
   it('a missing required input names the flag', async () => {
     const r = await cli(['train', '--out', 'o']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^toy: train: --samples DIR is required \(sample folder\)/);
+    expect(r.stderr).toMatch(/^toy train: --samples DIR is required \(sample folder\)/);
     expect(r.calls).toHaveLength(0);
   });
 
   it('--out is required when the command gives no default', async () => {
     const r = await cli(['train', '--samples', 's']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--out DIR is required \(run folder\)/);
+    expect(r.stderr).toBe('toy train: --out DIR is required (run folder)\n');
   });
 
   it('an unknown flag names the nearest known one (inputs, options and config keys alike)', async () => {

@@ -257,7 +257,7 @@ export async function stageCli(definition: StageDefinition, argv: readonly strin
     }
     if (!definition.commands[name]) throw new StageCliError(`unknown command "${name}"; commands: ${known.join(', ')}, help`);
     command = definition.commands[name];
-    if (positionals.length > 1) throw new StageCliError(`${name}: unexpected argument "${positionals[1]}" (flags are --name value)`);
+    if (positionals.length > 1) throw new StageCliError(`${app} ${name}: unexpected argument "${positionals[1]}" (flags are --name value)`);
 
     // Sort the flags: inputs, options, aliases, run flags; the rest must be config keys.
     const inputs: Record<string, string | undefined> = {};
@@ -269,7 +269,7 @@ export async function stageCli(definition: StageDefinition, argv: readonly strin
     const aliases = command.aliases ?? {};
     const runFlags = ['out', ...(command.config ? ['config'] : []), ...(command.seed ? ['seed'] : []), ...HELP_FLAGS];
     for (const input of command.inputs ?? []) if (input.repeatable) lists[input.name] = values[input.name] ?? [];
-    for (const [flag, given] of Object.entries(values)) if (given.length && !(flag in lists)) throw new StageCliError(`${name}: unknown flag --${flag} (${app} help ${name} lists them)`);
+    for (const [flag, given] of Object.entries(values)) if (given.length && !(flag in lists)) throw new StageCliError(`${app} ${name}: unknown flag --${flag} (${app} help ${name} lists them)`);
     const schema = schemaOf(command, flags);
     for (const [flag, value] of Object.entries(flags)) {
       const input = inputByName.get(flag);
@@ -281,12 +281,12 @@ export async function stageCli(definition: StageDefinition, argv: readonly strin
       else {
         const candidates = [...inputByName.keys(), ...optionByName.keys(), ...Object.keys(aliases), ...runFlags.filter((f) => !HELP_FLAGS.includes(f)), ...Object.keys(schema ?? {}).map(camelToKebab)];
         const near = nearestKey(flag, candidates);
-        throw new StageCliError(`${name}: unknown flag --${flag}${near ? `; did you mean --${near}?` : ''} (${app} help ${name} lists them)`);
+        throw new StageCliError(`${app} ${name}: unknown flag --${flag}${near ? `; did you mean --${near}?` : ''} (${app} help ${name} lists them)`);
       }
     }
     for (const input of command.inputs ?? []) {
       const missing = input.repeatable ? lists[input.name].length === 0 : inputs[input.name] === undefined;
-      if (input.required && missing) throw new StageCliError(`${name}: --${input.name} ${input.valueName ?? (input.kind === 'dir' ? 'DIR' : 'FILE')} is required (${input.doc})`);
+      if (input.required && missing) throw new StageCliError(`${app} ${name}: --${input.name} ${input.valueName ?? (input.kind === 'dir' ? 'DIR' : 'FILE')} is required (${input.doc})`);
     }
     let seed = command.seed ? parseSeed(flags.seed) : DEFAULT_SEED;
     let config: unknown = null;
@@ -306,7 +306,7 @@ export async function stageCli(definition: StageDefinition, argv: readonly strin
     let outDir: string;
     if (flags.out !== undefined) outDir = pathValue('out', flags.out);
     else if (command.out.default) outDir = path.resolve(command.out.default(partial));
-    else throw new StageCliError(`${name}: --out ${command.out.kind === 'file' ? 'FILE' : 'DIR'} is required (${command.out.doc})`);
+    else throw new StageCliError(`${app} ${name}: --out ${command.out.kind === 'file' ? 'FILE' : 'DIR'} is required (${command.out.doc})`);
     args = { ...partial, outDir };
   } catch (err) {
     return report(err, err instanceof StageCliError || err instanceof ConfigError ? 2 : 1);
