@@ -12,6 +12,7 @@
  * items never enter a softmax and their gradients are exactly 0 (a gather's gradient is a scatter).
  */
 import * as tf from '@tensorflow/tfjs';
+import { gatherRows, l2NormalizeRows } from '@courier/nn';
 
 export interface CourierLossInputs {
   /** Page-view item embeddings [B, Lpv, d]. */
@@ -145,26 +146,6 @@ export interface CourierLossResult {
 // Large negative logit for masked keys: exp() underflows to exactly 0, and unlike -Infinity it
 // cannot produce NaN when a whole row is masked (that row's output is then never used).
 const MASKED_LOGIT = -1e30;
-const COS_EPS = 1e-12;
-
-/**
- * tf.gather along axis 0 with a scatter (ScatterNd) gradient. tfjs's own gather gradient needs the
- * UnsortedSegmentSum kernel, which the WebAssembly backend lacks; ScatterNd sums duplicate indices,
- * so the gradient is the same, and rows never gathered get exactly 0.
- */
-export function gatherRows<T extends tf.Tensor>(x: T, indices: number[]): T {
-  const idx = tf.tensor2d(indices, [indices.length, 1], 'int32');
-  const shape = x.shape;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const input = args[0] as tf.Tensor;
-    (args[1] as tf.GradSaveFunc)([idx]);
-    return {
-      value: tf.gatherND(input, idx),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0], dy, shape),
-    };
-  });
-  return op(x) as T;
-}
 
 function readMask(t: tf.Tensor2D, name: string, shape: [number, number]): number[][] {
   if (t.rank !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1]) {
@@ -209,11 +190,8 @@ function validateOptions(o: CourierLossOptions, d: number): number {
   return heads;
 }
 
-/** Rows scaled to unit length with the norm clamped at 1e-12 (the golden cosine convention). [n, d] -> [n, d] */
-function unitRows(x: tf.Tensor2D): tf.Tensor2D {
-  const norm = tf.maximum(tf.sqrt(tf.sum(tf.square(x), 1, true)), COS_EPS);
-  return tf.div(x, norm) as tf.Tensor2D;
-}
+/** Rows scaled to unit length with the norm clamped at 1e-12 (the golden cosine convention), tfjs's gradient of the composition. [n, d] -> [n, d] */
+const unitRows = (x: tf.Tensor2D): tf.Tensor2D => l2NormalizeRows(x, { gradient: 'autodiff' });
 
 /** Splits the last axis into heads: [n, L, d] -> [n * h, L, d / h] (head-major within each row). */
 function splitHeads(x: tf.Tensor3D, heads: number): tf.Tensor3D {

@@ -17,12 +17,13 @@ import * as tf from '@tensorflow/tfjs';
 import type { PretrainSample } from '@courier/data-contracts';
 import { contentHash, shortHash, writeFileAtomicSync } from '@courier/io';
 import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
-import { Backbone, NamedVariable, toInput, VariableStore, applyDense, createBackbone, dense, getBackboneEntry, l2Normalize } from './backbones/backbone';
+import { dense, gatherRows } from '@courier/nn';
+import { Backbone, NamedVariable, toInput, SeededVariableStore, createBackbone, denseLayer, getBackboneEntry, l2Normalize } from './backbones/backbone';
 import './backbones/register-all';
 import { Checkpoint, readCheckpoint, writeCheckpoint } from './checkpoint';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, RESUMABLE_CONFIG_KEYS, lossOptionsOf, validatePretrainConfig } from './config';
 import { ItemInputs, itemInputSize } from './items';
-import { AttentionProjectionParams, CtrHeadParams, courierLoss, gatherRows } from './loss';
+import { AttentionProjectionParams, CtrHeadParams, courierLoss } from './loss';
 import { Adam } from './optimizer';
 import { EncodedBatchPlan, SampleSource, epochOrder, planBatch, validSamples } from './samples';
 
@@ -96,10 +97,10 @@ export interface TrainResult {
 
 /** Projection head: an MLP d -> d (ReLU) -> d used only for the loss (paper appendix D). */
 function makeProjection(dim: number, seed: number): { variables: NamedVariable[]; apply(x: tf.Tensor2D): tf.Tensor2D; dispose(): void } {
-  const store = new VariableStore(new Rng(seed));
-  const l1 = dense(store, 'projection/hidden', dim, dim, true);
-  const l2 = dense(store, 'projection/out', dim, dim, false);
-  return { variables: store.variables, apply: (x) => applyDense(applyDense(x, l1, true), l2, false), dispose: () => store.dispose() };
+  const store = new SeededVariableStore(new Rng(seed));
+  const l1 = denseLayer(store, 'projection/hidden', dim, dim, true);
+  const l2 = denseLayer(store, 'projection/out', dim, dim, false);
+  return { variables: store.variables, apply: (x) => dense(dense(x, l1, 'relu'), l2), dispose: () => store.dispose() };
 }
 
 /**
@@ -107,21 +108,21 @@ function makeProjection(dim: number, seed: number): { variables: NamedVariable[]
  * Glorot-uniform [d, d] kernels, zero biases, named `attention/{query,key,value,output}/...`.
  */
 function makeAttentionProjections(dim: number, seed: number): { variables: NamedVariable[]; params: AttentionProjectionParams; dispose(): void } {
-  const store = new VariableStore(new Rng(seed));
-  const [q, k, v, o] = ['query', 'key', 'value', 'output'].map((n) => dense(store, `attention/${n}`, dim, dim, false));
+  const store = new SeededVariableStore(new Rng(seed));
+  const [q, k, v, o] = ['query', 'key', 'value', 'output'].map((n) => denseLayer(store, `attention/${n}`, dim, dim, false));
   const params = { wq: q.w, bq: q.b, wk: k.w, bk: k.b, wv: v.w, bv: v.b, wo: o.w, bo: o.b } as unknown as AttentionProjectionParams;
   return { variables: store.variables, params, dispose: () => store.dispose() };
 }
 
 /** Auxiliary CTR head (authors' code, models/ctrnet.py without its BatchNorm): 2d -> hidden (ReLU) -> 1. */
 function makeCtrHead(dim: number, hidden: number, seed: number): { variables: NamedVariable[]; params: CtrHeadParams; dispose(): void } {
-  const store = new VariableStore(new Rng(seed));
+  const store = new SeededVariableStore(new Rng(seed));
   // He-uniform over the first layer's fan-in 2d, held as its two row blocks (R rows, E_pv rows).
   const limit = Math.sqrt(6 / (2 * dim));
   const w1r = store.uniform('ctr-head/hidden/kernel-r', [dim, hidden], limit);
   const w1e = store.uniform('ctr-head/hidden/kernel-e', [dim, hidden], limit);
   const b1 = store.zeros('ctr-head/hidden/bias', [hidden]);
-  const l2 = dense(store, 'ctr-head/out', hidden, 1, false);
+  const l2 = denseLayer(store, 'ctr-head/out', hidden, 1, false);
   const params = { w1r, w1e, b1, w2: l2.w, b2: l2.b } as unknown as CtrHeadParams;
   return { variables: store.variables, params, dispose: () => store.dispose() };
 }

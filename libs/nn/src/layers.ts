@@ -27,7 +27,7 @@ export interface DenseInit {
 }
 
 /** Adds a dense layer's variables `name/kernel` [fanIn, fanOut] and `name/bias` [fanOut] to a store. */
-export function addDense(store: VariableStore, name: string, fanIn: number, fanOut: number, init: DenseInit): DenseParams {
+export function addDense(store: VariableStore, name: string, fanIn: number, fanOut: number, init: DenseInit): { w: tf.Variable; b: tf.Variable | null } {
   const names = init.names ?? { kernel: 'kernel', bias: 'bias' };
   const w = store.add(`${name}/${names.kernel}`, init.kernel([fanIn, fanOut]), [fanIn, fanOut]);
   if (init.bias === null) return { w, b: null };

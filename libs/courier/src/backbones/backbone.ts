@@ -10,16 +10,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
+import { NamedVariable, RandomSource, VariableStore, addDense, glorotUniform, heUniform, l2NormalizeRows, uniform, zeros } from '@courier/nn';
+
+export type { NamedVariable } from '@courier/nn';
 
 /** [n, H, W, 3] images in [0, 1] (RGB, channels last) or [n, F] feature vectors. */
 export type BackboneInput = tf.Tensor4D | tf.Tensor2D;
 export type BackboneInputKind = 'image' | 'features';
-
-/** A trainable variable with a name that is stable across processes (checkpoints key on it). */
-export interface NamedVariable {
-  name: string;
-  variable: tf.Variable;
-}
 
 export interface Backbone {
   readonly name: string;
@@ -105,36 +102,25 @@ export async function createBackbone(name: string, options: Omit<BackboneCreateO
 // ---------------------------------------------------------------------------------------------
 // Building blocks shared by the backbones.
 
-let instanceCounter = 0;
+/**
+ * A @courier/nn VariableStore whose initial values are drawn from one Rng in creation order
+ * (each backbone, head and projection has its own, so adding one does not shift another's).
+ * tfjs names: courier-bb<k>/<name>.
+ */
+export class SeededVariableStore extends VariableStore {
+  readonly random: RandomSource;
+  constructor(rng: Rng) {
+    super('courier-bb');
+    this.random = () => rng.next();
+  }
 
-/** Creates variables under a per-instance prefix (tfjs variable names are process-global). */
-export class VariableStore {
-  readonly variables: NamedVariable[] = [];
-  private readonly prefix = `courier-bb${instanceCounter++}`;
-  constructor(private readonly rng: Rng) {}
-
-  /** Uniform(-limit, limit) init; He-uniform (ReLU layers) uses limit = sqrt(6 / fanIn). */
+  /** A variable drawn from U(-limit, limit) (He-uniform for ReLU layers: limit = sqrt(6 / fanIn)). */
   uniform(name: string, shape: number[], limit: number): tf.Variable {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const values = new Float32Array(n);
-    for (let i = 0; i < n; i++) values[i] = this.rng.uniform(-limit, limit);
-    return this.add(name, tf.tensor(values, shape));
+    return this.add(name, uniform(shape, -limit, limit, this.random), shape);
   }
 
   zeros(name: string, shape: number[]): tf.Variable {
-    return this.add(name, tf.zeros(shape));
-  }
-
-  private add(name: string, init: tf.Tensor): tf.Variable {
-    if (this.variables.some((v) => v.name === name)) throw new Error(`VariableStore: duplicate variable "${name}"`);
-    const variable = tf.variable(init, true, `${this.prefix}/${name}`);
-    init.dispose();
-    this.variables.push({ name, variable });
-    return variable;
-  }
-
-  dispose(): void {
-    for (const v of this.variables) v.variable.dispose();
+    return this.add(name, zeros(shape), shape);
   }
 }
 
@@ -143,20 +129,18 @@ export interface Dense {
   b: tf.Variable;
 }
 
-/** A dense layer: He-uniform weights for ReLU layers, Glorot-uniform for linear ones. */
-export function dense(store: VariableStore, name: string, fanIn: number, fanOut: number, relu: boolean): Dense {
-  const limit = relu ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
-  return { w: store.uniform(`${name}/kernel`, [fanIn, fanOut], limit), b: store.zeros(`${name}/bias`, [fanOut]) };
+/** A dense layer `name/kernel`, `name/bias`: He-uniform weights for ReLU layers, Glorot-uniform for linear ones; zero bias. */
+export function denseLayer(store: SeededVariableStore, name: string, fanIn: number, fanOut: number, relu: boolean): Dense {
+  const { w, b } = addDense(store, name, fanIn, fanOut, { kernel: (shape) => (relu ? heUniform(shape, store.random) : glorotUniform(shape, store.random)) });
+  return { w, b: b as tf.Variable }; // addDense made a bias (no `bias: null`)
 }
 
-export function applyDense(x: tf.Tensor2D, layer: Dense, relu: boolean): tf.Tensor2D {
-  const y = tf.add(tf.matMul(x, layer.w), layer.b) as tf.Tensor2D;
-  return relu ? tf.relu(y) : y;
-}
-
-/** Rows scaled to unit L2 norm (norm clamped at 1e-12). [n, d] -> [n, d] */
+/**
+ * Rows scaled to unit L2 norm (norm clamped at 1e-12), in a tidy. [n, d] -> [n, d]. tfjs's
+ * gradient of the composition (@courier/nn's 'autodiff'), which the golden tests pin.
+ */
 export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), 1, true)), 1e-12)) as tf.Tensor2D);
+  return tf.tidy(() => l2NormalizeRows(x, { gradient: 'autodiff' }));
 }
 
 /** Reads a numeric list parameter (e.g. hidden sizes), naming the backbone and key on error. */

@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { Backbone, BackboneEntry, BackboneInput, VariableStore, applyDense, checkInput, dense, intListParam, l2Normalize } from './backbone';
+import { dense } from '@courier/nn';
+import { Backbone, BackboneEntry, BackboneInput, SeededVariableStore, checkInput, denseLayer, intListParam, l2Normalize } from './backbone';
 
 /** 3x3 'same' convolution via 9 shifted slices and one matMul. x [n, H, W, C], w [3, 3, C, O]. */
 export function conv3x3Im2col(x: tf.Tensor4D, w: tf.Tensor4D): tf.Tensor4D {
@@ -54,12 +55,12 @@ export const CNN_BACKBONE: BackboneEntry = {
     const channels = intListParam('cnn', params, 'channels');
     const downsample = params.downsample ?? 'stride';
     if (downsample !== 'stride' && downsample !== 'maxpool') throw new Error(`cnn backbone: downsample must be "stride" or "maxpool", got ${JSON.stringify(downsample)}`);
-    const store = new VariableStore(new Rng(seed));
+    const store = new SeededVariableStore(new Rng(seed));
     const convs = channels.map((out, i) => {
       const cin = i === 0 ? 3 : channels[i - 1];
       return { w: store.uniform(`conv${i}/kernel`, [3, 3, cin, out], Math.sqrt(6 / (9 * cin))), b: store.zeros(`conv${i}/bias`, [out]) };
     });
-    const head = dense(store, 'head', channels[channels.length - 1], dim, false);
+    const head = denseLayer(store, 'head', channels[channels.length - 1], dim, false);
     const forward = (x: BackboneInput): tf.Tensor2D =>
       tf.tidy(() => {
         checkInput('cnn', x, [imageSize, imageSize, 3]);
@@ -78,7 +79,7 @@ export const CNN_BACKBONE: BackboneEntry = {
           }
         }
         const pooled = tf.mean(h, [1, 2]) as tf.Tensor2D;
-        return applyDense(pooled, head, false);
+        return dense(pooled, head);
       });
     return {
       name: 'cnn',

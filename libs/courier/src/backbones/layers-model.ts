@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import { writeFileAtomicSync } from '@courier/io';
-import { Backbone, BackboneEntry, BackboneInput, NamedVariable, VariableStore, applyDense, dense, l2Normalize } from './backbone';
+import { dense } from '@courier/nn';
+import { Backbone, BackboneEntry, BackboneInput, NamedVariable, SeededVariableStore, denseLayer, l2Normalize } from './backbone';
 
 interface ModelJson {
   modelTopology: unknown;
@@ -97,14 +98,14 @@ function layersModelEntry(name: string, input: 'image' | 'features'): BackboneEn
       const outDim = (outShape as number[]).reduce((a, b) => a * b, 1);
       const trainBase = params.trainBase !== false;
       model.trainable = trainBase;
-      const store = new VariableStore(new Rng(seed));
-      const head = dense(store, 'head', outDim, dim, false);
+      const store = new SeededVariableStore(new Rng(seed));
+      const head = denseLayer(store, 'head', outDim, dim, false);
       const baseVars: NamedVariable[] = trainBase ? model.trainableWeights.map((w) => ({ name: `base/${w.originalName}`, variable: w.read() as tf.Variable })) : [];
       const forward = (x: BackboneInput, training: boolean): tf.Tensor2D =>
         tf.tidy(() => {
           const scaled = inputScale === 'centered' ? tf.sub(tf.mul(x, 2), 1) : x;
           const out = model.apply(scaled, { training }) as tf.Tensor;
-          return applyDense(tf.reshape(out, [x.shape[0], outDim]) as tf.Tensor2D, head, false);
+          return dense(tf.reshape(out, [x.shape[0], outDim]) as tf.Tensor2D, head);
         });
       return {
         name,

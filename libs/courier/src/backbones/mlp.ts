@@ -6,18 +6,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { Backbone, BackboneEntry, BackboneInput, VariableStore, applyDense, checkInput, dense, intListParam, l2Normalize } from './backbone';
+import { dense } from '@courier/nn';
+import { Backbone, BackboneEntry, BackboneInput, SeededVariableStore, checkInput, denseLayer, intListParam, l2Normalize } from './backbone';
 
 function mlp(name: string, input: 'image' | 'features', inDim: number, dim: number, hidden: number[], seed: number, prepare: (x: BackboneInput) => tf.Tensor2D): Backbone {
-  const store = new VariableStore(new Rng(seed));
+  const store = new SeededVariableStore(new Rng(seed));
   const sizes = [inDim, ...hidden];
-  const layers = hidden.map((h, i) => dense(store, `hidden${i}`, sizes[i], h, true));
-  const head = dense(store, 'head', sizes[sizes.length - 1], dim, false);
+  const layers = hidden.map((h, i) => denseLayer(store, `hidden${i}`, sizes[i], h, true));
+  const head = denseLayer(store, 'head', sizes[sizes.length - 1], dim, false);
   const forward = (x: BackboneInput): tf.Tensor2D =>
     tf.tidy(() => {
       let h = prepare(x);
-      for (const l of layers) h = applyDense(h, l, true);
-      return applyDense(h, head, false);
+      for (const l of layers) h = dense(h, l, 'relu');
+      return dense(h, head);
     });
   return { name, input, dim, variables: store.variables, forward, embed: (x) => tf.tidy(() => l2Normalize(forward(x))), dispose: () => store.dispose() };
 }

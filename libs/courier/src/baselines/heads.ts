@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { NamedVariable, VariableStore, applyDense, dense } from '../backbones/backbone';
+import { dense } from '@courier/nn';
+import { NamedVariable, SeededVariableStore, denseLayer } from '../backbones/backbone';
 
 export interface Head {
   readonly variables: readonly NamedVariable[];
@@ -34,12 +35,12 @@ function batchNorm(x: tf.Tensor2D, gamma: tf.Variable, beta: tf.Variable): tf.Te
 export function makeMlpHead(options: MlpHeadOptions): Head {
   const { sizes, name } = options;
   if (sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) throw new Error(`head "${name}": sizes must be >= 2 positive integers, got ${JSON.stringify(sizes)}`);
-  const store = new VariableStore(new Rng(options.seed));
+  const store = new SeededVariableStore(new Rng(options.seed));
   const layers = sizes.slice(1).map((out, i) => {
     const last = i === sizes.length - 2;
     const bn = last ? options.outputBatchNorm : options.hiddenBatchNorm;
     return {
-      layer: dense(store, `${name}/layer${i}`, sizes[i], out, !last),
+      layer: denseLayer(store, `${name}/layer${i}`, sizes[i], out, !last),
       last,
       bn: bn ? { gamma: store.zeros(`${name}/bn${i}/gamma`, [out]), beta: store.zeros(`${name}/bn${i}/beta`, [out]) } : null,
     };
@@ -50,7 +51,7 @@ export function makeMlpHead(options: MlpHeadOptions): Head {
       tf.tidy(() => {
         let h = x;
         for (const l of layers) {
-          h = applyDense(h, l.layer, false);
+          h = dense(h, l.layer);
           if (l.bn) h = batchNorm(h, l.bn.gamma, l.bn.beta);
           if (!l.last) h = tf.relu(h);
         }

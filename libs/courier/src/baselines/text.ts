@@ -10,7 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { NamedVariable, VariableStore, applyDense, dense } from '../backbones/backbone';
+import { dense } from '@courier/nn';
+import { NamedVariable, SeededVariableStore, denseLayer } from '../backbones/backbone';
 
 export function tokenize(title: string): string[] {
   return title
@@ -75,10 +76,10 @@ export interface TitleEncoderOptions {
 }
 
 export function makeTitleEncoder(vocabulary: TitleVocabulary, options: TitleEncoderOptions): TitleEncoder {
-  const store = new VariableStore(new Rng(options.seed));
+  const store = new SeededVariableStore(new Rng(options.seed));
   const table = store.uniform('text/token-embedding', [vocabulary.size, options.embedDim], Math.sqrt(3));
-  const hidden = dense(store, 'text/hidden', options.embedDim, options.hidden, true);
-  const out = dense(store, 'text/out', options.hidden, options.dim, false);
+  const hidden = denseLayer(store, 'text/hidden', options.embedDim, options.hidden, true);
+  const out = denseLayer(store, 'text/out', options.hidden, options.dim, false);
   return {
     variables: store.variables,
     vocabulary,
@@ -86,7 +87,7 @@ export function makeTitleEncoder(vocabulary: TitleVocabulary, options: TitleEnco
       tf.tidy(() => {
         if (bag.rank !== 2 || bag.shape[1] !== vocabulary.size) throw new Error(`text encoder: bag has shape [${bag.shape.join(', ')}], expected [n, ${vocabulary.size}]`);
         const pooled = tf.matMul(bag, table) as tf.Tensor2D;
-        return applyDense(applyDense(pooled, hidden, true), out, false);
+        return dense(dense(pooled, hidden, 'relu'), out);
       }),
     dispose: () => store.dispose(),
   };

@@ -20,10 +20,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PretrainSample } from '@courier/data-contracts';
 import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
-import { Backbone, BackboneInput, NamedVariable, VariableStore, applyDense, createBackbone, dense, getBackboneEntry, l2Normalize, toInput } from '../backbones/backbone';
+import { dense, gatherRows } from '@courier/nn';
+import { Backbone, BackboneInput, NamedVariable, SeededVariableStore, createBackbone, denseLayer, getBackboneEntry, l2Normalize, toInput } from '../backbones/backbone';
 import '../backbones/register-all';
 import { ItemInputs } from '../items';
-import { gatherRows } from '../loss';
 import { Adam } from '../optimizer';
 import { EncodedBatchPlan, SampleSource, arraySamples, epochOrder, planBatch, validSamples } from '../samples';
 import { ImageAugmentOptions, applyView, augmentFeatures, backgroundMasks, randomBackground, sampleViewParams } from './augment';
@@ -278,9 +278,9 @@ function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image'
       // Click head over [e, h, e * h]; its first layer is applied as three matMuls with row blocks
       // of one kernel (same math as on the concatenation; the gradient of an axis-1 concat is a
       // strided split, very slow on the CPU backends).
-      const store = new VariableStore(rng.fork('click-head'));
-      const hidden = dense(store, 'supervised/hidden', 3 * d, c.supervisedHidden, true);
-      const out = dense(store, 'supervised/out', c.supervisedHidden, 1, false);
+      const store = new SeededVariableStore(rng.fork('click-head'));
+      const hidden = denseLayer(store, 'supervised/hidden', 3 * d, c.supervisedHidden, true);
+      const out = denseLayer(store, 'supervised/out', c.supervisedHidden, 1, false);
       const head = { variables: store.variables, dispose: () => store.dispose() };
       return {
         variables: [...backbone.variables, ...head.variables],
@@ -298,7 +298,7 @@ function makeObjective(method: BaselineMethod, backbone: Backbone, kind: 'image'
           const histPerPv = pickRows(hist, Array.from({ length: B * lPv }, (_, i) => Math.floor(i / lPv)));
           const block = (i: number) => tf.slice(hidden.w, [i * d, 0], [d, -1]) as tf.Tensor2D;
           const pre = tf.add(tf.add(tf.add(tf.matMul(ePv, block(0)), tf.matMul(histPerPv, block(1))), tf.matMul(tf.mul(ePv, histPerPv), block(2))), hidden.b);
-          const logits = applyDense(tf.relu(pre) as tf.Tensor2D, out, false);
+          const logits = dense(tf.relu(pre) as tf.Tensor2D, out);
           return maskedSigmoidCrossEntropy(logits, tf.tensor1d(plan.labels.flat()), tf.tensor1d(plan.pvMask.flat()));
         },
         dispose: () => head.dispose(),
