@@ -1,6 +1,6 @@
 import { Rng } from '@courier/runtime';
 import { Assigner, BatchAssignment, KernelChoice } from './assign';
-import { gatherRows, kmeansPlusPlus } from './init';
+import { copyRows, kmeansPlusPlus } from './init';
 import { AssignRule, isValidRow } from './kernels';
 import { KmeansBaselineResult, fitKmeansBaseline } from './kmeans-baseline';
 import { SinglePassOptions, SinglePassResult, fitSinglePass } from './single-pass';
@@ -70,7 +70,7 @@ export async function fitClusters(input: VectorInput, options: FitClustersOption
   if ((options.assign ?? 'l2') !== 'l2') throw new Error(`kmeans: only the 'l2' rule applies to Lloyd's k-means, got "${options.assign}"`);
   const rows: number[] = [];
   for (let i = 0; i < n; i++) if (isValidRow(vectors, i * d, d)) rows.push(i);
-  const m = gatherRows(vectors, d, rows);
+  const m = copyRows(vectors, d, rows);
   let initCentres: Float32Array | undefined;
   const init = options.init;
   if (init && typeof init === 'object') initCentres = init.centres;

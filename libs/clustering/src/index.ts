@@ -6,7 +6,7 @@ export type { AssignRule } from './kernels';
 export { Assigner } from './assign';
 export type { AssignerOptions, BatchAssignment, KernelCalibration, KernelChoice } from './assign';
 export { epochOf, hashUnit, schedule } from './split';
-export { gatherRows, greedyKmeansPlusPlus, hierarchicalMeans, kmeansPlusPlus, lloyd, randomRows } from './init';
+export { copyRows, greedyKmeansPlusPlus, hierarchicalMeans, kmeansPlusPlus, lloyd, randomRows } from './init';
 export type { GreedySeedingOptions } from './init';
 export type { Matrix, LloydResult } from './init';
 export { fitSinglePass } from './single-pass';

@@ -10,8 +10,8 @@ export interface Matrix {
   d: number;
 }
 
-/** Copies the given rows of x into a new matrix. */
-export function gatherRows(x: Float32Array, d: number, rows: ArrayLike<number>): Matrix {
+/** Copies the given rows of x (row-major, d columns) into a new matrix: a host copy, no tensors. */
+export function copyRows(x: Float32Array, d: number, rows: ArrayLike<number>): Matrix {
   const data = new Float32Array(rows.length * d);
   for (let i = 0; i < rows.length; i++) data.set(x.subarray(rows[i] * d, rows[i] * d + d), i * d);
   return { data, n: rows.length, d };
@@ -188,7 +188,7 @@ export function randomRows(m: Matrix, k: number, rng: Rng): Float32Array {
     idx[i] = idx[j];
     idx[j] = t;
   }
-  return gatherRows(m.data, m.d, idx.slice(0, k)).data;
+  return copyRows(m.data, m.d, idx.slice(0, k)).data;
 }
 
 export interface LloydResult {

@@ -1,7 +1,7 @@
 import { Rng, createLoggerSafe } from './log';
 import { SumsState, clusterMean, createSums, mergeSums } from './accumulate';
 import { Assigner, KernelCalibration, KernelChoice } from './assign';
-import { Matrix, gatherRows, greedyKmeansPlusPlus, hierarchicalMeans, kmeansPlusPlus, lloyd, randomRows } from './init';
+import { Matrix, copyRows, greedyKmeansPlusPlus, hierarchicalMeans, kmeansPlusPlus, lloyd, randomRows } from './init';
 import { AssignRule, isValidRow, squaredDistance } from './kernels';
 import { ShardPool } from './pool';
 import { softThreshold } from './prox';
@@ -173,7 +173,7 @@ export async function fitSinglePass(x: Float32Array, n: number, d: number, optio
     if (validInit.length < k) {
       throw new Error(`single-pass: the init sample has ${validInit.length} usable rows (of ${initRows.length} drawn; NaN/zero rows are skipped) but k = ${k}; lower k or raise initSampleSize`);
     }
-    sample = gatherRows(x, d, validInit);
+    sample = copyRows(x, d, validInit);
     const t0 = performance.now();
     if (init === 'hierarchical') centres = hierarchicalMeans(sample, k, options.linkage ?? 'ward');
     else if (init === 'kmeans++') centres = kmeansPlusPlus(sample, k, rng);
