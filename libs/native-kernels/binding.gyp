@@ -16,7 +16,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-ffp-contract=off"],
       "libraries": ["-lopenblas"],
       "conditions": [
         ["with_dnnl==1", {
@@ -27,7 +27,7 @@
       ],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
-        "OTHER_CFLAGS": ["-std=c++17", "-O3"]
+        "OTHER_CFLAGS": ["-std=c++17", "-O3", "-ffp-contract=off"]
       }
     }
   ]

@@ -6,6 +6,7 @@
  * of LATTICE and MGCN. Everything is an edge list (src -> dst, weight), never a dense matrix.
  */
 import * as tf from '@tensorflow/tfjs';
+import { Csr, csrFromEdges, spmmCsr } from '@courier/native-kernels';
 import { SparseGraph, spmmInto } from './nn';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
@@ -22,6 +23,17 @@ function spmmJs(x: ArrayLike<number>, src: Int32Array, dst: Int32Array, w: Array
   return spmmInto(new Float32Array(nOut * d), x, src, dst, w, d);
 }
 
+/** CSR of fixed-weight operators and their transposes, built once per weight array (issue #23). */
+const csrCache = new WeakMap<Float32Array, { src: Int32Array; dst: Int32Array; fwd: Csr; bwd: Csr }>();
+
+function fixedCsr(g: EdgeList, w: Float32Array): { fwd: Csr; bwd: Csr } {
+  const hit = csrCache.get(w);
+  if (hit && hit.src === g.src && hit.dst === g.dst && hit.fwd.rows === g.nOut && hit.fwd.cols === g.nIn) return hit;
+  const c = { src: g.src, dst: g.dst, fwd: csrFromEdges(g.src, g.dst, w, g.nOut, g.nIn), bwd: csrFromEdges(g.dst, g.src, w, g.nIn, g.nOut) };
+  csrCache.set(w, c);
+  return c;
+}
+
 /**
  * out = A x for the edge list A with weights `w`: a Float32Array (fixed) or a [E] tensor
  * (differentiable: dL/dw_e = dy[dst_e] . x[src_e]). The gradient to x is the transposed
@@ -32,9 +44,10 @@ export function spmm(x: tf.Tensor2D, g: EdgeList, w: Float32Array | tf.Tensor1D)
   if (n !== g.nIn) throw new Error(`spmm: input has ${n} rows, expected ${g.nIn}`);
   const { src, dst, nIn, nOut } = g;
   if (w instanceof Float32Array) {
+    const { fwd, bwd } = fixedCsr(g, w);
     const op = tf.customGrad(((xx: tf.Tensor2D) => ({
-      value: tf.tensor2d(spmmJs(xx.dataSync(), src, dst, w, nOut, d), [nOut, d]),
-      gradFunc: (dy: tf.Tensor2D) => tf.tensor2d(spmmJs(dy.dataSync(), dst, src, w, nIn, d), [nIn, d]),
+      value: tf.tensor2d(spmmCsr(fwd, xx.dataSync() as Float32Array, d), [nOut, d]),
+      gradFunc: (dy: tf.Tensor2D) => tf.tensor2d(spmmCsr(bwd, dy.dataSync() as Float32Array, d), [nIn, d]),
     })) as unknown as CustomGradFn);
     return op(x) as tf.Tensor2D;
   }

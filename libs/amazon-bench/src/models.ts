@@ -17,7 +17,8 @@ import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
 import { gatherRows, l2NormalizeRows } from '@courier/nn';
-import { addAll, linearLeakyRelu, Linear, SparseGraph, newVariable, countParams, cosineRows, cosineValues, dropoutRows, spmmInto, defaultUniform, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { spmmCsr } from '@courier/native-kernels';
+import { addAll, linearLeakyRelu, Linear, SparseGraph, newVariable, countParams, cosineRows, cosineValues, dropoutRows, defaultUniform, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -378,7 +379,7 @@ export class Bm3 implements RecModel {
     const d = this.Eu.shape[1] as number;
     const L = this.layers;
     const mods = this.modalities;
-    const { src, dst, weight } = this.graph;
+    const { fwd: A, bwd: At } = this.graph.csr(false);
     const rate = this.dropout;
     const drop = (x: Float32Array, n: number, idx: Int32Array | null): Float32Array => {
       if (rate > 0) return dropoutRows(x, n, d, rate, this.dropRng.seed(), idx);
@@ -393,7 +394,7 @@ export class Bm3 implements RecModel {
       E.set(Eu);
       E.set(Ei, U * d);
       const H: Float32Array[] = [E];
-      for (let l = 0; l < L; l++) H.push(spmmInto(new Float32Array(N * d), H[l], src, dst, weight, d));
+      for (let l = 0; l < L; l++) H.push(spmmCsr(A, H[l], d));
       const M = layerMean(H);
       const ug = M.subarray(0, U * d);
       const ig = addArrays(M.subarray(U * d), Ei);
@@ -461,7 +462,7 @@ export class Bm3 implements RecModel {
           // LightGCN backward: G_L = dM / (L + 1), G_l = dM / (L + 1) + A^T G_(l+1); dE = G_0.
           const scaled = divideArray(dM, L + 1);
           let G: Float32Array = scaled;
-          for (let l = L - 1; l >= 0; l--) G = addInto(spmmInto(new Float32Array(N * d), G, dst, src, weight, d), scaled);
+          for (let l = L - 1; l >= 0; l--) G = addInto(spmmCsr(At, G, d), scaled);
           const dEu = G.slice(0, U * d);
           const dEi = addInto(G.slice(U * d), dig);
           const out: tf.Tensor[] = [tf.tensor2d(dEu, [U, d]), tf.tensor2d(dEi, [I, d]), tf.tensor2d(dPw, [d, d]), tf.tensor1d(Float32Array.from(dPb))];

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import { dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
+import { Csr, csrFromEdges, dropoutRowsInto, spmmCsr } from '@courier/native-kernels';
 
 // The row gather and row normalisation are @courier/nn's; re-exported for this library's specs.
 export { gatherRows, l2NormalizeRows } from '@courier/nn';
@@ -262,7 +263,7 @@ function aleaState(seed: string): [number, number, number, number] {
 
 /**
  * seedrandom's `alea` generator, the stream tf.randomUniform draws from for a given seed (tfjs
- * passes String(seed)). `dropoutRows` inlines the same recurrence.
+ * passes String(seed)). `dropoutRows` runs the same recurrence (@courier/native-kernels' dropoutRowsInto).
  */
 export function alea(seed: string): () => number {
   let [c, s0, s1, s2] = aleaState(seed);
@@ -284,27 +285,9 @@ export function dropoutRows(x: Float32Array, n: number, d: number, rate: number,
   if (x.length !== n * d) throw new Error(`dropoutRows: ${x.length} values, expected ${n} x ${d}`);
   if (!(rate > 0 && rate < 1)) throw new Error(`dropoutRows: rate must be in (0, 1), got ${rate}`);
   const keep = Math.fround(1 - rate);
-  // alea's recurrence inlined with local state (a closure's context slots are ~5x slower here).
-  let [c, s0, s1, s2] = aleaState(String(seed));
-  const mult = new Float32Array(n * d);
-  for (let i = 0; i < mult.length; i++) {
-    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
-    s0 = s1;
-    s1 = s2;
-    s2 = t - (c = t | 0);
-    mult[i] = Math.floor(Math.fround(Math.fround(s2) + keep)) / keep;
-  }
-  if (!idx) {
-    for (let i = 0; i < mult.length; i++) mult[i] *= x[i];
-    return mult;
-  }
-  const out = new Float32Array(idx.length * d);
-  for (let r = 0; r < idx.length; r++) {
-    const s = idx[r] * d;
-    const o = r * d;
-    for (let k = 0; k < d; k++) out[o + k] = x[s + k] * mult[s + k];
-  }
-  return out;
+  // The stream and the products run in the addon when it is built (libs/native-kernels
+  // typed-kernels.ts; the same loop in JS otherwise, bit for bit).
+  return dropoutRowsInto(Float64Array.from(aleaState(String(seed))), keep, x, n, d, idx, new Float32Array((idx ? idx.length : n) * d));
 }
 
 /**
@@ -382,13 +365,10 @@ export function linearLeakyRelu(xs: tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1
 
 // tfjs-cpu's UnsortedSegmentSum (also the gradient of tf.gather) loops over segments with a
 // tensor op per segment, O(segments x rows): a single BPR step on 300 users took seconds.
-// The sparse product below is a plain loop with a custom gradient; the row gather is @courier/nn's
-// gatherRows (tf.gather with a ScatterNd gradient, typed-array kernels on the native backend).
-
-/** out[dst_e] += w_e * x[src_e] over the edges, [n, d]. */
-function spmmJs(x: ArrayLike<number>, src: Int32Array, dst: Int32Array, w: ArrayLike<number>, n: number, d: number): Float32Array {
-  return spmmInto(new Float32Array(n * d), x, src, dst, w, d);
-}
+// SparseGraph's product is a CSR loop with a custom gradient (native in @courier/native-kernels'
+// spmmCsr when built; spmmInto below is the edge loop it reproduces bit for bit); the row gather
+// is @courier/nn's gatherRows (tf.gather with a ScatterNd gradient, typed-array kernels on the
+// native backend).
 
 /**
  * out[dst_e] += w_e * x[src_e] in edge order (the float32 sums of the plain loop, bit for bit),
@@ -447,20 +427,38 @@ export class SparseGraph {
     return this.src.length;
   }
 
-  private apply(x: tf.Tensor2D, w: Float32Array): tf.Tensor2D {
+  /**
+   * The operator (`mean` false: `weight`, true: `meanWeight`) and its transpose as CSR, built on
+   * first use: rows keep the edge order, so the products equal the edge loop's sums bit for bit
+   * (native in libs/native-kernels when built, issue #23).
+   */
+  csr(mean: boolean): { fwd: Csr; bwd: Csr } {
+    const key = mean ? 'mean' : 'weight';
+    let c = this.csrs.get(key);
+    if (!c) {
+      const w = mean ? this.meanWeight : this.weight;
+      c = { fwd: csrFromEdges(this.src, this.dst, w, this.nodes, this.nodes), bwd: csrFromEdges(this.dst, this.src, w, this.nodes, this.nodes) };
+      this.csrs.set(key, c);
+    }
+    return c;
+  }
+
+  private readonly csrs = new Map<string, { fwd: Csr; bwd: Csr }>();
+
+  private apply(x: tf.Tensor2D, mean: boolean): tf.Tensor2D {
     const [n, d] = x.shape;
     if (n !== this.nodes) throw new Error(`SparseGraph: input has ${n} rows, expected ${this.nodes} nodes`);
-    const { src, dst } = this;
+    const { fwd, bwd } = this.csr(mean);
     const op = tf.customGrad(((xx: tf.Tensor2D) => ({
-      value: tf.tensor2d(spmmJs(xx.dataSync(), src, dst, w, n, d), [n, d]),
-      gradFunc: (dy: tf.Tensor2D) => tf.tensor2d(spmmJs(dy.dataSync(), dst, src, w, n, d), [n, d]),
+      value: tf.tensor2d(spmmCsr(fwd, xx.dataSync() as Float32Array, d), [n, d]),
+      gradFunc: (dy: tf.Tensor2D) => tf.tensor2d(spmmCsr(bwd, dy.dataSync() as Float32Array, d), [n, d]),
     })) as unknown as CustomGradFn);
     return op(x) as tf.Tensor2D;
   }
 
   /** Weighted sum over in-edges: [nodes, d] -> [nodes, d]. */
   propagate(x: tf.Tensor2D): tf.Tensor2D {
-    return this.apply(x, this.weight);
+    return this.apply(x, false);
   }
 
   /** The operator as a dense [nodes, nodes] matrix M (M[dst, src] += weight), for small graphs. */
@@ -473,7 +471,7 @@ export class SparseGraph {
 
   /** Mean over in-edges (0 for nodes without in-edges). */
   meanAggregate(x: tf.Tensor2D): tf.Tensor2D {
-    return this.apply(x, this.meanWeight);
+    return this.apply(x, true);
   }
 
   dispose(): void {

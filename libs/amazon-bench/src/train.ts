@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
+import { adamStep } from '@courier/native-kernels';
 import type { MmrecDataset } from './dataset';
 import { MetricRecord, evaluateSplits, round4 } from './evaluate';
 import { Batch, ModelEntry, ModelParams, RecModel, trainableParamCount } from './models';
@@ -117,8 +118,6 @@ export class MmrecAdam {
       const { beta1, beta2, eps, weightDecay } = this;
       const stepSize = this.learningRate / (1 - beta1 ** this.t);
       const c2 = Math.sqrt(1 - beta2 ** this.t);
-      const b1c = 1 - beta1;
-      const b2c = 1 - beta2;
       for (const variable of vars) {
         const grad = grads[variable.name];
         const w = variable.dataSync() as Float32Array;
@@ -132,32 +131,9 @@ export class MmrecAdam {
         }
         const out = new Float32Array(w.length);
         // w - (lr / c1) m / (sqrt(v) / c2 + eps) = w - (lr c2 / c1) m / (sqrt(v) + eps c2): one
-        // division per element (same value up to rounding).
-        const a = stepSize * c2;
-        const e2 = eps * c2;
-        if (grad && weightDecay > 0) {
-          const g = grad.dataSync() as Float32Array;
-          for (let i = 0; i < w.length; i++) {
-            const gi = g[i] + weightDecay * w[i];
-            const mi = (m[i] = beta1 * m[i] + b1c * gi);
-            const vi = (v[i] = beta2 * v[i] + b2c * gi * gi);
-            out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
-          }
-        } else if (grad) {
-          const g = grad.dataSync() as Float32Array;
-          for (let i = 0; i < w.length; i++) {
-            const gi = g[i];
-            const mi = (m[i] = beta1 * m[i] + b1c * gi);
-            const vi = (v[i] = beta2 * v[i] + b2c * gi * gi);
-            out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
-          }
-        } else {
-          for (let i = 0; i < w.length; i++) {
-            const mi = (m[i] = beta1 * m[i]);
-            const vi = (v[i] = beta2 * v[i]);
-            out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
-          }
-        }
+        // division per element (same value up to rounding). Native in @courier/native-kernels'
+        // adamStep when built (the same loop in JS otherwise, bit for bit).
+        adamStep(w, grad ? (grad.dataSync() as Float32Array) : null, m, v, out, stepSize * c2, eps * c2, beta1, beta2, weightDecay);
         const next = tf.tensor(out, variable.shape, 'float32');
         variable.assign(next);
         next.dispose();

@@ -1169,6 +1169,186 @@ Napi::Value Config(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), c ? c : "unknown");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Typed-array kernels for hand-written forward/backward passes (libs/amazon-bench, issue #23):
+// CSR sparse-dense products, an in-place Adam update and tf.dropout's seeded mask. Each one
+// reproduces the JavaScript loop it replaces bit for bit (src/fused.ts keeps those loops as the
+// fallback): arithmetic is done in double where JS does it and rounded to float32 where JS
+// stores into a Float32Array.
+
+struct I32 {
+  const int32_t* data = nullptr;
+  int64_t length = 0;
+};
+
+I32 ArgI32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
+  if (info.Length() <= i || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    Fail(info.Env(), std::string(fn) + ": argument " + std::to_string(i) + " (" + name + ") must be an Int32Array");
+  }
+  Napi::Int32Array a = info[i].As<Napi::Int32Array>();
+  return I32{a.Data(), static_cast<int64_t>(a.ElementLength())};
+}
+
+// spmmCsr(rowPtr, col, val, x, out, rows, inRows, d):
+//   out[r, :] = sum over k in [rowPtr[r], rowPtr[r+1]) of val[k] * x[col[k], :], in k order.
+// Each step is `o = float(double(o) + double(w) * double(x))`, i.e. exactly JS's
+// `out[t] += w * x[s]` on a Float32Array, so with the edges of a row in edge-list order the
+// result equals the edge loop's bit for bit. Zero weights are skipped as the JS loop does. The
+// transposed product is the same call on the transposed CSR (built once by the caller).
+Napi::Value SpmmCsr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "spmmCsr";
+  I32 rowPtr = ArgI32(info, 0, fn, "rowPtr");
+  I32 col = ArgI32(info, 1, fn, "col");
+  F32 val = ArgF32(info, 2, fn, "val");
+  F32 x = ArgF32(info, 3, fn, "x");
+  F32 out = ArgF32(info, 4, fn, "out");
+  const int64_t rows = ArgInt(info, 5, fn, "rows", 0);
+  const int64_t inRows = ArgInt(info, 6, fn, "inRows", 0);
+  const int64_t d = ArgInt(info, 7, fn, "d", 0);
+  if (rowPtr.length != rows + 1) {
+    Fail(env, std::string(fn) + ": rowPtr has length " + std::to_string(rowPtr.length) + ", expected " + std::to_string(rows + 1));
+  }
+  const int64_t nnz = col.length;
+  ExpectLength(env, fn, "val", val, nnz);
+  ExpectLength(env, fn, "x", x, inRows * d);
+  ExpectLength(env, fn, "out", out, rows * d);
+  ExpectDisjoint(env, fn, out, {x, val});
+  if (rowPtr.data[0] != 0 || rowPtr.data[rows] != nnz) Fail(env, std::string(fn) + ": rowPtr must run from 0 to col.length");
+  for (int64_t r = 0; r < rows; ++r) {
+    if (rowPtr.data[r + 1] < rowPtr.data[r]) Fail(env, std::string(fn) + ": rowPtr decreases at row " + std::to_string(r));
+  }
+  for (int64_t k = 0; k < nnz; ++k) {
+    if (col.data[k] < 0 || col.data[k] >= inRows) {
+      Fail(env, std::string(fn) + ": col[" + std::to_string(k) + "] = " + std::to_string(col.data[k]) + " outside [0, " + std::to_string(inRows) + ")");
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = out.data + r * d;
+    std::fill(o, o + d, 0.f);
+    for (int64_t k = rowPtr.data[r]; k < rowPtr.data[r + 1]; ++k) {
+      const double w = val.data[k];
+      if (w == 0.0) continue;
+      const float* xs = x.data + static_cast<int64_t>(col.data[k]) * d;
+      for (int64_t j = 0; j < d; ++j) o[j] = static_cast<float>(static_cast<double>(o[j]) + w * static_cast<double>(xs[j]));
+    }
+  }
+  return env.Undefined();
+}
+
+// adamStep(w, g | null, m, v, out, a, e2, beta1, beta2, weightDecay): torch 1.13's Adam as
+// MmrecAdam writes it (src/train.ts in libs/amazon-bench), m and v updated in place:
+//   g' = g + wd w;  m = b1 m + (1 - b1) g';  v = b2 v + (1 - b2) g'^2;
+//   out = w - a m / (sqrt(v) + e2)   with a = lr sqrt(1 - b2^t) / (1 - b1^t), e2 = eps sqrt(1 - b2^t).
+// The update uses the double m and v before they are rounded into the arrays (as JS's
+// `const mi = (m[i] = ...)` does). Without a gradient (a variable the loss did not reach) g = 0.
+// `out` may be `w` itself.
+Napi::Value AdamStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "adamStep";
+  F32 w = ArgF32(info, 0, fn, "w");
+  F32 g = ArgOptF32(info, 1, fn, "g");
+  F32 m = ArgF32(info, 2, fn, "m");
+  F32 v = ArgF32(info, 3, fn, "v");
+  F32 out = ArgF32(info, 4, fn, "out");
+  const double a = ArgNumber(info, 5, fn, "a");
+  const double e2 = ArgNumber(info, 6, fn, "e2");
+  const double b1 = ArgNumber(info, 7, fn, "beta1");
+  const double b2 = ArgNumber(info, 8, fn, "beta2");
+  const double wd = ArgNumber(info, 9, fn, "weightDecay");
+  const int64_t n = w.length;
+  if (g.data != nullptr) ExpectLength(env, fn, "g", g, n);
+  ExpectLength(env, fn, "m", m, n);
+  ExpectLength(env, fn, "v", v, n);
+  ExpectLength(env, fn, "out", out, n);
+  ExpectDisjoint(env, fn, m, {w, g, v, out});
+  ExpectDisjoint(env, fn, v, {w, g, out});
+  if (out.data != w.data) ExpectDisjoint(env, fn, out, {w, g});
+  else ExpectDisjoint(env, fn, out, {g});
+  const double b1c = 1 - b1;
+  const double b2c = 1 - b2;
+  float* o = out.data;
+  const float* wv = w.data;
+  if (g.data != nullptr) {
+    const float* gv = g.data;
+    for (int64_t i = 0; i < n; ++i) {
+      const double wi = wv[i];
+      const double gi = wd > 0 ? gv[i] + wd * wi : static_cast<double>(gv[i]);
+      const double mi = b1 * m.data[i] + b1c * gi;
+      const double vi = b2 * v.data[i] + b2c * gi * gi;
+      m.data[i] = static_cast<float>(mi);
+      v.data[i] = static_cast<float>(vi);
+      o[i] = static_cast<float>(wi - (a * mi) / (std::sqrt(vi) + e2));
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      const double mi = b1 * m.data[i];
+      const double vi = b2 * v.data[i];
+      m.data[i] = static_cast<float>(mi);
+      v.data[i] = static_cast<float>(vi);
+      o[i] = static_cast<float>(wv[i] - (a * mi) / (std::sqrt(vi) + e2));
+    }
+  }
+  return env.Undefined();
+}
+
+// dropoutRows(state, keep, x, n, d, idx | null, out): tf.dropout(x, 1 - keep, seed) on an
+// [n, d] table, with seedrandom's alea stream (state = [c, s0, s1, s2] after seeding, a
+// Float64Array advanced in place) drawn for every element in row-major order:
+//   mult = floor(float(float(u) + keep)) / keep (rounded to float32), out = x * mult,
+// all rows (idx null, out [n, d]) or only the rows idx (out [idx.length, d]).
+Napi::Value DropoutRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "dropoutRows";
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[0].As<Napi::Float64Array>().ElementLength() != 4) {
+    Fail(env, std::string(fn) + ": state must be a Float64Array of length 4");
+  }
+  double* st = info[0].As<Napi::Float64Array>().Data();
+  const double keepArg = ArgNumber(info, 1, fn, "keep");
+  F32 x = ArgF32(info, 2, fn, "x");
+  const int64_t n = ArgInt(info, 3, fn, "n", 0);
+  const int64_t d = ArgInt(info, 4, fn, "d", 0);
+  const bool rowsOnly = info.Length() > 5 && !info[5].IsNull() && !info[5].IsUndefined();
+  I32 idx;
+  if (rowsOnly) idx = ArgI32(info, 5, fn, "idx");
+  F32 out = ArgF32(info, 6, fn, "out");
+  ExpectLength(env, fn, "x", x, n * d);
+  ExpectLength(env, fn, "out", out, (rowsOnly ? idx.length : n) * d);
+  ExpectDisjoint(env, fn, out, {x});
+  for (int64_t r = 0; r < idx.length; ++r) {
+    if (idx.data[r] < 0 || idx.data[r] >= n) Fail(env, std::string(fn) + ": idx[" + std::to_string(r) + "] outside [0, " + std::to_string(n) + ")");
+  }
+  const double keep = static_cast<float>(keepArg);
+  double c = st[0], s0 = st[1], s1 = st[2], s2 = st[3];
+  const int64_t total = n * d;
+  std::vector<float> mult(rowsOnly ? static_cast<size_t>(total) : 0);
+  float* mv = rowsOnly ? mult.data() : out.data;
+  for (int64_t i = 0; i < total; ++i) {
+    const double t = 2091639.0 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    c = static_cast<double>(static_cast<int32_t>(t));  // t | 0, t in [0, 2^31)
+    s2 = t - c;
+    const float sum = static_cast<float>(static_cast<double>(static_cast<float>(s2)) + keep);
+    mv[i] = static_cast<float>(std::floor(static_cast<double>(sum)) / keep);
+  }
+  st[0] = c;
+  st[1] = s0;
+  st[2] = s1;
+  st[3] = s2;
+  if (!rowsOnly) {
+    for (int64_t i = 0; i < total; ++i) out.data[i] *= x.data[i];
+  } else {
+    for (int64_t r = 0; r < idx.length; ++r) {
+      const int64_t s = static_cast<int64_t>(idx.data[r]) * d;
+      for (int64_t k = 0; k < d; ++k) out.data[r * d + k] = x.data[s + k] * mult[s + k];
+    }
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   g_threads = std::max(1, openblas_get_num_threads());
   g_activeThreads = g_threads;
@@ -1190,6 +1370,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dnnl", Napi::Function::New(env, Dnnl, "dnnl"));
   exports.Set("reluBiasGrad", Napi::Function::New(env, ReluBiasGrad, "reluBiasGrad"));
   exports.Set("setDnnl", Napi::Function::New(env, SetDnnl, "setDnnl"));
+  exports.Set("spmmCsr", Napi::Function::New(env, SpmmCsr, "spmmCsr"));
+  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
+  exports.Set("dropoutRows", Napi::Function::New(env, DropoutRows, "dropoutRows"));
   exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }

@@ -1,0 +1,187 @@
+import { adamStep, csrFromEdges, dropoutRowsInto, setTypedKernelsNative, spmmCsr, typedKernelsNative } from './index';
+import { requireAddon, seededFloats } from './testing';
+
+// The typed-array kernels (issue #23) must give the JS loops' float32 values bit for bit, so a
+// run never depends on whether the addon is built. Every case runs the native path and the JS
+// fallback and compares them exactly, and both against an independent reference.
+const native = typedKernelsNative();
+const describeNative = native ? describe : describe.skip;
+if (!native) console.warn('typed-kernels.spec: addon without the typed kernels; only the JS path is checked');
+
+function both<T>(f: () => T): { nat: T; js: T } {
+  const nat = f();
+  const was = setTypedKernelsNative(false);
+  try {
+    return { nat, js: f() };
+  } finally {
+    setTypedKernelsNative(was);
+  }
+}
+
+function seededInts(seed: number, length: number, n: number): Int32Array {
+  // seededFloats draws normals: fold them onto [0, n).
+  return Int32Array.from(seededFloats(seed, length), (z) => Math.floor(Math.abs(z) * 7919) % n);
+}
+
+/** The edge loop the CSR product replaces: out[dst] += w x[src] on a Float32Array, in edge order. */
+function edgeLoop(x: Float32Array, src: Int32Array, dst: Int32Array, w: Float32Array, nOut: number, d: number): Float32Array {
+  const out = new Float32Array(nOut * d);
+  for (let e = 0; e < src.length; e++) {
+    if (w[e] === 0) continue;
+    for (let k = 0; k < d; k++) out[dst[e] * d + k] += w[e] * x[src[e] * d + k];
+  }
+  return out;
+}
+
+function expectSameBits(a: Float32Array, b: Float32Array): void {
+  expect(a.length).toBe(b.length);
+  const ai = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const bi = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  let first = -1;
+  for (let i = 0; i < ai.length && first < 0; i++) if (ai[i] !== bi[i]) first = i;
+  expect({ first, a: first >= 0 ? a[first] : 0, b: first >= 0 ? b[first] : 0 }).toEqual({ first: -1, a: 0, b: 0 });
+}
+
+describe('spmmCsr', () => {
+  // Rectangular, duplicate edges, zero weights, rows without edges, and values over 16 orders of
+  // magnitude (so a different summation order or a float32 multiply-add changes the result).
+  const nIn = 37;
+  const nOut = 23;
+  const E = 400;
+  const src = seededInts(1, E, nIn);
+  const dst = seededInts(2, E, nOut - 3); // the last three rows get no edges
+  const w = seededFloats(3, E);
+  for (let e = 0; e < E; e += 7) w[e] = 0;
+  for (let e = 3; e < E; e += 11) w[e] *= 1e8;
+  for (const d of [1, 5, 64]) {
+    it(`equals the edge loop bit for bit, forward and transposed (d = ${d})`, () => {
+      const x = seededFloats(4 + d, nIn * d);
+      const y = seededFloats(5 + d, nOut * d);
+      const A = csrFromEdges(src, dst, w, nOut, nIn);
+      const At = csrFromEdges(dst, src, w, nIn, nOut);
+      const fwd = both(() => spmmCsr(A, x, d));
+      const bwd = both(() => spmmCsr(At, y, d, new Float32Array(nIn * d).fill(7)));
+      expectSameBits(fwd.nat, edgeLoop(x, src, dst, w, nOut, d));
+      expectSameBits(fwd.js, fwd.nat);
+      expectSameBits(bwd.nat, edgeLoop(y, dst, src, w, nIn, d));
+      expectSameBits(bwd.js, bwd.nat);
+      expect(Array.from(fwd.nat.subarray((nOut - 3) * d))).toEqual(new Array(3 * d).fill(0));
+      // And the operator is the dense one, to float32 accuracy (y.(A x) = (A^T y).x).
+      let lhs = 0;
+      let rhs = 0;
+      let scale = 0;
+      for (let i = 0; i < nOut * d; i++) lhs += y[i] * fwd.nat[i];
+      for (let i = 0; i < nIn * d; i++) rhs += bwd.nat[i] * x[i];
+      for (let e = 0; e < E; e++) scale += Math.abs(w[e]);
+      expect(Math.abs(lhs - rhs)).toBeLessThan(1e-5 * scale * d);
+    });
+  }
+
+  it('rejects wrong lengths and bad edges', () => {
+    const A = csrFromEdges(src, dst, w, nOut, nIn);
+    expect(() => spmmCsr(A, new Float32Array(nIn * 2 + 1), 2)).toThrow(/x has/);
+    expect(() => spmmCsr(A, new Float32Array(nIn * 2), 2, new Float32Array(3))).toThrow(/out has/);
+    expect(() => csrFromEdges(Int32Array.of(0, nIn), Int32Array.of(0, 0), Float32Array.of(1, 1), nOut, nIn)).toThrow(/src/);
+    expect(() => csrFromEdges(Int32Array.of(0), Int32Array.of(-1), Float32Array.of(1), nOut, nIn)).toThrow(/dst/);
+  });
+
+  describeNative('native argument checks', () => {
+    it('throws instead of reading out of bounds', () => {
+      const addon = requireAddon();
+      const x = new Float32Array(4);
+      const out = new Float32Array(4);
+      expect(() => addon.spmmCsr!(Int32Array.of(0, 1, 2), Int32Array.of(0, 5), Float32Array.of(1, 1), x, out, 2, 2, 2)).toThrow(/col\[1\] = 5 outside/);
+      expect(() => addon.spmmCsr!(Int32Array.of(0, 2, 1), Int32Array.of(0, 1), Float32Array.of(1, 1), x, out, 2, 2, 2)).toThrow(/rowPtr/);
+      expect(() => addon.spmmCsr!(Int32Array.of(0, 1, 2), Int32Array.of(0, 1), Float32Array.of(1, 1), x, x, 2, 2, 2)).toThrow(/overlaps/);
+    });
+  });
+});
+
+describe('adamStep', () => {
+  const n = 1000;
+  const lr = 1e-3;
+  const [b1, b2, eps] = [0.9, 0.999, 1e-8];
+  for (const { name, wd, withGrad, inPlace } of [
+    { name: 'plain', wd: 0, withGrad: true, inPlace: false },
+    { name: 'weight decay', wd: 1e-2, withGrad: true, inPlace: false },
+    { name: 'no gradient', wd: 1e-2, withGrad: false, inPlace: false },
+    { name: 'in place', wd: 1e-4, withGrad: true, inPlace: true },
+  ]) {
+    it(`${name}: native = JS bit for bit over 3 steps, and torch's formula in double`, () => {
+      const run = (): Float32Array[] => {
+        let w = seededFloats(10, n);
+        const m = new Float32Array(n);
+        const v = new Float32Array(n);
+        for (let t = 1; t <= 3; t++) {
+          const g = withGrad || t === 1 ? seededFloats(20 + t, n, 0.1) : null;
+          const c2 = Math.sqrt(1 - b2 ** t);
+          const out = inPlace ? w : new Float32Array(n);
+          adamStep(w, g, m, v, out, (lr / (1 - b1 ** t)) * c2, eps * c2, b1, b2, wd);
+          w = out;
+        }
+        return [w, m, v];
+      };
+      const { nat, js } = both(run);
+      nat.forEach((a, i) => expectSameBits(a, js[i]));
+      // torch.optim.Adam (1.13): m_hat / (sqrt(v_hat) + eps), all in double.
+      const w = Float64Array.from(seededFloats(10, n));
+      const m = new Float64Array(n);
+      const v = new Float64Array(n);
+      for (let t = 1; t <= 3; t++) {
+        const g = withGrad || t === 1 ? seededFloats(20 + t, n, 0.1) : new Float32Array(n);
+        const decay = withGrad || t === 1 ? wd : 0;
+        for (let i = 0; i < n; i++) {
+          const gi = g[i] + decay * w[i];
+          m[i] = b1 * m[i] + (1 - b1) * gi;
+          v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+          w[i] -= (lr * (m[i] / (1 - b1 ** t))) / (Math.sqrt(v[i] / (1 - b2 ** t)) + eps);
+        }
+      }
+      let worst = 0;
+      for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(nat[0][i] - w[i]));
+      expect(worst).toBeLessThan(1e-6);
+    });
+  }
+
+  it('rejects wrong lengths', () => {
+    expect(() => adamStep(new Float32Array(3), null, new Float32Array(3), new Float32Array(2), new Float32Array(3), 1, 1, 0.9, 0.999, 0)).toThrow(/lengths/);
+  });
+});
+
+describe('dropoutRowsInto', () => {
+  // alea state after seeding (any values in [0, 1) with c = 1 behave the same way).
+  const state = (): Float64Array => Float64Array.of(1, 0.1234567, 0.7654321, 0.5);
+  const n = 300;
+  const d = 16;
+  const x = seededFloats(30, n * d);
+  const idx = seededInts(31, 200, n);
+  for (const rate of [0.3, 0.5]) {
+    it(`rate ${rate}: native = JS bit for bit, all rows and gathered rows, and the stream advances the same`, () => {
+      const keep = Math.fround(1 - rate);
+      const all = both(() => {
+        const s = state();
+        const out = dropoutRowsInto(s, keep, x, n, d, null, new Float32Array(n * d));
+        const rows = dropoutRowsInto(s, keep, x, n, d, idx, new Float32Array(idx.length * d));
+        return { out, rows, s };
+      });
+      expectSameBits(all.nat.out, all.js.out);
+      expectSameBits(all.nat.rows, all.js.rows);
+      expect(Array.from(all.nat.s)).toEqual(Array.from(all.js.s));
+      // Each element is dropped (0) or scaled by 1 / keep; about `rate` of them are dropped.
+      let dropped = 0;
+      for (let i = 0; i < n * d; i++) {
+        if (all.nat.out[i] === 0) dropped++;
+        else expect(Math.abs(all.nat.out[i] - x[i] / keep)).toBeLessThanOrEqual(1e-6 * Math.abs(x[i] / keep));
+      }
+      expect(Math.abs(dropped / (n * d) - rate)).toBeLessThan(0.03);
+      // The gathered rows come from the second table's mask (the stream moved on).
+      const second = both(() => dropoutRowsInto(all.nat.s.slice(), keep, x, n, d, null, new Float32Array(n * d))).nat;
+      expect(second).not.toEqual(all.nat.out);
+    });
+  }
+
+  it('rejects bad indices and lengths', () => {
+    expect(() => dropoutRowsInto(state(), 0.7, x, n, d, Int32Array.of(n), new Float32Array(d))).toThrow(/idx/);
+    expect(() => dropoutRowsInto(state(), 0.7, x, n, d, null, new Float32Array(d))).toThrow(/out has/);
+  });
+});

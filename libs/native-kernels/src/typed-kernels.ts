@@ -1,0 +1,182 @@
+/**
+ * Typed-array kernels for hand-written forward/backward passes (issue #23: libs/amazon-bench's
+ * fused losses, sparse propagation and Adam). Each function runs in the addon when it is built
+ * with it and otherwise as the JavaScript loop below; both give the same float32 values bit for
+ * bit (the C++ does its arithmetic in double where JS does and rounds where JS stores into a
+ * Float32Array), so results never depend on whether the addon is there.
+ */
+import { CourierBlasAddon, loadAddon } from './addon';
+
+// COURIER_TYPED_KERNELS=0 runs the JS loops even when the addon has these kernels (A/B runs).
+let enabled = process.env.COURIER_TYPED_KERNELS !== '0';
+let cached: CourierBlasAddon | null | undefined;
+
+function addon(): CourierBlasAddon | null {
+  if (!enabled) return null;
+  if (cached === undefined) cached = loadAddon().addon;
+  return cached;
+}
+
+/** Turns the native path off (false) or back on; returns the previous setting. For tests and benchmarks. */
+export function setTypedKernelsNative(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/** Whether the calls below run in the addon (built, loadable, with these kernels, and not turned off). */
+export function typedKernelsNative(): boolean {
+  const a = addon();
+  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function';
+}
+
+/** A sparse [rows, cols] operator in compressed sparse rows. */
+export interface Csr {
+  rows: number;
+  cols: number;
+  rowPtr: Int32Array;
+  col: Int32Array;
+  val: Float32Array;
+}
+
+/**
+ * The operator out[dst_e] += w_e * in[src_e] ([nIn, d] -> [nOut, d]) of an edge list as CSR
+ * over dst. Within a row the edges keep their edge-list order, so `spmmCsr` adds in the order
+ * of the edge loop and gives its float32 sums exactly. Zero-weight edges are left out (the edge
+ * loop skips them). The transposed operator is `csrFromEdges(dst, src, w, nIn, nOut)`.
+ */
+export function csrFromEdges(src: Int32Array, dst: Int32Array, w: ArrayLike<number>, nOut: number, nIn: number): Csr {
+  if (dst.length !== src.length || w.length !== src.length) throw new Error(`csrFromEdges: ${src.length} src, ${dst.length} dst, ${w.length} weights`);
+  const rowPtr = new Int32Array(nOut + 1);
+  let nnz = 0;
+  for (let e = 0; e < src.length; e++) {
+    if (w[e] === 0) continue;
+    if (!(dst[e] >= 0 && dst[e] < nOut)) throw new Error(`csrFromEdges: dst ${dst[e]} at edge ${e} outside [0, ${nOut})`);
+    if (!(src[e] >= 0 && src[e] < nIn)) throw new Error(`csrFromEdges: src ${src[e]} at edge ${e} outside [0, ${nIn})`);
+    rowPtr[dst[e] + 1]++;
+    nnz++;
+  }
+  for (let r = 0; r < nOut; r++) rowPtr[r + 1] += rowPtr[r];
+  const next = rowPtr.slice(0, nOut);
+  const col = new Int32Array(nnz);
+  const val = new Float32Array(nnz);
+  for (let e = 0; e < src.length; e++) {
+    if (w[e] === 0) continue;
+    const k = next[dst[e]]++;
+    col[k] = src[e];
+    val[k] = w[e];
+  }
+  return { rows: nOut, cols: nIn, rowPtr, col, val };
+}
+
+/**
+ * out = A x for x [A.cols, d] (row-major), into `out` [A.rows, d] (overwritten) or a new array.
+ * Each step is float32(out + w x) in double, the rounding of `out[t] += w * x[s]` on a Float32Array.
+ */
+export function spmmCsr(a: Csr, x: Float32Array, d: number, out: Float32Array = new Float32Array(a.rows * d)): Float32Array {
+  if (x.length !== a.cols * d) throw new Error(`spmmCsr: x has ${x.length} values, expected ${a.cols} x ${d}`);
+  if (out.length !== a.rows * d) throw new Error(`spmmCsr: out has ${out.length} values, expected ${a.rows} x ${d}`);
+  const native = addon();
+  if (native?.spmmCsr) {
+    native.spmmCsr(a.rowPtr, a.col, a.val, x, out, a.rows, a.cols, d);
+    return out;
+  }
+  const { rowPtr, col, val } = a;
+  out.fill(0);
+  for (let r = 0; r < a.rows; r++) {
+    const o = r * d;
+    for (let k = rowPtr[r]; k < rowPtr[r + 1]; k++) {
+      const w = val[k];
+      const s = col[k] * d;
+      for (let j = 0; j < d; j++) out[o + j] += w * x[s + j];
+    }
+  }
+  return out;
+}
+
+/**
+ * One Adam step (torch 1.13's formula, coupled weight decay) on one parameter: m and v are
+ * updated in place and the new weights written to `out` (which may be `w`):
+ * g' = g + wd w, m = b1 m + (1 - b1) g', v = b2 v + (1 - b2) g'^2, out = w - a m / (sqrt(v) + e2),
+ * with a = lr sqrt(1 - b2^t) / (1 - b1^t) and e2 = eps sqrt(1 - b2^t) (one division per element).
+ * `g` null: a zero gradient (no weight decay either: the parameter was not reached).
+ */
+export function adamStep(w: Float32Array, g: Float32Array | null, m: Float32Array, v: Float32Array, out: Float32Array, a: number, e2: number, beta1: number, beta2: number, weightDecay: number): void {
+  const n = w.length;
+  if ((g && g.length !== n) || m.length !== n || v.length !== n || out.length !== n) throw new Error(`adamStep: lengths w ${n}, g ${g?.length}, m ${m.length}, v ${v.length}, out ${out.length}`);
+  const native = addon();
+  if (native?.adamStep) {
+    native.adamStep(w, g, m, v, out, a, e2, beta1, beta2, weightDecay);
+    return;
+  }
+  const b1c = 1 - beta1;
+  const b2c = 1 - beta2;
+  if (g && weightDecay > 0) {
+    for (let i = 0; i < n; i++) {
+      const gi = g[i] + weightDecay * w[i];
+      const mi = (m[i] = beta1 * m[i] + b1c * gi);
+      const vi = (v[i] = beta2 * v[i] + b2c * gi * gi);
+      out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
+    }
+  } else if (g) {
+    for (let i = 0; i < n; i++) {
+      const gi = g[i];
+      const mi = (m[i] = beta1 * m[i] + b1c * gi);
+      const vi = (v[i] = beta2 * v[i] + b2c * gi * gi);
+      out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const mi = (m[i] = beta1 * m[i]);
+      const vi = (v[i] = beta2 * v[i]);
+      out[i] = w[i] - (a * mi) / (Math.sqrt(vi) + e2);
+    }
+  }
+}
+
+/**
+ * tf.dropout(x, 1 - keep, seed) on an [n, d] table with seedrandom's alea stream, state
+ * [c, s0, s1, s2] (advanced in place; one draw per element, row-major, whether or not the row is
+ * returned): mult = floor(float(float(u) + keep)) / keep, out = x * mult for all rows (`idx`
+ * null, out [n, d]) or the rows `idx` (out [idx.length, d]). `keep` must be a float32 value.
+ */
+export function dropoutRowsInto(state: Float64Array, keep: number, x: Float32Array, n: number, d: number, idx: Int32Array | null, out: Float32Array): Float32Array {
+  if (state.length !== 4) throw new Error('dropoutRowsInto: state must hold [c, s0, s1, s2]');
+  if (x.length !== n * d) throw new Error(`dropoutRowsInto: x has ${x.length} values, expected ${n} x ${d}`);
+  if (out.length !== (idx ? idx.length : n) * d) throw new Error(`dropoutRowsInto: out has ${out.length} values, expected ${idx ? idx.length : n} x ${d}`);
+  if (idx) {
+    for (let r = 0; r < idx.length; r++) if (!(idx[r] >= 0 && idx[r] < n)) throw new Error(`dropoutRowsInto: idx[${r}] = ${idx[r]} outside [0, ${n})`);
+  }
+  const native = addon();
+  if (native?.dropoutRows) {
+    native.dropoutRows(state, keep, x, n, d, idx, out);
+    return out;
+  }
+  // alea's recurrence with local state (a closure's context slots are ~5x slower in V8).
+  let c = state[0];
+  let s0 = state[1];
+  let s1 = state[2];
+  let s2 = state[3];
+  const mult = idx ? new Float32Array(n * d) : out;
+  for (let i = 0; i < n * d; i++) {
+    const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+    s0 = s1;
+    s1 = s2;
+    s2 = t - (c = t | 0);
+    mult[i] = Math.floor(Math.fround(Math.fround(s2) + keep)) / keep;
+  }
+  state[0] = c;
+  state[1] = s0;
+  state[2] = s1;
+  state[3] = s2;
+  if (!idx) {
+    for (let i = 0; i < n * d; i++) out[i] *= x[i];
+    return out;
+  }
+  for (let r = 0; r < idx.length; r++) {
+    const s = idx[r] * d;
+    const o = r * d;
+    for (let k = 0; k < d; k++) out[o + k] = x[s + k] * mult[s + k];
+  }
+  return out;
+}
