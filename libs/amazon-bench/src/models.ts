@@ -17,7 +17,7 @@ import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
 import { gatherRows, l2NormalizeRows } from '@courier/nn';
-import { spmmCsr } from '@courier/native-kernels';
+import { cosineGradInto, spmmCsr } from '@courier/native-kernels';
 import { addAll, linearLeakyRelu, Linear, SparseGraph, newVariable, countParams, cosineRows, cosineValues, dropoutRows, defaultUniform, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
@@ -268,16 +268,9 @@ function scatterValues(y: Float32Array, idx: Int32Array, n: number, d: number, o
   return out;
 }
 
-/** coef * d cos(a_r, t_r) / d a_r for every row (added into `into` when given). */
+/** coef * d cos(a_r, t_r) / d a_r for every row (added into `into` when given; native when built). */
 function cosineGrad(a: Float32Array, t: Float32Array, cv: { c: Float64Array; na: Float64Array; nb: Float64Array }, coef: number, n: number, d: number, into: Float32Array | null, eps = 1e-8): Float32Array {
-  const out = into ?? new Float32Array(n * d);
-  for (let r = 0; r < n; r++) {
-    const prod = cv.na[r] * cv.nb[r];
-    const s = prod >= eps ? coef / prod : coef / eps;
-    const ca = prod >= eps ? (coef * cv.c[r]) / (cv.na[r] * cv.na[r]) : 0;
-    for (let k = r * d; k < r * d + d; k++) out[k] += s * t[k] - ca * a[k];
-  }
-  return out;
+  return cosineGradInto(a, t, cv, coef, n, d, into ?? new Float32Array(n * d), eps);
 }
 
 // ---------------------------------------------------------------- BM3 (section 6.2)

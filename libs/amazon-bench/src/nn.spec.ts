@@ -7,11 +7,12 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
 import { loadMmrecDataset } from './dataset';
 import { Bm3, bprLoss, bprLossReference, getModel } from './models';
-import { SparseGraph, linearLeakyRelu, cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
+import { SparseGraph, spmmInto, linearLeakyRelu, cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { MmrecAdam, sampleNegatives, trainStep } from './train';
 import { diagonalCrossEntropy, diagonalCrossEntropyReference } from './slmrec';
 import { pairFusion } from './dualgnn';
+import { setTypedKernelsNative, typedKernelsNative } from '@courier/native-kernels';
 
 beforeAll(async () => {
   await initBackend({ log: () => {} });
@@ -231,5 +232,68 @@ describe('MmrecAdam', () => {
     const b = run(false);
     expect(tf.memory().numTensors).toBe(before);
     expectSame(a, b, 1e-5);
+  });
+});
+
+// @courier/native-kernels' typed kernels (CSR products, Adam, dropout mask, cosines) run in the
+// addon when it is built; the models must train exactly as with their JS loops (issue #23).
+describe('typed kernels: native = JS', () => {
+  const withJs = <T>(f: () => T): T => {
+    const was = setTypedKernelsNative(false);
+    try {
+      return f();
+    } finally {
+      setTypedKernelsNative(was);
+    }
+  };
+
+  it('SparseGraph.propagate / meanAggregate = the edge loop, values and gradients', () => {
+    if (!typedKernelsNative()) console.warn('typed kernels not built: JS path only');
+    const n = 40;
+    const rng = new Rng(5);
+    const src = Int32Array.from({ length: 300 }, () => rng.int(n));
+    const dst = Int32Array.from({ length: 300 }, () => rng.int(n - 2)); // two nodes without in-edges
+    const w = Float32Array.from(fillNormal(new Rng(6), 300, 1), (v, e) => (e % 9 === 0 ? 0 : v));
+    const g = new SparseGraph(n, src, dst, w);
+    const x = rand(7, [n, 12]);
+    for (const mean of [false, true]) {
+      const f = (xx: tf.Tensor): tf.Tensor => (mean ? g.meanAggregate(xx as tf.Tensor2D) : g.propagate(xx as tf.Tensor2D));
+      const nat = valueAndGrads(f, [x]);
+      const js = withJs(() => valueAndGrads(f, [x]));
+      const ww = mean ? g.meanWeight : w;
+      const up = tf.tensor(fillNormal(new Rng(77), n * 12, 1), [n, 12]).dataSync() as Float32Array;
+      expect(Array.from(nat[0])).toEqual(Array.from(spmmInto(new Float32Array(n * 12), x.dataSync(), src, dst, ww, 12)));
+      expect(Array.from(nat[1])).toEqual(Array.from(spmmInto(new Float32Array(n * 12), up, dst, src, ww, 12)));
+      nat.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(js[i])));
+    }
+    x.dispose();
+  });
+
+  it.each(['BM3', 'MMGCN', 'LATTICE'])('%s: three MmrecAdam steps give the same losses and weights bit for bit', (model) => {
+    const { root, name } = makeSyntheticDataset('tiny');
+    const entry = getModel(model);
+    const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
+    const rng = new Rng(9);
+    const users = Int32Array.from({ length: 64 }, () => ds.train.users[rng.int(ds.train.users.length)]);
+    const pos = Int32Array.from(users, (_, b) => ds.train.items[b]);
+    const neg = sampleNegatives(ds, users, rng);
+    const run = (): Float32Array[] => {
+      const m = entry.create(ds, entry.defaults, new Rng(3));
+      const vars = m.trainable();
+      const opt = new MmrecAdam(0.01, 0.9, 0.999, 1e-8, 0);
+      const losses: number[] = [];
+      for (let s = 0; s < 3; s++) {
+        const loss = opt.step(() => m.loss({ users, pos, neg }), vars);
+        losses.push(loss.dataSync()[0]);
+        loss.dispose();
+      }
+      const out = [Float32Array.from(losses), ...vars.map((v) => (v.dataSync() as Float32Array).slice())];
+      m.dispose();
+      return out;
+    };
+    const nat = run();
+    const js = withJs(run);
+    expect(nat.length).toBe(js.length);
+    nat.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(js[i])));
   });
 });

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import { dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
-import { Csr, csrFromEdges, dropoutRowsInto, spmmCsr } from '@courier/native-kernels';
+import { Csr, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, spmmCsr } from '@courier/native-kernels';
 
 // The row gather and row normalisation are @courier/nn's; re-exported for this library's specs.
 export { gatherRows, l2NormalizeRows } from '@courier/nn';
@@ -121,25 +121,12 @@ function values2d(x: tf.Tensor): Float32Array {
   return x.dataSync() as Float32Array;
 }
 
-/** Row cosines a.t / max(|a| |t|, eps) (torch's F.cosine_similarity), with the row norms for the gradient. */
+/**
+ * Row cosines a.t / max(|a| |t|, eps) (torch's F.cosine_similarity), with the row norms for the
+ * gradient (@courier/native-kernels' cosineRows: native when built, the same sums in JS otherwise).
+ */
 export function cosineValues(a: Float32Array, t: Float32Array, n: number, d: number, eps = 1e-8): { c: Float64Array; na: Float64Array; nb: Float64Array } {
-  const c = new Float64Array(n);
-  const na = new Float64Array(n);
-  const nb = new Float64Array(n);
-  for (let r = 0; r < n; r++) {
-    let dot = 0;
-    let sa = 0;
-    let sb = 0;
-    for (let k = r * d; k < r * d + d; k++) {
-      dot += a[k] * t[k];
-      sa += a[k] * a[k];
-      sb += t[k] * t[k];
-    }
-    na[r] = Math.sqrt(sa);
-    nb[r] = Math.sqrt(sb);
-    c[r] = dot / Math.max(na[r] * nb[r], eps);
-  }
-  return { c, na, nb };
+  return cosineRowsTyped(a, t, n, d, eps);
 }
 
 /**

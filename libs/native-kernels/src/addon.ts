@@ -120,6 +120,10 @@ export interface CourierBlasAddon {
   adamStep?(w: Float32Array, g: Float32Array | null, m: Float32Array, v: Float32Array, out: Float32Array, a: number, e2: number, beta1: number, beta2: number, weightDecay: number): void;
   /** tf.dropout's seeded mask times x, all rows or rows idx (typed-kernels.ts). */
   dropoutRows?(state: Float64Array, keep: number, x: Float32Array, n: number, d: number, idx: Int32Array | null, out: Float32Array): void;
+  /** Row cosines of two [n, d] tables with the row norms, in double (typed-kernels.ts). */
+  cosineRows?(a: Float32Array, t: Float32Array, n: number, d: number, eps: number, c: Float64Array, na: Float64Array, nb: Float64Array): void;
+  /** out += coef d cos(a_r, t_r) / d a_r per row (typed-kernels.ts). */
+  cosineGrad?(a: Float32Array, t: Float32Array, c: Float64Array, na: Float64Array, nb: Float64Array, coef: number, n: number, d: number, eps: number, out: Float32Array): void;
   abiVersion: number;
 }
 

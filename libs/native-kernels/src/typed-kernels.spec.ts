@@ -1,4 +1,4 @@
-import { adamStep, csrFromEdges, dropoutRowsInto, setTypedKernelsNative, spmmCsr, typedKernelsNative } from './index';
+import { adamStep, cosineGradInto, cosineRows, csrFromEdges, dropoutRowsInto, setTypedKernelsNative, spmmCsr, typedKernelsNative } from './index';
 import { requireAddon, seededFloats } from './testing';
 
 // The typed-array kernels (issue #23) must give the JS loops' float32 values bit for bit, so a
@@ -149,8 +149,8 @@ describe('adamStep', () => {
 });
 
 describe('dropoutRowsInto', () => {
-  // alea state after seeding (any values in [0, 1) with c = 1 behave the same way).
-  const state = (): Float64Array => Float64Array.of(1, 0.1234567, 0.7654321, 0.5);
+  // An alea state as seeding leaves it: c = 1, s in [0, 1) multiples of 2^-32.
+  const state = (): Float64Array => Float64Array.of(1, 530242871 / 2 ** 32, 3287478195 / 2 ** 32, 0.5);
   const n = 300;
   const d = 16;
   const x = seededFloats(30, n * d);
@@ -180,8 +180,69 @@ describe('dropoutRowsInto', () => {
     });
   }
 
-  it('rejects bad indices and lengths', () => {
+  it('rejects bad indices, lengths and states', () => {
     expect(() => dropoutRowsInto(state(), 0.7, x, n, d, Int32Array.of(n), new Float32Array(d))).toThrow(/idx/);
+    expect(() => dropoutRowsInto(Float64Array.of(1, 0.1234567, 0.5, 0.5), 0.7, x, n, d, null, new Float32Array(n * d))).toThrow(/alea state/);
     expect(() => dropoutRowsInto(state(), 0.7, x, n, d, null, new Float32Array(d))).toThrow(/out has/);
+  });
+});
+
+describe('cosineRows / cosineGradInto', () => {
+  const n = 50;
+  const d = 33;
+  const a = seededFloats(40, n * d);
+  const t = seededFloats(41, n * d, 3);
+  a.fill(0, 0, d); // |a| = 0: below eps, the gradient is t / eps only
+  t.fill(1e-6, d, 2 * d); // tiny target: |a||t| < eps
+  a[5 * d + 3] = NaN;
+  it('native = JS bit for bit (values, norms, gradients added into a buffer)', () => {
+    const r = both(() => {
+      const cv = cosineRows(a, t, n, d);
+      const g = cosineGradInto(a, t, cv, -0.37, n, d, seededFloats(42, n * d));
+      return { cv, g };
+    });
+    for (const k of ['c', 'na', 'nb'] as const) expect(Array.from(r.nat.cv[k])).toEqual(Array.from(r.js.cv[k]));
+    expectSameBits(r.nat.g, r.js.g);
+    expect(r.nat.cv.c[0]).toBe(0);
+    expect(Number.isNaN(r.nat.cv.c[5])).toBe(true);
+  });
+
+  it('is the cosine and its gradient (finite differences in double)', () => {
+    const { c } = cosineRows(a, t, n, d);
+    for (const r of [2, 17, 49]) {
+      let dot = 0;
+      let sa = 0;
+      let sb = 0;
+      for (let k = 0; k < d; k++) {
+        dot += a[r * d + k] * t[r * d + k];
+        sa += a[r * d + k] ** 2;
+        sb += t[r * d + k] ** 2;
+      }
+      expect(c[r]).toBeCloseTo(dot / Math.sqrt(sa * sb), 12);
+    }
+    // d c_r / d a_rk against a central difference of the double formula.
+    const cos = (x: Float64Array, y: Float32Array): number => {
+      let dot = 0;
+      let sa = 0;
+      let sb = 0;
+      for (let k = 0; k < d; k++) {
+        dot += x[k] * y[k];
+        sa += x[k] * x[k];
+        sb += y[k] * y[k];
+      }
+      return dot / Math.sqrt(sa * sb);
+    };
+    const r = 7;
+    const g = cosineGradInto(a, t, cosineRows(a, t, n, d), 1, n, d, new Float32Array(n * d));
+    const ar = Float64Array.from(a.subarray(r * d, r * d + d));
+    const tr = t.subarray(r * d, r * d + d);
+    for (const k of [0, 11, 32]) {
+      const h = 1e-6;
+      const up = ar.slice();
+      const dn = ar.slice();
+      up[k] += h;
+      dn[k] -= h;
+      expect(g[r * d + k]).toBeCloseTo((cos(up, tr) - cos(dn, tr)) / (2 * h), 5);
+    }
   });
 });

@@ -27,7 +27,7 @@ export function setTypedKernelsNative(on: boolean): boolean {
 /** Whether the calls below run in the addon (built, loadable, with these kernels, and not turned off). */
 export function typedKernelsNative(): boolean {
   const a = addon();
-  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function';
+  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function' && typeof a.cosineRows === 'function' && typeof a.cosineGrad === 'function';
 }
 
 /** A sparse [rows, cols] operator in compressed sparse rows. */
@@ -141,7 +141,10 @@ export function adamStep(w: Float32Array, g: Float32Array | null, m: Float32Arra
  * null, out [n, d]) or the rows `idx` (out [idx.length, d]). `keep` must be a float32 value.
  */
 export function dropoutRowsInto(state: Float64Array, keep: number, x: Float32Array, n: number, d: number, idx: Int32Array | null, out: Float32Array): Float32Array {
-  if (state.length !== 4) throw new Error('dropoutRowsInto: state must hold [c, s0, s1, s2]');
+  const unit = 2 ** 32;
+  const isState = state.length === 4 && Number.isInteger(state[0]) && state[0] >= 0 && state[0] < 2 ** 21 && [1, 2, 3].every((q) => state[q] >= 0 && state[q] < 1 && Number.isInteger(state[q] * unit));
+  // (seedrandom's seeding gives exactly such states; the native loop runs the recurrence in integers.)
+  if (!isState) throw new Error('dropoutRowsInto: state must be an alea state [c, s0, s1, s2] (c < 2^21 an integer, s in [0, 1) multiples of 2^-32)');
   if (x.length !== n * d) throw new Error(`dropoutRowsInto: x has ${x.length} values, expected ${n} x ${d}`);
   if (out.length !== (idx ? idx.length : n) * d) throw new Error(`dropoutRowsInto: out has ${out.length} values, expected ${idx ? idx.length : n} x ${d}`);
   if (idx) {
@@ -177,6 +180,65 @@ export function dropoutRowsInto(state: Float64Array, keep: number, x: Float32Arr
     const s = idx[r] * d;
     const o = r * d;
     for (let k = 0; k < d; k++) out[o + k] = x[s + k] * mult[s + k];
+  }
+  return out;
+}
+
+/** Per-row cosines of two [n, d] tables and the row norms (double). */
+export interface CosineRows {
+  c: Float64Array;
+  na: Float64Array;
+  nb: Float64Array;
+}
+
+/**
+ * c_r = a_r.t_r / max(|a_r| |t_r|, eps) (torch's F.cosine_similarity) with the norms na, nb, all
+ * accumulated in double in k order.
+ */
+export function cosineRows(a: Float32Array, t: Float32Array, n: number, d: number, eps = 1e-8): CosineRows {
+  if (a.length !== n * d || t.length !== n * d) throw new Error(`cosineRows: ${a.length} and ${t.length} values, expected ${n} x ${d}`);
+  const c = new Float64Array(n);
+  const na = new Float64Array(n);
+  const nb = new Float64Array(n);
+  const native = addon();
+  if (native?.cosineRows) {
+    native.cosineRows(a, t, n, d, eps, c, na, nb);
+    return { c, na, nb };
+  }
+  for (let r = 0; r < n; r++) {
+    let dot = 0;
+    let sa = 0;
+    let sb = 0;
+    for (let k = r * d; k < r * d + d; k++) {
+      dot += a[k] * t[k];
+      sa += a[k] * a[k];
+      sb += t[k] * t[k];
+    }
+    na[r] = Math.sqrt(sa);
+    nb[r] = Math.sqrt(sb);
+    c[r] = dot / Math.max(na[r] * nb[r], eps);
+  }
+  return { c, na, nb };
+}
+
+/**
+ * out_r += coef d cos(a_r, t_r) / d a_r = s t_r - ca a_r, s = coef / max(|a||t|, eps),
+ * ca = coef c / |a|^2 (0 when |a||t| < eps: max's gradient then goes to eps), for every row;
+ * `cv` from `cosineRows(a, t)`. Returns `out`.
+ */
+export function cosineGradInto(a: Float32Array, t: Float32Array, cv: CosineRows, coef: number, n: number, d: number, out: Float32Array, eps = 1e-8): Float32Array {
+  if (a.length !== n * d || t.length !== n * d || out.length !== n * d) throw new Error(`cosineGradInto: ${a.length}, ${t.length} and ${out.length} values, expected ${n} x ${d}`);
+  if (cv.c.length !== n || cv.na.length !== n || cv.nb.length !== n) throw new Error(`cosineGradInto: row values for ${cv.c.length} rows, expected ${n}`);
+  const native = addon();
+  if (native?.cosineGrad) {
+    native.cosineGrad(a, t, cv.c, cv.na, cv.nb, coef, n, d, eps, out);
+    return out;
+  }
+  for (let r = 0; r < n; r++) {
+    const prod = cv.na[r] * cv.nb[r];
+    const s = prod >= eps ? coef / prod : coef / eps;
+    const ca = prod >= eps ? (coef * cv.c[r]) / (cv.na[r] * cv.na[r]) : 0;
+    for (let k = r * d; k < r * d + d; k++) out[k] += s * t[k] - ca * a[k];
   }
   return out;
 }
