@@ -18,7 +18,7 @@ import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
 import { gatherRows, l2NormalizeRows } from '@courier/nn';
 import { cosineGradInto, spmmCsr } from '@courier/native-kernels';
-import { addAll, linearLeakyRelu, Linear, SparseGraph, newVariable, countParams, cosineRows, cosineValues, dropoutRows, defaultUniform, leakyRelu, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { addAll, linearLeakyRelu, Linear, SparseGraph, newVariable, countParams, cosineRows, cosineValues, dropoutRows, defaultUniform, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -255,7 +255,12 @@ function frobValues(x: Float32Array): number {
 /** Rows idx of an [n, d] value table. */
 function gatherValues(x: Float32Array, idx: Int32Array, d: number): Float32Array {
   const out = new Float32Array(idx.length * d);
-  for (let r = 0; r < idx.length; r++) out.set(x.subarray(idx[r] * d, idx[r] * d + d), r * d);
+  // A plain loop: `out.set(x.subarray(...))` made a view object per row (garbage per step).
+  for (let r = 0; r < idx.length; r++) {
+    const s = idx[r] * d;
+    const o = r * d;
+    for (let k = 0; k < d; k++) out[o + k] = x[s + k];
+  }
   return out;
 }
 
@@ -603,7 +608,7 @@ export class Mmgcn implements RecModel {
     for (const b of this.branches) {
       let x = this.layerInput(b);
       for (const layer of b.layers) {
-        const h = leakyRelu(this.graph.meanAggregate(tf.matMul(x, layer.conv)));
+        const h = this.graph.meanAggregateLeakyRelu(tf.matMul(x, layer.conv));
         const xh = tf.add(linearLeakyRelu([x], layer.lin.w as tf.Tensor2D, layer.lin.b as tf.Tensor1D), this.idEmbedding) as tf.Tensor2D;
         // G([h ; xh]) without the axis-1 concat (tfjs-cpu's column split, its gradient, is slow).
         x = linearLeakyRelu([h, xh], layer.g.w as tf.Tensor2D, layer.g.b as tf.Tensor1D);

@@ -269,6 +269,26 @@ describe('typed kernels: native = JS', () => {
     x.dispose();
   });
 
+  it('meanAggregateLeakyRelu = leakyRelu(meanAggregate(x)) bit for bit, values and gradients, native and JS', () => {
+    const n = 30;
+    const rng = new Rng(8);
+    const src = Int32Array.from({ length: 200 }, () => rng.int(n));
+    const dst = Int32Array.from({ length: 200 }, () => rng.int(n - 1));
+    const g = new SparseGraph(n, src, dst, null);
+    const x = rand(9, [n, 16]);
+    const xv = x.dataSync();
+    xv[5] = 0; // a zero pre-activation row entry (mask alpha) is fine; NaN is left out
+    const fused = (xx: tf.Tensor): tf.Tensor => g.meanAggregateLeakyRelu(xx as tf.Tensor2D);
+    const twoOps = (xx: tf.Tensor): tf.Tensor => leakyRelu(g.meanAggregate(xx as tf.Tensor2D));
+    const ref = valueAndGrads(twoOps, [x]);
+    const nat = valueAndGrads(fused, [x]);
+    const js = withJs(() => valueAndGrads(fused, [x]));
+    expect(ref[0].some((v) => v < 0)).toBe(true);
+    nat.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(ref[i])));
+    js.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(ref[i])));
+    x.dispose();
+  });
+
   it.each(['BM3', 'MMGCN', 'LATTICE'])('%s: three MmrecAdam steps give the same losses and weights bit for bit', (model) => {
     const { root, name } = makeSyntheticDataset('tiny');
     const entry = getModel(model);

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import { dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
-import { Csr, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, spmmCsr } from '@courier/native-kernels';
+import { Csr, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, leakyReluGradInto, spmmCsr } from '@courier/native-kernels';
 
 // The row gather and row normalisation are @courier/nn's; re-exported for this library's specs.
 export { gatherRows, l2NormalizeRows } from '@courier/nn';
@@ -440,6 +440,28 @@ export class SparseGraph {
       value: tf.tensor2d(spmmCsr(fwd, xx.dataSync() as Float32Array, d), [n, d]),
       gradFunc: (dy: tf.Tensor2D) => tf.tensor2d(spmmCsr(bwd, dy.dataSync() as Float32Array, d), [n, d]),
     })) as unknown as CustomGradFn);
+    return op(x) as tf.Tensor2D;
+  }
+
+  /**
+   * leakyRelu(meanAggregate(x), 0.01) as one op (MMGCN's message passing): the activation in the
+   * product's epilogue, the gradient's mask read from the output, then the transposed product.
+   * Same float32 values as the two ops (nn.spec.ts), three [nodes, d] passes and tensors fewer.
+   */
+  meanAggregateLeakyRelu(x: tf.Tensor2D, alpha = 0.01): tf.Tensor2D {
+    const [n, d] = x.shape;
+    if (n !== this.nodes) throw new Error(`SparseGraph: input has ${n} rows, expected ${this.nodes} nodes`);
+    const { fwd, bwd } = this.csr(true);
+    const op = tf.customGrad(((xx: tf.Tensor2D) => {
+      const y = spmmCsr(fwd, xx.dataSync() as Float32Array, d, new Float32Array(n * d), alpha);
+      return {
+        value: tf.tensor2d(y, [n, d]),
+        gradFunc: (dy: tf.Tensor2D) => {
+          const dz = leakyReluGradInto(y, dy.dataSync() as Float32Array, new Float32Array(n * d), alpha);
+          return tf.tensor2d(spmmCsr(bwd, dz, d), [n, d]);
+        },
+      };
+    }) as unknown as CustomGradFn);
     return op(x) as tf.Tensor2D;
   }
 

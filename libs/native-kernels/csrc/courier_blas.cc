@@ -1224,6 +1224,10 @@ Napi::Value SpmmCsr(const Napi::CallbackInfo& info) {
       Fail(env, std::string(fn) + ": col[" + std::to_string(k) + "] = " + std::to_string(col.data[k]) + " outside [0, " + std::to_string(inRows) + ")");
     }
   }
+  // Optional epilogue: leakyAlpha given -> out = leakyRelu(A x) (the LeakyRelu kernel's
+  // `v < 0 ? alpha v : v` in float32).
+  const bool leaky = info.Length() > 8 && info[8].IsNumber();
+  const float alpha = leaky ? static_cast<float>(info[8].As<Napi::Number>().DoubleValue()) : 0.f;
   for (int64_t r = 0; r < rows; ++r) {
     float* o = out.data + r * d;
     std::fill(o, o + d, 0.f);
@@ -1233,6 +1237,30 @@ Napi::Value SpmmCsr(const Napi::CallbackInfo& info) {
       const float* xs = x.data + static_cast<int64_t>(col.data[k]) * d;
       for (int64_t j = 0; j < d; ++j) o[j] = static_cast<float>(static_cast<double>(o[j]) + w * static_cast<double>(xs[j]));
     }
+    if (leaky) {
+      for (int64_t j = 0; j < d; ++j) o[j] = o[j] < 0.f ? alpha * o[j] : o[j];
+    }
+  }
+  return env.Undefined();
+}
+
+// leakyReluGrad(y, dy, out, alpha): out = dy * step(y) with step = 1 where y > 0, alpha
+// elsewhere, NaN where y is NaN (tfjs's Step(alpha) then Multiply; y = leakyRelu(z) has the sign
+// of z, so the mask can be read from the output).
+Napi::Value LeakyReluGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "leakyReluGrad";
+  F32 y = ArgF32(info, 0, fn, "y");
+  F32 dy = ArgF32(info, 1, fn, "dy");
+  F32 out = ArgF32(info, 2, fn, "out");
+  const float alpha = static_cast<float>(ArgNumber(info, 3, fn, "alpha"));
+  ExpectLength(env, fn, "dy", dy, y.length);
+  ExpectLength(env, fn, "out", out, y.length);
+  ExpectDisjoint(env, fn, out, {y});
+  for (int64_t i = 0; i < y.length; ++i) {
+    const float v = y.data[i];
+    const float s = v != v ? v : (v > 0.f ? 1.f : alpha);
+    out.data[i] = dy.data[i] * s;
   }
   return env.Undefined();
 }
@@ -1477,6 +1505,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("dropoutRows", Napi::Function::New(env, DropoutRows, "dropoutRows"));
   exports.Set("cosineRows", Napi::Function::New(env, CosineRows, "cosineRows"));
   exports.Set("cosineGrad", Napi::Function::New(env, CosineGrad, "cosineGrad"));
+  exports.Set("leakyReluGrad", Napi::Function::New(env, LeakyReluGrad, "leakyReluGrad"));
   exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }

@@ -115,7 +115,9 @@ export interface CourierBlasAddon {
   /** Backward of bias + ReLU in one pass: dyMasked = dy where y > 0, db = column sums of it. */
   reluBiasGrad?(y: Float32Array, dy: Float32Array, dyMasked: Float32Array, db: Float32Array, rows: number, cols: number): void;
   /** CSR sparse-dense product out = A x (typed-kernels.ts). Optional: older builds lack it. */
-  spmmCsr?(rowPtr: Int32Array, col: Int32Array, val: Float32Array, x: Float32Array, out: Float32Array, rows: number, inRows: number, d: number): void;
+  spmmCsr?(rowPtr: Int32Array, col: Int32Array, val: Float32Array, x: Float32Array, out: Float32Array, rows: number, inRows: number, d: number, leakyAlpha?: number): void;
+  /** out = dy * step(y, alpha) (leakyRelu's gradient read from its output; typed-kernels.ts). */
+  leakyReluGrad?(y: Float32Array, dy: Float32Array, out: Float32Array, alpha: number): void;
   /** One Adam update in place of m and v, new weights into out (may be w; typed-kernels.ts). */
   adamStep?(w: Float32Array, g: Float32Array | null, m: Float32Array, v: Float32Array, out: Float32Array, a: number, e2: number, beta1: number, beta2: number, weightDecay: number): void;
   /** tf.dropout's seeded mask times x, all rows or rows idx (typed-kernels.ts). */

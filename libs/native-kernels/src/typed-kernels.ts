@@ -27,7 +27,7 @@ export function setTypedKernelsNative(on: boolean): boolean {
 /** Whether the calls below run in the addon (built, loadable, with these kernels, and not turned off). */
 export function typedKernelsNative(): boolean {
   const a = addon();
-  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function' && typeof a.cosineRows === 'function' && typeof a.cosineGrad === 'function';
+  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function' && typeof a.cosineRows === 'function' && typeof a.cosineGrad === 'function' && typeof a.leakyReluGrad === 'function';
 }
 
 /** A sparse [rows, cols] operator in compressed sparse rows. */
@@ -73,12 +73,12 @@ export function csrFromEdges(src: Int32Array, dst: Int32Array, w: ArrayLike<numb
  * out = A x for x [A.cols, d] (row-major), into `out` [A.rows, d] (overwritten) or a new array.
  * Each step is float32(out + w x) in double, the rounding of `out[t] += w * x[s]` on a Float32Array.
  */
-export function spmmCsr(a: Csr, x: Float32Array, d: number, out: Float32Array = new Float32Array(a.rows * d)): Float32Array {
+export function spmmCsr(a: Csr, x: Float32Array, d: number, out: Float32Array = new Float32Array(a.rows * d), leakyAlpha?: number): Float32Array {
   if (x.length !== a.cols * d) throw new Error(`spmmCsr: x has ${x.length} values, expected ${a.cols} x ${d}`);
   if (out.length !== a.rows * d) throw new Error(`spmmCsr: out has ${out.length} values, expected ${a.rows} x ${d}`);
   const native = addon();
-  if (native?.spmmCsr) {
-    native.spmmCsr(a.rowPtr, a.col, a.val, x, out, a.rows, a.cols, d);
+  if (native?.spmmCsr && native.leakyReluGrad) {
+    native.spmmCsr(a.rowPtr, a.col, a.val, x, out, a.rows, a.cols, d, leakyAlpha);
     return out;
   }
   const { rowPtr, col, val } = a;
@@ -90,6 +90,30 @@ export function spmmCsr(a: Csr, x: Float32Array, d: number, out: Float32Array = 
       const s = col[k] * d;
       for (let j = 0; j < d; j++) out[o + j] += w * x[s + j];
     }
+  }
+  if (leakyAlpha !== undefined) {
+    const alpha = Math.fround(leakyAlpha);
+    for (let i = 0; i < out.length; i++) if (out[i] < 0) out[i] = alpha * out[i];
+  }
+  return out;
+}
+
+/**
+ * leakyRelu's gradient from its output: out = dy * (1 where y > 0, alpha elsewhere, NaN where
+ * y is NaN), as tfjs's Step(alpha) and Multiply compute it (float32). y = leakyRelu(z) is
+ * positive, zero or NaN exactly where z is, so the mask needs only the output.
+ */
+export function leakyReluGradInto(y: Float32Array, dy: Float32Array, out: Float32Array, alpha: number): Float32Array {
+  if (dy.length !== y.length || out.length !== y.length) throw new Error(`leakyReluGradInto: lengths y ${y.length}, dy ${dy.length}, out ${out.length}`);
+  const native = addon();
+  if (native?.leakyReluGrad) {
+    native.leakyReluGrad(y, dy, out, alpha);
+    return out;
+  }
+  const a = Math.fround(alpha);
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i];
+    out[i] = dy[i] * (v !== v ? v : v > 0 ? 1 : a);
   }
   return out;
 }
