@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import { dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
-import { Csr, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, leakyReluGradInto, spmmCsr } from '@courier/native-kernels';
+import { Csr, addLeakyReluInto, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, leakyReluGradInto, spmmCsr } from '@courier/native-kernels';
 
 // The row gather and row normalisation are @courier/nn's; re-exported for this library's specs.
 export { gatherRows, l2NormalizeRows } from '@courier/nn';
@@ -331,8 +331,11 @@ export function linearLeakyRelu(xs: tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1
       y = tf.fused.matMul({ a: ins[0], b: ws[0], bias: bb, activation: 'leakyrelu', leakyreluAlpha: 0.01 }) as tf.Tensor2D;
     } else {
       let z = tf.fused.matMul({ a: ins[0], b: ws[0], bias: bb });
-      for (let i = 1; i < n; i++) z = tf.add(z, tf.matMul(ins[i], ws[i])) as tf.Tensor2D;
-      y = tf.leakyRelu(z, 0.01) as tf.Tensor2D;
+      for (let i = 1; i < n - 1; i++) z = tf.add(z, tf.matMul(ins[i], ws[i])) as tf.Tensor2D;
+      // The last Add and the LeakyRelu in one pass (typed kernel, native when built).
+      const last = tf.matMul(ins[n - 1], ws[n - 1]);
+      y = tf.tensor2d(addLeakyReluInto(z.dataSync() as Float32Array, last.dataSync() as Float32Array, new Float32Array(z.size), 0.01), z.shape as [number, number]);
+      tf.dispose([z, last]);
     }
     save([...ins, ...ws, y]);
     return {
@@ -340,7 +343,9 @@ export function linearLeakyRelu(xs: tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1
       gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => {
         const sx = saved.slice(0, n) as tf.Tensor2D[];
         const sw = saved.slice(n, 2 * n) as tf.Tensor2D[];
-        const dz = tf.mul(dy, tf.step(saved[2 * n], 0.01)) as tf.Tensor2D;
+        // dy * step(y, 0.01) in one pass (the mask read from the output, as tfjs's Step on it).
+        const yv = saved[2 * n].dataSync() as Float32Array;
+        const dz = tf.tensor2d(leakyReluGradInto(yv, dy.dataSync() as Float32Array, new Float32Array(yv.length), 0.01), dy.shape as [number, number]);
         const dxs = sx.map((_, i) => tf.matMul(dz, sw[i], false, true));
         const dws = sx.map((x) => tf.matMul(x, dz, true, false));
         return [...dxs, n > 1 ? tf.concat(dws, 0) : dws[0], tf.sum(dz, 0)];

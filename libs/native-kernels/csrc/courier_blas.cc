@@ -1244,6 +1244,24 @@ Napi::Value SpmmCsr(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// addLeakyRelu(a, b, out, alpha): out = leakyRelu(a + b) in float32 (tfjs's Add then LeakyRelu).
+Napi::Value AddLeakyRelu(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "addLeakyRelu";
+  F32 a = ArgF32(info, 0, fn, "a");
+  F32 b = ArgF32(info, 1, fn, "b");
+  F32 out = ArgF32(info, 2, fn, "out");
+  const float alpha = static_cast<float>(ArgNumber(info, 3, fn, "alpha"));
+  ExpectLength(env, fn, "b", b, a.length);
+  ExpectLength(env, fn, "out", out, a.length);
+  ExpectDisjoint(env, fn, out, {a, b});
+  for (int64_t i = 0; i < a.length; ++i) {
+    const float v = a.data[i] + b.data[i];
+    out.data[i] = v < 0.f ? alpha * v : v;
+  }
+  return env.Undefined();
+}
+
 // leakyReluGrad(y, dy, out, alpha): out = dy * step(y) with step = 1 where y > 0, alpha
 // elsewhere, NaN where y is NaN (tfjs's Step(alpha) then Multiply; y = leakyRelu(z) has the sign
 // of z, so the mask can be read from the output).
@@ -1506,6 +1524,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cosineRows", Napi::Function::New(env, CosineRows, "cosineRows"));
   exports.Set("cosineGrad", Napi::Function::New(env, CosineGrad, "cosineGrad"));
   exports.Set("leakyReluGrad", Napi::Function::New(env, LeakyReluGrad, "leakyReluGrad"));
+  exports.Set("addLeakyRelu", Napi::Function::New(env, AddLeakyRelu, "addLeakyRelu"));
   exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }

@@ -118,6 +118,8 @@ export interface CourierBlasAddon {
   spmmCsr?(rowPtr: Int32Array, col: Int32Array, val: Float32Array, x: Float32Array, out: Float32Array, rows: number, inRows: number, d: number, leakyAlpha?: number): void;
   /** out = dy * step(y, alpha) (leakyRelu's gradient read from its output; typed-kernels.ts). */
   leakyReluGrad?(y: Float32Array, dy: Float32Array, out: Float32Array, alpha: number): void;
+  /** out = leakyRelu(a + b) (typed-kernels.ts). */
+  addLeakyRelu?(a: Float32Array, b: Float32Array, out: Float32Array, alpha: number): void;
   /** One Adam update in place of m and v, new weights into out (may be w; typed-kernels.ts). */
   adamStep?(w: Float32Array, g: Float32Array | null, m: Float32Array, v: Float32Array, out: Float32Array, a: number, e2: number, beta1: number, beta2: number, weightDecay: number): void;
   /** tf.dropout's seeded mask times x, all rows or rows idx (typed-kernels.ts). */

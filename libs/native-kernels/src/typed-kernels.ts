@@ -27,7 +27,7 @@ export function setTypedKernelsNative(on: boolean): boolean {
 /** Whether the calls below run in the addon (built, loadable, with these kernels, and not turned off). */
 export function typedKernelsNative(): boolean {
   const a = addon();
-  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function' && typeof a.cosineRows === 'function' && typeof a.cosineGrad === 'function' && typeof a.leakyReluGrad === 'function';
+  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function' && typeof a.cosineRows === 'function' && typeof a.cosineGrad === 'function' && typeof a.leakyReluGrad === 'function' && typeof a.addLeakyRelu === 'function';
 }
 
 /** A sparse [rows, cols] operator in compressed sparse rows. */
@@ -263,6 +263,22 @@ export function cosineGradInto(a: Float32Array, t: Float32Array, cv: CosineRows,
     const s = prod >= eps ? coef / prod : coef / eps;
     const ca = prod >= eps ? (coef * cv.c[r]) / (cv.na[r] * cv.na[r]) : 0;
     for (let k = r * d; k < r * d + d; k++) out[k] += s * t[k] - ca * a[k];
+  }
+  return out;
+}
+
+/** out = leakyRelu(a + b, alpha) in float32 (tfjs's Add, then LeakyRelu's `v < 0 ? alpha v : v`). */
+export function addLeakyReluInto(a: Float32Array, b: Float32Array, out: Float32Array, alpha: number): Float32Array {
+  if (b.length !== a.length || out.length !== a.length) throw new Error(`addLeakyReluInto: lengths a ${a.length}, b ${b.length}, out ${out.length}`);
+  const native = addon();
+  if (native?.addLeakyRelu) {
+    native.addLeakyRelu(a, b, out, alpha);
+    return out;
+  }
+  const al = Math.fround(alpha);
+  for (let i = 0; i < a.length; i++) {
+    const v = Math.fround(a[i] + b[i]);
+    out[i] = v < 0 ? al * v : v;
   }
   return out;
 }
