@@ -328,7 +328,11 @@ export function linearLeakyRelu(xs: tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1
     const ws = n > 1 ? (tf.split(ww, widths, 0) as tf.Tensor2D[]) : [ww];
     let y: tf.Tensor2D;
     if (n === 1) {
-      y = tf.fused.matMul({ a: ins[0], b: ws[0], bias: bb, activation: 'leakyrelu', leakyreluAlpha: 0.01 }) as tf.Tensor2D;
+      // tfjs runs a fused matMul with an activation unfused while a gradient is being recorded
+      // (matMul, Add, LeakyRelu); with the bias only it stays one kernel (bias in the epilogue).
+      const z = tf.fused.matMul({ a: ins[0], b: ws[0], bias: bb });
+      y = tf.leakyRelu(z, 0.01) as tf.Tensor2D;
+      z.dispose();
     } else {
       let z = tf.fused.matMul({ a: ins[0], b: ws[0], bias: bb });
       for (let i = 1; i < n - 1; i++) z = tf.add(z, tf.matMul(ins[i], ws[i])) as tf.Tensor2D;
