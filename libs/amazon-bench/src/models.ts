@@ -207,9 +207,9 @@ function valuesOf(f: () => tf.Tensor): Float32Array {
 }
 
 /** LightGCN's layer mean: float32 adds in layer order, then / (layers + 1). */
-function layerMean(H: Float32Array[]): Float32Array {
+function layerMean(H: Float32Array[], out: Float32Array = new Float32Array(H[0].length)): Float32Array {
   const n = H[0].length;
-  const out = Float32Array.from(H[0]);
+  out.set(H[0]);
   for (let l = 1; l < H.length; l++) {
     const h = H[l];
     for (let k = 0; k < n; k++) out[k] += h[k];
@@ -219,8 +219,7 @@ function layerMean(H: Float32Array[]): Float32Array {
   return out;
 }
 
-function addArrays(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
+function addArrays(a: Float32Array, b: Float32Array, out: Float32Array = new Float32Array(a.length)): Float32Array {
   for (let k = 0; k < a.length; k++) out[k] = a[k] + b[k];
   return out;
 }
@@ -236,8 +235,7 @@ function axpyInto(out: Float32Array, a: number, x: Float32Array): void {
   for (let k = 0; k < out.length; k++) out[k] += a * x[k];
 }
 
-function divideArray(x: Float32Array, c: number): Float32Array {
-  const out = new Float32Array(x.length);
+function divideArray(x: Float32Array, c: number, out: Float32Array = new Float32Array(x.length)): Float32Array {
   for (let k = 0; k < x.length; k++) out[k] = x[k] / c;
   return out;
 }
@@ -253,8 +251,7 @@ function frobValues(x: Float32Array): number {
 }
 
 /** Rows idx of an [n, d] value table. */
-function gatherValues(x: Float32Array, idx: Int32Array, d: number): Float32Array {
-  const out = new Float32Array(idx.length * d);
+function gatherValues(x: Float32Array, idx: Int32Array, d: number, out: Float32Array = new Float32Array(idx.length * d)): Float32Array {
   // A plain loop: `out.set(x.subarray(...))` made a view object per row (garbage per step).
   for (let r = 0; r < idx.length; r++) {
     const s = idx[r] * d;
@@ -265,7 +262,7 @@ function gatherValues(x: Float32Array, idx: Int32Array, d: number): Float32Array
 }
 
 /** out[idx[r]] += y[r] ([rows, d] into [n, d]; a new table unless `out` is given). */
-function scatterValues(y: Float32Array, idx: Int32Array, n: number, d: number, out = new Float32Array(n * d)): Float32Array {
+function scatterValues(y: Float32Array, idx: Int32Array, n: number, d: number, out: Float32Array = new Float32Array(n * d)): Float32Array {
   for (let r = 0; r < idx.length; r++) {
     const t = idx[r] * d;
     for (let k = 0; k < d; k++) out[t + k] += y[r * d + k];
@@ -302,6 +299,23 @@ export class Bm3 implements RecModel {
   private readonly nUsers: number;
   private readonly nItems: number;
   private readonly dropRng: Rng;
+  /**
+   * Work arrays of `loss`, reused from step to step (issue #23: a step allocated ~14 MB of
+   * Float32Arrays; the garbage collector took ~15% of it). Only arrays that never leave the
+   * step: each forward's closure is done (its backward ran) before the next forward.
+   */
+  private readonly work = new Map<string, Float32Array>();
+
+  private scratch(key: string, length: number, zero = false): Float32Array {
+    let a = this.work.get(key);
+    if (!a || a.length !== length) {
+      a = new Float32Array(length);
+      this.work.set(key, a);
+    } else if (zero) {
+      a.fill(0);
+    }
+    return a;
+  }
 
   constructor(ds: MmrecDataset, params: ModelParams, rng: Rng) {
     const d = num(params, 'embeddingSize');
@@ -379,37 +393,43 @@ export class Bm3 implements RecModel {
     const mods = this.modalities;
     const { fwd: A, bwd: At } = this.graph.csr(false);
     const rate = this.dropout;
-    const drop = (x: Float32Array, n: number, idx: Int32Array | null): Float32Array => {
-      if (rate > 0) return dropoutRows(x, n, d, rate, this.dropRng.seed(), idx);
-      return idx ? gatherValues(x, idx, d) : x.slice();
+    const work = (key: string, length: number, zero = false): Float32Array => this.scratch(key, length, zero);
+    const drop = (x: Float32Array, n: number, idx: Int32Array | null, key: string): Float32Array => {
+      const out = work(key, (idx ? idx.length : n) * d);
+      if (rate > 0) return dropoutRows(x, n, d, rate, this.dropRng.seed(), idx, out);
+      if (idx) return gatherValues(x, idx, d, out);
+      out.set(x);
+      return out;
     };
     const inputs: tf.Tensor[] = [this.Eu, this.Ei, this.predictor.w, this.predictor.b!, ...mods.flatMap((m) => [m.F, m.proj.w, m.proj.b!])];
     const op = tf.customGrad(((...args: tf.Tensor[]) => {
       const vals = args.slice(0, inputs.length).map((t) => t.dataSync() as Float32Array);
       const [Eu, Ei, Pw, Pb] = vals;
       // LightGCN mean of H_0..H_L over [E_u; E_i] (float32 adds in order, then / (L + 1)).
-      const E = new Float32Array(N * d);
+      const E = work('E', N * d);
       E.set(Eu);
       E.set(Ei, U * d);
       const H: Float32Array[] = [E];
-      for (let l = 0; l < L; l++) H.push(spmmCsr(A, H[l], d));
-      const M = layerMean(H);
+      for (let l = 0; l < L; l++) H.push(spmmCsr(A, H[l], d, work(`H${l + 1}`, N * d)));
+      const M = layerMean(H, work('M', N * d));
       const ug = M.subarray(0, U * d);
-      const ig = addArrays(M.subarray(U * d), Ei);
+      const ig = addArrays(M.subarray(U * d), Ei, work('ig', I * d));
       // Targets (values only), seeds in the order of lossReference: ug, ig, then per modality.
-      const utB = drop(ug, U, users);
-      const itB = drop(ig, I, pos);
+      const utB = drop(ug, U, users, 'utB');
+      const itB = drop(ig, I, pos, 'itB');
+      // x W + b as one fused kernel (bias in the product's epilogue; no activation, so tfjs
+      // keeps it fused while the tape records).
       const lin = (x: Float32Array, rows: number, w: Float32Array, b: Float32Array, inDim: number): Float32Array =>
-        valuesOf(() => tf.add(tf.matMul(tf.tensor2d(x, [rows, inDim]), tf.tensor2d(w, [inDim, d])), tf.tensor1d(b)));
-      const uG = gatherValues(ug, users, d);
+        valuesOf(() => tf.fused.matMul({ a: tf.tensor2d(x, [rows, inDim]), b: tf.tensor2d(w, [inDim, d]), bias: tf.tensor1d(b) }));
+      const uG = gatherValues(ug, users, d, work('uG', B * d));
       const uOn = lin(uG, B, Pw, Pb, d);
-      const iOn = gatherValues(lin(ig, I, Pw, Pb, d), pos, d);
+      const iOn = gatherValues(lin(ig, I, Pw, Pb, d), pos, d, work('iOn', B * d));
       const mv = mods.map((m, i) => {
         const [F, W, b] = vals.slice(4 + 3 * i, 7 + 3 * i);
         const Dm = m.F.shape[1] as number;
         const proj = lin(F, I, W, b, Dm);
-        const ftB = drop(gatherValues(proj, pos, d), B, null);
-        const fOn = gatherValues(lin(proj, I, Pw, Pb, d), pos, d);
+        const ftB = drop(gatherValues(proj, pos, d, work(`fB${i}`, B * d)), B, null, `ftB${i}`);
+        const fOn = gatherValues(lin(proj, I, Pw, Pb, d), pos, d, work(`fOn${i}`, B * d));
         return { F, W, Dm, proj, ftB, fOn };
       });
       const c1 = cosineValues(uOn, itB, B, d);
@@ -430,15 +450,15 @@ export class Bm3 implements RecModel {
           const cF = (-g * this.clWeight) / B;
           const mm = (a: Float32Array, ar: number, ac: number, b: Float32Array, br: number, bc: number, ta: boolean, tb: boolean): Float32Array =>
             valuesOf(() => tf.matMul(tf.tensor2d(a, [ar, ac]), tf.tensor2d(b, [br, bc]), ta, tb));
-          const duOn = cosineGrad(uOn, itB, c1, cU, B, d, null);
-          const dPI = scatterValues(cosineGrad(iOn, utB, c2, cU, B, d, null), pos, I, d);
+          const duOn = cosineGrad(uOn, itB, c1, cU, B, d, work('duOn', B * d, true));
+          const dPI = scatterValues(cosineGrad(iOn, utB, c2, cU, B, d, work('diOn', B * d, true)), pos, I, d);
           const dPb = new Float64Array(d);
           colSumInto(duOn, B, d, dPb);
           colSumInto(dPI, I, d, dPb);
           const dPw = mm(uG, B, d, duOn, B, d, true, false).slice();
           addInto(dPw, mm(ig, I, d, dPI, I, d, true, false));
           const modGrads = mv.map((m, i) => {
-            const dfOn = cosineGrad(m.fOn, itB, c3[i], cF, B, d, null);
+            const dfOn = cosineGrad(m.fOn, itB, c3[i], cF, B, d, work('dfOn', B * d, true));
             cosineGrad(m.fOn, m.ftB, c4[i], cF, B, d, dfOn);
             const dPF = scatterValues(dfOn, pos, I, d);
             colSumInto(dPF, I, d, dPb);
@@ -449,7 +469,7 @@ export class Bm3 implements RecModel {
             return [mm(m.F, I, m.Dm, dProj, I, d, true, false), Float32Array.from(db), mm(dProj, I, d, m.W, m.Dm, d, false, true)];
           });
           // Online rows back to the tables, plus the norm reg.
-          const dM = new Float32Array(N * d);
+          const dM = work('dM', N * d, true);
           scatterValues(mm(duOn, B, d, Pw, d, d, false, true), users, U, d, dM);
           const dig = mm(dPI, I, d, Pw, d, d, false, true).slice();
           const ru = nUg > 0 ? (g * this.reg) / I / nUg : 0;
@@ -458,9 +478,9 @@ export class Bm3 implements RecModel {
           axpyInto(dig, ri, ig);
           dM.set(dig, U * d);
           // LightGCN backward: G_L = dM / (L + 1), G_l = dM / (L + 1) + A^T G_(l+1); dE = G_0.
-          const scaled = divideArray(dM, L + 1);
+          const scaled = divideArray(dM, L + 1, work('scaled', N * d));
           let G: Float32Array = scaled;
-          for (let l = L - 1; l >= 0; l--) G = addInto(spmmCsr(At, G, d), scaled);
+          for (let l = L - 1; l >= 0; l--) G = addInto(spmmCsr(At, G, d, work(l % 2 ? 'Ga' : 'Gb', N * d)), scaled);
           const dEu = G.slice(0, U * d);
           const dEi = addInto(G.slice(U * d), dig);
           const out: tf.Tensor[] = [tf.tensor2d(dEu, [U, d]), tf.tensor2d(dEi, [I, d]), tf.tensor2d(dPw, [d, d]), tf.tensor1d(Float32Array.from(dPb))];

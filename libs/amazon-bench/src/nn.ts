@@ -268,13 +268,13 @@ export function alea(seed: string): () => number {
  * only the rows `idx` ([idx.length, d]); the whole table's draws are consumed, so the stream is
  * tf.dropout's. No tensor, no gradient (BM3's stop-gradient targets).
  */
-export function dropoutRows(x: Float32Array, n: number, d: number, rate: number, seed: number, idx: Int32Array | null): Float32Array {
+export function dropoutRows(x: Float32Array, n: number, d: number, rate: number, seed: number, idx: Int32Array | null, out?: Float32Array): Float32Array {
   if (x.length !== n * d) throw new Error(`dropoutRows: ${x.length} values, expected ${n} x ${d}`);
   if (!(rate > 0 && rate < 1)) throw new Error(`dropoutRows: rate must be in (0, 1), got ${rate}`);
   const keep = Math.fround(1 - rate);
   // The stream and the products run in the addon when it is built (libs/native-kernels
   // typed-kernels.ts; the same loop in JS otherwise, bit for bit).
-  return dropoutRowsInto(Float64Array.from(aleaState(String(seed))), keep, x, n, d, idx, new Float32Array((idx ? idx.length : n) * d));
+  return dropoutRowsInto(Float64Array.from(aleaState(String(seed))), keep, x, n, d, idx, out ?? new Float32Array((idx ? idx.length : n) * d));
 }
 
 /**
