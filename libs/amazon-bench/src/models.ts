@@ -17,7 +17,7 @@ import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
 import { gatherRows, l2NormalizeRows } from '@courier/nn';
-import { cosineGradInto, spmmCsr } from '@courier/native-kernels';
+import { colSumsInto, cosineGradInto, gatherRowsInto, scatterAddRowsInto, spmmCsr } from '@courier/native-kernels';
 import { addAll, linearLeakyRelu, Linear, SparseGraph, newVariable, countParams, cosineRows, cosineValues, dropoutRows, defaultUniform, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
@@ -241,7 +241,7 @@ function divideArray(x: Float32Array, c: number, out: Float32Array = new Float32
 }
 
 function colSumInto(x: Float32Array, rows: number, d: number, acc: Float64Array): void {
-  for (let r = 0; r < rows; r++) for (let k = 0; k < d; k++) acc[k] += x[r * d + k];
+  colSumsInto(x, rows, d, acc);
 }
 
 function frobValues(x: Float32Array): number {
@@ -250,24 +250,14 @@ function frobValues(x: Float32Array): number {
   return Math.sqrt(s);
 }
 
-/** Rows idx of an [n, d] value table. */
+/** Rows idx of an [n, d] value table (typed kernel: native when built). */
 function gatherValues(x: Float32Array, idx: Int32Array, d: number, out: Float32Array = new Float32Array(idx.length * d)): Float32Array {
-  // A plain loop: `out.set(x.subarray(...))` made a view object per row (garbage per step).
-  for (let r = 0; r < idx.length; r++) {
-    const s = idx[r] * d;
-    const o = r * d;
-    for (let k = 0; k < d; k++) out[o + k] = x[s + k];
-  }
-  return out;
+  return gatherRowsInto(x, idx, d, out);
 }
 
-/** out[idx[r]] += y[r] ([rows, d] into [n, d]; a new table unless `out` is given). */
+/** out[idx[r]] += y[r] ([rows, d] into [n, d]; a new table unless `out` is given; native when built). */
 function scatterValues(y: Float32Array, idx: Int32Array, n: number, d: number, out: Float32Array = new Float32Array(n * d)): Float32Array {
-  for (let r = 0; r < idx.length; r++) {
-    const t = idx[r] * d;
-    for (let k = 0; k < d; k++) out[t + k] += y[r * d + k];
-  }
-  return out;
+  return scatterAddRowsInto(y, idx, d, out);
 }
 
 /** coef * d cos(a_r, t_r) / d a_r for every row (added into `into` when given; native when built). */

@@ -1190,6 +1190,21 @@ I32 ArgI32(const Napi::CallbackInfo& info, size_t i, const char* fn, const char*
   return I32{a.Data(), static_cast<int64_t>(a.ElementLength())};
 }
 
+// F64 arrays for per-row scalars (cosine rows).
+struct F64 {
+  double* data = nullptr;
+  int64_t length = 0;
+};
+
+F64 ArgF64(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
+  if (info.Length() <= i || !info[i].IsTypedArray() ||
+      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    Fail(info.Env(), std::string(fn) + ": argument " + std::to_string(i) + " (" + name + ") must be a Float64Array");
+  }
+  Napi::Float64Array a = info[i].As<Napi::Float64Array>();
+  return F64{a.Data(), static_cast<int64_t>(a.ElementLength())};
+}
+
 // spmmCsr(rowPtr, col, val, x, out, rows, inRows, d):
 //   out[r, :] = sum over k in [rowPtr[r], rowPtr[r+1]) of val[k] * x[col[k], :], in k order.
 // Each step is `o = float(double(o) + double(w) * double(x))`, i.e. exactly JS's
@@ -1258,6 +1273,56 @@ Napi::Value AddLeakyRelu(const Napi::CallbackInfo& info) {
   for (int64_t i = 0; i < a.length; ++i) {
     const float v = a.data[i] + b.data[i];
     out.data[i] = v < 0.f ? alpha * v : v;
+  }
+  return env.Undefined();
+}
+
+// rowsOp(mode, x, idx, d, out): mode 0 gathers out[r] = x[idx[r]] (out [idx.length, d]);
+// mode 1 scatter-adds out[idx[r]] += x[r] in r order (float32 adds, duplicates summed in order,
+// as the JS loop), x [idx.length, d] into out [n, d]. Every index is checked against out / x.
+Napi::Value RowsOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "rowsOp";
+  const int64_t mode = ArgInt(info, 0, fn, "mode", 0, 1);
+  F32 x = ArgF32(info, 1, fn, "x");
+  I32 idx = ArgI32(info, 2, fn, "idx");
+  const int64_t d = ArgInt(info, 3, fn, "d", 1);
+  F32 out = ArgF32(info, 4, fn, "out");
+  ExpectDisjoint(env, fn, out, {x});
+  const F32& table = mode == 0 ? x : out;
+  const F32& rows = mode == 0 ? out : x;
+  ExpectLength(env, fn, mode == 0 ? "out" : "x", rows, idx.length * d);
+  if (table.length % d != 0) Fail(env, std::string(fn) + ": the table's length is not a multiple of d");
+  const int64_t n = table.length / d;
+  for (int64_t r = 0; r < idx.length; ++r) {
+    if (idx.data[r] < 0 || idx.data[r] >= n) Fail(env, std::string(fn) + ": idx[" + std::to_string(r) + "] = " + std::to_string(idx.data[r]) + " outside [0, " + std::to_string(n) + ")");
+  }
+  for (int64_t r = 0; r < idx.length; ++r) {
+    const int64_t t = static_cast<int64_t>(idx.data[r]) * d;
+    if (mode == 0) {
+      std::memcpy(out.data + r * d, x.data + t, static_cast<size_t>(d) * sizeof(float));
+    } else {
+      float* o = out.data + t;
+      const float* y = x.data + r * d;
+      for (int64_t k = 0; k < d; ++k) o[k] += y[k];
+    }
+  }
+  return env.Undefined();
+}
+
+// colSums(x, rows, d, acc): acc[k] += sum over r of x[r, k], in double, r in order.
+Napi::Value ColSums(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* fn = "colSums";
+  F32 x = ArgF32(info, 0, fn, "x");
+  const int64_t rows = ArgInt(info, 1, fn, "rows", 0);
+  const int64_t d = ArgInt(info, 2, fn, "d", 0);
+  F64 acc = ArgF64(info, 3, fn, "acc");
+  ExpectLength(env, fn, "x", x, rows * d);
+  if (acc.length != d) Fail(env, std::string(fn) + ": acc must have length d");
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x.data + r * d;
+    for (int64_t k = 0; k < d; ++k) acc.data[k] += static_cast<double>(xr[k]);
   }
   return env.Undefined();
 }
@@ -1411,21 +1476,6 @@ Napi::Value DropoutRows(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// F64 arrays for per-row scalars (cosine rows).
-struct F64 {
-  double* data = nullptr;
-  int64_t length = 0;
-};
-
-F64 ArgF64(const Napi::CallbackInfo& info, size_t i, const char* fn, const char* name) {
-  if (info.Length() <= i || !info[i].IsTypedArray() ||
-      info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    Fail(info.Env(), std::string(fn) + ": argument " + std::to_string(i) + " (" + name + ") must be a Float64Array");
-  }
-  Napi::Float64Array a = info[i].As<Napi::Float64Array>();
-  return F64{a.Data(), static_cast<int64_t>(a.ElementLength())};
-}
-
 // cosineRows(a, t, n, d, eps, c, na, nb): per row of two [n, d] tables, in double and in k
 // order (as the JS loop): na = |a_r|, nb = |t_r|, c = a_r.t_r / max(na nb, eps) (torch's
 // F.cosine_similarity; NaN propagates as Math.max does).
@@ -1525,6 +1575,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("cosineGrad", Napi::Function::New(env, CosineGrad, "cosineGrad"));
   exports.Set("leakyReluGrad", Napi::Function::New(env, LeakyReluGrad, "leakyReluGrad"));
   exports.Set("addLeakyRelu", Napi::Function::New(env, AddLeakyRelu, "addLeakyRelu"));
+  exports.Set("rowsOp", Napi::Function::New(env, RowsOp, "rowsOp"));
+  exports.Set("colSums", Napi::Function::New(env, ColSums, "colSums"));
   exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }

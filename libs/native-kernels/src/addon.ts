@@ -120,6 +120,10 @@ export interface CourierBlasAddon {
   leakyReluGrad?(y: Float32Array, dy: Float32Array, out: Float32Array, alpha: number): void;
   /** out = leakyRelu(a + b) (typed-kernels.ts). */
   addLeakyRelu?(a: Float32Array, b: Float32Array, out: Float32Array, alpha: number): void;
+  /** Row gather (mode 0) or in-order scatter-add (mode 1) of [rows, d] blocks (typed-kernels.ts). */
+  rowsOp?(mode: 0 | 1, x: Float32Array, idx: Int32Array, d: number, out: Float32Array): void;
+  /** acc[k] += column sums of x [rows, d], in double (typed-kernels.ts). */
+  colSums?(x: Float32Array, rows: number, d: number, acc: Float64Array): void;
   /** One Adam update in place of m and v, new weights into out (may be w; typed-kernels.ts). */
   adamStep?(w: Float32Array, g: Float32Array | null, m: Float32Array, v: Float32Array, out: Float32Array, a: number, e2: number, beta1: number, beta2: number, weightDecay: number): void;
   /** tf.dropout's seeded mask times x, all rows or rows idx (typed-kernels.ts). */

@@ -1,4 +1,4 @@
-import { adamStep, cosineGradInto, cosineRows, csrFromEdges, dropoutRowsInto, setTypedKernelsNative, spmmCsr, typedKernelsNative } from './index';
+import { adamStep, addLeakyReluInto, colSumsInto, cosineGradInto, cosineRows, csrFromEdges, dropoutRowsInto, gatherRowsInto, leakyReluGradInto, scatterAddRowsInto, setTypedKernelsNative, spmmCsr, typedKernelsNative } from './index';
 import { requireAddon, seededFloats } from './testing';
 
 // The typed-array kernels (issue #23) must give the JS loops' float32 values bit for bit, so a
@@ -244,5 +244,36 @@ describe('cosineRows / cosineGradInto', () => {
       dn[k] -= h;
       expect(g[r * d + k]).toBeCloseTo((cos(up, tr) - cos(dn, tr)) / (2 * h), 5);
     }
+  });
+});
+
+describe('row gather / scatter-add / column sums, leakyReLU pieces', () => {
+  const n = 40;
+  const d = 9;
+  const x = seededFloats(50, n * d);
+  const idx = seededInts(51, 120, n); // duplicates: scatter sums them in order
+  it('native = JS bit for bit', () => {
+    const r = both(() => {
+      const rows = gatherRowsInto(x, idx, d);
+      const table = scatterAddRowsInto(rows, idx, d, seededFloats(52, n * d));
+      const acc = colSumsInto(table, n, d, Float64Array.from({ length: d }, (_, k) => k / 3));
+      const lin = spmmCsr(csrFromEdges(idx.subarray(0, 60), idx.subarray(60), seededFloats(53, 60), n, n), x, d, undefined, 0.01);
+      const act = addLeakyReluInto(x, table, new Float32Array(n * d), 0.01);
+      const grad = leakyReluGradInto(act, rows.subarray(0, n * d), new Float32Array(n * d), 0.01);
+      return { rows, table, acc, lin, act, grad };
+    });
+    expectSameBits(r.nat.rows, r.js.rows);
+    expectSameBits(r.nat.table, r.js.table);
+    expect(Array.from(r.nat.acc)).toEqual(Array.from(r.js.acc));
+    expectSameBits(r.nat.lin, r.js.lin);
+    expectSameBits(r.nat.act, r.js.act);
+    expectSameBits(r.nat.grad, r.js.grad);
+    expect(r.nat.rows.subarray(3 * d, 4 * d)).toEqual(x.subarray(idx[3] * d, idx[3] * d + d));
+    expect(r.nat.act.some((v) => v < 0) && r.nat.lin.some((v) => v < 0)).toBe(true);
+  });
+
+  it('rejects indices outside the table', () => {
+    expect(() => gatherRowsInto(x, Int32Array.of(0, n), d)).toThrow(/outside/);
+    expect(() => scatterAddRowsInto(new Float32Array(d), Int32Array.of(-1), d, new Float32Array(n * d))).toThrow(/outside/);
   });
 });

@@ -27,7 +27,7 @@ export function setTypedKernelsNative(on: boolean): boolean {
 /** Whether the calls below run in the addon (built, loadable, with these kernels, and not turned off). */
 export function typedKernelsNative(): boolean {
   const a = addon();
-  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function' && typeof a.cosineRows === 'function' && typeof a.cosineGrad === 'function' && typeof a.leakyReluGrad === 'function' && typeof a.addLeakyRelu === 'function';
+  return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function' && typeof a.cosineRows === 'function' && typeof a.cosineGrad === 'function' && typeof a.leakyReluGrad === 'function' && typeof a.addLeakyRelu === 'function' && typeof a.rowsOp === 'function' && typeof a.colSums === 'function';
 }
 
 /** A sparse [rows, cols] operator in compressed sparse rows. */
@@ -281,4 +281,53 @@ export function addLeakyReluInto(a: Float32Array, b: Float32Array, out: Float32A
     out[i] = v < 0 ? al * v : v;
   }
   return out;
+}
+
+function checkRows(fn: string, idx: Int32Array, n: number): void {
+  for (let r = 0; r < idx.length; r++) if (!(idx[r] >= 0 && idx[r] < n)) throw new Error(`${fn}: idx[${r}] = ${idx[r]} outside [0, ${n})`);
+}
+
+/** out[r] = x[idx[r]] for an [n, d] table x; out [idx.length, d] (overwritten). */
+export function gatherRowsInto(x: Float32Array, idx: Int32Array, d: number, out: Float32Array = new Float32Array(idx.length * d)): Float32Array {
+  if (out.length !== idx.length * d || x.length % d !== 0) throw new Error(`gatherRowsInto: out has ${out.length} values for ${idx.length} rows of ${d}; x has ${x.length}`);
+  const native = addon();
+  if (native?.rowsOp) {
+    native.rowsOp(0, x, idx, d, out);
+    return out;
+  }
+  checkRows('gatherRowsInto', idx, x.length / d);
+  for (let r = 0; r < idx.length; r++) {
+    const s = idx[r] * d;
+    const o = r * d;
+    for (let k = 0; k < d; k++) out[o + k] = x[s + k];
+  }
+  return out;
+}
+
+/** out[idx[r]] += y[r] in r order (float32 adds; duplicate rows summed in order); y [idx.length, d], out [n, d]. */
+export function scatterAddRowsInto(y: Float32Array, idx: Int32Array, d: number, out: Float32Array): Float32Array {
+  if (y.length !== idx.length * d || out.length % d !== 0) throw new Error(`scatterAddRowsInto: y has ${y.length} values for ${idx.length} rows of ${d}; out has ${out.length}`);
+  const native = addon();
+  if (native?.rowsOp) {
+    native.rowsOp(1, y, idx, d, out);
+    return out;
+  }
+  checkRows('scatterAddRowsInto', idx, out.length / d);
+  for (let r = 0; r < idx.length; r++) {
+    const t = idx[r] * d;
+    for (let k = 0; k < d; k++) out[t + k] += y[r * d + k];
+  }
+  return out;
+}
+
+/** acc[k] += sum over rows of x[r, k] (double, rows in order); x [rows, d]. */
+export function colSumsInto(x: Float32Array, rows: number, d: number, acc: Float64Array): Float64Array {
+  if (x.length !== rows * d || acc.length !== d) throw new Error(`colSumsInto: x has ${x.length} values, expected ${rows} x ${d}; acc ${acc.length}`);
+  const native = addon();
+  if (native?.colSums) {
+    native.colSums(x, rows, d, acc);
+    return acc;
+  }
+  for (let r = 0; r < rows; r++) for (let k = 0; k < d; k++) acc[k] += x[r * d + k];
+  return acc;
 }
