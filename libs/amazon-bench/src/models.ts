@@ -265,6 +265,71 @@ function cosineGrad(a: Float32Array, t: Float32Array, cv: { c: Float64Array; na:
   return cosineGradInto(a, t, cv, coef, n, d, into ?? new Float32Array(n * d), eps);
 }
 
+/**
+ * MMGCN's BPR term -mean_b log(sigmoid(R[u_b].R[p_b] - R[u_b].R[n_b])) over one table R
+ * (users and items are its rows) as one op (issue #23: the tfjs composition was three gathers,
+ * ~10 element-wise ops and three scatters per step). Dot products in double, rounded to float32
+ * as tfjs's Sum kernel stores them; gradient rows added into one [rows, d] table in batch order.
+ */
+export function rowBprLoss(R: tf.Tensor2D, users: Int32Array, pos: Int32Array, neg: Int32Array): tf.Scalar {
+  const [n, d] = R.shape;
+  const B = users.length;
+  if (pos.length !== B || neg.length !== B) throw new Error(`rowBprLoss: ${B} users, ${pos.length} positives, ${neg.length} negatives`);
+  for (const idx of [users, pos, neg]) {
+    for (let b = 0; b < B; b++) if (!(idx[b] >= 0 && idx[b] < n)) throw new Error(`rowBprLoss: row ${idx[b]} at position ${b} is outside [0, ${n})`);
+  }
+  const op = tf.customGrad(((rr: tf.Tensor2D) => {
+    const Rv = rr.dataSync() as Float32Array;
+    const c = new Float64Array(B);
+    let lossSum = 0;
+    for (let b = 0; b < B; b++) {
+      const ou = users[b] * d;
+      const op_ = pos[b] * d;
+      const oq = neg[b] * d;
+      let dp = 0;
+      let dq = 0;
+      for (let k = 0; k < d; k++) {
+        dp += Rv[ou + k] * Rv[op_ + k];
+        dq += Rv[ou + k] * Rv[oq + k];
+      }
+      const x = Math.fround(Math.fround(dp) - Math.fround(dq));
+      const s = Math.fround(1 / (1 + Math.exp(-x)));
+      lossSum += Math.log(s);
+      // d(-mean log sigmoid(x_b)) / dx_b = -(1 - sigmoid(x_b)) / B.
+      c[b] = -(1 - s) / B;
+    }
+    return {
+      value: tf.scalar(-lossSum / B),
+      gradFunc: (dy: tf.Scalar) => {
+        const g = dy.dataSync()[0];
+        const gR = new Float32Array(n * d);
+        for (let b = 0; b < B; b++) {
+          const ou = users[b] * d;
+          const op_ = pos[b] * d;
+          const oq = neg[b] * d;
+          const cb = g * c[b];
+          for (let k = 0; k < d; k++) {
+            const u = Rv[ou + k];
+            gR[ou + k] += cb * (Rv[op_ + k] - Rv[oq + k]);
+            gR[op_ + k] += cb * u;
+            gR[oq + k] -= cb * u;
+          }
+        }
+        return tf.tensor2d(gR, [n, d]);
+      },
+    };
+  }) as unknown as CustomGradFn);
+  return op(R) as tf.Scalar;
+}
+
+/** rowBprLoss as tfjs ops (MMGCN's loss before issue #23's fusion); the test compares them. */
+export function rowBprLossReference(R: tf.Tensor2D, users: Int32Array, pos: Int32Array, neg: Int32Array): tf.Scalar {
+  const u = gatherRows(R, users);
+  const sp = tf.sum(tf.mul(u, gatherRows(R, pos)), 1);
+  const sq = tf.sum(tf.mul(u, gatherRows(R, neg)), 1);
+  return tf.neg(tf.mean(tf.log(tf.sigmoid(tf.sub(sp, sq))))) as tf.Scalar;
+}
+
 // ---------------------------------------------------------------- BM3 (section 6.2)
 
 interface Bm3Modality {
@@ -635,10 +700,10 @@ export class Mmgcn implements RecModel {
     this.cached = tf.keep(R.clone());
     const posNode = batch.pos.map((i) => i + nu);
     const negNode = batch.neg!.map((i) => i + nu);
-    const u = gatherRows(R, batch.users);
-    const sp = tf.sum(tf.mul(u, gatherRows(R, posNode)), 1);
-    const sq = tf.sum(tf.mul(u, gatherRows(R, negNode)), 1);
-    const bpr = tf.neg(tf.mean(tf.log(tf.sigmoid(tf.sub(sp, sq)))));
+    const bpr = rowBprLoss(R, batch.users, posNode, negNode);
+    // MMRec adds reg * (...) with reg 0 by default: the term is exactly 0 then (no gradient
+    // reaches a trainable variable through it in parity mode), so it is skipped.
+    if (this.reg === 0) return bpr;
     // lambda * [mean over 2B x d of (E_id[users]^2 + E_id[items]^2) + mean(Pref_v^2)]
     const B = batch.users.length;
     const d = this.idEmbedding.shape[1] as number;

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
 import { loadMmrecDataset } from './dataset';
-import { Bm3, bprLoss, bprLossReference, getModel } from './models';
+import { Bm3, bprLoss, bprLossReference, getModel, rowBprLoss, rowBprLossReference } from './models';
 import { SparseGraph, spmmInto, linearLeakyRelu, cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { MmrecAdam, sampleNegatives, trainStep } from './train';
@@ -87,6 +87,22 @@ describe('fused ops = the tfjs compositions they replace', () => {
       expectSame(valueAndGrads(f(bprLoss), [U, I]), valueAndGrads(f(bprLossReference), [U, I]), 1e-5);
     }
     expect(() => bprLoss(U, I, users, pos, Int32Array.from([15]), 0)).toThrow(/64 users, 64 positives, 1 negatives/);
+  });
+});
+
+describe('MMGCN BPR term', () => {
+  it('rowBprLoss = the tfjs composition (one table, duplicate rows, a saturated pair), value and gradient', () => {
+    const R = rand(21, [50, 16], 0.7);
+    const rng = new Rng(22);
+    const users = Int32Array.from({ length: 80 }, () => rng.int(20));
+    const pos = Int32Array.from({ length: 80 }, () => 20 + rng.int(30));
+    const neg = Int32Array.from({ length: 80 }, () => 20 + rng.int(30));
+    neg[3] = pos[3]; // x = 0 exactly
+    const a = valueAndGrads((r) => rowBprLoss(r as tf.Tensor2D, users, pos, neg), [R]);
+    const b = valueAndGrads((r) => rowBprLossReference(r as tf.Tensor2D, users, pos, neg), [R]);
+    expect(relDiff(a[0], b[0])).toBeLessThan(1e-6);
+    expect(relDiff(a[1], b[1])).toBeLessThan(1e-5);
+    R.dispose();
   });
 });
 
