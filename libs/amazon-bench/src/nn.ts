@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import { dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
-import { Csr, addLeakyReluInto, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, leakyReluGradInto, spmmCsr } from '@courier/native-kernels';
+import { Csr, addLeakyReluInto, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, leakyReluGradInto, outputArray, spmmCsr } from '@courier/native-kernels';
 
 // The row gather and row normalisation are @courier/nn's; re-exported for this library's specs.
 export { gatherRows, l2NormalizeRows } from '@courier/nn';
@@ -338,7 +338,7 @@ export function linearLeakyRelu(xs: tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1
       for (let i = 1; i < n - 1; i++) z = tf.add(z, tf.matMul(ins[i], ws[i])) as tf.Tensor2D;
       // The last Add and the LeakyRelu in one pass (typed kernel, native when built).
       const last = tf.matMul(ins[n - 1], ws[n - 1]);
-      y = tf.tensor2d(addLeakyReluInto(z.dataSync() as Float32Array, last.dataSync() as Float32Array, new Float32Array(z.size), 0.01), z.shape as [number, number]);
+      y = tf.tensor2d(addLeakyReluInto(z.dataSync() as Float32Array, last.dataSync() as Float32Array, outputArray(z.size), 0.01), z.shape as [number, number]);
       tf.dispose([z, last]);
     }
     save([...ins, ...ws, y]);
@@ -349,7 +349,7 @@ export function linearLeakyRelu(xs: tf.Tensor2D[], w: tf.Tensor2D, b: tf.Tensor1
         const sw = saved.slice(n, 2 * n) as tf.Tensor2D[];
         // dy * step(y, 0.01) in one pass (the mask read from the output, as tfjs's Step on it).
         const yv = saved[2 * n].dataSync() as Float32Array;
-        const dz = tf.tensor2d(leakyReluGradInto(yv, dy.dataSync() as Float32Array, new Float32Array(yv.length), 0.01), dy.shape as [number, number]);
+        const dz = tf.tensor2d(leakyReluGradInto(yv, dy.dataSync() as Float32Array, outputArray(yv.length), 0.01), dy.shape as [number, number]);
         const dxs = sx.map((_, i) => tf.matMul(dz, sw[i], false, true));
         const dws = sx.map((x) => tf.matMul(x, dz, true, false));
         return [...dxs, n > 1 ? tf.concat(dws, 0) : dws[0], tf.sum(dz, 0)];
@@ -440,6 +440,16 @@ export class SparseGraph {
   }
 
   private readonly csrs = new Map<string, { fwd: Csr; bwd: Csr }>();
+  private readonly workArrays = new Map<number, Float32Array>();
+
+  private work(length: number): Float32Array {
+    let a = this.workArrays.get(length);
+    if (!a) {
+      a = new Float32Array(length);
+      this.workArrays.set(length, a);
+    }
+    return a;
+  }
 
   private apply(x: tf.Tensor2D, mean: boolean): tf.Tensor2D {
     const [n, d] = x.shape;
@@ -462,11 +472,12 @@ export class SparseGraph {
     if (n !== this.nodes) throw new Error(`SparseGraph: input has ${n} rows, expected ${this.nodes} nodes`);
     const { fwd, bwd } = this.csr(true);
     const op = tf.customGrad(((xx: tf.Tensor2D) => {
-      const y = spmmCsr(fwd, xx.dataSync() as Float32Array, d, new Float32Array(n * d), alpha);
+      const y = spmmCsr(fwd, xx.dataSync() as Float32Array, d, outputArray(n * d), alpha);
       return {
         value: tf.tensor2d(y, [n, d]),
         gradFunc: (dy: tf.Tensor2D) => {
-          const dz = leakyReluGradInto(y, dy.dataSync() as Float32Array, new Float32Array(n * d), alpha);
+          // dz only lives until the product below: one work array per graph and width.
+          const dz = leakyReluGradInto(y, dy.dataSync() as Float32Array, this.work(n * d), alpha);
           return tf.tensor2d(spmmCsr(bwd, dz, d), [n, d]);
         },
       };

@@ -30,6 +30,17 @@ export function typedKernelsNative(): boolean {
   return !!a && typeof a.spmmCsr === 'function' && typeof a.adamStep === 'function' && typeof a.dropoutRows === 'function' && typeof a.cosineRows === 'function' && typeof a.cosineGrad === 'function' && typeof a.leakyReluGrad === 'function' && typeof a.addLeakyRelu === 'function' && typeof a.rowsOp === 'function' && typeof a.colSums === 'function';
 }
 
+/**
+ * A Float32Array for a kernel to overwrite in full: not zero-filled (the kernels' outputs are
+ * tensors-to-be of up to a few MB each, allocated every step; zeroing them cost as much as the
+ * sparse product itself). Small ones come from the JS heap as usual.
+ */
+export function outputArray(length: number): Float32Array {
+  if (length < 1024) return new Float32Array(length);
+  const bytes = Buffer.allocUnsafeSlow(length * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+}
+
 /** A sparse [rows, cols] operator in compressed sparse rows. */
 export interface Csr {
   rows: number;
@@ -73,7 +84,7 @@ export function csrFromEdges(src: Int32Array, dst: Int32Array, w: ArrayLike<numb
  * out = A x for x [A.cols, d] (row-major), into `out` [A.rows, d] (overwritten) or a new array.
  * Each step is float32(out + w x) in double, the rounding of `out[t] += w * x[s]` on a Float32Array.
  */
-export function spmmCsr(a: Csr, x: Float32Array, d: number, out: Float32Array = new Float32Array(a.rows * d), leakyAlpha?: number): Float32Array {
+export function spmmCsr(a: Csr, x: Float32Array, d: number, out: Float32Array = outputArray(a.rows * d), leakyAlpha?: number): Float32Array {
   if (x.length !== a.cols * d) throw new Error(`spmmCsr: x has ${x.length} values, expected ${a.cols} x ${d}`);
   if (out.length !== a.rows * d) throw new Error(`spmmCsr: out has ${out.length} values, expected ${a.rows} x ${d}`);
   const native = addon();
