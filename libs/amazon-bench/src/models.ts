@@ -13,6 +13,7 @@ import type { MmrecDataset, Modality } from './dataset';
 import { BlockScorer } from './evaluate';
 import { dotScorer, num } from './model-kit';
 import { Slmrec } from './slmrec';
+import { WorkArrays, gcnBranch } from './gcn-branch';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
@@ -620,6 +621,8 @@ export class Mmgcn implements RecModel {
   private cached: tf.Tensor2D | null = null;
   /** Parity mode: normalised fixed preference rows (image) / the whole first-layer input (text). */
   private readonly fixedInputs = new Map<GcnBranch, tf.Tensor2D>();
+  /** gcnBranch's work arrays (issue #23). */
+  private readonly work = new WorkArrays();
 
   constructor(ds: MmrecDataset, params: ModelParams, rng: Rng) {
     const d = num(params, 'embeddingSize');
@@ -678,19 +681,32 @@ export class Mmgcn implements RecModel {
   }
 
   /** R = mean over modalities of the 3-layer GCN output, [nUsers + nItems, d]. */
-  forward(): tf.Tensor2D {
+  forward(fused = true): tf.Tensor2D {
     const outs: tf.Tensor2D[] = [];
     for (const b of this.branches) {
-      let x = this.layerInput(b);
-      for (const layer of b.layers) {
-        const h = this.graph.meanAggregateLeakyRelu(tf.matMul(x, layer.conv));
-        const xh = tf.add(linearLeakyRelu([x], layer.lin.w as tf.Tensor2D, layer.lin.b as tf.Tensor1D), this.idEmbedding) as tf.Tensor2D;
-        // G([h ; xh]) without the axis-1 concat (tfjs-cpu's column split, its gradient, is slow).
-        x = linearLeakyRelu([h, xh], layer.g.w as tf.Tensor2D, layer.g.b as tf.Tensor1D);
-      }
-      outs.push(x);
+      const x = this.layerInput(b);
+      // Parity mode (fixed id embedding): the branch as one op over reused work arrays
+      // (gcn-branch.ts, issue #23); paper mode (trainable id embedding) keeps the composition.
+      outs.push(fused && !this.paperMode ? this.branchFused(b, x) : this.branchReference(b, x));
     }
     return tf.div(addAll(outs), outs.length) as tf.Tensor2D;
+  }
+
+  private branchFused(b: GcnBranch, x: tf.Tensor2D): tf.Tensor2D {
+    const layers = b.layers.map((l) => ({ conv: l.conv as tf.Tensor2D, linW: l.lin.w as tf.Tensor2D, linB: l.lin.b as tf.Tensor1D, gW: l.g.w as tf.Tensor2D, gB: l.g.b as tf.Tensor1D }));
+    return gcnBranch(x, layers, this.graph, this.idEmbedding.dataSync() as Float32Array, this.work, b.name);
+  }
+
+  /** One branch's three layers as tfjs ops (the formulation gcnBranch reproduces; tests compare them). */
+  branchReference(b: GcnBranch, x0: tf.Tensor2D): tf.Tensor2D {
+    let x = x0;
+    for (const layer of b.layers) {
+      const h = this.graph.meanAggregateLeakyRelu(tf.matMul(x, layer.conv));
+      const xh = tf.add(linearLeakyRelu([x], layer.lin.w as tf.Tensor2D, layer.lin.b as tf.Tensor1D), this.idEmbedding) as tf.Tensor2D;
+      // G([h ; xh]) without the axis-1 concat (tfjs-cpu's column split, its gradient, is slow).
+      x = linearLeakyRelu([h, xh], layer.g.w as tf.Tensor2D, layer.g.b as tf.Tensor1D);
+    }
+    return x;
   }
 
   loss(batch: Batch): tf.Scalar {

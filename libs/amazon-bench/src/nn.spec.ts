@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@courier/runtime';
 import { loadMmrecDataset } from './dataset';
-import { Bm3, bprLoss, bprLossReference, getModel, rowBprLoss, rowBprLossReference } from './models';
+import { Bm3, Mmgcn, bprLoss, bprLossReference, getModel, rowBprLoss, rowBprLossReference } from './models';
 import { SparseGraph, spmmInto, linearLeakyRelu, cosineRows, cosineToTarget, dropoutRows, fillNormal, frobeniusNorm, l2NormalizeRows, leakyRelu } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { MmrecAdam, sampleNegatives, trainStep } from './train';
@@ -103,6 +103,34 @@ describe('MMGCN BPR term', () => {
     expect(relDiff(a[0], b[0])).toBeLessThan(1e-6);
     expect(relDiff(a[1], b[1])).toBeLessThan(1e-5);
     R.dispose();
+  });
+});
+
+describe('MMGCN GCN branch', () => {
+  it('gcnBranch = the tfjs composition bit for bit: output and every gradient (both branches), native and JS kernels', () => {
+    const { root, name } = makeSyntheticDataset('tiny');
+    const entry = getModel('MMGCN');
+    const ds = loadMmrecDataset({ root, name, modalities: entry.modalities });
+    const m = entry.create(ds, entry.defaults, new Rng(4)) as Mmgcn;
+    const vars = m.trainable();
+    const run = (fused: boolean): Float32Array[] =>
+      tf.tidy(() => {
+        const R = m.forward(fused);
+        const w = tf.tensor(fillNormal(new Rng(78), R.size, 1), R.shape);
+        R.dispose();
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.forward(fused), w)) as tf.Scalar, vars);
+        return [value.dataSync() as Float32Array, ...vars.map((v) => grads[v.name].dataSync() as Float32Array)];
+      });
+    tf.tidy(() => m.forward(false)); // creates the model's cached fixed first-layer inputs
+    const before = tf.memory().numTensors;
+    const ref = run(false);
+    const fused = run(true);
+    const js = withJsKernels(() => run(true));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(fused.length).toBe(vars.length + 1);
+    fused.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(ref[i])));
+    js.forEach((a, i) => expect(Array.from(a)).toEqual(Array.from(ref[i])));
+    m.dispose();
   });
 });
 
@@ -250,6 +278,15 @@ describe('MmrecAdam', () => {
     expectSame(a, b, 1e-5);
   });
 });
+
+function withJsKernels<T>(f: () => T): T {
+  const was = setTypedKernelsNative(false);
+  try {
+    return f();
+  } finally {
+    setTypedKernelsNative(was);
+  }
+}
 
 // @courier/native-kernels' typed kernels (CSR products, Adam, dropout mask, cosines) run in the
 // addon when it is built; the models must train exactly as with their JS loops (issue #23).

@@ -14,4 +14,4 @@ export {
 } from './backend';
 export { NATIVE_KERNELS, CONV_BIAS_RELU } from './kernels';
 export { convBiasRelu } from './conv-block';
-export { type Csr, type CosineRows, csrFromEdges, spmmCsr, adamStep, dropoutRowsInto, leakyReluGradInto, addLeakyReluInto, cosineRows, cosineGradInto, gatherRowsInto, scatterAddRowsInto, colSumsInto, outputArray, setTypedKernelsNative, typedKernelsNative } from './typed-kernels';
+export { type Csr, type CosineRows, csrFromEdges, spmmCsr, adamStep, dropoutRowsInto, leakyReluGradInto, addLeakyReluInto, cosineRows, cosineGradInto, gatherRowsInto, scatterAddRowsInto, colSumsInto, outputArray, matmulInto, setTypedKernelsNative, typedKernelsNative } from './typed-kernels';

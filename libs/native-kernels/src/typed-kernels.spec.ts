@@ -1,4 +1,6 @@
-import { adamStep, addLeakyReluInto, colSumsInto, cosineGradInto, cosineRows, csrFromEdges, dropoutRowsInto, gatherRowsInto, leakyReluGradInto, scatterAddRowsInto, setTypedKernelsNative, spmmCsr, typedKernelsNative } from './index';
+import * as tf from '@tensorflow/tfjs';
+
+import { adamStep, addLeakyReluInto, matmulInto, registerNativeBackend, colSumsInto, cosineGradInto, cosineRows, csrFromEdges, dropoutRowsInto, gatherRowsInto, leakyReluGradInto, scatterAddRowsInto, setTypedKernelsNative, spmmCsr, typedKernelsNative } from './index';
 import { requireAddon, seededFloats } from './testing';
 
 // The typed-array kernels (issue #23) must give the JS loops' float32 values bit for bit, so a
@@ -275,5 +277,37 @@ describe('row gather / scatter-add / column sums, leakyReLU pieces', () => {
   it('rejects indices outside the table', () => {
     expect(() => gatherRowsInto(x, Int32Array.of(0, n), d)).toThrow(/outside/);
     expect(() => scatterAddRowsInto(new Float32Array(d), Int32Array.of(-1), d, new Float32Array(n * d))).toThrow(/outside/);
+  });
+});
+
+describeNative('matmulInto', () => {
+  it('is the native backend\'s tf.matMul / tf.fused.matMul bit for bit (all transposes, bias), and the product', async () => {
+    const was = tf.getBackend();
+    await tf.setBackend(registerNativeBackend({ threads: 1 }));
+    try {
+      const [m, n, k] = [37, 11, 23];
+      const bias = seededFloats(63, n);
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const a = seededFloats(61, m * k);
+        const b = seededFloats(62, k * n);
+        for (const bb of [null, bias]) {
+          const r = both(() => matmulInto(a, b, new Float32Array(m * n), m, n, k, ta, tb, bb));
+          expectSameBits(r.nat, r.js);
+          // Against the product in double.
+          let worst = 0;
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let acc = bb ? bb[j] : 0;
+              for (let q = 0; q < k; q++) acc += (ta ? a[q * m + i] : a[i * k + q]) * (tb ? b[j * k + q] : b[q * n + j]);
+              worst = Math.max(worst, Math.abs(acc - r.nat[i * n + j]));
+            }
+          }
+          expect(worst).toBeLessThan(1e-4);
+        }
+      }
+      expect(() => matmulInto(new Float32Array(5), new Float32Array(6), new Float32Array(4), 2, 2, 3)).toThrow(/lengths/);
+    } finally {
+      if (was) await tf.setBackend(was);
+    }
   });
 });
