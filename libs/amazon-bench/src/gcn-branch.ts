@@ -46,10 +46,6 @@ function leakyInPlace(x: Float32Array): void {
   for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] = ALPHA_F * x[i];
 }
 
-function addInto(acc: Float32Array, x: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] += x[i];
-}
-
 /**
  * The branch output [N, d] for the first-layer input x0 [N, a0]; gradients to x0 and every layer
  * weight. `id` is the fixed id embedding's values [N, d]; `work` holds this branch's arrays.
@@ -75,8 +71,8 @@ export function gcnBranch(x0: tf.Tensor2D, layers: GcnLayerWeights[], graph: Spa
       const h = spmmCsr(A, z, a, work.get(`${key}h${l}`, N * a), ALPHA);
       const p = matmulInto(x, linW, work.get(`${key}p${l}`, N * d), N, d, a, false, false, linB);
       leakyInPlace(p);
-      const xh = work.get(`${key}xh${l}`, N * d);
-      for (let i = 0; i < xh.length; i++) xh[i] = p[i] + id[i];
+      // xh = p + id (a float32 add: leakyRelu with slope 1 is the identity).
+      const xh = addLeakyReluInto(p, id, work.get(`${key}xh${l}`, N * d), 1);
       const g1 = matmulInto(h, gW.subarray(0, a * d), work.get(`${key}g1`, N * d), N, d, a, false, false, gB);
       const g2 = matmulInto(xh, gW.subarray(a * d), work.get(`${key}g2`, N * d), N, d, d);
       y = addLeakyReluInto(g1, g2, l === L - 1 ? outputArray(N * d) : work.get(`${key}y${l}`, N * d), ALPHA);
@@ -110,8 +106,9 @@ export function gcnBranch(x0: tf.Tensor2D, layers: GcnLayerWeights[], graph: Spa
           const dz = spmmCsr(At, dzh, a, work.get(`${key}dz`, N * a));
           const dconv = matmulInto(x, dz, new Float32Array(a * a), a, a, N, true, false);
           // dx = dp Wl^T + dz Wc^T (tfjs adds the later op's gradient first; a + b = b + a).
-          const dx = matmulInto(dp, linW, l === 0 ? outputArray(N * a) : work.get(`${key}dx${l % 2}`, N * a), N, a, d, false, true);
-          addInto(dx, matmulInto(dz, conv, work.get(`${key}dxb`, N * a), N, a, a, false, true));
+          const dxa = matmulInto(dp, linW, work.get(`${key}dxa`, N * a), N, a, d, false, true);
+          const dxb = matmulInto(dz, conv, work.get(`${key}dxb`, N * a), N, a, a, false, true);
+          const dx = addLeakyReluInto(dxa, dxb, l === 0 ? outputArray(N * a) : work.get(`${key}dx${l % 2}`, N * a), 1);
           grads.unshift(dconv, dlinW, dlinB, dgW, dgB);
           dy = dx;
         }
