@@ -18,7 +18,6 @@ import type { SparseGraph } from './nn';
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
 const ALPHA = 0.01;
-const ALPHA_F = Math.fround(ALPHA);
 
 export interface GcnLayerWeights {
   conv: tf.Tensor2D; // [a, a]
@@ -40,10 +39,6 @@ export class WorkArrays {
     }
     return a;
   }
-}
-
-function leakyInPlace(x: Float32Array): void {
-  for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] = ALPHA_F * x[i];
 }
 
 /**
@@ -69,8 +64,8 @@ export function gcnBranch(x0: tf.Tensor2D, layers: GcnLayerWeights[], graph: Spa
       widths.push(a);
       const z = matmulInto(x, conv, work.get(`${key}z${l}`, N * a), N, a, a);
       const h = spmmCsr(A, z, a, work.get(`${key}h${l}`, N * a), ALPHA);
-      const p = matmulInto(x, linW, work.get(`${key}p${l}`, N * d), N, d, a, false, false, linB);
-      leakyInPlace(p);
+      // leakyRelu in the product's epilogue (the LeakyRelu kernel's float32 formula).
+      const p = matmulInto(x, linW, work.get(`${key}p${l}`, N * d), N, d, a, false, false, linB, ALPHA);
       // xh = p + id (a float32 add: leakyRelu with slope 1 is the identity).
       const xh = addLeakyReluInto(p, id, work.get(`${key}xh${l}`, N * d), 1);
       const g1 = matmulInto(h, gW.subarray(0, a * d), work.get(`${key}g1`, N * d), N, d, a, false, false, gB);

@@ -293,6 +293,10 @@ describeNative('matmulInto', () => {
         for (const bb of [null, bias]) {
           const r = both(() => matmulInto(a, b, new Float32Array(m * n), m, n, k, ta, tb, bb));
           expectSameBits(r.nat, r.js);
+          // With the leakyReLU epilogue: the same as the product followed by the activation.
+          const lk = both(() => matmulInto(a, b, new Float32Array(m * n), m, n, k, ta, tb, bb, 0.01));
+          expectSameBits(lk.nat, lk.js);
+          expectSameBits(lk.nat, Float32Array.from(r.nat, (v) => (v < 0 ? Math.fround(0.01) * v : v)));
           // Against the product in double.
           let worst = 0;
           for (let i = 0; i < m; i++) {

@@ -346,25 +346,27 @@ export function colSumsInto(x: Float32Array, rows: number, d: number, acc: Float
 }
 
 /**
- * out = op(a) op(b) (+ bias per column) for row-major a [m, k] (or [k, m] with transA) and b
+ * out = op(a) op(b) (+ bias per column, then leakyRelu when `leakyAlpha` is given) for row-major a [m, k] (or [k, m] with transA) and b
  * [k, n] (or [n, k] with transB), into `out` [m, n]. In the addon: the same sgemm call (and bias
  * epilogue) as the native backend's BatchMatMul/_FusedMatMul kernels, so the same bits as
  * tf.matMul / tf.fused.matMul there; without it, tf.matMul / tf.fused.matMul on the current
  * backend (copied into out).
  */
-export function matmulInto(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, transA = false, transB = false, bias: Float32Array | null = null): Float32Array {
+export function matmulInto(a: Float32Array, b: Float32Array, out: Float32Array, m: number, n: number, k: number, transA = false, transB = false, bias: Float32Array | null = null, leakyAlpha?: number): Float32Array {
   if (a.length !== m * k || b.length !== k * n || out.length !== m * n || (bias && bias.length !== n)) {
     throw new Error(`matmulInto: lengths a ${a.length}, b ${b.length}, out ${out.length}, bias ${bias?.length} for m ${m}, n ${n}, k ${k}`);
   }
   const native = addon();
   if (native) {
-    native.matmul(a, b, out, 1, 1, 1, m, n, k, transA, transB, null, null, bias, ACTIVATION_CODES.linear, 0, null);
+    const act = leakyAlpha === undefined ? ACTIVATION_CODES.linear : ACTIVATION_CODES.leakyrelu;
+    native.matmul(a, b, out, 1, 1, 1, m, n, k, transA, transB, null, null, bias, act, leakyAlpha ?? 0, null);
     return out;
   }
   const r = tf.tidy(() => {
     const ta = tf.tensor2d(a, transA ? [k, m] : [m, k]);
     const tb = tf.tensor2d(b, transB ? [n, k] : [k, n]);
-    return bias ? tf.fused.matMul({ a: ta, b: tb, transposeA: transA, transposeB: transB, bias: tf.tensor1d(bias) }) : tf.matMul(ta, tb, transA, transB);
+    const activation = leakyAlpha === undefined ? 'linear' : 'leakyrelu';
+    return tf.fused.matMul({ a: ta, b: tb, transposeA: transA, transposeB: transB, bias: bias ? tf.tensor1d(bias) : undefined, activation, leakyreluAlpha: leakyAlpha });
   });
   out.set(r.dataSync());
   r.dispose();
