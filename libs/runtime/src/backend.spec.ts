@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { BACKEND_ORDER, currentBackend, initBackend, parseBackendName } from './index';
+import { currentBackend, initBackend } from './index';
+import { BACKEND_ORDER, parseBackendName } from './backend';
 import { resetBackendChoiceForTests } from './testing';
 
 const isInstalled = (name: string): boolean => {

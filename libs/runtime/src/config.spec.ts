@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as YAML from 'yaml';
-import { ConfigError, ConfigOf, ConfigSchema, checkConfigValues, configDefaults, editDistance, formatConfigHelp, nearestKey, overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig } from './index';
+import { ConfigError, ConfigOf, ConfigSchema, checkConfigValues, configDefaults, nearestKey, overridesFromFlags, parseCliArgs, printConfigHelp, resolveConfig } from './index';
+import { editDistance, formatConfigHelp } from './config';
 
 const SCHEMA: ConfigSchema = {
   learningRate: { default: 0.001, doc: 'Adam learning rate', min: 0 },

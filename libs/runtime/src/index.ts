@@ -1,11 +1,21 @@
-// Public API of @courier/runtime: tfjs backend choice, seeding, config, CLI flags, logging,
-// progress, and stage runs (run.json).
-export * from './random';
-export * from './backend';
-export * from './config';
-export * from './cli';
-export * from './log';
-export * from './progress';
-export * from './stage';
-export * from './slow-backend';
-export * from './stage-cli';
+// Public API of @courier/runtime: tfjs backend choice, seeding, config, CLI flags and the stage
+// CLI, logging, progress, and stage runs (run.json). Named exports only: what other libraries and
+// apps use, and the types of their signatures; helpers stay in their modules.
+export { Rng, hashString } from './random';
+export type { RngState } from './random';
+export { currentBackend, initBackend } from './backend';
+export type { BackendInfo, BackendName, BackendOptions } from './backend';
+export { ConfigError, checkConfigValues, configDefaults, nearestKey, overridesFromFlags, printConfigHelp, resolveConfig } from './config';
+export type { ConfigKeySpec, ConfigOf, ConfigSchema, ConfigValueOf, ConfigValueType, ResolveConfigOptions } from './config';
+export { parseCliArgs } from './cli';
+export type { ParsedArgs } from './cli';
+export { createLogger } from './log';
+export type { LogLevel, Logger, LoggerOptions } from './log';
+export { Progress } from './progress';
+export type { ProgressOptions } from './progress';
+export { gitRevision, runStage } from './stage';
+export type { RunContext, RunMetadata, RunStageOptions } from './stage';
+export { slowBackendDecision } from './slow-backend';
+export type { SlowBackendDecision } from './slow-backend';
+export { StageCliError, runStageCli, stageCommand } from './stage-cli';
+export type { CliFlags, StageCliIo, StageCommand, StageDefinition, StageInput, StageOption, StageOut, StageRunArgs } from './stage-cli';

@@ -1,4 +1,6 @@
-import { Progress, createLogger, formatCount, formatDuration, parseLogLevel } from './index';
+import { Progress, createLogger } from './index';
+import { formatCount, formatDuration } from './progress';
+import { parseLogLevel } from './log';
 
 /** A fake clock (milliseconds) the test advances by hand. */
 function clock() {

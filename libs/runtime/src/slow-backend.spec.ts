@@ -1,4 +1,5 @@
-import { NATIVE_FIX_COMMAND, slowBackendDecision } from './index';
+import { slowBackendDecision } from './index';
+import { NATIVE_FIX_COMMAND } from './slow-backend';
 
 describe('slowBackendDecision', () => {
   const wasm = { name: 'wasm' as const, requested: 'auto' as const, steppedDown: [{ backend: 'native' as const, reason: 'native kernels not built: run npm run build:native' }] };

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ConfigSchema, StageCliError, StageDefinition, StageRunArgs, stageCli, stageCommand } from './index';
+import { ConfigSchema, StageCliError, StageDefinition, StageRunArgs, stageCommand } from './index';
+import { stageCli } from './stage-cli';
 
 const SCHEMA: ConfigSchema = {
   batchSize: { default: 64, doc: 'samples per step', integer: true, min: 1 },
