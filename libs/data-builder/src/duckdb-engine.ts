@@ -58,6 +58,19 @@ function kvMetadata(m: Record<string, string>): string {
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 const int32Bad = (c: string) => `${c} IS NULL OR ${c} < 0 OR ${c} > 2147483647`;
 
+/**
+ * DuckDB's "Out of Memory Error" as an error naming the step, the limit and both ways out; null for
+ * any other error. (Not every operator spills: an ordered aggregate holds its groups in memory.)
+ */
+export function explainOutOfMemory(err: unknown, step: string, memoryLimit: string): Error | null {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!/out of memory/i.test(message)) return null;
+  return new Error(
+    `data builder (duckdb engine): step "${step}" ran out of DuckDB's memory limit of ${memoryLimit} (${message.split('\n')[0]}); ` +
+      `raise it with --duckdb-memory-limit 1GB (config key duckdbMemoryLimit) or build with --engine js`,
+  );
+}
+
 /** One embedded DuckDB (in memory, spilling to a temporary folder beyond its memory limit). */
 export class DuckDbSession {
   private t = performance.now();
@@ -103,12 +116,7 @@ export class DuckDbSession {
     try {
       return await run();
     } catch (err) {
-      const message = (err as Error).message ?? String(err);
-      if (!/out of memory/i.test(message)) throw err;
-      throw new Error(
-        `data builder (duckdb engine): step "${name}" ran out of DuckDB's memory limit of ${this.memoryLimit} (${message.split('\n')[0]}); ` +
-          `raise it with --duckdb-memory-limit 1GB (config key duckdbMemoryLimit) or build with --engine js`,
-      );
+      throw explainOutOfMemory(err, name, this.memoryLimit) ?? err;
     }
   }
 

@@ -7,6 +7,7 @@ import { parquetInfo, readParquetAll, writeParquetRows } from '@courier/io';
 import { createLogger } from '@courier/runtime';
 import { makeTinyWorld } from '@courier/world/testing';
 import { BuildSamplesOptions, DUCKDB_DIALECT, buildSamples, keepCoin, keepCoinBase, keepHashSteps } from './index';
+import { explainOutOfMemory } from './duckdb-engine';
 
 /*
  * The duckdb engine (sql.ts) and the js engine (core.ts) must give identical outputs: every row
@@ -162,14 +163,14 @@ describe('duckdb engine = js engine', () => {
     expect(stats.ctr.train.meanHistory).toBeGreaterThan(20);
   }, 60_000);
 
-  it('a memory limit too small for the input: the error names the step, the limit and both ways out', async () => {
-    // The demo-sized world of the test above (cached); 12 MB is too small for its first step.
-    const world = await makeTinyWorld(2, DEMO_SIZED);
-    const outDir = path.join(tmp, `out-${runs++}-oom`);
-    await expect(buildSamples({ worldDir: world, outDir, seed: 1, engine: 'duckdb', duckdbMemoryLimit: '12MB', log: quiet })).rejects.toThrow(
-      /step "\w+" ran out of DuckDB's memory limit of 12MB .*--duckdb-memory-limit 1GB .*--engine js/,
+  it('out of memory: the error names the step, the limit and both ways out; other errors pass through', () => {
+    // DuckDB's own message (its memory use at a given limit varies with threads and timing, so a
+    // build is not forced to fail here; the long-history test above covers the SQL's footprint).
+    const duck = new Error('Out of Memory Error: failed to allocate data of size 8.0 KiB (244.1 MiB/244.1 MiB used)\n\nPossible solutions: ...');
+    expect(explainOutOfMemory(duck, 'ctr_hist', '256MB')?.message).toBe(
+      'data builder (duckdb engine): step "ctr_hist" ran out of DuckDB\'s memory limit of 256MB (Out of Memory Error: failed to allocate data of size 8.0 KiB (244.1 MiB/244.1 MiB used)); raise it with --duckdb-memory-limit 1GB (config key duckdbMemoryLimit) or build with --engine js',
     );
-    expect(fs.existsSync(path.join(outDir, CTR_SAMPLES.fileName))).toBe(false);
+    expect(explainOutOfMemory(new Error('Binder Error: column x not found'), 'rows', '256MB')).toBeNull();
   });
 
   it('bad rows: the duckdb engine hands the file to the js engine, so the error is the same', async () => {
