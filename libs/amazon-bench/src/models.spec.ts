@@ -3,7 +3,8 @@ import { Rng, initBackend } from '@courier/runtime';
 import { buildDataset, loadMmrecDataset, withFeatures } from './dataset';
 import { syntheticParams } from './synthetic';
 import { getModel, listModels, trainableParamCount } from './models';
-import { SparseGraph, gatherRows, normalizedBipartite } from './nn';
+import { gatherRows } from '@courier/nn';
+import { SparseGraph, normalizedBipartite } from './nn';
 import { makeSyntheticDataset } from './testing';
 import { trainAndEvaluate } from './train';
 

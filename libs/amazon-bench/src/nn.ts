@@ -10,9 +10,6 @@ import { Rng } from '@courier/runtime';
 import { dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
 import { Csr, addLeakyReluInto, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, leakyReluGradInto, outputArray, spmmCsr } from '@courier/native-kernels';
 
-// The row gather and row normalisation are @courier/nn's; re-exported for this library's specs.
-export { gatherRows, l2NormalizeRows } from '@courier/nn';
-
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
 /**

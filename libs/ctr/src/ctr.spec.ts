@@ -26,7 +26,8 @@ import {
   trainCtr,
 } from './index';
 import { clusterCentroids } from './image-features';
-import { gatherRows, principalScores } from './model';
+import { gatherRows } from '@courier/nn';
+import { principalScores } from './model';
 import { pageViewGroups } from './train';
 import { auc } from '@courier/metrics';
 

@@ -20,8 +20,6 @@ import type { Batch } from './features';
 import { CLUSTER_MATCH_FEATURES, simFeatureCount } from './features';
 import type { ImageMode } from './image-features';
 
-// Re-exported for this library's specs (the gather gradient test).
-export { gatherRows } from '@courier/nn';
 
 /**
  * Whether the backend keeps tensors in JS typed arrays with element-by-element kernels (the native
