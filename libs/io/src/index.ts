@@ -1,7 +1,7 @@
 // Public API of @courier/io: Parquet/Arrow streaming I/O, atomic writes, image decoding, stage
 // fingerprints and run locks. Named exports only: what other libraries and apps use, and the
 // types of their signatures; helpers stay in their modules.
-export { temporaryPathFor, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic';
+export { temporaryPathFor, writeAtomically, writeFileAtomic, writeFileAtomicSync, writeJsonAtomic } from './atomic';
 export { DEFAULT_ROW_GROUP_SIZE, ParquetTableWriter, parquetInfo, readParquetAll, readParquetRows, writeParquetRows } from './parquet';
 export type { ParquetReadOptions, ParquetWriteOptions } from './parquet';
 export { readVectorTable, writeVectorTable } from './embeddings';
