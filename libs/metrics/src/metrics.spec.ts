@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Rng } from '@courier/runtime';
-import { auc, aucPairwise, gauc, rankTopK, recallAtK, ndcgAtK, evaluateTopK, MetricInputError } from './index';
+import { auc, aucPairwise, gauc, MetricInputError } from './auc';
+import { rankTopK, recallAtK, ndcgAtK, evaluateTopK } from './topk';
 
 // Golden vectors: $COURIER_GOLDEN_DIR, else shared/golden beside the repo root
 // (repo root = 3 levels up from libs/metrics/src).
