@@ -7,7 +7,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { findChromium, probePage, reportCharts, syntheticSuiteReport, writeSuiteReport } from './index';
+import { findChromium, probePage } from './browser';
+import { reportCharts } from './charts';
+import { syntheticSuiteReport } from './fixture';
+import { writeSuiteReport } from './write';
 import type { SuiteReport } from './model';
 
 const chromium = findChromium();

@@ -1,53 +1,35 @@
-// Public API of @courier/report: experiment-report data (results.json), statistics over seeds,
-// checks against the paper, and the Markdown and self-contained HTML (Vega-Lite) renderings.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { writeFileAtomicSync, writeJsonAtomic } from '@courier/io';
-import { GALLERIES_FILE, MethodGallery, validateMethodGalleries } from './galleries';
-import { renderHtml } from './html';
-import { renderMarkdown } from './markdown';
-import { SuiteReport, validateSuiteReport } from './model';
-
-export * from './model';
-export * from './stats';
-export * from './checks';
-export * from './premise';
-export { renderMarkdown, checksMarkdown, selectionMarkdown } from './markdown';
-export { renderHtml, vendorFile, esc } from './html';
-export { reportCharts, deltaBarsChart, sweepChart, categoryChart, mapCharts } from './charts';
-export type { ChartSpec } from './charts';
-export { summaryRows, seedRows, categoryRows, baselineSummary, fmtPp, fmtSummary, fmtShare, fmtShareSummary, relPath, ceilingTable, probeTable, PROBE_TEXT, selectionRows, showShare, showValidation } from './tables';
-export type { SummaryRow, CeilingTable, SelectionRow } from './tables';
-export { syntheticSuiteReport } from './fixture';
-export { findChromium, probePage } from './browser';
-export { buildGalleries, galleriesHtml, methodGalleriesHtml, validateMethodGalleries, GALLERY_CSS, GALLERIES_FILE } from './galleries';
+// Public API of @courier/report: experiment-report data (results.json), checks against the paper,
+// the premise verdicts, the report files (Markdown and self-contained HTML with Vega-Lite charts),
+// method galleries and the headless-browser check. Named exports only: what the apps use, and the
+// types of their signatures; statistics, tables, charts, renderers and the synthetic report
+// fixture stay in their modules (the specs import them there).
+export { validateSuiteReport } from './model';
+export type {
+  CeilingRow,
+  CheckSpec,
+  EmbeddingMap,
+  ExperimentRow,
+  FeatureMode,
+  MapPoint,
+  Metric,
+  MetricPair,
+  PerCategoryDelta,
+  PremiseSpec,
+  ProbeAttribute,
+  ProbeRow,
+  SuiteReport,
+  SuiteWorldInfo,
+  VariantInfo,
+} from './model';
+export type { Summary } from './stats';
+export { STATUS_TEXT, evaluateChecks } from './checks';
+export type { CheckResult, CheckStatus } from './checks';
+export { evaluatePremise, worldVariant } from './premise';
+export type { PremiseMetricVerdict, PremiseQuantity, PremiseVerdict, PremiseVerdictStatus } from './premise';
+export { writeSuiteReport } from './write';
+export type { WrittenReport } from './write';
+export { GALLERY_CSS, buildGalleries, galleriesHtml } from './galleries';
 export type { Galleries, GalleryItem, MethodGallery } from './galleries';
+export { esc } from './escape';
+export { findChromium, probePage } from './browser';
 export type { PageProbe } from './browser';
-
-export interface WrittenReport {
-  json: string;
-  markdown: string;
-  html: string;
-}
-
-/**
- * Writes results.json, report.md and report.html into `dir` (atomically). Method galleries (issue
- * #22), when given, go to galleries.json beside them and into report.html; when not given, a
- * galleries.json already in `dir` is rendered (so `experiments render` keeps them).
- */
-export function writeSuiteReport(dir: string, report: SuiteReport, extras: { galleries?: MethodGallery[] } = {}): WrittenReport {
-  validateSuiteReport(report);
-  const out = { json: path.join(dir, 'results.json'), markdown: path.join(dir, 'report.md'), html: path.join(dir, 'report.html') };
-  const galleriesFile = path.join(dir, GALLERIES_FILE);
-  let galleries = extras.galleries;
-  if (galleries) writeJsonAtomic(galleriesFile, galleries);
-  else if (fs.existsSync(galleriesFile)) {
-    const loaded = JSON.parse(fs.readFileSync(galleriesFile, 'utf8')) as unknown;
-    validateMethodGalleries(loaded, galleriesFile);
-    galleries = loaded;
-  }
-  writeJsonAtomic(out.json, report);
-  writeFileAtomicSync(out.markdown, renderMarkdown(report));
-  writeFileAtomicSync(out.html, renderHtml(report, { galleries }));
-  return out;
-}

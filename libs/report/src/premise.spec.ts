@@ -1,4 +1,7 @@
-import { ExperimentRow, PremiseSpec, SuiteReport, evaluatePremise, renderHtml, renderMarkdown, validateSuiteReport, worldVariant } from './index';
+import { renderHtml } from './html';
+import { renderMarkdown } from './markdown';
+import { ExperimentRow, PremiseSpec, SuiteReport, validateSuiteReport } from './model';
+import { evaluatePremise, worldVariant } from './premise';
 
 /** Hand-made numbers for the premise verdicts (PREDICTIONS.md, "Computing the verdicts"). */
 const SPEC: PremiseSpec = {

@@ -1,7 +1,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MethodGallery, evaluateChecks, pairedDifference, renderHtml, renderMarkdown, reportCharts, syntheticSuiteReport, validateSuiteReport, writeSuiteReport } from './index';
+import { reportCharts } from './charts';
+import { evaluateChecks } from './checks';
+import { syntheticSuiteReport } from './fixture';
+import { MethodGallery } from './galleries';
+import { renderHtml } from './html';
+import { renderMarkdown } from './markdown';
+import { validateSuiteReport } from './model';
+import { pairedDifference } from './stats';
+import { writeSuiteReport } from './write';
 
 describe('checks against the paper', () => {
   it('finds the planted agreement, the within-noise tie and the disagreement', () => {
