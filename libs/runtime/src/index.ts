@@ -1,5 +1,5 @@
 // Public API of @courier/runtime: tfjs backend choice, seeding, config, CLI flags and the stage
-// CLI, logging, progress, and stage runs (run.json). Named exports only: what other libraries and
+// CLI, logging, progress, stage runs (run.json) and the stage runner (fingerprint, skip, resume). Named exports only: what other libraries and
 // apps use, and the types of their signatures; helpers stay in their modules.
 export { Rng, hashString } from './random';
 export type { RngState } from './random';
@@ -15,6 +15,8 @@ export { Progress } from './progress';
 export type { ProgressOptions } from './progress';
 export { gitRevision, runStage } from './stage';
 export type { RunContext, RunMetadata, RunStageOptions } from './stage';
+export { HASH_CACHE_FILE, StageRunner } from './stage-runner';
+export type { StageCommandCall, StageRecord, StageRunnerOptions, StageTask, StageTaskContext, StageTaskResult } from './stage-runner';
 export { slowBackendDecision } from './slow-backend';
 export type { SlowBackendDecision } from './slow-backend';
 export { StageCliError, runStageCli, stageCommand } from './stage-cli';
