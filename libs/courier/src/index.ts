@@ -1,20 +1,27 @@
-// Public API of @courier/courier: backbones, user-intention reconstruction, losses, trainer, export.
-export * from './loss';
-export { courierLossReference } from './loss-reference';
-export type { ReferenceAttentionParams, ReferenceCtrHead, ReferenceLossInputs, ReferenceLossResult } from './loss-reference';
-export * from './backbones/backbone';
-export { CNN_BACKBONE } from './backbones/cnn';
-export { MLP_PIXELS_BACKBONE, MLP_FEATURES_BACKBONE } from './backbones/mlp';
-export { LAYERS_MODEL_BACKBONE, LAYERS_MODEL_FEATURES_BACKBONE, loadLayersModelFromDir, saveLayersModelToDir } from './backbones/layers-model';
-export { BUILTIN_BACKBONES, registerBuiltinBackbones } from './backbones/register-all';
-export * from './config';
-export * from './items';
-export * from './samples';
-export * from './optimizer';
-export * from './checkpoint';
-export * from './trainer';
-export * from './export';
-export * from './eval';
-export * from './stage';
-export * from './baselines';
+// Public API of @courier/courier: the COURIER loss, trainer, pre-training stage and the
+// pre-training baselines' stage. Named exports only: what other libraries, apps and tools use,
+// and the types of their signatures. The backbone registry, optimiser, checkpoint writing,
+// export, the float64 loss references and the baselines' losses, augmentations and heads stay in
+// their modules (the specs import them there); golden vectors and fixtures are in
+// @courier/courier/testing.
+export { DEFAULT_LOSS_OPTIONS, courierLoss } from './loss';
+export type { AttentionProjectionParams, CourierLossInputs, CourierLossOptions, CourierLossResult, CtrHeadParams } from './loss';
+export { toInput } from './backbones/backbone';
+export type { Backbone, BackboneInput, BackboneInputKind } from './backbones/backbone';
+export { saveLayersModelToDir } from './backbones/layers-model';
+export { AUTHORS_CODE_PRESET, PRETRAIN_CONFIG_SCHEMA, defaultPretrainConfig, validatePretrainConfig } from './config';
+export type { PretrainConfig } from './config';
+export { featureItems, imageItemsFromCatalogue } from './items';
+export type { ImageItemsOptions, ItemInputs } from './items';
+export { parquetSamples } from './samples';
+export type { SampleSource } from './samples';
+export { readCheckpoint } from './checkpoint';
+export type { Checkpoint, CheckpointHeader } from './checkpoint';
+export { CHECKPOINT_FILE, loadBackboneFromCheckpoint, resolveInitCheckpoint, trainCourier } from './trainer';
+export type { StepInfo, TrainOptions, TrainResult } from './trainer';
+export { chanceAgreement, embeddingSpread, neighbourAgreement, untrainedConfig } from './eval';
+export { EMBEDDINGS_FILE, runPretrainTrainStage } from './stage';
+export type { PretrainTrainStageOptions } from './stage';
 export { PRETRAIN_STAGE } from './stage-definition';
+export { BASELINE_CONFIG_SCHEMA, defaultBaselineConfig, readCatalogue, readPretrainScope, trainBaseline, trainBaselineModel, trainingItemIds } from './baselines';
+export type { BaselineConfig, BaselineMethod, BaselineModelOptions, BaselineModelResult, BaselineStepInfo, PretrainScope, TrainBaselineOptions } from './baselines';
