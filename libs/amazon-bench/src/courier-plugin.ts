@@ -19,6 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
+import { VariableStore } from '@courier/nn';
 import type { FeatureMatrix, MmrecDataset } from './dataset';
 import { Linear, countParams } from './nn';
 import { writeNpy } from './npy';
@@ -99,9 +100,10 @@ export function buildPretrainLists(ds: MmrecDataset, negatives: number, rng: Rng
 class FeatureEncoder {
   readonly l1: Linear;
   readonly l2: Linear;
+  readonly store = new VariableStore('courier-encoder');
   constructor(rng: Rng, inDim: number, hidden: number, outDim: number) {
-    this.l1 = new Linear(rng, inDim, hidden, { weight: 'xn', name: 'courier/l1' });
-    this.l2 = new Linear(rng, hidden, outDim, { weight: 'xn', name: 'courier/l2' });
+    this.l1 = new Linear(this.store, rng, inDim, hidden, { weight: 'xn', name: 'l1' });
+    this.l2 = new Linear(this.store, rng, hidden, outDim, { weight: 'xn', name: 'l2' });
   }
   apply(x: tf.Tensor2D): tf.Tensor2D {
     return this.l2.apply(tf.relu(this.l1.apply(x)));
@@ -215,7 +217,7 @@ export async function pretrainCourier(ds: MmrecDataset, options: CourierPretrain
     };
   } finally {
     X.dispose();
-    vars.forEach((v) => v.dispose());
+    enc.store.dispose();
     optimizer.dispose();
   }
 }

@@ -35,8 +35,8 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { symNormalizedBipartite, toSparseGraph } from './graphs';
-import { gatherRows, l2NormalizeRows } from '@courier/nn';
-import { addAll, Linear, SparseGraph, fillNormal, leakyRelu, newVariable, xavierNormal } from './nn';
+import { VariableStore, gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, Linear, SparseGraph, fillNormal, leakyRelu, xavierNormal } from './nn';
 
 /** Per user: neighbours by co-occurrence count descending (ids ascending among ties), at most `max`. */
 export function coOccurrenceNeighbours(nUsers: number, nItems: number, users: Int32Array, items: Int32Array, max: number): { ids: Int32Array; counts: Int32Array }[] {
@@ -168,6 +168,7 @@ function softmaxPairs(rng: Rng, n: number): Float32Array {
 export class DualGnn implements RecModel {
   readonly name = 'DualGNN';
   readonly needsNegatives = true;
+  private readonly store = new VariableStore('dualgnn');
   readonly branches: DualGnnBranch[] = [];
   readonly weightU: tf.Variable;
   readonly weightI: tf.Variable;
@@ -195,20 +196,20 @@ export class DualGnn implements RecModel {
     this.nUsers = ds.nUsers;
     const init = rng.fork('init');
     this.sampleRng = rng.fork('user-graph');
-    const mlpV = new Linear(init, d, d, { weight: 'default', bias: false, name: 'dualgnn/MLP_v' });
-    const mlpT = new Linear(init, d, d, { weight: 'default', bias: false, name: 'dualgnn/MLP_t' });
-    this.weightU = newVariable(softmaxPairs(init, ds.nUsers), [ds.nUsers, 2], true);
-    this.weightI = newVariable(softmaxPairs(init, ds.nItems), [ds.nItems, 2], true);
-    const mlpUser = new Linear(init, 3 * d, d, { weight: 'default', name: 'dualgnn/MLP_user' });
+    const mlpV = new Linear(this.store, init, d, d, { weight: 'default', bias: false, name: 'MLP_v' });
+    const mlpT = new Linear(this.store, init, d, d, { weight: 'default', bias: false, name: 'MLP_t' });
+    this.weightU = this.store.add('weight_u', softmaxPairs(init, ds.nUsers), [ds.nUsers, 2]);
+    this.weightI = this.store.add('weight_i', softmaxPairs(init, ds.nItems), [ds.nItems, 2]);
+    const mlpUser = new Linear(this.store, init, 3 * d, d, { weight: 'default', name: 'MLP_user' });
     this.unused = [...mlpV.variables(), ...mlpT.variables(), ...mlpUser.variables()];
     for (const m of ['image', 'text'] as Modality[]) {
       const f = ds.features[m];
       if (!f) throw new Error(`DualGNN needs the ${m} features; the dataset was loaded without them`);
       this.branches.push({
         name: m,
-        pref: newVariable(xavierNormal(init, ds.nUsers, d), [ds.nUsers, d], true),
-        mlp: new Linear(init, f.dim, 4 * d, { weight: 'default', name: `dualgnn/${m}/MLP` }),
-        mlp1: new Linear(init, 4 * d, d, { weight: 'default', name: `dualgnn/${m}/MLP_1` }),
+        pref: this.store.add(`${m}/preference`, xavierNormal(init, ds.nUsers, d), [ds.nUsers, d]),
+        mlp: new Linear(this.store, init, f.dim, 4 * d, { weight: 'default', name: `${m}/MLP` }),
+        mlp1: new Linear(this.store, init, 4 * d, d, { weight: 'default', name: `${m}/MLP_1` }),
         features: tf.tensor2d(f.data, [f.rows, f.dim]),
       });
     }
@@ -269,7 +270,7 @@ export class DualGnn implements RecModel {
   }
 
   dispose(): void {
-    this.trainable().forEach((v) => v.dispose());
+    this.store.dispose();
     this.branches.forEach((b) => b.features.dispose());
     this.cached?.dispose();
     this.cached = null;

@@ -28,8 +28,8 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { EdgeList, knnIndices, knnNormalizedGraph, knnRows, rowNormalizedWithSelfLoops, spmm, toSparseGraph, WeightedGraph } from './graphs';
-import { gatherRows, l2NormalizeRows } from '@courier/nn';
-import { addAll, Linear, SparseGraph, newVariable, xavierUniform } from './nn';
+import { VariableStore, gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, Linear, SparseGraph, xavierUniform } from './nn';
 
 interface LatticeModality {
   name: Modality;
@@ -43,6 +43,7 @@ interface LatticeModality {
 export class Lattice implements RecModel {
   readonly name = 'LATTICE';
   readonly needsNegatives = true;
+  private readonly store = new VariableStore('lattice');
   readonly Eu: tf.Variable;
   readonly Ei: tf.Variable;
   readonly modalWeight: tf.Variable;
@@ -71,19 +72,19 @@ export class Lattice implements RecModel {
     this.regDivisor = num(params, 'regDivisor');
     this.nUsers = ds.nUsers;
     this.nItems = ds.nItems;
-    this.Eu = newVariable(xavierUniform(rng, ds.nUsers, d), [ds.nUsers, d], true);
-    this.Ei = newVariable(xavierUniform(rng, ds.nItems, d), [ds.nItems, d], true);
+    this.Eu = this.store.add('Eu', xavierUniform(rng, ds.nUsers, d), [ds.nUsers, d]);
+    this.Ei = this.store.add('Ei', xavierUniform(rng, ds.nItems, d), [ds.nItems, d]);
     for (const m of ['image', 'text'] as Modality[]) {
       const f = ds.features[m];
       if (!f) throw new Error(`LATTICE needs the ${m} features; the dataset was loaded without them`);
       this.modalities.push({
         name: m,
-        F: newVariable(f.data, [f.rows, f.dim], true),
-        trs: new Linear(rng, f.dim, featDim, { weight: 'default', name: `lattice/${m}_trs` }),
+        F: this.store.add(`F_${m}`, f.data, [f.rows, f.dim]),
+        trs: new Linear(this.store, rng, f.dim, featDim, { weight: 'default', name: `${m}_trs` }),
         original: knnNormalizedGraph(f.data, f.rows, f.dim, this.k),
       });
     }
-    this.modalWeight = newVariable(Float32Array.from([0.5, 0.5]), [2], true);
+    this.modalWeight = this.store.add('modal_weight', Float32Array.from([0.5, 0.5]), [2]);
     const g = rowNormalizedWithSelfLoops(ds.nUsers, ds.nItems, ds.train.users, ds.train.items);
     this.adj = toSparseGraph(g, g.w);
   }
@@ -182,7 +183,7 @@ export class Lattice implements RecModel {
   }
 
   dispose(): void {
-    this.trainable().forEach((v) => v.dispose());
+    this.store.dispose();
   }
 }
 

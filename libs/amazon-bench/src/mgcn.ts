@@ -29,8 +29,8 @@ import { dotScorer, num } from './model-kit';
 import { WeightedGraph, knnNormalizedGraph, spmm, symNormalizedBipartite, toSparseGraph, userFromItems } from './graphs';
 import { bprWithEmbReg } from './lattice';
 import { diagonalCrossEntropy } from './slmrec';
-import { gatherRows, l2NormalizeRows } from '@courier/nn';
-import { addAll, Linear, SparseGraph, newVariable, xavierUniform } from './nn';
+import { VariableStore, gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, Linear, SparseGraph, xavierUniform } from './nn';
 
 interface MgcnModality {
   name: Modality;
@@ -53,6 +53,7 @@ export function infoNce(a: tf.Tensor2D, b: tf.Tensor2D, temperature: number): tf
 export class Mgcn implements RecModel {
   readonly name = 'MGCN';
   readonly needsNegatives = true;
+  private readonly store = new VariableStore('mgcn');
   readonly Eu: tf.Variable;
   readonly Ei: tf.Variable;
   readonly query1: Linear;
@@ -80,20 +81,20 @@ export class Mgcn implements RecModel {
     this.clTemp = num(params, 'clTemp');
     this.nUsers = ds.nUsers;
     this.nItems = ds.nItems;
-    this.Eu = newVariable(xavierUniform(rng, ds.nUsers, d), [ds.nUsers, d], true);
-    this.Ei = newVariable(xavierUniform(rng, ds.nItems, d), [ds.nItems, d], true);
-    this.query1 = new Linear(rng, d, d, { weight: 'default', name: 'mgcn/query1' });
-    this.query2 = new Linear(rng, d, 1, { weight: 'default', bias: false, name: 'mgcn/query2' });
+    this.Eu = this.store.add('Eu', xavierUniform(rng, ds.nUsers, d), [ds.nUsers, d]);
+    this.Ei = this.store.add('Ei', xavierUniform(rng, ds.nItems, d), [ds.nItems, d]);
+    this.query1 = new Linear(this.store, rng, d, d, { weight: 'default', name: 'query1' });
+    this.query2 = new Linear(this.store, rng, d, 1, { weight: 'default', bias: false, name: 'query2' });
     for (const m of ['image', 'text'] as Modality[]) {
       const f = ds.features[m];
       if (!f) throw new Error(`MGCN needs the ${m} features; the dataset was loaded without them`);
       const g = knnNormalizedGraph(f.data, f.rows, f.dim, k);
       this.modalities.push({
         name: m,
-        F: newVariable(f.data, [f.rows, f.dim], true),
-        trs: new Linear(rng, f.dim, d, { weight: 'default', name: `mgcn/${m}_trs` }),
-        gate: new Linear(rng, d, d, { weight: 'default', name: `mgcn/gate_${m}` }),
-        prefer: new Linear(rng, d, d, { weight: 'default', name: `mgcn/gate_${m}_prefer` }),
+        F: this.store.add(`F_${m}`, f.data, [f.rows, f.dim]),
+        trs: new Linear(this.store, rng, f.dim, d, { weight: 'default', name: `${m}_trs` }),
+        gate: new Linear(this.store, rng, d, d, { weight: 'default', name: `gate_${m}` }),
+        prefer: new Linear(this.store, rng, d, d, { weight: 'default', name: `gate_${m}_prefer` }),
         itemGraph: toSparseGraph(g, g.w),
       });
     }
@@ -159,6 +160,6 @@ export class Mgcn implements RecModel {
   }
 
   dispose(): void {
-    this.trainable().forEach((v) => v.dispose());
+    this.store.dispose();
   }
 }

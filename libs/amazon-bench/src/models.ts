@@ -17,9 +17,9 @@ import { WorkArrays, gcnBranch } from './gcn-branch';
 import { DualGnn } from './dualgnn';
 import { Lattice } from './lattice';
 import { Mgcn } from './mgcn';
-import { gatherRows, l2NormalizeRows } from '@courier/nn';
+import { VariableStore, gatherRows, l2NormalizeRows } from '@courier/nn';
 import { colSumsInto, cosineGradInto, gatherRowsInto, scatterAddRowsInto, spmmCsr } from '@courier/native-kernels';
-import { addAll, linearLeakyRelu, Linear, SparseGraph, newVariable, countParams, cosineRows, cosineValues, dropoutRows, defaultUniform, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
+import { addAll, linearLeakyRelu, Linear, SparseGraph, countParams, cosineRows, cosineValues, dropoutRows, defaultUniform, normalizedBipartite, rowBipartite, stopGradient, xavierNormal, xavierUniform } from './nn';
 
 export interface Batch {
   /** [B] user ids. */
@@ -72,13 +72,14 @@ export class Bpr implements RecModel {
   readonly needsNegatives = true;
   readonly U: tf.Variable;
   readonly I: tf.Variable;
+  private readonly store = new VariableStore('bpr');
   private readonly reg: number;
 
   constructor(ds: MmrecDataset, params: ModelParams, rng: Rng) {
     const d = num(params, 'embeddingSize');
     this.reg = num(params, 'reg');
-    this.U = newVariable(xavierNormal(rng, ds.nUsers, d), [ds.nUsers, d], true);
-    this.I = newVariable(xavierNormal(rng, ds.nItems, d), [ds.nItems, d], true);
+    this.U = this.store.add('U', xavierNormal(rng, ds.nUsers, d), [ds.nUsers, d]);
+    this.I = this.store.add('I', xavierNormal(rng, ds.nItems, d), [ds.nItems, d]);
   }
 
   trainable(): tf.Variable[] {
@@ -100,8 +101,7 @@ export class Bpr implements RecModel {
   }
 
   dispose(): void {
-    this.U.dispose();
-    this.I.dispose();
+    this.store.dispose();
   }
 }
 
@@ -347,6 +347,7 @@ export class Bm3 implements RecModel {
   readonly Ei: tf.Variable;
   readonly predictor: Linear;
   readonly modalities: Bm3Modality[] = [];
+  private readonly store = new VariableStore('bm3');
   private readonly graph: SparseGraph;
   private readonly layers: number;
   private readonly dropout: number;
@@ -383,16 +384,16 @@ export class Bm3 implements RecModel {
     this.nItems = ds.nItems;
     const init = rng.fork('init');
     this.dropRng = rng.fork('dropout');
-    this.Eu = newVariable(xavierUniform(init, ds.nUsers, d), [ds.nUsers, d], true);
-    this.Ei = newVariable(xavierUniform(init, ds.nItems, d), [ds.nItems, d], true);
-    this.predictor = new Linear(init, d, d, { weight: 'xn', name: 'bm3/predictor' });
+    this.Eu = this.store.add('Eu', xavierUniform(init, ds.nUsers, d), [ds.nUsers, d]);
+    this.Ei = this.store.add('Ei', xavierUniform(init, ds.nItems, d), [ds.nItems, d]);
+    this.predictor = new Linear(this.store, init, d, d, { weight: 'xn', name: 'predictor' });
     for (const m of ['text', 'image'] as Modality[]) {
       const f = ds.features[m];
       if (!f) throw new Error(`BM3 needs the ${m} features; the dataset was loaded without them`);
       this.modalities.push({
         name: m,
-        F: newVariable(f.data, [f.rows, f.dim], true),
-        proj: new Linear(init, f.dim, d, { weight: 'xn', name: `bm3/proj_${m}` }),
+        F: this.store.add(`F_${m}`, f.data, [f.rows, f.dim]),
+        proj: new Linear(this.store, init, f.dim, d, { weight: 'xn', name: `proj_${m}` }),
       });
     }
     this.graph = normalizedBipartite(ds.nUsers, ds.nItems, ds.train.users, ds.train.items);
@@ -585,7 +586,7 @@ export class Bm3 implements RecModel {
   }
 
   dispose(): void {
-    this.trainable().forEach((v) => v.dispose());
+    this.store.dispose();
     this.graph.dispose();
   }
 }
@@ -613,6 +614,7 @@ export class Mmgcn implements RecModel {
   readonly needsNegatives = true;
   readonly idEmbedding: tf.Variable;
   readonly branches: GcnBranch[] = [];
+  private readonly store = new VariableStore('mmgcn');
   private readonly graph: SparseGraph;
   private readonly reg: number;
   private readonly nUsers: number;
@@ -632,21 +634,21 @@ export class Mmgcn implements RecModel {
     const init = rng.fork('init');
     const n = ds.nUsers + ds.nItems;
     // Created with XN but never registered as parameters in MMRec: trainable only in paper mode.
-    this.idEmbedding = newVariable(xavierNormal(init, n, d), [n, d], this.paperMode);
+    this.idEmbedding = this.store.add('idEmbedding', xavierNormal(init, n, d), [n, d], this.paperMode);
     for (const m of ['image', 'text'] as Modality[]) {
       const f = ds.features[m];
       if (!f) throw new Error(`MMGCN needs the ${m} features; the dataset was loaded without them`);
       const latent = m === 'image' ? num(params, 'imageLatent') : f.dim;
-      const pref = newVariable(xavierNormal(init, ds.nUsers, latent), [ds.nUsers, latent], this.paperMode);
-      const mlp = m === 'image' ? new Linear(init, f.dim, latent, { weight: 'default', name: `mmgcn/mlp_${m}` }) : null;
+      const pref = this.store.add(`${m}/pref`, xavierNormal(init, ds.nUsers, latent), [ds.nUsers, latent], this.paperMode);
+      const mlp = m === 'image' ? new Linear(this.store, init, f.dim, latent, { weight: 'default', name: `${m}/mlp` }) : null;
       const layers: GcnLayer[] = [];
       for (let l = 0; l < 3; l++) {
         const a = l === 0 ? latent : d;
         // PyG first draws W_c uniformly, then MMRec overwrites it with XN: consume the draw.
         defaultUniform(init, a * a, a);
-        const conv = newVariable(xavierNormal(init, a, a), [a, a], true);
-        const lin = new Linear(init, a, d, { weight: 'xn', name: `mmgcn/${m}/lin${l + 1}` });
-        const g = new Linear(init, a + d, d, { weight: l === 0 ? 'xn' : 'default', name: `mmgcn/${m}/g${l + 1}` });
+        const conv = this.store.add(`${m}/conv${l + 1}`, xavierNormal(init, a, a), [a, a]);
+        const lin = new Linear(this.store, init, a, d, { weight: 'xn', name: `${m}/lin${l + 1}` });
+        const g = new Linear(this.store, init, a + d, d, { weight: l === 0 ? 'xn' : 'default', name: `${m}/g${l + 1}` });
         layers.push({ conv, lin, g });
       }
       this.branches.push({ name: m, pref, mlp, features: tf.tensor2d(f.data, [f.rows, f.dim]), layers });
@@ -738,13 +740,8 @@ export class Mmgcn implements RecModel {
   }
 
   dispose(): void {
-    this.idEmbedding.dispose();
-    for (const b of this.branches) {
-      b.pref.dispose();
-      b.mlp?.variables().forEach((v) => v.dispose());
-      b.features.dispose();
-      for (const l of b.layers) [l.conv, ...l.lin.variables(), ...l.g.variables()].forEach((v) => v.dispose());
-    }
+    this.store.dispose();
+    for (const b of this.branches) b.features.dispose();
     this.cached?.dispose();
     this.fixedInputs.forEach((t) => t.dispose());
     this.fixedInputs.clear();

@@ -7,21 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
+import { VariableStore, dense, fillNormal as nnFillNormal, fillUniform as nnFillUniform, glorotNormal, glorotUniform } from '@courier/nn';
 import { Csr, addLeakyReluInto, cosineRows as cosineRowsTyped, csrFromEdges, dropoutRowsInto, leakyReluGradInto, outputArray, spmmCsr } from '@courier/native-kernels';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
-
-/**
- * A variable holding `values` (the initial tensor is disposed: tf.variable keeps its own
- * reference). Unnamed, so several models can be alive at once.
- */
-export function newVariable(values: Float32Array, shape: number[], trainable: boolean): tf.Variable {
-  const init = tf.tensor(values, shape, 'float32');
-  const v = tf.variable(init, trainable);
-  init.dispose();
-  return v;
-}
 
 /**
  * A fast local stream for bulk initialisation: mulberry32 seeded with one draw of `rng`, so a
@@ -63,12 +52,16 @@ export function defaultUniform(rng: Rng, count: number, fanIn: number): Float32A
   return fillUniform(rng, count, -bound, bound);
 }
 
-/** Linear(in, out) as x[.., in] @ W[in, out] + b[out]. */
+/**
+ * Linear(in, out) as x[.., in] @ W[in, out] + b[out]; its variables are `<name>/w` and
+ * `<name>/b` in the model's VariableStore (which disposes them).
+ */
 export class Linear {
   readonly w: tf.Variable;
   readonly b: tf.Variable | null;
 
   constructor(
+    store: VariableStore,
     rng: Rng,
     readonly inDim: number,
     readonly outDim: number,
@@ -78,8 +71,8 @@ export class Linear {
     // Default init draws in PyTorch's (out, in) shape; the values are i.i.d., so the layout does not matter.
     const w =
       options.weight === 'xn' ? xavierNormal(rng, outDim, inDim) : options.weight === 'xu' ? xavierUniform(rng, outDim, inDim) : defaultUniform(rng, inDim * outDim, inDim);
-    this.w = newVariable(w, [inDim, outDim], trainable);
-    this.b = options.bias === false ? null : newVariable(defaultUniform(rng, outDim, inDim), [outDim], trainable);
+    this.w = store.add(`${options.name}/w`, w, [inDim, outDim], trainable);
+    this.b = options.bias === false ? null : store.add(`${options.name}/b`, defaultUniform(rng, outDim, inDim), [outDim], trainable);
   }
 
   apply(x: tf.Tensor2D): tf.Tensor2D {

@@ -27,8 +27,8 @@ import type { BlockScorer } from './evaluate';
 import type { Batch, ModelParams, RecModel } from './models';
 import { dotScorer, num } from './model-kit';
 import { symNormalizedBipartite, toSparseGraph } from './graphs';
-import { gatherRows, l2NormalizeRows } from '@courier/nn';
-import { addAll, Linear, SparseGraph, newVariable, xavierUniform } from './nn';
+import { VariableStore, gatherRows, l2NormalizeRows } from '@courier/nn';
+import { addAll, Linear, SparseGraph, xavierUniform } from './nn';
 
 type CustomGradFn = Parameters<typeof tf.customGrad>[0];
 
@@ -97,6 +97,7 @@ function linearOnConcat(lin: Linear, parts: tf.Tensor2D[]): tf.Tensor2D {
 export class Slmrec implements RecModel {
   readonly name = 'SLMRec';
   readonly needsNegatives = false;
+  private readonly store = new VariableStore('slmrec');
   readonly Eu: tf.Variable;
   readonly Ei: tf.Variable;
   readonly dense: { name: Modality; lin: Linear; features: tf.Tensor2D }[] = [];
@@ -121,25 +122,25 @@ export class Slmrec implements RecModel {
     this.sslAlpha = num(params, 'sslAlpha');
     this.nUsers = ds.nUsers;
     this.nItems = ds.nItems;
-    this.Eu = newVariable(xavierUniform(rng, ds.nUsers, d), [ds.nUsers, d], true);
-    this.Ei = newVariable(xavierUniform(rng, ds.nItems, d), [ds.nItems, d], true);
-    const xu = (inDim: number, outDim: number, name: string) => new Linear(rng, inDim, outDim, { weight: 'xu', name });
+    this.Eu = this.store.add('Eu', xavierUniform(rng, ds.nUsers, d), [ds.nUsers, d]);
+    this.Ei = this.store.add('Ei', xavierUniform(rng, ds.nItems, d), [ds.nItems, d]);
+    const xu = (inDim: number, outDim: number, name: string) => new Linear(this.store, rng, inDim, outDim, { weight: 'xu', name });
     this.heads = {
-      i_iv: xu(d, d, 'slmrec/g_i_iv'),
-      v_iv: xu(d, d, 'slmrec/g_v_iv'),
-      iv_iva: xu(d, d, 'slmrec/g_iv_iva'),
-      a_iva: xu(d, d, 'slmrec/g_a_iva'),
-      iva_ivat: xu(d, d / 2, 'slmrec/g_iva_ivat'),
-      t_ivat: xu(d, d / 2, 'slmrec/g_t_ivat'),
+      i_iv: xu(d, d, 'g_i_iv'),
+      v_iv: xu(d, d, 'g_v_iv'),
+      iv_iva: xu(d, d, 'g_iv_iva'),
+      a_iva: xu(d, d, 'g_a_iva'),
+      iva_ivat: xu(d, d / 2, 'g_iva_ivat'),
+      t_ivat: xu(d, d / 2, 'g_t_ivat'),
     };
     for (const m of ['image', 'text'] as Modality[]) {
       const f = ds.features[m];
       if (!f) throw new Error(`SLMRec needs the ${m} features; the dataset was loaded without them`);
       const features = tf.tidy(() => l2NormalizeRows(tf.tensor2d(f.data, [f.rows, f.dim])));
-      this.dense.push({ name: m, lin: xu(f.dim, d, `slmrec/${m}_dense`), features });
+      this.dense.push({ name: m, lin: xu(f.dim, d, `${m}_dense`), features });
     }
-    this.itemAfter = xu(3 * d, d, 'slmrec/item_after_gcn');
-    this.userAfter = xu(3 * d, d, 'slmrec/user_after_gcn');
+    this.itemAfter = xu(3 * d, d, 'item_after_gcn');
+    this.userAfter = xu(3 * d, d, 'user_after_gcn');
     const g = symNormalizedBipartite(ds.nUsers, ds.nItems, ds.train.users, ds.train.items, { collapse: true, eps: 1e-8 });
     this.graph = toSparseGraph(g, g.w);
   }
@@ -207,7 +208,7 @@ export class Slmrec implements RecModel {
   }
 
   dispose(): void {
-    this.trainable().forEach((v) => v.dispose());
+    this.store.dispose();
     this.dense.forEach((m) => m.features.dispose());
     this.cached?.forEach((t) => t.dispose());
     this.cached = null;
