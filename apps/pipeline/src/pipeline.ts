@@ -1,26 +1,13 @@
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
-import { ConfigOf, ConfigSchema, Logger, checkConfigValues, currentBackend, resolveConfig, runStage } from '@courier/runtime';
-import { generateWorld, resolveWorldConfig, worldConfigSchema } from '@courier/world';
+import { ConfigOf, ConfigSchema, Logger, StageRunner, checkConfigValues, currentBackend, resolveConfig, runStage } from '@courier/runtime';
+import { DATAGEN_STAGE, resolveWorldConfig, worldConfigSchema } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
 import { CHECKPOINT_FILE, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, readCheckpoint, resolveInitCheckpoint, runPretrainTrainStage } from '@courier/courier';
-import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
+import { CLUSTER_CONFIG_SCHEMA, CLUSTER_STAGE, ClusterConfig } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrCeiling, MIN_HEADROOM, MetricPair } from '@courier/ctr';
-import {
-  ContentHashCache,
-  FINGERPRINT_FILE,
-  StageFingerprint,
-  acquireRunLock,
-  contentHash,
-  markDone,
-  removeTempEntries,
-  sourceHash,
-  stageFingerprint,
-  stageStatus,
-  writeJsonAtomic,
-} from '@courier/io';
+import { contentHash, writeJsonAtomic } from '@courier/io';
 import { runCtrStage } from './ctr-stage';
 import { BYO_STAGE_OUTPUTS, checkByoData } from './byo-data';
 import { Galleries, buildGalleries } from '@courier/report';
@@ -62,9 +49,6 @@ export interface PipelineResult {
   notes: string[];
 }
 
-const repoRoot = path.resolve(__dirname, '../../..');
-const code = (...libs: string[]) => sourceHash(libs.map((l) => path.join(repoRoot, l)));
-
 export const PIPELINE_STAGES = ['world', 'samples', 'pretrain', 'clusters', 'ctr'] as const;
 export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 const CTR_MODES = ['cluster-id', 'simscore', 'vector'] as const;
@@ -77,17 +61,6 @@ export const STAGE_OUTPUTS: Record<PipelineStage, string[]> = {
   pretrain: ['embeddings.arrow'],
   clusters: ['centres.arrow', 'assignments.parquet'],
   ctr: ['ctr-report.json'],
-};
-
-/** Cache of file content hashes in the output folder (keyed by path, size, mtime, ctime, inode). */
-export const HASH_CACHE_FILE = '.content-hashes.json';
-
-const WRITE_ERRORS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EDQUOT: 'disk quota exceeded',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EROFS: 'read-only file system',
 };
 
 /**
@@ -108,22 +81,17 @@ export function validatePipelineChoices(config: PipelineConfig): void {
 }
 
 /**
- * Runs the stages in order, skipping each one whose fingerprint (resolved config, seed, code,
- * upstream fingerprints and the content hashes of its input files) is unchanged and whose outputs
- * are all present. `force` names stages to rerun from scratch (pre-training without resuming its
- * checkpoint); every stage after the first forced one reruns too. One run per `outDir` at a time
- * (lock file `.run.lock`).
+ * Runs the stages in order through one StageRunner (@courier/runtime), which skips each one whose
+ * fingerprint (resolved config, seed, code, upstream fingerprints and the content hashes of its
+ * input files) is unchanged and whose outputs are all present. `force` names stages to rerun from
+ * scratch (pre-training without resuming its checkpoint); every stage reading a forced one reruns
+ * too. One run per `outDir` at a time (lock file `.run.lock`).
  */
 export async function runPipeline(options: { config: PipelineConfig; outDir: string; force?: string[]; log: Logger }): Promise<PipelineResult> {
   const { config, outDir, log } = options;
   const known: readonly string[] = PIPELINE_STAGES;
   for (const f of options.force ?? []) if (!known.includes(f)) throw new Error(`pipeline: --force ${f}: unknown stage; stages are ${known.join(', ')}`);
-  // Forcing a stage reruns everything downstream of it too.
-  const firstForced = Math.min(...(options.force ?? []).map((f) => known.indexOf(f)), known.length);
-  const force = new Set(known.slice(firstForced));
   const dirs = Object.fromEntries(known.map((s) => [s, path.join(outDir, s)])) as Record<PipelineStage, string>;
-  const stageSeconds: Record<string, number> = {};
-  const skipped: string[] = [];
 
   // Resolve every stage's config up front, so a typo fails before minutes of work. Sections are
   // typed values (from the config file), so a string "64" for a number key is an error.
@@ -151,135 +119,137 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   const clusterConfig = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...config.cluster, embeddings: path.join(dirs.pretrain, 'embeddings.arrow') }, typedOverrides: true, where: 'pipeline cluster' });
   resolveConfig(CTR_CONFIG_SCHEMA, { overrides: { ...config.ctr, seeds: config.ctrSeeds }, typedOverrides: true, where: 'pipeline ctr' });
 
-  const lock = acquireRunLock(outDir);
-  // Temporary files and folders (.name.tmp-PID...) of this process go on every way out; those of
-  // dead processes (a run killed with SIGKILL) go now.
-  const removeOwnTemps = () => {
-    for (const d of [outDir, ...Object.values(dirs)]) {
-      try {
-        removeTempEntries(d, { ownPid: process.pid });
-      } catch {
-        // best effort on the way out
-      }
-    }
-  };
-  for (const d of [outDir, ...Object.values(dirs)]) for (const p of removeTempEntries(d)) log.info(`removed ${p}, left by a run that is gone`);
-  const onSignal = (signal: NodeJS.Signals) => {
-    removeOwnTemps();
-    lock.release();
-    process.exit(128 + (os.constants.signals[signal] ?? 1));
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  for (const sig of signals) process.on(sig, onSignal);
-  const hashes = new ContentHashCache(path.join(outDir, HASH_CACHE_FILE));
-  const inputsOf = (files: string[]) => Object.fromEntries(files.map((f) => [path.relative(outDir, f), contentHash(f, hashes)]));
-
-  async function stage(name: PipelineStage, cfg: unknown, upstream: StageFingerprint[], codeHash: string, inputFiles: string[], body: (fresh: boolean) => Promise<void>): Promise<StageFingerprint> {
-    const fp = stageFingerprint(name, { config: cfg, seed: config.seed, upstream, code: codeHash, inputs: inputsOf(inputFiles) });
-    const status = stageStatus(dirs[name], fp);
-    const forced = force.has(name);
-    if (!forced && status.state === 'up-to-date') {
-      log.info(`${name}: up to date (${path.relative(process.cwd(), dirs[name])}), skipped`);
-      skipped.push(name);
-      stageSeconds[name] = 0;
-      return fp;
-    }
-    const t0 = performance.now();
-    log.info(`${name}: running -> ${path.relative(process.cwd(), dirs[name])} (${forced ? 'forced' : status.reason})`);
-    // Not done until it finishes again: a run killed from here on must not look up to date.
-    fs.rmSync(path.join(dirs[name], FINGERPRINT_FILE), { force: true });
-    try {
-      await body(forced);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e && typeof e.code === 'string' && e.code in WRITE_ERRORS) {
-        throw new Error(`pipeline: the ${name} stage could not write ${e.path ?? dirs[name]}: ${e.code} (${WRITE_ERRORS[e.code]}); ${e.message}`, { cause: err });
-      }
-      throw err;
-    } finally {
-      for (const d of [outDir, dirs[name]]) removeTempEntries(d, { ownPid: process.pid });
-    }
-    stageSeconds[name] = (performance.now() - t0) / 1000;
-    markDone(dirs[name], fp, dataDir && name === 'world' ? BYO_STAGE_OUTPUTS : STAGE_OUTPUTS[name]);
-    log.info(`${name}: done in ${stageSeconds[name].toFixed(1)}s`);
-    return fp;
-  }
+  // One run per folder at a time (lock file .run.lock); temporary entries of this process go on
+  // every way out, those of dead processes before each stage.
+  const runner = new StageRunner({ app: 'pipeline', root: outDir, log, force: options.force ?? [], lock: true });
+  const outputs = (name: PipelineStage) => (dataDir && name === 'world' ? BYO_STAGE_OUTPUTS : STAGE_OUTPUTS[name]);
 
   try {
-    // A generated world, or (--data) your own folder checked against the contracts: a clean
-    // items.parquet (absolute image paths; items whose image is missing or unreadable are counted
-    // rejects) and world.json with the day roles, so every later stage runs unchanged.
-    const worldFp = dataDir
-      ? await stage('world', { dataDir, days: pickDays(dataConfig) }, [], contentHash(path.join(__dirname, 'byo-data.ts')), ['items.parquet', 'impressions.parquet', 'images'].map((f) => path.join(dataDir, f)), async () => {
-          await runStage({ stage: 'byo-data', outDir: dirs.world, seed: config.seed, config: { dataDir, days: pickDays(dataConfig) } }, async (ctx) => {
-            const summary = await ctx.time('check', () => checkByoData({ dataDir, outDir: dirs.world, days: pickDays(dataConfig), log: ctx.log }));
-            return { ...summary };
-          });
+    // A generated world (the datagen stage's own `generate` command), or (--data) your own folder
+    // checked against the contracts: a clean items.parquet (absolute image paths; items whose image
+    // is missing or unreadable are counted rejects) and world.json with the day roles, so every
+    // later stage runs unchanged.
+    const { fingerprint: worldFp } = dataDir
+      ? await runner.run({
+          stage: 'world',
+          out: dirs.world,
+          config: { dataDir, days: pickDays(dataConfig) },
+          seed: config.seed,
+          code: { hash: contentHash(path.join(__dirname, 'byo-data.ts')) },
+          inputs: ['items.parquet', 'impressions.parquet', 'images'].map((f) => path.join(dataDir, f)),
+          outputs: outputs('world'),
+          run: async ({ outDir: dir }) => {
+            await runStage({ stage: 'byo-data', outDir: dir, seed: config.seed, config: { dataDir, days: pickDays(dataConfig) } }, async (ctx) => {
+              const summary = await ctx.time('check', () => checkByoData({ dataDir, outDir: dir, days: pickDays(dataConfig), log: ctx.log }));
+              return { ...summary };
+            });
+          },
         })
-      : await stage('world', { preset: config.preset, worldConfig }, [], code('libs/world'), [], async () => {
-          await runStage({ stage: 'datagen', outDir: dirs.world, seed: config.seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
-            const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: dirs.world, seed: config.seed, overrides: worldOverrides, log: ctx.log }));
-            return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
-          });
+      : await runner.run({
+          stage: 'world',
+          out: dirs.world,
+          config: { preset: config.preset, worldConfig },
+          seed: config.seed,
+          code: ['libs/world'],
+          inputs: [],
+          outputs: outputs('world'),
+          command: { definition: DATAGEN_STAGE, command: 'generate', flags: { preset: config.preset }, config: worldConfig },
         });
     const w = (f: string) => path.join(dirs.world, f);
 
     // Your own impressions are read where they are (the world stage only checked them).
     const impressionsFile = dataDir ? path.join(dataDir, 'impressions.parquet') : w('impressions.parquet');
-    const samplesFp = await stage('samples', dataConfig, [worldFp], code('libs/data-builder'), [w('items.parquet'), impressionsFile, w('world.json')], async () => {
-      const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
-      const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
-      await runStage({ stage: 'data', outDir: dirs.samples, seed: config.seed, config: { ...dataConfig } }, async (ctx) => {
-        const stats = await ctx.time('build', () => buildSamples({ worldDir: dirs.world, impressionsFile, outDir: dirs.samples, seed: config.seed, ...rest, days, log: ctx.log }));
-        return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples, impressionsPerSecond: stats.impressionsPerSecond };
-      });
+    const { fingerprint: samplesFp } = await runner.run({
+      stage: 'samples',
+      out: dirs.samples,
+      config: dataConfig,
+      seed: config.seed,
+      upstream: [worldFp],
+      code: ['libs/data-builder'],
+      inputs: [w('items.parquet'), impressionsFile, w('world.json')],
+      outputs: outputs('samples'),
+      run: async ({ outDir: dir }) => {
+        const { pretrainDays: _p, ctrTrainDays: _c, evalDay: _e, ...rest } = dataConfig;
+        await runStage({ stage: 'data', outDir: dir, seed: config.seed, config: { ...dataConfig } }, async (ctx) => {
+          const stats = await ctx.time('build', () => buildSamples({ worldDir: dirs.world, impressionsFile, outDir: dir, seed: config.seed, ...rest, days: pickDays(dataConfig), log: ctx.log }));
+          return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples, impressionsPerSecond: stats.impressionsPerSecond };
+        });
+      },
     });
 
-    // The checkpoint records this fingerprint: a killed run of the same fingerprint resumes, a
-    // checkpoint of any other one (changed config, data or code) is discarded, and --force trains
-    // from scratch.
+    // The checkpoint records a resume key (the stage's fingerprint over the keys that change the
+    // math): a killed run of the same key resumes, a checkpoint of any other one (changed config,
+    // data or code) is discarded, and --force trains from scratch.
     // initFrom (issue #18): the source checkpoint's content is an input, so a retrained source reruns this stage.
     const initInputs = pretrainConfig.initFrom !== null ? [resolveInitCheckpoint(pretrainConfig.initFrom)] : [];
-    const pretrainInputs = [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), dataDir ? path.join(dataDir, 'images') : w('images'), ...initInputs];
-    const pretrainFp = await stage('pretrain', pretrainConfig, [samplesFp], code('libs/courier', 'libs/native-kernels'), pretrainInputs, async (fresh) => {
-      const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = pretrainConfig;
-      const trainFp = stageFingerprint('pretrain-checkpoint', { config: math, seed: config.seed, upstream: [samplesFp], code: code('libs/courier', 'libs/native-kernels'), inputs: inputsOf(pretrainInputs) });
-      // Every step's loss, for the report's training curve (the checkpoint keeps only the last ones).
-      const curve: LossCurve = { steps: [], loss: [], source: 'steps' };
-      fs.rmSync(path.join(dirs.pretrain, LOSS_CURVE_FILE), { force: true });
-      await runPretrainTrainStage({ samples: dirs.samples, world: dirs.world, outDir: dirs.pretrain, config: pretrainConfig, fingerprint: trainFp.hash, fresh, onStep: (s) => (curve.steps.push(s.step), curve.loss.push(s.loss)) });
-      if (curve.loss.length) writeJsonAtomic(path.join(dirs.pretrain, LOSS_CURVE_FILE), curve);
+    const { fingerprint: pretrainFp } = await runner.run({
+      stage: 'pretrain',
+      out: dirs.pretrain,
+      config: pretrainConfig,
+      seed: config.seed,
+      upstream: [samplesFp],
+      code: ['libs/courier', 'libs/native-kernels'],
+      inputs: [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), dataDir ? path.join(dataDir, 'images') : w('images'), ...initInputs],
+      outputs: outputs('pretrain'),
+      run: async ({ outDir: dir, fresh, fingerprintOf }) => {
+        const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = pretrainConfig;
+        // Every step's loss, for the report's training curve (the checkpoint keeps only the last ones).
+        const curve: LossCurve = { steps: [], loss: [], source: 'steps' };
+        fs.rmSync(path.join(dir, LOSS_CURVE_FILE), { force: true });
+        await runPretrainTrainStage({ samples: dirs.samples, world: dirs.world, outDir: dir, config: pretrainConfig, fingerprint: fingerprintOf('pretrain-checkpoint', math).hash, fresh, onStep: (s) => (curve.steps.push(s.step), curve.loss.push(s.loss)) });
+        if (curve.loss.length) writeJsonAtomic(path.join(dir, LOSS_CURVE_FILE), curve);
+      },
     });
 
-    const clustersFp = await stage('clusters', clusterConfig, [pretrainFp], code('libs/clustering'), [path.join(dirs.pretrain, 'embeddings.arrow')], async () => {
-      await runClusterFit({ outDir: dirs.clusters, seed: config.seed, config: clusterConfig });
+    // The clusterer's own `fit` command; its input path is part of the fingerprinted config.
+    const { embeddings: embeddingsFile, centres: _centres, ...clusterCliConfig } = clusterConfig;
+    const { fingerprint: clustersFp } = await runner.run({
+      stage: 'clusters',
+      out: dirs.clusters,
+      config: clusterConfig,
+      seed: config.seed,
+      upstream: [pretrainFp],
+      code: ['libs/clustering'],
+      inputs: [path.join(dirs.pretrain, 'embeddings.arrow')],
+      outputs: outputs('clusters'),
+      command: { definition: CLUSTER_STAGE, command: 'fit', inputs: { embeddings: embeddingsFile ?? undefined }, config: clusterCliConfig },
     });
 
     const ctrCfg = { ctr: config.ctr, seeds: config.ctrSeeds, modes: config.modes, oracle: useOracle };
-    const ctrInputs = [
-      path.join(dirs.samples, 'ctr-samples.parquet'),
-      w('items.parquet'),
-      w('world.json'),
-      path.join(dirs.pretrain, 'embeddings.arrow'),
-      path.join(dirs.clusters, 'assignments.parquet'),
-      ...(useOracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
-      ...(dataDir ? [] : [w('click-truth.parquet')]),
-    ];
-    await stage('ctr', ctrCfg, [clustersFp, worldFp, samplesFp], code('libs/ctr', 'libs/metrics'), ctrInputs, async () => {
-      await runCtrStage({
-        worldDir: dirs.world,
-        samplesDir: dirs.samples,
-        outDir: dirs.ctr,
-        embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
-        assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
-        oracleFile: useOracle ? w('oracle-embeddings.arrow') : null,
-        oracleClustersFile: useOracle ? w('oracle-clusters.parquet') : null,
-        modes: config.modes,
-        seeds: config.ctrSeeds,
-        ctrOverrides: config.ctr,
-        seed: config.seed,
-      });
+    await runner.run({
+      stage: 'ctr',
+      out: dirs.ctr,
+      config: ctrCfg,
+      seed: config.seed,
+      upstream: [clustersFp, worldFp, samplesFp],
+      code: ['libs/ctr', 'libs/metrics'],
+      inputs: [
+        path.join(dirs.samples, 'ctr-samples.parquet'),
+        w('items.parquet'),
+        w('world.json'),
+        path.join(dirs.pretrain, 'embeddings.arrow'),
+        path.join(dirs.clusters, 'assignments.parquet'),
+        ...(useOracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
+        ...(dataDir ? [] : [w('click-truth.parquet')]),
+      ],
+      outputs: outputs('ctr'),
+      run: ({ outDir: dir }) =>
+        runCtrStage({
+          worldDir: dirs.world,
+          samplesDir: dirs.samples,
+          outDir: dir,
+          embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
+          assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
+          oracleFile: useOracle ? w('oracle-embeddings.arrow') : null,
+          oracleClustersFile: useOracle ? w('oracle-clusters.parquet') : null,
+          modes: config.modes,
+          seeds: config.ctrSeeds,
+          ctrOverrides: config.ctr,
+          seed: config.seed,
+        }),
     });
+    const stageSeconds = Object.fromEntries(runner.records.map((r) => [r.stage, r.seconds]));
+    const skipped = runner.records.filter((r) => r.skipped).map((r) => r.stage);
 
     const reportFile = path.join(dirs.ctr, 'ctr-report.json');
     const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as CtrReport;
@@ -311,14 +281,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     });
     return { reportFile, htmlFile, report, table: formatTable(report), stageSeconds, skipped, notes };
   } finally {
-    for (const sig of signals) process.removeListener(sig, onSignal);
-    removeOwnTemps();
-    try {
-      hashes.save();
-    } catch (err) {
-      log.warn(`could not save ${hashes.file}: ${(err as Error).message}`);
-    }
-    lock.release();
+    runner.close();
   }
 }
 

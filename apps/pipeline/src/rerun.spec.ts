@@ -88,6 +88,24 @@ describe('pipeline reruns on one output folder', () => {
     expect(lines.join('\n')).toMatch(/samples: running .*inputs/);
   }, 240000);
 
+  it('a changed key of one stage reruns that stage and everything downstream, nothing upstream (issue #20)', async () => {
+    const fps = () => Object.fromEntries(['world', 'samples', 'pretrain', 'clusters', 'ctr'].map((s) => [s, JSON.parse(fs.readFileSync(path.join(X, s, 'fingerprint.json'), 'utf8')).hash as string]));
+    expect((await run(X, { visualSignal: 0 })).skipped).toEqual(['world', 'samples', 'pretrain', 'clusters', 'ctr']);
+    const before = fps();
+    const clusters = await run(X, { visualSignal: 0, cluster: { k: 8 } });
+    expect(clusters.skipped).toEqual(['world', 'samples', 'pretrain']);
+    const afterClusters = fps();
+    expect(afterClusters.pretrain).toBe(before.pretrain);
+    expect(afterClusters.clusters).not.toBe(before.clusters);
+    expect(afterClusters.ctr).not.toBe(before.ctr);
+    const ctr = await run(X, { visualSignal: 0, cluster: { k: 8 }, ctr: { epochs: 1, batchSize: 128 } });
+    expect(ctr.skipped).toEqual(['world', 'samples', 'pretrain', 'clusters']);
+    expect(fps().clusters).toBe(afterClusters.clusters);
+    const data = await run(X, { visualSignal: 0, cluster: { k: 8 }, ctr: { epochs: 1, batchSize: 128 }, data: { negativeRate: 0.5 } });
+    expect(data.skipped).toEqual(['world']);
+    expect((await run(X, { visualSignal: 0, cluster: { k: 8 }, ctr: { epochs: 1, batchSize: 128 }, data: { negativeRate: 0.5 } })).skipped).toEqual(['world', 'samples', 'pretrain', 'clusters', 'ctr']);
+  }, 480000);
+
   it('a second concurrent run on the folder is refused, naming the lock file and the owner pid', async () => {
     const lock = acquireRunLock(X, 'other run');
     try {
