@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FINGERPRINT_FILE } from '@courier/io';
+import { FINGERPRINT_FILE, contentHash, sourceHash, stageFingerprint } from '@courier/io';
 import { createLogger } from './log';
 import { runStage } from './stage';
 import type { StageDefinition } from './stage-cli';
@@ -155,6 +155,23 @@ describe('StageRunner', () => {
     expect(got).toEqual([{ app: 'toy', command: 'make', inputs: { from: '/x' }, lists: { extra: [] }, config: { k: 1 }, seed: 7, flags: { fast: true }, outDir: r.dir }]);
     expect((await runner.run(task)).skipped).toBe(true);
     await expect(runner.run({ ...task, config: { k: 2 }, command: { ...task.command, inputs: {} } } as StageTask)).rejects.toThrow('toy: --from is required');
+    runner.close();
+  });
+
+  it('computes the fingerprint the pipeline and experiments computed before it (so old run folders are reused)', () => {
+    const root = tmp();
+    fs.writeFileSync(path.join(root, 'in.txt'), 'input');
+    const runner = new StageRunner({ app: 'test', root, log: silent });
+    const upstream = [{ stage: 'world', hash: 'abc' }];
+    const code = sourceHash([path.resolve(__dirname, '../../io'), path.resolve(__dirname, '../../world')]);
+    // The pipeline's form: content hashes of the inputs, keyed relative to the run folder.
+    const withInputs = runner.plan({ stage: 'samples', out: path.join(root, 'samples'), config: { k: 1 }, seed: 2, upstream, code: ['libs/io', 'libs/world'], inputs: [path.join(root, 'in.txt')], run: async () => {} });
+    expect(withInputs.fingerprint).toEqual(stageFingerprint('samples', { config: { k: 1 }, seed: 2, upstream, code, inputs: { 'in.txt': contentHash(path.join(root, 'in.txt')) } }));
+    // The experiments' form: no inputs; the folder is <label>-<10 hex digits>.
+    const plain = runner.plan({ stage: 'samples', out: { parent: root, label: 'samples' }, config: { k: 1 }, seed: 2, upstream, code: ['libs/io', 'libs/world'], run: async () => {} });
+    const old = stageFingerprint('samples', { config: { k: 1 }, seed: 2, upstream, code });
+    expect(plain.fingerprint).toEqual(old);
+    expect(plain.dir).toBe(path.join(root, `samples-${old.hash.slice(0, 10)}`));
     runner.close();
   });
 
