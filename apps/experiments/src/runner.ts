@@ -13,26 +13,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CtrReport, validateCtrReport } from '@courier/data-contracts';
-import { Logger, currentBackend, resolveConfig, runStage } from '@courier/runtime';
-import { generateWorld, resolveWorldConfig } from '@courier/world';
+import { Logger, StageRunner, StageTask, currentBackend, resolveConfig, runStage } from '@courier/runtime';
+import { DATAGEN_STAGE, resolveWorldConfig } from '@courier/world';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
 import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage, trainBaseline } from '@courier/courier';
-import { CLUSTER_CONFIG_SCHEMA, ClusterConfig, runClusterFit } from '@courier/clustering';
+import { CLUSTER_CONFIG_SCHEMA, CLUSTER_STAGE, ClusterConfig } from '@courier/clustering';
 import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
 import { CeilingRow, EmbeddingMap, ExperimentRow, MethodGallery, MetricPair, ProbeRow, SuiteReport, VariantInfo, WrittenReport, buildGalleries, findChromium, probePage, worldVariant, writeSuiteReport } from '@courier/report';
-import { StageFingerprint, markDone, sourceHash, stageFingerprint, stageState } from '@courier/io';
+import type { StageFingerprint } from '@courier/io';
 import { embeddingMap } from './maps';
 import { probeEmbeddings } from './probes';
 import { ExperimentsConfig, StageBudgets, stageBudgets } from './presets';
 import { Suite, SuiteWorld, Variant, selectVariants, selectWorlds, variantsOn } from './suites';
-
-const repoRoot = path.resolve(__dirname, '../../..');
-const codeCache = new Map<string, string>();
-const code = (...libs: string[]) => {
-  const key = libs.join(',');
-  if (!codeCache.has(key)) codeCache.set(key, sourceHash(libs.map((l) => path.join(repoRoot, l))));
-  return codeCache.get(key) as string;
-};
 
 export interface SuiteRunResult {
   report: SuiteReport;
@@ -42,42 +34,6 @@ export interface SuiteRunResult {
   ran: string[];
   reused: string[];
   seconds: number;
-}
-
-interface StageRunner {
-  ran: string[];
-  reused: string[];
-  /** Runs (or reuses) a stage in `<parent>/<label>-<fingerprint prefix>`, so a change of config, inputs or code never overwrites a finished folder. */
-  run(name: string, parent: string, label: string, cfg: unknown, seed: number, upstream: StageFingerprint[], codeHash: string, body: (dir: string) => Promise<void>): Promise<{ fp: StageFingerprint; dir: string }>;
-}
-
-function stageRunner(log: Logger, force: boolean, outDir: string): StageRunner {
-  const r: StageRunner = {
-    ran: [],
-    reused: [],
-    async run(name, parent, label, cfg, seed, upstream, codeHash, body) {
-      const fp = stageFingerprint(name, { config: cfg, seed, upstream, code: codeHash });
-      const dir = path.join(parent, `${label}-${fp.hash.slice(0, 10)}`);
-      const rel = path.relative(outDir, dir);
-      const state = stageState(dir, fp);
-      if (!force && state === 'up-to-date') {
-        log.info(`${rel}: up to date, reused`);
-        r.reused.push(dir);
-        return { fp, dir };
-      }
-      // --force (or a corrupt fingerprint): start clean, so no stale checkpoint is resumed. A folder
-      // without a fingerprint is an interrupted run of these very settings: the trainer resumes it.
-      if (state === 'stale' || force) fs.rmSync(dir, { recursive: true, force: true });
-      const t0 = performance.now();
-      log.info(`${rel}: running`);
-      await body(dir);
-      markDone(dir, fp);
-      log.info(`${rel}: done in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-      r.ran.push(dir);
-      return { fp, dir };
-    },
-  };
-  return r;
 }
 
 interface Trained {
@@ -180,8 +136,17 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
   const suite = selectWorlds(selectVariants(options.suite, config.variants), config.worlds ?? null);
   if (!suite.variants.length) throw new Error(`experiments: suite ${suite.name} has no variants to run`);
   const outDir = path.resolve(config.out);
+  // Every stage goes through one StageRunner (@courier/runtime): fingerprint, skip, resume, --force.
+  const stages = new StageRunner({ app: 'experiments', root: outDir, log, force: config.force });
+  try {
+    return await runSuiteStages(suite, config, log, outDir, stages, t0);
+  } finally {
+    stages.close();
+  }
+}
+
+async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logger, outDir: string, stages: StageRunner, t0: number): Promise<SuiteRunResult> {
   const budgets: StageBudgets = stageBudgets(config);
-  const stages = stageRunner(log, config.force, outDir);
   const rows: ExperimentRow[] = [];
   const maps: EmbeddingMap[] = [];
   const ceilings: CeilingRow[] = [];
@@ -210,22 +175,35 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
       const base = path.join(outDir, worldKey);
       const worldOverrides = { ...budgets.world, ...(world?.overrides ?? {}) };
       const worldConfig = resolveWorldConfig(config.preset, { overrides: worldOverrides });
-      const { fp: worldFp, dir: worldDir } = await stages.run('world', base, 'world', { preset: config.preset, worldConfig }, seed, [], code('libs/world'), async (worldDir) => {
-        await runStage({ stage: 'datagen', outDir: worldDir, seed, config: { preset: config.preset, ...worldConfig } }, async (ctx) => {
-          const summary = await ctx.time('generate', () => generateWorld({ preset: config.preset, outDir: worldDir, seed, overrides: worldOverrides, log: ctx.log }));
-          return { preset: config.preset, counts: summary.counts, ctr: summary.ctr, days: summary.days };
-        });
+      // The world: the datagen stage's own `generate` command.
+      const { fingerprint: worldFp, dir: worldDir } = await stages.run({
+        stage: 'world',
+        out: { parent: base, label: 'world' },
+        config: { preset: config.preset, worldConfig },
+        seed,
+        code: ['libs/world'],
+        command: { definition: DATAGEN_STAGE, command: 'generate', flags: { preset: config.preset }, config: worldConfig },
+      });
+      // Samples (the shared ones, and a variant's own data section): one task shape.
+      const samplesTask = (dataConfig: DataBuilderConfig): StageTask => ({
+        stage: 'samples',
+        out: { parent: base, label: 'samples' },
+        config: dataConfig,
+        seed,
+        upstream: [worldFp],
+        code: ['libs/data-builder'],
+        run: async ({ outDir: dir }) => {
+          const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
+          const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
+          await runStage({ stage: 'data', outDir: dir, seed, config: { ...dataConfig } }, async (ctx) => {
+            const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: dir, seed, ...rest, days, log: ctx.log }));
+            return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
+          });
+        },
       });
 
       const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: budgets.data, where: 'experiments data' });
-      const { fp: samplesFp, dir: samplesDir } = await stages.run('samples', base, 'samples', dataConfig, seed, [worldFp], code('libs/data-builder'), async (samplesDir) => {
-        const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
-        const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
-        await runStage({ stage: 'data', outDir: samplesDir, seed, config: { ...dataConfig } }, async (ctx) => {
-          const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: samplesDir, seed, ...rest, days, log: ctx.log }));
-          return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
-        });
-      });
+      const { fingerprint: samplesFp, dir: samplesDir } = await stages.run(samplesTask(dataConfig));
 
       // Pre-training: one run per distinct method + resolved config (variants differing only in mode share it).
       const trained = new Map<string, Trained>();
@@ -241,33 +219,41 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
         } else if (v.method === 'courier') {
           // Issue #18: a variant's own pre-training samples (e.g. another negative keep rate), and a
           // backbone initialised from an earlier variant's run (its fingerprint becomes an upstream).
-          let pt = { fp: samplesFp, dir: samplesDir };
+          let pt = { fingerprint: samplesFp, dir: samplesDir };
           if (v.data) {
             const vData = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: { ...budgets.data, ...v.data }, where: `experiments data (${v.name})` });
-            pt = await stages.run('samples', base, 'samples', vData, seed, [worldFp], code('libs/data-builder'), async (dir) => {
-              const { pretrainDays, ctrTrainDays, evalDay, ...rest } = vData;
-              const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
-              await runStage({ stage: 'data', outDir: dir, seed, config: { ...vData } }, async (ctx) => {
-                const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: dir, seed, ...rest, days, log: ctx.log }));
-                return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
-              });
-            });
+            pt = await stages.run(samplesTask(vData));
           }
           const source = v.initFromVariant ? trained.get(v.initFromVariant) : undefined;
           if (v.initFromVariant && !source?.dir) throw new Error(`experiments: variant ${v.name} initialises from "${v.initFromVariant}", which must be an earlier COURIER or baseline variant of suite ${suite.name}`);
           const init = source?.dir ? { initFrom: source.dir } : {};
           const cfg = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed, imageSize: worldConfig.imageSize, ...budgets.pretrain, ...(v.pretrain ?? {}), ...init }, where: `experiments pretrain (${v.name})` });
-          const upstream = [pt.fp, ...(source ? [source.fp] : [])];
-          const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), 'courier', cfg, seed, upstream, code('libs/courier', 'libs/native-kernels'), async (dir) => {
-            await runPretrainTrainStage({ samples: pt.dir, world: worldDir, outDir: dir, config: cfg });
+          const { fingerprint: fp, dir } = await stages.run({
+            stage: 'pretrain',
+            out: { parent: path.join(base, 'pretrain'), label: 'courier' },
+            config: cfg,
+            seed,
+            upstream: [pt.fingerprint, ...(source ? [source.fp] : [])],
+            code: ['libs/courier', 'libs/native-kernels'],
+            // Resumes a killed run from its checkpoint, keyed as in the pipeline (the keys that change the math).
+            run: async ({ outDir: dir, fresh, fingerprintOf }) => {
+              const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = cfg;
+              await runPretrainTrainStage({ samples: pt.dir, world: worldDir, outDir: dir, config: cfg, fingerprint: fingerprintOf('pretrain-checkpoint', math).hash, fresh });
+            },
           });
           settings.courier = { ...(settings.courier as object), [v.name]: cfg };
           t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
         } else {
           const method = v.method as BaselineMethod;
           const cfg = resolveConfig<BaselineConfig>(BASELINE_CONFIG_SCHEMA, { overrides: { imageSize: worldConfig.imageSize, ...budgets.baseline, ...(v.baseline ?? {}) }, where: `experiments baseline (${v.name})` });
-          const { fp, dir } = await stages.run('pretrain', path.join(base, 'pretrain'), method, { method, cfg }, seed, [samplesFp], code('libs/courier', 'libs/native-kernels'), async (dir) => {
-            await trainBaseline({ method, worldDir, samplesDir, outDir: dir, seed, config: cfg, log });
+          const { fingerprint: fp, dir } = await stages.run({
+            stage: 'pretrain',
+            out: { parent: path.join(base, 'pretrain'), label: method },
+            config: { method, cfg },
+            seed,
+            upstream: [samplesFp],
+            code: ['libs/courier', 'libs/native-kernels'],
+            run: ({ outDir: dir }) => trainBaseline({ method, worldDir, samplesDir, outDir: dir, seed, config: cfg, log }),
           });
           settings.baselines = { ...(settings.baselines as object), [v.name]: cfg };
           t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
@@ -300,8 +286,16 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
           }
           if (!clusterFps.has(t.embeddings)) {
             const cfg = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...budgets.cluster, embeddings: t.embeddings }, where: `experiments cluster (${v.name})` });
-            const { fp, dir } = await stages.run('clusters', path.join(base, 'clusters'), v.method, cfg, seed, [t.fp], code('libs/clustering'), async (dir) => {
-              await runClusterFit({ outDir: dir, seed, config: cfg });
+            // The clusterer's own `fit` command; its input path is part of the fingerprinted config.
+            const { embeddings, centres: _centres, ...cliConfig } = cfg;
+            const { fingerprint: fp, dir } = await stages.run({
+              stage: 'clusters',
+              out: { parent: path.join(base, 'clusters'), label: v.method },
+              config: cfg,
+              seed,
+              upstream: [t.fp],
+              code: ['libs/clustering'],
+              command: { definition: CLUSTER_STAGE, command: 'fit', inputs: { embeddings: embeddings ?? undefined }, config: cliConfig },
             });
             clusterFps.set(t.embeddings, { fp, assignments: path.join(dir, 'assignments.parquet') });
             settings.cluster = cfg.k;
@@ -334,8 +328,14 @@ export async function runSuite(options: { suite: Suite; config: ExperimentsConfi
           return { name: v.name, mode: v.mode, embeddings: standAlone ? null : t.embeddings, clusters };
         });
         const upstream = [worldFp, samplesFp, ...variants.map((v) => (v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { fp: StageFingerprint }).fp : (trained.get(v.name) as Trained).fp))];
-        const { dir: ctrDir } = await stages.run('ctr', path.join(base, 'ctr'), suite.name, { featureSets, ctrConfig }, seed, upstream, code('libs/ctr', 'libs/metrics'), async (ctrDir) => {
-          await runCtrEvaluateStage({ samples: samplesDir, world: worldDir, outDir: ctrDir, featureSets, config: ctrConfig, log });
+        const { dir: ctrDir } = await stages.run({
+          stage: 'ctr',
+          out: { parent: path.join(base, 'ctr'), label: suite.name },
+          config: { featureSets, ctrConfig },
+          seed,
+          upstream,
+          code: ['libs/ctr', 'libs/metrics'],
+          run: ({ outDir: dir }) => runCtrEvaluateStage({ samples: samplesDir, world: worldDir, outDir: dir, featureSets, config: ctrConfig, log }),
         });
         settings.ctr = ctrConfig;
         const reportFile = path.join(ctrDir, 'ctr-report.json');
