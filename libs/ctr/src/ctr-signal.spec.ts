@@ -47,6 +47,10 @@ describe('planted visual signal (own fixture: RAW_ITEMS + CTR_SAMPLES parquet)',
     expect(Math.abs(c.deltaGauc)).toBeLessThan(0.05);
     expect(s.deltaAuc).toBeGreaterThan(5 * Math.abs(c.deltaAuc));
     expect(s.deltaGauc).toBeGreaterThan(5 * Math.abs(c.deltaGauc));
+    // The planted gain is far outside the evaluation rows' own sampling error.
+    const se = s.evalSamplingSe as { deltaAuc: number; deltaGauc: number };
+    expect(s.deltaAuc).toBeGreaterThan(4 * se.deltaAuc);
+    expect(s.deltaGauc).toBeGreaterThan(4 * se.deltaGauc);
     // New items (no learned id) are scored through their look too.
     const fresh = s.newItems as { rows: number; deltaAuc: number | null };
     expect(fresh.rows).toBeGreaterThan(0);

@@ -473,5 +473,14 @@ describe('model', () => {
     expect(m.deltaAuc).toBeCloseTo(m.auc - report.baseline.auc, 12);
     expect(m.deltaGauc).toBeCloseTo(m.gauc - report.baseline.gauc, 12);
     expect(m.perCategory.map((c) => [c.category, c.inPretraining])).toEqual([['bag', false], ['coat', false], ['dress', true], ['shoe', false]]);
+    // Evaluation-sampling errors of each seed's deltas (paired with the baseline of the same seed), and their root mean square.
+    const perSeed = m.perSeed as unknown as { deltaAucSe: number; deltaGaucSe: number }[];
+    for (const p of perSeed) {
+      expect(p.deltaAucSe).toBeGreaterThan(0);
+      expect(p.deltaAucSe).toBeLessThan(0.2);
+      expect(p.deltaGaucSe).toBeGreaterThan(0);
+    }
+    const rms = Math.sqrt((perSeed[0].deltaAucSe ** 2 + perSeed[1].deltaAucSe ** 2) / 2);
+    expect((m.evalSamplingSe as { deltaAuc: number }).deltaAuc).toBeCloseTo(rms, 12);
   });
 });

@@ -5,6 +5,7 @@
  * baseline (mean over seeds, with spread) and the gain per category.
  */
 import { CtrMethodResult, CtrReport, FeatureMode, validateCtrReport } from '@courier/data-contracts';
+import { pairedAucDifference, pairedGroupAucDifference } from '@courier/metrics';
 import type { CtrConfig } from './config';
 import type { Catalogue, CtrData, CtrRejects } from './data';
 import { splitValidation } from './data';
@@ -26,6 +27,8 @@ export interface SeedRun {
   train: TrainedCtr['stats'];
   evalSeconds: number;
   evalRowsPerSecond: number;
+  /** The eval-day scores, kept so the report can pair each method with the baseline of its seed (evaluation-sampling errors). */
+  scores?: Float32Array;
 }
 
 export interface ExperimentOptions {
@@ -85,7 +88,7 @@ export function runCtrExperiment(options: ExperimentOptions): ExperimentResult {
       const trained = trainCtr({ catalogue, train: fit, validation, image: fs.image, config, seed, label: `${fs.name} seed ${seed}`, warmStart: options.warmStart?.(fs.name, seed) ?? null, log });
       const { scores, seconds } = predictCtr(trained, data.eval);
       const evaluation = evaluateScores(data.eval, scores, catalogue, trained.items);
-      runs.push({ method: fs.name, seed, evaluation, train: trained.stats, evalSeconds: seconds, evalRowsPerSecond: data.eval.n / Math.max(seconds, 1e-9) });
+      runs.push({ method: fs.name, seed, evaluation, train: trained.stats, evalSeconds: seconds, evalRowsPerSecond: data.eval.n / Math.max(seconds, 1e-9), scores });
       log(
         `${fs.name} seed ${seed}: AUC ${evaluation.auc?.toFixed(4)} GAUC ${evaluation.gauc?.toFixed(4)} (weighted ${evaluation.gaucWeighted?.toFixed(4)}), ` +
           `train ${trained.stats.seconds.toFixed(1)}s (${Math.round(trained.stats.rowsPerSecond)} rows/s), eval ${Math.round(data.eval.n / Math.max(seconds, 1e-9))} rows/s`,
@@ -106,6 +109,25 @@ export function runCtrExperiment(options: ExperimentOptions): ExperimentResult {
     validation: validation ? { days: validationDays, rows: validation.n, trainRows: fit.n } : null,
   });
   return { report, runs };
+}
+
+/**
+ * Evaluation-sampling standard errors of one seed's ΔAUC (users as clusters: a user's sessions
+ * share a taste) and ΔGAUC (sessions as the units), pairing the method's eval scores with the
+ * baseline's of the same seed. Null when a run has no scores (a report built from summaries only).
+ */
+function pairedErrors(data: CtrData, run: SeedRun, base: SeedRun | undefined): { deltaAucSe: number | null; deltaGaucSe: number | null } {
+  if (!run.scores || !base?.scores) return { deltaAucSe: null, deltaGaucSe: null };
+  const e = data.eval;
+  return {
+    deltaAucSe: pairedAucDifference(run.scores, base.scores, e.label, e.userId)?.se ?? null,
+    deltaGaucSe: pairedGroupAucDifference(run.scores, base.scores, e.label, e.sessionId)?.se ?? null,
+  };
+}
+
+/** Root mean square of per-seed errors (the seeds share the eval rows, so their sampling errors do not average out). */
+function rmsOrNull(xs: (number | null)[]): number | null {
+  return xs.length === 0 || xs.some((x) => x === null) ? null : Math.sqrt((xs as number[]).reduce((a, x) => a + x * x, 0) / xs.length);
 }
 
 function summarise(runs: SeedRun[], method: string) {
@@ -146,6 +168,7 @@ export function buildReport(args: {
     const dAuc = m.aucs.map((a, i) => a - base.aucs[i]);
     const dGauc = m.gaucs.map((g, i) => g - base.gaucs[i]);
     const newAuc = meanOrNull(m.mine.map((r) => r.evaluation.newItems.auc));
+    const errors = m.mine.map((r) => pairedErrors(args.data, r, base.mine.find((b) => b.seed === r.seed)));
     return {
       name: fs.name,
       embeddings: img.source.embeddings,
@@ -158,7 +181,8 @@ export function buildReport(args: {
       deltaGaucWeighted: mean(m.gaucWs) - mean(base.gaucWs),
       std: { auc: std(m.aucs), gauc: std(m.gaucs), gaucWeighted: std(m.gaucWs), deltaAuc: std(dAuc), deltaGauc: std(dGauc) },
       seeds,
-      perSeed: m.mine.map((r, i) => ({ seed: r.seed, auc: m.aucs[i], gauc: m.gaucs[i], gaucWeighted: m.gaucWs[i], deltaAuc: dAuc[i], deltaGauc: dGauc[i] })),
+      perSeed: m.mine.map((r, i) => ({ seed: r.seed, auc: m.aucs[i], gauc: m.gaucs[i], gaucWeighted: m.gaucWs[i], deltaAuc: dAuc[i], deltaGauc: dGauc[i], ...errors[i] })),
+      evalSamplingSe: { deltaAuc: rmsOrNull(errors.map((e) => e.deltaAucSe)), deltaGauc: rmsOrNull(errors.map((e) => e.deltaGaucSe)) },
       perCategory: catalogue.categories.map((category, c) => {
         const a = meanOrNull(m.mine.map((r) => r.evaluation.perCategory[c].auc));
         return { category, rows: m.mine[0].evaluation.perCategory[c].rows, auc: a, deltaAuc: a === null || baseCat[c] === null ? null : a - (baseCat[c] as number), inPretraining: inPre(category) };
@@ -236,6 +260,11 @@ export function formatCtrTable(report: CtrReport): string {
     lines.push(`${`${m.name} [${m.mode}]`.padEnd(28)}${f4(m.auc).padStart(8)}${dA.padStart(18)}${f4(m.gauc).padStart(9)}${dG.padStart(18)}${f4(m.gaucWeighted).padStart(9)}${sh.padStart(14)}`);
   }
   if (ceiling?.available) lines.push(`(last column: share of the look headroom captured, AUC / GAUC; headroom ${pct(ceiling.lookHeadroom.auc ?? 0)} / ${pct(ceiling.lookHeadroom.gauc ?? 0)})`);
+  const errors = report.methods.map((m) => ({ name: m.name, se: m.evalSamplingSe as { deltaAuc: number | null; deltaGauc: number | null } | undefined }));
+  if (errors.some((e) => e.se?.deltaAuc !== null && e.se?.deltaAuc !== undefined)) {
+    const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '-' : `±${(100 * x).toFixed(2)}`);
+    lines.push(`(eval-row sampling error of one seed's dAUC / dGAUC, users / sessions as clusters; seed-to-seed training noise is the ± above: ${errors.map((e) => `${e.name} ${fmt(e.se?.deltaAuc)} / ${fmt(e.se?.deltaGauc)}`).join(', ')})`);
+  }
   if (report.methods.length > 0) {
     lines.push('');
     lines.push(`Delta AUC per category (${'*'} = used in pre-training)`);

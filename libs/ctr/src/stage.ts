@@ -221,7 +221,7 @@ export async function runCtrFromCheckpoints(options: CtrStageOptions & { fromDir
         if (!fs.existsSync(f)) throw new Error(`ctr evaluate: no checkpoint for ${fs_.name} seed ${seed} (${f}); run ctr train with the same feature sets and seeds`);
         const trained = restoreCtr(JSON.parse(fs.readFileSync(f, 'utf8')) as CtrCheckpoint, catalogue, fs_.image, f);
         const { scores, seconds } = predictCtr(trained, data.eval);
-        runs.push({ method: fs_.name, seed, evaluation: evaluateScores(data.eval, scores, catalogue, trained.items), train: trained.stats, evalSeconds: seconds, evalRowsPerSecond: data.eval.n / Math.max(seconds, 1e-9) });
+        runs.push({ method: fs_.name, seed, evaluation: evaluateScores(data.eval, scores, catalogue, trained.items), train: trained.stats, evalSeconds: seconds, evalRowsPerSecond: data.eval.n / Math.max(seconds, 1e-9), scores });
         trained.model.dispose();
       }
     }

@@ -4,3 +4,5 @@
 export { MetricInputError, auc, gauc } from './auc';
 export type { GaucResult, GroupAuc } from './auc';
 export { ndcgAtK, rankTopK, recallAtK } from './topk';
+export { pairedAucDifference, pairedGroupAucDifference } from './paired-auc';
+export type { PairedDifference } from './paired-auc';
