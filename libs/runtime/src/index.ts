@@ -20,4 +20,4 @@ export type { StageCommandCall, StageRecord, StageRunnerOptions, StageTask, Stag
 export { slowBackendDecision } from './slow-backend';
 export type { SlowBackendDecision } from './slow-backend';
 export { StageCliError, runStageCli, stageCommand } from './stage-cli';
-export type { CliFlags, StageCliIo, StageCommand, StageDefinition, StageInput, StageOption, StageOut, StageRunArgs } from './stage-cli';
+export type { CliFlags, StageCliIo, StageCommand, StageComposition, StageDefinition, StageInput, StageOption, StageOut, StageRunArgs } from './stage-cli';

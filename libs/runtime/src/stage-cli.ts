@@ -1,5 +1,7 @@
 import * as path from 'node:path';
+import type { StageFingerprint } from '@courier/io';
 import { parseCliArgs } from './cli';
+import type { Logger } from './log';
 import { ConfigError, ConfigSchema, kebabToCamel, nearestKey, overridesFromFlags, printConfigHelp, resolveConfig } from './config';
 
 /**
@@ -23,6 +25,12 @@ import { ConfigError, ConfigSchema, kebabToCamel, nearestKey, overridesFromFlags
  * - `--config FILE` and `--<kebab-key> VALUE` go through `resolveConfig`: defaults, file, flags.
  * - Repeatable inputs (`--embeddings A --embeddings B`, or `--embeddings A,B`) keep every value,
  *   as written (they may be specs like NAME=FILE, so they are not resolved).
+ *
+ * A composition (the pipeline, the experiments runner) runs the same commands through a
+ * `StageRunner`, with the arguments the CLI would have parsed plus `composed`: the stage's
+ * fingerprint, a resume key maker, whether it was forced, its logger, and the structured options
+ * a command declares for compositions (e.g. pre-training's per-step callback, the CTR feature sets
+ * in report order). The command line never sets them.
  */
 
 export type CliFlags = Record<string, string | boolean>;
@@ -49,8 +57,26 @@ export interface StageOption {
   valueName?: string;
 }
 
+/**
+ * What a composition gives a command besides its CLI arguments (absent on the command line). `O`
+ * is the command's structured options: what only code can pass (callbacks, ordered lists of
+ * records); each stage library exports the type of its commands' options.
+ */
+export interface StageComposition<O = Record<string, unknown>> {
+  /** The stage was forced: its folder was emptied, nothing is to be resumed. */
+  fresh: boolean;
+  /** The stage's fingerprint in the composition. */
+  fingerprint: StageFingerprint;
+  /** The fingerprint of this stage's seed, upstream, code and inputs under another name and config: e.g. a checkpoint's resume key over the config keys that change the math. */
+  fingerprintOf(stage: string, config: unknown): StageFingerprint;
+  /** The composition's logger. */
+  log: Logger;
+  /** The command's structured options (each optional). */
+  options: Readonly<Partial<O>>;
+}
+
 /** What `run` and the hooks get. `config` is the resolved config (null for commands without a schema). */
-export interface StageRunArgs<C> {
+export interface StageRunArgs<C, O = Record<string, unknown>> {
   app: string;
   command: string;
   /** Single-valued inputs, resolved to absolute paths; absent when not given. */
@@ -64,6 +90,8 @@ export interface StageRunArgs<C> {
   flags: Readonly<Record<string, string | boolean | undefined>>;
   /** Absolute path of `--out` (or its default). */
   outDir: string;
+  /** Set when a composition (a StageRunner) runs the command; absent on the command line. */
+  composed?: StageComposition<O>;
 }
 
 export interface StageOut<C> {
@@ -74,7 +102,7 @@ export interface StageOut<C> {
   default?(args: Omit<StageRunArgs<C>, 'outDir'>): string;
 }
 
-export interface StageCommand<C = unknown> {
+export interface StageCommand<C = unknown, O = Record<string, unknown>> {
   /** One line for the usage. */
   summary: string;
   /** The config schema, or a schema chosen by the options (e.g. a world preset), or null. */
@@ -89,9 +117,9 @@ export interface StageCommand<C = unknown> {
   /** Whether the command takes `--seed`. */
   seed: boolean;
   /** Checks across inputs before anything runs; a throw exits 2. */
-  check?(args: Omit<StageRunArgs<C>, 'outDir'>): void;
+  check?(args: Omit<StageRunArgs<C, O>, 'outDir'>): void;
   /** Runs the command; a returned line is printed to stdout (by convention the main output path). */
-  run(args: StageRunArgs<C>): Promise<string | void>;
+  run(args: StageRunArgs<C, O>): Promise<string | void>;
 }
 
 export interface StageDefinition {
@@ -103,9 +131,9 @@ export interface StageDefinition {
   commands: Readonly<Record<string, StageCommand>>;
 }
 
-/** Types a command's config for `run` while the definition holds commands of any config. */
-export function stageCommand<C>(command: StageCommand<C>): StageCommand {
-  return command as StageCommand;
+/** Types a command's config (and its composition options) for `run` while the definition holds commands of any config. */
+export function stageCommand<C, O = Record<string, unknown>>(command: StageCommand<C, O>): StageCommand {
+  return command as unknown as StageCommand;
 }
 
 /** An error with an exit status; 2 marks a usage error (nothing ran). */

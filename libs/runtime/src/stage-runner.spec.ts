@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { FINGERPRINT_FILE, contentHash, sourceHash, stageFingerprint } from '@courier/io';
 import { createLogger } from './log';
 import { runStage } from './stage';
-import type { StageDefinition } from './stage-cli';
+import type { StageDefinition, StageRunArgs } from './stage-cli';
 import { StageRunner, StageTask, StageTaskContext } from './stage-runner';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'courier-stage-runner-'));
@@ -152,9 +152,27 @@ describe('StageRunner', () => {
     const runner = new StageRunner({ app: 'test', root, log: silent });
     const task: StageTask = { stage: 'toy', out: path.join(root, 'toy'), config: { k: 1 }, seed: 7, code: { hash: 'c' }, outputs: ['made.txt'], command: { definition, command: 'make', inputs: { from: '/x' }, config: { k: 1 }, flags: { fast: true } } };
     const r = await runner.run(task);
-    expect(got).toEqual([{ app: 'toy', command: 'make', inputs: { from: '/x' }, lists: { extra: [] }, config: { k: 1 }, seed: 7, flags: { fast: true }, outDir: r.dir }]);
+    const { composed, ...cliArgs } = got[0] as StageRunArgs<unknown>;
+    expect(cliArgs).toEqual({ app: 'toy', command: 'make', inputs: { from: '/x' }, lists: { extra: [] }, config: { k: 1 }, seed: 7, flags: { fast: true }, outDir: r.dir });
+    // What the composition adds: the fingerprint, a resume key maker over the same seed/code/upstream, fresh, the log, no options.
+    expect(composed?.fingerprint).toEqual(r.fingerprint);
+    expect(composed?.fresh).toBe(false);
+    expect(composed?.log).toBe(silent);
+    expect(composed?.options).toEqual({});
+    expect(composed?.fingerprintOf('toy', { k: 1 })).toEqual(r.fingerprint);
+    expect(composed?.fingerprintOf('toy-checkpoint', { k: 1 }).hash).not.toBe(r.fingerprint.hash);
     expect((await runner.run(task)).skipped).toBe(true);
     await expect(runner.run({ ...task, config: { k: 2 }, command: { ...task.command, inputs: {} } } as StageTask)).rejects.toThrow('toy: --from is required');
+
+    // A body wrapping the command (ctx.command) passes structured options; a forced run is fresh.
+    got.length = 0;
+    const forced = new StageRunner({ app: 'test', root, log: silent, force: ['toy'] });
+    const onStep = () => undefined;
+    await forced.run({ ...task, command: undefined, run: async (ctx) => ctx.command({ ...task.command!, options: { onStep } }) } as StageTask);
+    const again = (got[0] as StageRunArgs<unknown>).composed;
+    expect(again?.fresh).toBe(true);
+    expect(again?.options).toEqual({ onStep });
+    forced.close();
     runner.close();
   });
 

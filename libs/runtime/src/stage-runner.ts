@@ -15,7 +15,7 @@ import {
 } from '@courier/io';
 import type { RunLock } from '@courier/io';
 import type { Logger } from './log';
-import type { StageDefinition, StageRunArgs } from './stage-cli';
+import type { StageComposition, StageDefinition, StageRunArgs } from './stage-cli';
 
 /**
  * One way to run a stage inside a composition (issue #20): the pipeline and the experiments
@@ -36,7 +36,10 @@ import type { StageDefinition, StageRunArgs } from './stage-cli';
  *   before it runs; names the stage and the path on a write error (ENOSPC, EACCES, ...).
  *
  * A task runs either its own `run` body or a command of a stage library's `StageDefinition`
- * (`command`): the same code the stage's CLI runs.
+ * (`command`): the same code the stage's CLI runs, given what the composition knows besides the
+ * CLI's arguments (`StageComposition`: fingerprint, resume key maker, fresh, log, and the command's
+ * structured options). A body that wraps a command (writes something next to it) calls
+ * `ctx.command(call)`.
  */
 
 /** What a task body gets. */
@@ -49,6 +52,8 @@ export interface StageTaskContext {
   /** The fingerprint of this task's seed, upstream, code and inputs with another name and config (e.g. a checkpoint's resume key over the config keys that change the math). */
   fingerprintOf(stage: string, config: unknown): StageFingerprint;
   log: Logger;
+  /** Runs a command of a stage definition in this stage's folder, as a `command` task does. */
+  command(call: StageCommandCall): Promise<void>;
 }
 
 /** A command of a stage library's definition, with the arguments its CLI would have parsed. */
@@ -63,6 +68,8 @@ export interface StageCommandCall {
   config: unknown;
   /** Options by flag name (e.g. `{ preset: 'tiny' }`). */
   flags?: Readonly<Record<string, string | boolean | undefined>>;
+  /** The command's structured options for compositions (`StageComposition.options`; the stage library exports their type). */
+  options?: Readonly<Record<string, unknown>>;
 }
 
 interface StageTaskBase {
@@ -220,9 +227,11 @@ export class StageRunner {
     if (forced) fs.rmSync(dir, { recursive: true, force: true });
     else fs.rmSync(path.join(dir, FINGERPRINT_FILE), { force: true });
     fs.mkdirSync(dir, { recursive: true });
+    const composition = { fresh: forced, fingerprint, fingerprintOf, log };
     try {
-      if (task.command) await runCommand(task.command, dir, task.seed);
-      else await task.run({ outDir: dir, fresh: forced, fingerprint, fingerprintOf, log });
+      const command = (call: StageCommandCall) => runCommand(call, dir, task.seed, composition);
+      if (task.command) await command(task.command);
+      else await task.run({ outDir: dir, ...composition, command });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e && typeof e.code === 'string' && e.code in WRITE_ERRORS) {
@@ -266,8 +275,8 @@ export class StageRunner {
   }
 }
 
-/** Runs a command of a stage definition as its CLI would, with `seed` and `outDir` given. */
-async function runCommand(call: StageCommandCall, outDir: string, seed: number): Promise<void> {
+/** Runs a command of a stage definition as its CLI would, with `seed` and `outDir` given, and what the composition knows. */
+async function runCommand(call: StageCommandCall, outDir: string, seed: number, composition: Omit<StageComposition, 'options'>): Promise<void> {
   const command = call.definition.commands[call.command];
   if (!command) throw new Error(`${call.definition.name}: no command "${call.command}"; commands: ${Object.keys(call.definition.commands).join(', ')}`);
   const partial: Omit<StageRunArgs<unknown>, 'outDir'> = {
@@ -278,6 +287,7 @@ async function runCommand(call: StageCommandCall, outDir: string, seed: number):
     config: call.config,
     seed,
     flags: call.flags ?? {},
+    composed: { ...composition, options: call.options ?? {} },
   };
   command.check?.(partial);
   await command.run({ ...partial, outDir });
