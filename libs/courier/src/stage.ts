@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PRETRAIN_SAMPLES, RAW_ITEMS } from '@courier/data-contracts';
 import { contentHash, shortHash } from '@courier/io';
-import { RunMetadata, initBackend, runStage } from '@courier/runtime';
+import { Logger, RunMetadata, initBackend, runStage } from '@courier/runtime';
 import { PretrainConfig, validatePretrainConfig } from './config';
 import { exportEmbeddings } from './export';
 import { imageItemsFromCatalogue } from './items';
@@ -46,6 +46,18 @@ export interface PretrainTrainStageOptions {
   fingerprint?: string;
   /** Train from scratch even if a checkpoint of this fingerprint exists. */
   fresh?: boolean;
+  /** The stage's logger (default one scoped `pretrain`). */
+  log?: Logger;
+}
+
+/**
+ * The config keys that change what training computes (every key but checkpoint cadence, export
+ * batch size and image cache size): what a composition's checkpoint resume key hashes, so a
+ * killed run resumes only under the same math.
+ */
+export function pretrainResumeConfig(config: PretrainConfig): Omit<PretrainConfig, 'checkpointEvery' | 'checkpointSeconds' | 'exportBatchSize' | 'imageCacheEntries'> {
+  const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = config;
+  return math;
 }
 
 /** `pretrain train`: trains (or resumes) and exports; returns the run metadata written to run.json. */
@@ -55,7 +67,7 @@ export async function runPretrainTrainStage(options: PretrainTrainStageOptions):
   await initBackend();
   const samplesFile = resolveSamplesFile(options.samples);
   const itemsFile = resolveItemsFile(options.world);
-  return runStage({ stage: 'pretrain', outDir, seed: config.seed, config: { ...config, samples: samplesFile, items: itemsFile } as Record<string, unknown> }, async (ctx) => {
+  return runStage({ stage: 'pretrain', outDir, seed: config.seed, config: { ...config, samples: samplesFile, items: itemsFile } as Record<string, unknown>, log: options.log }, async (ctx) => {
     const items = await ctx.time('loadCatalogue', () => imageItemsFromCatalogue(itemsFile, { imageSize: config.imageSize, cacheEntries: config.imageCacheEntries }));
     const fingerprint = options.fingerprint ?? shortHash({ samples: contentHash(samplesFile), items: contentHash(itemsFile) }, 64);
     const result = await ctx.time('train', () =>

@@ -12,3 +12,4 @@ export { formatCtrTable, runCtrExperiment, type ExperimentOptions, type Experime
 export { MIN_HEADROOM, headroomShare, type CtrCeiling, type MetricPair } from './ceiling';
 export { CTR_CONFIG_SCHEMA, parseFeatureSets, runCtrEvaluateStage, runCtrFromCheckpoints, type CtrStageOptions, type FeatureSetRequest } from './stage';
 export { CTR_STAGE } from './stage-definition';
+export type { CtrComposeOptions } from './stage-definition';

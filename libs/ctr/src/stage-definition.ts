@@ -2,13 +2,23 @@ import * as path from 'node:path';
 import type { StageCommand, StageDefinition } from '@courier/runtime';
 import { stageCommand } from '@courier/runtime';
 import type { CtrConfig } from './config';
-import { CTR_CONFIG_SCHEMA, parseFeatureSets, runCtrEvaluateStage, runCtrFromCheckpoints } from './stage';
+import { CTR_CONFIG_SCHEMA, FeatureSetRequest, parseFeatureSets, runCtrEvaluateStage, runCtrFromCheckpoints } from './stage';
 
 type CtrCliConfig = CtrConfig & { seeds: number[] };
 
+/** What a composition (pipeline, experiments) may give `ctr train` / `ctr evaluate` besides its flags. */
+export interface CtrComposeOptions {
+  /**
+   * The feature sets as records, in report order (the report lists methods in this order). The
+   * command line's `--embeddings` / `--clusters` strings cannot say where a stand-alone
+   * cluster-id set goes (`parseFeatureSets` puts them last); give one or the other.
+   */
+  featureSets: FeatureSetRequest[];
+}
+
 /** train and evaluate share their flags; `evaluate --from` reuses the checkpoints of a train run. */
 function ctrCommand(name: 'train' | 'evaluate'): StageCommand {
-  return stageCommand<CtrCliConfig>({
+  return stageCommand<CtrCliConfig, CtrComposeOptions>({
     summary:
       name === 'train'
         ? 'trains the baseline and every feature set over the seeds, keeping checkpoints, and evaluates them'
@@ -27,14 +37,18 @@ function ctrCommand(name: 'train' | 'evaluate'): StageCommand {
     out: { doc: 'the report folder' },
     outputs: ['ctr-report.json', 'rejects.jsonl', 'run.json', ...(name === 'train' ? ['models/<method>-seed<N>.json'] : [])],
     seed: false,
-    async run({ inputs, lists, config, outDir }) {
+    check({ lists, composed }) {
+      if (composed?.options.featureSets && (lists.embeddings.length || lists.clusters.length)) throw new Error('ctr: give the feature sets either as records (a composition\'s featureSets) or as --embeddings / --clusters, not both');
+    },
+    async run({ inputs, lists, config, outDir, composed }) {
       const options = {
         samples: inputs.samples!,
         world: inputs.world!,
         outDir,
-        featureSets: parseFeatureSets([...lists.embeddings], [...lists.clusters]),
+        featureSets: composed?.options.featureSets ?? parseFeatureSets([...lists.embeddings], [...lists.clusters]),
         config,
         warmStartDir: inputs['warm-start'] ?? null,
+        log: composed?.log,
       };
       if (inputs.from !== undefined) await runCtrFromCheckpoints({ ...options, fromDir: inputs.from });
       else await runCtrEvaluateStage(options, name === 'train' ? 'ctr-train' : 'ctr');
@@ -43,7 +57,11 @@ function ctrCommand(name: 'train' | 'evaluate'): StageCommand {
   });
 }
 
-/** The ctr app: the downstream CTR evaluation of image features (paper Table 5). */
+/**
+ * The ctr app: the downstream CTR evaluation of image features (paper Table 5). The pipeline and the
+ * experiments run `evaluate` through a StageRunner with the feature sets as records
+ * (`CtrComposeOptions`), so the report keeps their order.
+ */
 export const CTR_STAGE: StageDefinition = {
   name: 'ctr',
   description: 'the downstream CTR evaluation of image features (AUC, GAUC against the no-image baseline)',

@@ -5,7 +5,12 @@ import { buildSamples } from './build';
 import { DATA_BUILDER_SCHEMA, DataBuilderConfig } from './config';
 import { checkDataInputs } from './inputs';
 
-/** The data app: `data build --world DIR` (or `--items F --impressions F`) -> pre-training and CTR samples. */
+/**
+ * The data app: `data build --world DIR` (or `--items F --impressions F`) -> pre-training and CTR
+ * samples. The pipeline and the experiments run the same command through a StageRunner: the
+ * statistics then go to run.json and the composition's log only (the command line also prints them
+ * to stdout, as JSON, before the output folder).
+ */
 export const DATA_STAGE: StageDefinition = {
   name: 'data',
   description: 'builds COURIER pre-training samples and CTR samples from raw logs',
@@ -31,12 +36,12 @@ export const DATA_STAGE: StageDefinition = {
         const dayKeys = [config.pretrainDays, config.ctrTrainDays, config.evalDay];
         if (dayKeys.some((d) => d !== null) && dayKeys.some((d) => d === null)) throw new Error('data: set all of pretrainDays, ctrTrainDays and evalDay, or none (then world.json gives them)');
       },
-      async run({ inputs, config, seed, outDir }) {
+      async run({ inputs, config, seed, outDir, composed }) {
         const { world: worldDir, items: itemsFile, impressions: impressionsFile } = inputs;
         const days = config.pretrainDays && config.ctrTrainDays && config.evalDay !== null ? { pretrain: config.pretrainDays.map(Number), ctrTrain: config.ctrTrainDays.map(Number), eval: config.evalDay } : null;
-        await runStage({ stage: 'data', outDir, seed, config: { ...config, world: worldDir ?? null, items: itemsFile ?? null, impressions: impressionsFile ?? null } }, async (ctx) => {
+        await runStage({ stage: 'data', outDir, seed, config: { ...config, world: worldDir ?? null, items: itemsFile ?? null, impressions: impressionsFile ?? null }, log: composed?.log }, async (ctx) => {
           const stats = await ctx.time('build', () => buildSamples({ worldDir, itemsFile, impressionsFile, outDir, seed, ...config, days, log: ctx.log }));
-          process.stdout.write(`${JSON.stringify({ rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrain: stats.pretrain, ctr: stats.ctr }, null, 2)}\n`);
+          if (!composed) process.stdout.write(`${JSON.stringify({ rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrain: stats.pretrain, ctr: stats.ctr }, null, 2)}\n`);
           return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples, ctrSamples: { train: stats.ctr.train.samples, eval: stats.ctr.eval.samples }, impressionsPerSecond: stats.impressionsPerSecond };
         });
         return outDir;

@@ -69,7 +69,7 @@ export interface StageComposition<O = Record<string, unknown>> {
   fingerprint: StageFingerprint;
   /** The fingerprint of this stage's seed, upstream, code and inputs under another name and config: e.g. a checkpoint's resume key over the config keys that change the math. */
   fingerprintOf(stage: string, config: unknown): StageFingerprint;
-  /** The composition's logger. */
+  /** The composition's logger, scoped by the command's app (`[pipeline/ctr]`). */
   log: Logger;
   /** The command's structured options (each optional). */
   options: Readonly<Partial<O>>;

@@ -157,7 +157,7 @@ describe('StageRunner', () => {
     // What the composition adds: the fingerprint, a resume key maker over the same seed/code/upstream, fresh, the log, no options.
     expect(composed?.fingerprint).toEqual(r.fingerprint);
     expect(composed?.fresh).toBe(false);
-    expect(composed?.log).toBe(silent);
+    expect(composed?.log.scope).toBe('test/toy');
     expect(composed?.options).toEqual({});
     expect(composed?.fingerprintOf('toy', { k: 1 })).toEqual(r.fingerprint);
     expect(composed?.fingerprintOf('toy-checkpoint', { k: 1 }).hash).not.toBe(r.fingerprint.hash);

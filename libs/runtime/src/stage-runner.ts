@@ -287,7 +287,8 @@ async function runCommand(call: StageCommandCall, outDir: string, seed: number, 
     config: call.config,
     seed,
     flags: call.flags ?? {},
-    composed: { ...composition, options: call.options ?? {} },
+    // The command logs under the composition's logger, scoped by its app (`[pipeline/ctr]`).
+    composed: { ...composition, log: composition.log.child(call.definition.name), options: call.options ?? {} },
   };
   command.check?.(partial);
   await command.run({ ...partial, outDir });
