@@ -13,12 +13,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CtrReport, validateCtrReport } from '@courier/data-contracts';
-import { Logger, StageRunner, StageTask, currentBackend, resolveConfig, runStage } from '@courier/runtime';
+import { Logger, StageRunner, StageTask, currentBackend, resolveConfig } from '@courier/runtime';
 import { DATAGEN_STAGE, resolveWorldConfig } from '@courier/world';
-import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
-import { BASELINE_CONFIG_SCHEMA, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, runPretrainTrainStage, trainBaseline } from '@courier/courier';
+import { DATA_BUILDER_SCHEMA, DATA_STAGE, DataBuilderConfig } from '@courier/data-builder';
+import { BASELINE_CONFIG_SCHEMA, BASELINE_STAGE, BaselineConfig, BaselineMethod, PRETRAIN_CONFIG_SCHEMA, PRETRAIN_STAGE, PretrainConfig } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, CLUSTER_STAGE, ClusterConfig } from '@courier/clustering';
-import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
+import { CTR_CONFIG_SCHEMA, CTR_STAGE, CtrComposeOptions, CtrConfig, FeatureSetRequest } from '@courier/ctr';
 import { CeilingRow, EmbeddingMap, ExperimentRow, MethodGallery, MetricPair, ProbeRow, SuiteReport, VariantInfo, WrittenReport, buildGalleries, findChromium, probePage, worldVariant, writeSuiteReport } from '@courier/report';
 import type { StageFingerprint } from '@courier/io';
 import { embeddingMap } from './maps';
@@ -184,7 +184,7 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
         code: ['libs/world'],
         command: { definition: DATAGEN_STAGE, command: 'generate', flags: { preset: config.preset }, config: worldConfig },
       });
-      // Samples (the shared ones, and a variant's own data section): one task shape.
+      // Samples (the shared ones, and a variant's own data section): the data builder's own `build` command.
       const samplesTask = (dataConfig: DataBuilderConfig): StageTask => ({
         stage: 'samples',
         out: { parent: base, label: 'samples' },
@@ -192,14 +192,7 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
         seed,
         upstream: [worldFp],
         code: ['libs/data-builder'],
-        run: async ({ outDir: dir }) => {
-          const { pretrainDays, ctrTrainDays, evalDay, ...rest } = dataConfig;
-          const days = pretrainDays && ctrTrainDays && evalDay !== null ? { pretrain: pretrainDays, ctrTrain: ctrTrainDays, eval: evalDay } : null;
-          await runStage({ stage: 'data', outDir: dir, seed, config: { ...dataConfig } }, async (ctx) => {
-            const stats = await ctx.time('build', () => buildSamples({ worldDir, outDir: dir, seed, ...rest, days, log: ctx.log }));
-            return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples };
-          });
-        },
+        command: { definition: DATA_STAGE, command: 'build', inputs: { world: worldDir }, config: dataConfig },
       });
 
       const dataConfig = resolveConfig<DataBuilderConfig>(DATA_BUILDER_SCHEMA, { overrides: budgets.data, where: 'experiments data' });
@@ -235,11 +228,8 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
             seed,
             upstream: [pt.fingerprint, ...(source ? [source.fp] : [])],
             code: ['libs/courier', 'libs/native-kernels'],
-            // Resumes a killed run from its checkpoint, keyed as in the pipeline (the keys that change the math).
-            run: async ({ outDir: dir, fresh, fingerprintOf }) => {
-              const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = cfg;
-              await runPretrainTrainStage({ samples: pt.dir, world: worldDir, outDir: dir, config: cfg, fingerprint: fingerprintOf('pretrain-checkpoint', math).hash, fresh });
-            },
+            // The pretrain stage's own `train` command: resumes a killed run from its checkpoint, keyed as in the pipeline.
+            command: { definition: PRETRAIN_STAGE, command: 'train', inputs: { samples: pt.dir, world: worldDir }, config: cfg },
           });
           settings.courier = { ...(settings.courier as object), [v.name]: cfg };
           t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
@@ -253,7 +243,8 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
             seed,
             upstream: [samplesFp],
             code: ['libs/courier', 'libs/native-kernels'],
-            run: ({ outDir: dir }) => trainBaseline({ method, worldDir, samplesDir, outDir: dir, seed, config: cfg, log }),
+            // The baselines' own `train` command (supervised reads the shared samples).
+            command: { definition: BASELINE_STAGE, command: 'train', inputs: { world: worldDir, samples: samplesDir }, flags: { method }, config: cfg },
           });
           settings.baselines = { ...(settings.baselines as object), [v.name]: cfg };
           t = { fp, dir, embeddings: path.join(dir, 'embeddings.arrow') };
@@ -328,6 +319,8 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
           return { name: v.name, mode: v.mode, embeddings: standAlone ? null : t.embeddings, clusters };
         });
         const upstream = [worldFp, samplesFp, ...variants.map((v) => (v.mode === 'cluster-id' ? (clustersOf.get(v.name) as { fp: StageFingerprint }).fp : (trained.get(v.name) as Trained).fp))];
+        // The ctr stage's own `evaluate` command, with the feature sets as records in variant order.
+        const ctrOptions: CtrComposeOptions = { featureSets };
         const { dir: ctrDir } = await stages.run({
           stage: 'ctr',
           out: { parent: path.join(base, 'ctr'), label: suite.name },
@@ -335,7 +328,7 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
           seed,
           upstream,
           code: ['libs/ctr', 'libs/metrics'],
-          run: ({ outDir: dir }) => runCtrEvaluateStage({ samples: samplesDir, world: worldDir, outDir: dir, featureSets, config: ctrConfig, log }),
+          command: { definition: CTR_STAGE, command: 'evaluate', inputs: { samples: samplesDir, world: worldDir }, config: ctrConfig, options: ctrOptions },
         });
         settings.ctr = ctrConfig;
         const reportFile = path.join(ctrDir, 'ctr-report.json');

@@ -1,10 +1,7 @@
-import { resolveConfig } from '@courier/runtime';
-import { CTR_CONFIG_SCHEMA, CtrConfig, FeatureSetRequest, runCtrEvaluateStage } from '@courier/ctr';
+import type { CtrConfig, FeatureSetRequest } from '@courier/ctr';
 
-export interface PipelineCtrOptions {
-  worldDir: string;
-  samplesDir: string;
-  outDir: string;
+/** Where the pipeline's feature sets come from. */
+export interface PipelineFeatureInputs {
   embeddingsFile: string;
   assignmentsFile: string;
   /** The world's oracle embeddings (hidden looks), or null to leave the oracle out. */
@@ -12,16 +9,14 @@ export interface PipelineCtrOptions {
   /** The world's exact look groups (hue region x pattern) as cluster assignments: the oracle of the cluster-id mode. */
   oracleClustersFile?: string | null;
   modes: ('cluster-id' | 'simscore' | 'vector')[];
-  seeds: number[];
-  ctrOverrides: Record<string, unknown>;
-  seed: number;
 }
 
-/** The feature sets the pipeline compares: COURIER in each requested mode, plus the oracle. */
-export function pipelineFeatureSets(
-  o: Pick<PipelineCtrOptions, 'embeddingsFile' | 'assignmentsFile' | 'oracleFile' | 'oracleClustersFile' | 'modes'>,
-  clusterEmbeddingInit: CtrConfig['clusterEmbeddingInit'] = 'random',
-): FeatureSetRequest[] {
+/**
+ * The feature sets the pipeline compares, in report order: COURIER in each requested mode, then the
+ * oracle in each mode. The ctr stage's `evaluate` command gets them as records
+ * (`CtrComposeOptions.featureSets`), so the order stays.
+ */
+export function pipelineFeatureSets(o: PipelineFeatureInputs, clusterEmbeddingInit: CtrConfig['clusterEmbeddingInit'] = 'random'): FeatureSetRequest[] {
   // Method names must be unique in a report; the cluster-id mode (the paper's best) keeps the plain name.
   const named = (base: string, mode: string) => (mode === 'cluster-id' ? base : `${base}-${mode}`);
   const sets: FeatureSetRequest[] = o.modes.map((mode) => ({
@@ -42,10 +37,4 @@ export function pipelineFeatureSets(
     }
   }
   return sets;
-}
-
-/** The CTR stage of the pipeline: baseline vs every feature set, over the CTR seeds. */
-export async function runCtrStage(o: PipelineCtrOptions): Promise<void> {
-  const config = resolveConfig<CtrConfig & { seeds: number[] }>(CTR_CONFIG_SCHEMA, { overrides: { ...o.ctrOverrides, seeds: o.seeds }, where: 'pipeline ctr' });
-  await runCtrEvaluateStage({ samples: o.samplesDir, world: o.worldDir, outDir: o.outDir, featureSets: pipelineFeatureSets(o, config.clusterEmbeddingInit), config });
 }

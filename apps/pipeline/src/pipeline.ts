@@ -3,12 +3,12 @@ import * as path from 'node:path';
 import { CtrReport } from '@courier/data-contracts';
 import { ConfigOf, ConfigSchema, Logger, StageRunner, checkConfigValues, currentBackend, resolveConfig, runStage } from '@courier/runtime';
 import { DATAGEN_STAGE, resolveWorldConfig, worldConfigSchema } from '@courier/world';
-import { DATA_BUILDER_SCHEMA, DataBuilderConfig, buildSamples } from '@courier/data-builder';
-import { CHECKPOINT_FILE, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, readCheckpoint, resolveInitCheckpoint, runPretrainTrainStage } from '@courier/courier';
+import { DATA_BUILDER_SCHEMA, DATA_STAGE, DataBuilderConfig } from '@courier/data-builder';
+import { CHECKPOINT_FILE, PRETRAIN_CONFIG_SCHEMA, PRETRAIN_STAGE, PretrainConfig, PretrainTrainComposeOptions, readCheckpoint, resolveInitCheckpoint } from '@courier/courier';
 import { CLUSTER_CONFIG_SCHEMA, CLUSTER_STAGE, ClusterConfig } from '@courier/clustering';
-import { CTR_CONFIG_SCHEMA, CtrCeiling, MIN_HEADROOM, MetricPair } from '@courier/ctr';
+import { CTR_CONFIG_SCHEMA, CTR_STAGE, CtrCeiling, CtrComposeOptions, CtrConfig, MIN_HEADROOM, MetricPair } from '@courier/ctr';
 import { contentHash, writeJsonAtomic } from '@courier/io';
-import { runCtrStage } from './ctr-stage';
+import { pipelineFeatureSets } from './ctr-stage';
 import { BYO_STAGE_OUTPUTS, checkByoData } from './byo-data';
 import { Galleries, buildGalleries } from '@courier/report';
 import { LOSS_CURVE_FILE, LossCurve, lossCurveOf } from './loss-curve';
@@ -117,7 +117,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   // The backbone sees the world's images at their own size (a 64 px world trains at 64 px) unless the pretrain section says otherwise.
   const pretrainConfig = resolveConfig<PretrainConfig>(PRETRAIN_CONFIG_SCHEMA, { overrides: { seed: config.seed, imageSize: worldConfig.imageSize, ...config.pretrain }, typedOverrides: true, where: 'pipeline pretrain' });
   const clusterConfig = resolveConfig<ClusterConfig>(CLUSTER_CONFIG_SCHEMA, { overrides: { ...config.cluster, embeddings: path.join(dirs.pretrain, 'embeddings.arrow') }, typedOverrides: true, where: 'pipeline cluster' });
-  resolveConfig(CTR_CONFIG_SCHEMA, { overrides: { ...config.ctr, seeds: config.ctrSeeds }, typedOverrides: true, where: 'pipeline ctr' });
+  const ctrConfig = resolveConfig<CtrConfig & { seeds: number[] }>(CTR_CONFIG_SCHEMA, { overrides: { ...config.ctr, seeds: config.ctrSeeds }, typedOverrides: true, where: 'pipeline ctr' });
 
   // One run per folder at a time (lock file .run.lock); temporary entries of this process go on
   // every way out, those of dead processes before each stage.
@@ -157,7 +157,8 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
         });
     const w = (f: string) => path.join(dirs.world, f);
 
-    // Your own impressions are read where they are (the world stage only checked them).
+    // The data builder's own `build` command. Your own impressions are read where they are (the
+    // world stage only checked them).
     const impressionsFile = dataDir ? path.join(dataDir, 'impressions.parquet') : w('impressions.parquet');
     const { fingerprint: samplesFp } = await runner.run({
       stage: 'samples',
@@ -168,18 +169,13 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       code: ['libs/data-builder'],
       inputs: [w('items.parquet'), impressionsFile, w('world.json')],
       outputs: outputs('samples'),
-      run: async ({ outDir: dir }) => {
-        const { pretrainDays: _p, ctrTrainDays: _c, evalDay: _e, ...rest } = dataConfig;
-        await runStage({ stage: 'data', outDir: dir, seed: config.seed, config: { ...dataConfig } }, async (ctx) => {
-          const stats = await ctx.time('build', () => buildSamples({ worldDir: dirs.world, impressionsFile, outDir: dir, seed: config.seed, ...rest, days: pickDays(dataConfig), log: ctx.log }));
-          return { rowsIn: stats.rowsIn, rowsUsed: stats.rowsUsed, rejects: stats.rejects, pretrainSamples: stats.pretrain.samples, impressionsPerSecond: stats.impressionsPerSecond };
-        });
-      },
+      command: { definition: DATA_STAGE, command: 'build', inputs: { world: dirs.world, impressions: dataDir ? impressionsFile : undefined }, config: dataConfig },
     });
 
-    // The checkpoint records a resume key (the stage's fingerprint over the keys that change the
-    // math): a killed run of the same key resumes, a checkpoint of any other one (changed config,
-    // data or code) is discarded, and --force trains from scratch.
+    // The pretrain stage's own `train` command. Its checkpoint records a resume key (this stage's
+    // fingerprint over the keys that change the math): a killed run of the same key resumes, a
+    // checkpoint of any other one (changed config, data or code) is discarded, and --force trains
+    // from scratch.
     // initFrom (issue #18): the source checkpoint's content is an input, so a retrained source reruns this stage.
     const initInputs = pretrainConfig.initFrom !== null ? [resolveInitCheckpoint(pretrainConfig.initFrom)] : [];
     const { fingerprint: pretrainFp } = await runner.run({
@@ -191,12 +187,12 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       code: ['libs/courier', 'libs/native-kernels'],
       inputs: [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), dataDir ? path.join(dataDir, 'images') : w('images'), ...initInputs],
       outputs: outputs('pretrain'),
-      run: async ({ outDir: dir, fresh, fingerprintOf }) => {
-        const { checkpointEvery: _e, checkpointSeconds: _s, exportBatchSize: _b, imageCacheEntries: _c, ...math } = pretrainConfig;
+      run: async ({ outDir: dir, command }) => {
         // Every step's loss, for the report's training curve (the checkpoint keeps only the last ones).
         const curve: LossCurve = { steps: [], loss: [], source: 'steps' };
         fs.rmSync(path.join(dir, LOSS_CURVE_FILE), { force: true });
-        await runPretrainTrainStage({ samples: dirs.samples, world: dirs.world, outDir: dir, config: pretrainConfig, fingerprint: fingerprintOf('pretrain-checkpoint', math).hash, fresh, onStep: (s) => (curve.steps.push(s.step), curve.loss.push(s.loss)) });
+        const options: PretrainTrainComposeOptions = { onStep: (s) => (curve.steps.push(s.step), curve.loss.push(s.loss)) };
+        await command({ definition: PRETRAIN_STAGE, command: 'train', inputs: { samples: dirs.samples, world: dirs.world }, config: pretrainConfig, options });
         if (curve.loss.length) writeJsonAtomic(path.join(dir, LOSS_CURVE_FILE), curve);
       },
     });
@@ -215,7 +211,20 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       command: { definition: CLUSTER_STAGE, command: 'fit', inputs: { embeddings: embeddingsFile ?? undefined }, config: clusterCliConfig },
     });
 
+    // The ctr stage's own `evaluate` command, with the feature sets as records in report order.
     const ctrCfg = { ctr: config.ctr, seeds: config.ctrSeeds, modes: config.modes, oracle: useOracle };
+    const featureSets: CtrComposeOptions = {
+      featureSets: pipelineFeatureSets(
+        {
+          embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
+          assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
+          oracleFile: useOracle ? w('oracle-embeddings.arrow') : null,
+          oracleClustersFile: useOracle ? w('oracle-clusters.parquet') : null,
+          modes: config.modes,
+        },
+        ctrConfig.clusterEmbeddingInit,
+      ),
+    };
     await runner.run({
       stage: 'ctr',
       out: dirs.ctr,
@@ -233,20 +242,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
         ...(dataDir ? [] : [w('click-truth.parquet')]),
       ],
       outputs: outputs('ctr'),
-      run: ({ outDir: dir }) =>
-        runCtrStage({
-          worldDir: dirs.world,
-          samplesDir: dirs.samples,
-          outDir: dir,
-          embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
-          assignmentsFile: path.join(dirs.clusters, 'assignments.parquet'),
-          oracleFile: useOracle ? w('oracle-embeddings.arrow') : null,
-          oracleClustersFile: useOracle ? w('oracle-clusters.parquet') : null,
-          modes: config.modes,
-          seeds: config.ctrSeeds,
-          ctrOverrides: config.ctr,
-          seed: config.seed,
-        }),
+      command: { definition: CTR_STAGE, command: 'evaluate', inputs: { samples: dirs.samples, world: dirs.world }, config: ctrConfig, options: featureSets },
     });
     const stageSeconds = Object.fromEntries(runner.records.map((r) => [r.stage, r.seconds]));
     const skipped = runner.records.filter((r) => r.skipped).map((r) => r.stage);

@@ -69,7 +69,7 @@ export interface StageCommandCall {
   /** Options by flag name (e.g. `{ preset: 'tiny' }`). */
   flags?: Readonly<Record<string, string | boolean | undefined>>;
   /** The command's structured options for compositions (`StageComposition.options`; the stage library exports their type). */
-  options?: Readonly<Record<string, unknown>>;
+  options?: object;
 }
 
 interface StageTaskBase {
@@ -288,7 +288,7 @@ async function runCommand(call: StageCommandCall, outDir: string, seed: number, 
     seed,
     flags: call.flags ?? {},
     // The command logs under the composition's logger, scoped by its app (`[pipeline/ctr]`).
-    composed: { ...composition, log: composition.log.child(call.definition.name), options: call.options ?? {} },
+    composed: { ...composition, log: composition.log.child(call.definition.name), options: (call.options ?? {}) as Readonly<Record<string, unknown>> },
   };
   command.check?.(partial);
   await command.run({ ...partial, outDir });
