@@ -191,7 +191,6 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
         config: dataConfig,
         seed,
         upstream: [worldFp],
-        code: ['libs/data-builder'],
         command: { definition: DATA_STAGE, command: 'build', inputs: { world: worldDir }, config: dataConfig },
       });
 
@@ -227,7 +226,6 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
             config: cfg,
             seed,
             upstream: [pt.fingerprint, ...(source ? [source.fp] : [])],
-            code: ['libs/courier', 'libs/native-kernels'],
             // The pretrain stage's own `train` command: resumes a killed run from its checkpoint, keyed as in the pipeline.
             command: { definition: PRETRAIN_STAGE, command: 'train', inputs: { samples: pt.dir, world: worldDir }, config: cfg },
           });
@@ -242,7 +240,6 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
             config: { method, cfg },
             seed,
             upstream: [samplesFp],
-            code: ['libs/courier', 'libs/native-kernels'],
             // The baselines' own `train` command (supervised reads the shared samples).
             command: { definition: BASELINE_STAGE, command: 'train', inputs: { world: worldDir, samples: samplesDir }, flags: { method }, config: cfg },
           });
@@ -327,7 +324,6 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
           config: { featureSets, ctrConfig },
           seed,
           upstream,
-          code: ['libs/ctr', 'libs/metrics'],
           command: { definition: CTR_STAGE, command: 'evaluate', inputs: { samples: samplesDir, world: worldDir }, config: ctrConfig, options: ctrOptions },
         });
         settings.ctr = ctrConfig;

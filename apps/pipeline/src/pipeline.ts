@@ -54,13 +54,14 @@ export type PipelineStage = (typeof PIPELINE_STAGES)[number];
 const CTR_MODES = ['cluster-id', 'simscore', 'vector'] as const;
 type CtrMode = (typeof CTR_MODES)[number];
 
-/** Files each stage must leave behind (relative to its folder); one gone missing reruns the stage. */
-export const STAGE_OUTPUTS: Record<PipelineStage, string[]> = {
+/**
+ * Files the world and clusters stages must leave behind (relative to their folders); one gone
+ * missing reruns the stage. The samples, pretrain and ctr stages' come from their definitions'
+ * `produces` (as do their code folders), which the StageRunner reads.
+ */
+export const STAGE_OUTPUTS: Record<'world' | 'clusters', string[]> = {
   world: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow', 'oracle-clusters.parquet', 'click-truth.parquet'],
-  samples: ['pretrain-samples.parquet', 'ctr-samples.parquet', 'stats.json'],
-  pretrain: ['embeddings.arrow'],
   clusters: ['centres.arrow', 'assignments.parquet'],
-  ctr: ['ctr-report.json'],
 };
 
 /**
@@ -122,7 +123,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   // One run per folder at a time (lock file .run.lock); temporary entries of this process go on
   // every way out, those of dead processes before each stage.
   const runner = new StageRunner({ app: 'pipeline', root: outDir, log, force: options.force ?? [], lock: true });
-  const outputs = (name: PipelineStage) => (dataDir && name === 'world' ? BYO_STAGE_OUTPUTS : STAGE_OUTPUTS[name]);
+  const outputs = (name: 'world' | 'clusters') => (dataDir && name === 'world' ? BYO_STAGE_OUTPUTS : STAGE_OUTPUTS[name]);
 
   try {
     // A generated world (the datagen stage's own `generate` command), or (--data) your own folder
@@ -166,9 +167,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       config: dataConfig,
       seed: config.seed,
       upstream: [worldFp],
-      code: ['libs/data-builder'],
       inputs: [w('items.parquet'), impressionsFile, w('world.json')],
-      outputs: outputs('samples'),
       command: { definition: DATA_STAGE, command: 'build', inputs: { world: dirs.world, impressions: dataDir ? impressionsFile : undefined }, config: dataConfig },
     });
 
@@ -178,21 +177,20 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
     // from scratch.
     // initFrom (issue #18): the source checkpoint's content is an input, so a retrained source reruns this stage.
     const initInputs = pretrainConfig.initFrom !== null ? [resolveInitCheckpoint(pretrainConfig.initFrom)] : [];
+    // Every step's loss, for the report's training curve (the checkpoint keeps only the last ones).
+    const curve: LossCurve = { steps: [], loss: [], source: 'steps' };
+    const pretrainOptions: PretrainTrainComposeOptions = { onStep: (s) => (curve.steps.push(s.step), curve.loss.push(s.loss)) };
     const { fingerprint: pretrainFp } = await runner.run({
       stage: 'pretrain',
       out: dirs.pretrain,
       config: pretrainConfig,
       seed: config.seed,
       upstream: [samplesFp],
-      code: ['libs/courier', 'libs/native-kernels'],
       inputs: [path.join(dirs.samples, 'pretrain-samples.parquet'), w('items.parquet'), dataDir ? path.join(dataDir, 'images') : w('images'), ...initInputs],
-      outputs: outputs('pretrain'),
-      run: async ({ outDir: dir, command }) => {
-        // Every step's loss, for the report's training curve (the checkpoint keeps only the last ones).
-        const curve: LossCurve = { steps: [], loss: [], source: 'steps' };
+      command: { definition: PRETRAIN_STAGE, command: 'train', inputs: { samples: dirs.samples, world: dirs.world }, config: pretrainConfig, options: pretrainOptions },
+      around: async ({ outDir: dir }, train) => {
         fs.rmSync(path.join(dir, LOSS_CURVE_FILE), { force: true });
-        const options: PretrainTrainComposeOptions = { onStep: (s) => (curve.steps.push(s.step), curve.loss.push(s.loss)) };
-        await command({ definition: PRETRAIN_STAGE, command: 'train', inputs: { samples: dirs.samples, world: dirs.world }, config: pretrainConfig, options });
+        await train();
         if (curve.loss.length) writeJsonAtomic(path.join(dir, LOSS_CURVE_FILE), curve);
       },
     });
@@ -231,7 +229,6 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       config: ctrCfg,
       seed: config.seed,
       upstream: [clustersFp, worldFp, samplesFp],
-      code: ['libs/ctr', 'libs/metrics'],
       inputs: [
         path.join(dirs.samples, 'ctr-samples.parquet'),
         w('items.parquet'),
@@ -241,7 +238,6 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
         ...(useOracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
         ...(dataDir ? [] : [w('click-truth.parquet')]),
       ],
-      outputs: outputs('ctr'),
       command: { definition: CTR_STAGE, command: 'evaluate', inputs: { samples: dirs.samples, world: dirs.world }, config: ctrConfig, options: featureSets },
     });
     const stageSeconds = Object.fromEntries(runner.records.map((r) => [r.stage, r.seconds]));

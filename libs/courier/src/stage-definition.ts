@@ -7,6 +7,9 @@ import { BASELINE_CONFIG_SCHEMA, BASELINE_METHODS, BaselineConfig, checkMethod }
 import { trainBaseline } from './baselines/stage';
 import type { BaselineStepInfo } from './baselines/train';
 
+/** The source a composition fingerprints for both definitions: this library and the native kernels its training runs on. */
+const COURIER_CODE = ['libs/courier', 'libs/native-kernels'];
+
 /** What a composition (pipeline, experiments) may give `pretrain train` besides its flags. */
 export interface PretrainTrainComposeOptions {
   /** Called after every training step (e.g. the pipeline's loss curve). */
@@ -30,9 +33,10 @@ const baselineTrain: StageCommand = stageCommand<BaselineConfig, BaselineTrainCo
     { name: 'world', doc: 'world folder: items.parquet, images/, world.json (pre-training categories and days)', kind: 'dir', required: true },
     { name: 'samples', doc: 'pretrain-samples.parquet or its folder (data build); required by supervised', kind: 'dir' },
   ],
-  options: [{ name: 'method', doc: `the baseline (required): ${BASELINE_METHODS.join(', ')}`, valueName: BASELINE_METHODS.join('|') }],
+  options: [{ name: 'method', doc: `the baseline (required): ${BASELINE_METHODS.join(', ')}`, valueName: 'NAME' }],
   out: { doc: 'the run folder' },
   outputs: ['embeddings.arrow', 'backbone.ckpt', 'rejects.jsonl (when samples were rejected)', 'run.json'],
+  produces: ['embeddings.arrow', 'backbone.ckpt'],
   seed: true,
   check({ flags, inputs }) {
     if (typeof flags.method !== 'string') throw new Error(`baseline: --method is required (one of ${BASELINE_METHODS.join(', ')})`);
@@ -56,6 +60,7 @@ const baselineTrain: StageCommand = stageCommand<BaselineConfig, BaselineTrainCo
 export const PRETRAIN_STAGE: StageDefinition = {
   name: 'pretrain',
   description: 'COURIER image-embedding pre-training (and the pre-training baselines)',
+  code: COURIER_CODE,
   commands: {
     train: stageCommand<PretrainConfig, PretrainTrainComposeOptions>({
       summary: 'trains (or resumes) COURIER and exports the item embeddings',
@@ -70,6 +75,7 @@ export const PRETRAIN_STAGE: StageDefinition = {
       ],
       out: { doc: 'the run folder' },
       outputs: ['checkpoint.ckpt', 'embeddings.arrow', 'run.json'],
+      produces: ['embeddings.arrow'],
       seed: true,
       async run({ inputs, config, outDir, flags, composed }) {
         if (!composed) {
@@ -118,5 +124,6 @@ export const PRETRAIN_STAGE: StageDefinition = {
 export const BASELINE_STAGE: StageDefinition = {
   name: 'baseline',
   description: 'the pre-training baselines (SimCLR, SimSiam, CLIP, MaskCLIP, Supervised) on COURIER\'s backbone',
+  code: COURIER_CODE,
   commands: { train: baselineTrain },
 };

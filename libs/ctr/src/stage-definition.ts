@@ -36,6 +36,7 @@ function ctrCommand(name: 'train' | 'evaluate'): StageCommand {
     aliases: { seed: 'seeds' },
     out: { doc: 'the report folder' },
     outputs: ['ctr-report.json', 'rejects.jsonl', 'run.json', ...(name === 'train' ? ['models/<method>-seed<N>.json'] : [])],
+    produces: ['ctr-report.json'],
     seed: false,
     check({ lists, composed }) {
       if (composed?.options.featureSets && (lists.embeddings.length || lists.clusters.length)) throw new Error('ctr: give the feature sets either as records (a composition\'s featureSets) or as --embeddings / --clusters, not both');
@@ -65,5 +66,7 @@ function ctrCommand(name: 'train' | 'evaluate'): StageCommand {
 export const CTR_STAGE: StageDefinition = {
   name: 'ctr',
   description: 'the downstream CTR evaluation of image features (AUC, GAUC against the no-image baseline)',
+  // The metrics compute every number of the report.
+  code: ['libs/ctr', 'libs/metrics'],
   commands: { train: ctrCommand('train'), evaluate: ctrCommand('evaluate') },
 };

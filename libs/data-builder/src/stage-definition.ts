@@ -14,6 +14,7 @@ import { checkDataInputs } from './inputs';
 export const DATA_STAGE: StageDefinition = {
   name: 'data',
   description: 'builds COURIER pre-training samples and CTR samples from raw logs',
+  code: ['libs/data-builder'],
   commands: {
     build: stageCommand<DataBuilderConfig>({
       summary: 'groups page views, keeps click histories, down-samples and splits by day',
@@ -27,7 +28,8 @@ export const DATA_STAGE: StageDefinition = {
         doc: 'the samples folder; default: `samples/` beside the world folder (runs/<preset>-seed<seed>/samples)',
         default: ({ inputs }) => path.join(path.dirname(inputs.world ?? path.dirname(inputs.impressions!)), 'samples'),
       },
-      outputs: ['pretrain-samples.parquet', 'ctr-samples.parquet', 'rejects', 'run.json'],
+      outputs: ['pretrain-samples.parquet', 'ctr-samples.parquet', 'stats.json', 'rejects.jsonl', 'run.json'],
+      produces: ['pretrain-samples.parquet', 'ctr-samples.parquet', 'stats.json'],
       seed: true,
       check({ inputs, config }) {
         const { world: worldDir, items: itemsFile, impressions: impressionsFile } = inputs;

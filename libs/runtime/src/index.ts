@@ -16,7 +16,7 @@ export type { ProgressOptions } from './progress';
 export { gitRevision, runStage } from './stage';
 export type { RunContext, RunMetadata, RunStageOptions } from './stage';
 export { HASH_CACHE_FILE, StageRunner } from './stage-runner';
-export type { StageCommandCall, StageRecord, StageRunnerOptions, StageTask, StageTaskContext, StageTaskResult } from './stage-runner';
+export type { StageBodyTask, StageCommandCall, StageCommandTask, StageRecord, StageRunnerOptions, StageTask, StageTaskContext, StageTaskResult } from './stage-runner';
 export { slowBackendDecision } from './slow-backend';
 export type { SlowBackendDecision } from './slow-backend';
 export { StageCliError, runStageCli, stageCommand } from './stage-cli';

@@ -114,6 +114,11 @@ export interface StageCommand<C = unknown, O = Record<string, unknown>> {
   out: StageOut<C>;
   /** Files (or folders) written under `--out`, for the usage text. */
   outputs: readonly string[];
+  /**
+   * Paths under `--out` that every finished run holds (plain relative paths). A composition
+   * (StageRunner) records them in fingerprint.json and reruns the stage when one went missing.
+   */
+  produces?: readonly string[];
   /** Whether the command takes `--seed`. */
   seed: boolean;
   /** Checks across inputs before anything runs; a throw exits 2. */
@@ -129,6 +134,12 @@ export interface StageDefinition {
   description: string;
   /** Commands in the order the usage lists them. */
   commands: Readonly<Record<string, StageCommand>>;
+  /**
+   * The source folders (workspace-relative) whose code decides what the commands compute: the
+   * library and the libraries it computes with (e.g. `['libs/ctr', 'libs/metrics']`). A
+   * composition hashes them into the stage's fingerprint, so changed code reruns the stage.
+   */
+  code?: readonly string[];
 }
 
 /** Types a command's config (and its composition options) for `run` while the definition holds commands of any config. */

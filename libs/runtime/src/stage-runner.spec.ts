@@ -164,16 +164,68 @@ describe('StageRunner', () => {
     expect((await runner.run(task)).skipped).toBe(true);
     await expect(runner.run({ ...task, config: { k: 2 }, command: { ...task.command, inputs: {} } } as StageTask)).rejects.toThrow('toy: --from is required');
 
-    // A body wrapping the command (ctx.command) passes structured options; a forced run is fresh.
+    // A body around the command passes structured options; a forced run is fresh.
     got.length = 0;
     const forced = new StageRunner({ app: 'test', root, log: silent, force: ['toy'] });
     const onStep = () => undefined;
-    await forced.run({ ...task, command: undefined, run: async (ctx) => ctx.command({ ...task.command!, options: { onStep } }) } as StageTask);
+    const order: string[] = [];
+    await forced.run({
+      ...task,
+      command: { ...task.command, options: { onStep } },
+      around: async (ctx, runCommand) => {
+        order.push(`before ${path.basename(ctx.outDir)}`);
+        await runCommand();
+        order.push('after');
+      },
+    } as StageTask);
     const again = (got[0] as StageRunArgs<unknown>).composed;
     expect(again?.fresh).toBe(true);
     expect(again?.options).toEqual({ onStep });
+    expect(order).toEqual(['before toy', 'after']);
     forced.close();
     runner.close();
+  });
+
+  it('takes a command task\'s code from its definition and its outputs from the command\'s produces', async () => {
+    const root = tmp();
+    const lib = path.join(root, 'libs', 'toy');
+    fs.mkdirSync(lib, { recursive: true });
+    fs.writeFileSync(path.join(lib, 'a.ts'), 'export const a = 1;');
+    const definition: StageDefinition = {
+      name: 'toy',
+      description: 'a toy stage',
+      code: ['libs/toy'],
+      commands: {
+        make: {
+          summary: 'makes',
+          config: null,
+          out: { doc: 'out' },
+          outputs: ['made.txt', 'run.json'],
+          produces: ['made.txt'],
+          seed: false,
+          async run({ outDir }) {
+            fs.writeFileSync(path.join(outDir, 'made.txt'), 'ok');
+            fs.writeFileSync(path.join(outDir, 'run.json'), '{}');
+          },
+        },
+      },
+    };
+    const runner = new StageRunner({ app: 'test', root, log: silent, workspaceRoot: root });
+    const task: StageTask = { stage: 'toy', out: path.join(root, 'toy'), config: {}, seed: 1, command: { definition, command: 'make', config: null } };
+    const listed = runner.plan({ ...task, code: ['libs/toy'] });
+    const r = await runner.run(task);
+    expect(r.fingerprint).toEqual(listed.fingerprint);
+    expect(JSON.parse(fs.readFileSync(path.join(r.dir, FINGERPRINT_FILE), 'utf8')).outputs).toEqual(['made.txt']);
+    // The declared output gone: the stage reruns; changed code: a new fingerprint.
+    fs.rmSync(path.join(r.dir, 'made.txt'));
+    expect((await runner.run(task)).skipped).toBe(false);
+    fs.writeFileSync(path.join(lib, 'a.ts'), 'export const a = 2;');
+    const fresh = new StageRunner({ app: 'test', root, log: silent, workspaceRoot: root });
+    expect(fresh.plan(task).fingerprint.hash).not.toBe(r.fingerprint.hash);
+    // A definition without code and a task without code: an error naming both.
+    expect(() => fresh.plan({ ...task, command: { ...task.command!, definition: { ...definition, code: undefined } } })).toThrow('test: the toy stage names no code (give the task `code`, or its definition "toy" `code`)');
+    runner.close();
+    fresh.close();
   });
 
   it('computes the fingerprint the pipeline and experiments computed before it (so old run folders are reused)', () => {

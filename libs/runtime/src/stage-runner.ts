@@ -38,8 +38,9 @@ import type { StageComposition, StageDefinition, StageRunArgs } from './stage-cl
  * A task runs either its own `run` body or a command of a stage library's `StageDefinition`
  * (`command`): the same code the stage's CLI runs, given what the composition knows besides the
  * CLI's arguments (`StageComposition`: fingerprint, resume key maker, fresh, log, and the command's
- * structured options). A body that wraps a command (writes something next to it) calls
- * `ctx.command(call)`.
+ * structured options). A command task takes its `code` folders from the definition and its
+ * `outputs` from the command's `produces` unless it lists its own; `around` wraps the command in
+ * a body (e.g. to write something next to its outputs).
  */
 
 /** What a task body gets. */
@@ -52,8 +53,6 @@ export interface StageTaskContext {
   /** The fingerprint of this task's seed, upstream, code and inputs with another name and config (e.g. a checkpoint's resume key over the config keys that change the math). */
   fingerprintOf(stage: string, config: unknown): StageFingerprint;
   log: Logger;
-  /** Runs a command of a stage definition in this stage's folder, as a `command` task does. */
-  command(call: StageCommandCall): Promise<void>;
 }
 
 /** A command of a stage library's definition, with the arguments its CLI would have parsed. */
@@ -82,15 +81,30 @@ interface StageTaskBase {
   seed: number;
   /** Fingerprints of the stages whose outputs this one reads. */
   upstream?: readonly StageFingerprint[];
-  /** Source folders (workspace-relative, e.g. `libs/courier`) whose code the stage runs, or a ready hash. */
-  code: readonly string[] | { hash: string };
+  /** Source folders (workspace-relative, e.g. `libs/courier`) whose code the stage runs, or a ready hash; a command task defaults to its definition's `code`. */
+  code?: readonly string[] | { hash: string };
   /** Files or folders read whose content is fingerprinted (keys relative to the runner's root); omit to rely on `upstream` alone. */
   inputs?: readonly string[];
-  /** Paths under the folder that a finished run must hold; one gone missing reruns the stage. */
+  /** Paths under the folder that a finished run must hold; one gone missing reruns the stage. A command task defaults to its command's `produces`. */
   outputs?: readonly string[];
 }
 
-export type StageTask = StageTaskBase & ({ run(ctx: StageTaskContext): Promise<unknown>; command?: never } | { command: StageCommandCall; run?: never });
+/** A task running its own body. */
+export interface StageBodyTask extends StageTaskBase {
+  run(ctx: StageTaskContext): Promise<unknown>;
+  command?: never;
+  around?: never;
+}
+
+/** A task running a command of a stage library's definition. */
+export interface StageCommandTask extends StageTaskBase {
+  command: StageCommandCall;
+  /** A body around the command: it calls `runCommand()` once (e.g. writes the loss curve the command's `onStep` option collected). */
+  around?(ctx: StageTaskContext, runCommand: () => Promise<void>): Promise<unknown>;
+  run?: never;
+}
+
+export type StageTask = StageBodyTask | StageCommandTask;
 
 export interface StageTaskResult {
   fingerprint: StageFingerprint;
@@ -190,7 +204,9 @@ export class StageRunner {
 
   /** The task's fingerprint and folder, without running anything. */
   plan(task: StageTask): { fingerprint: StageFingerprint; dir: string; fingerprintOf(stage: string, config: unknown): StageFingerprint } {
-    const code = Array.isArray(task.code) ? this.code(task.code as readonly string[]) : (task.code as { hash: string }).hash;
+    const folders = task.code ?? task.command?.definition.code;
+    if (!folders) throw new Error(`${this.options.app}: the ${task.stage} stage names no code (give the task \`code\`, or its definition${task.command ? ` "${task.command.definition.name}"` : ''} \`code\`)`);
+    const code = Array.isArray(folders) ? this.code(folders as readonly string[]) : (folders as { hash: string }).hash;
     const upstream = [...(task.upstream ?? [])];
     let inputs: Record<string, string> | undefined;
     if (task.inputs) {
@@ -228,10 +244,14 @@ export class StageRunner {
     else fs.rmSync(path.join(dir, FINGERPRINT_FILE), { force: true });
     fs.mkdirSync(dir, { recursive: true });
     const composition = { fresh: forced, fingerprint, fingerprintOf, log };
+    const ctx: StageTaskContext = { outDir: dir, ...composition };
     try {
-      const command = (call: StageCommandCall) => runCommand(call, dir, task.seed, composition);
-      if (task.command) await command(task.command);
-      else await task.run({ outDir: dir, ...composition, command });
+      if (task.command) {
+        const call = task.command;
+        const command = () => runCommand(call, dir, task.seed, composition);
+        if (task.around) await task.around(ctx, command);
+        else await command();
+      } else await task.run(ctx);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e && typeof e.code === 'string' && e.code in WRITE_ERRORS) {
@@ -241,7 +261,8 @@ export class StageRunner {
     } finally {
       for (const d of [this.root, dir]) removeTempEntries(d, { ownPid: process.pid });
     }
-    markDone(dir, fingerprint, task.outputs ? [...task.outputs] : undefined);
+    const outputs = task.outputs ?? (task.command ? task.command.definition.commands[task.command.command]?.produces : undefined);
+    markDone(dir, fingerprint, outputs ? [...outputs] : undefined);
     const seconds = (performance.now() - t0) / 1000;
     this.records.push({ stage: task.stage, dir, skipped: false, seconds });
     log.info(`${task.stage}: done in ${seconds.toFixed(1)}s (${rel})`);
