@@ -211,7 +211,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
 
     // The ctr stage's own `evaluate` command, with the feature sets as records in report order.
     const ctrCfg = { ctr: config.ctr, seeds: config.ctrSeeds, modes: config.modes, oracle: useOracle };
-    const featureSets: CtrComposeOptions = {
+    const ctrOptions: CtrComposeOptions = {
       featureSets: pipelineFeatureSets(
         {
           embeddingsFile: path.join(dirs.pretrain, 'embeddings.arrow'),
@@ -238,7 +238,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
         ...(useOracle ? [w('oracle-embeddings.arrow'), w('oracle-clusters.parquet')] : []),
         ...(dataDir ? [] : [w('click-truth.parquet')]),
       ],
-      command: { definition: CTR_STAGE, command: 'evaluate', inputs: { samples: dirs.samples, world: dirs.world }, config: ctrConfig, options: featureSets },
+      command: { definition: CTR_STAGE, command: 'evaluate', inputs: { samples: dirs.samples, world: dirs.world }, config: ctrConfig, options: ctrOptions },
     });
     const stageSeconds = Object.fromEntries(runner.records.map((r) => [r.stage, r.seconds]));
     const skipped = runner.records.filter((r) => r.skipped).map((r) => r.stage);
