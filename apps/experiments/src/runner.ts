@@ -181,7 +181,6 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
         out: { parent: base, label: 'world' },
         config: { preset: config.preset, worldConfig },
         seed,
-        code: ['libs/world'],
         command: { definition: DATAGEN_STAGE, command: 'generate', flags: { preset: config.preset }, config: worldConfig },
       });
       // Samples (the shared ones, and a variant's own data section): the data builder's own `build` command.
@@ -282,7 +281,6 @@ async function runSuiteStages(suite: Suite, config: ExperimentsConfig, log: Logg
               config: cfg,
               seed,
               upstream: [t.fp],
-              code: ['libs/clustering'],
               command: { definition: CLUSTER_STAGE, command: 'fit', inputs: { embeddings: embeddings ?? undefined }, config: cliConfig },
             });
             clusterFps.set(t.embeddings, { fp, assignments: path.join(dir, 'assignments.parquet') });

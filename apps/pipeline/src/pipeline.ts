@@ -55,16 +55,6 @@ const CTR_MODES = ['cluster-id', 'simscore', 'vector'] as const;
 type CtrMode = (typeof CTR_MODES)[number];
 
 /**
- * Files the world and clusters stages must leave behind (relative to their folders); one gone
- * missing reruns the stage. The samples, pretrain and ctr stages' come from their definitions'
- * `produces` (as do their code folders), which the StageRunner reads.
- */
-export const STAGE_OUTPUTS: Record<'world' | 'clusters', string[]> = {
-  world: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow', 'oracle-clusters.parquet', 'click-truth.parquet'],
-  clusters: ['centres.arrow', 'assignments.parquet'],
-};
-
-/**
  * Checks a pipeline config (often built in code) against the schema (types, choices, no missing or
  * unknown key), then the elements of the CTR lists (modes, seeds); errors name the key.
  */
@@ -123,7 +113,6 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
   // One run per folder at a time (lock file .run.lock); temporary entries of this process go on
   // every way out, those of dead processes before each stage.
   const runner = new StageRunner({ app: 'pipeline', root: outDir, log, force: options.force ?? [], lock: true });
-  const outputs = (name: 'world' | 'clusters') => (dataDir && name === 'world' ? BYO_STAGE_OUTPUTS : STAGE_OUTPUTS[name]);
 
   try {
     // A generated world (the datagen stage's own `generate` command), or (--data) your own folder
@@ -138,7 +127,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
           seed: config.seed,
           code: { hash: contentHash(path.join(__dirname, 'byo-data.ts')) },
           inputs: ['items.parquet', 'impressions.parquet', 'images'].map((f) => path.join(dataDir, f)),
-          outputs: outputs('world'),
+          outputs: BYO_STAGE_OUTPUTS,
           run: async ({ outDir: dir }) => {
             await runStage({ stage: 'byo-data', outDir: dir, seed: config.seed, config: { dataDir, days: pickDays(dataConfig) } }, async (ctx) => {
               const summary = await ctx.time('check', () => checkByoData({ dataDir, outDir: dir, days: pickDays(dataConfig), log: ctx.log }));
@@ -151,9 +140,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
           out: dirs.world,
           config: { preset: config.preset, worldConfig },
           seed: config.seed,
-          code: ['libs/world'],
           inputs: [],
-          outputs: outputs('world'),
           command: { definition: DATAGEN_STAGE, command: 'generate', flags: { preset: config.preset }, config: worldConfig },
         });
     const w = (f: string) => path.join(dirs.world, f);
@@ -203,9 +190,7 @@ export async function runPipeline(options: { config: PipelineConfig; outDir: str
       config: clusterConfig,
       seed: config.seed,
       upstream: [pretrainFp],
-      code: ['libs/clustering'],
       inputs: [path.join(dirs.pretrain, 'embeddings.arrow')],
-      outputs: outputs('clusters'),
       command: { definition: CLUSTER_STAGE, command: 'fit', inputs: { embeddings: embeddingsFile ?? undefined }, config: clusterCliConfig },
     });
 

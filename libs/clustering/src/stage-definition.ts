@@ -16,6 +16,7 @@ const EMBEDDINGS = { name: 'embeddings', doc: 'ITEM_EMBEDDINGS Arrow file (pretr
 export const CLUSTER_STAGE: StageDefinition = {
   name: 'cluster',
   description: 'single-pass sparse clustering of item embeddings into cluster ids',
+  code: ['libs/clustering'],
   commands: {
     fit: stageCommand<CliConfig>({
       summary: 'fits the centres and labels every item',
@@ -23,6 +24,7 @@ export const CLUSTER_STAGE: StageDefinition = {
       inputs: [EMBEDDINGS],
       out: { doc: 'the cluster folder' },
       outputs: ['centres.arrow', 'assignments.parquet', 'run.json'],
+      produces: ['centres.arrow', 'assignments.parquet'],
       seed: true,
       async run({ inputs, config, seed, outDir }) {
         await runClusterFit({ outDir, seed, config: { ...config, embeddings: inputs.embeddings ?? null, centres: null } });
@@ -35,6 +37,7 @@ export const CLUSTER_STAGE: StageDefinition = {
       inputs: [EMBEDDINGS, { name: 'centres', doc: 'CLUSTER_CENTRES file of an earlier fit', kind: 'file', required: true }],
       out: { doc: 'the folder for the assignments' },
       outputs: ['assignments.parquet', 'run.json'],
+      produces: ['assignments.parquet'],
       seed: true,
       async run({ inputs, config, seed, outDir }) {
         await runClusterAssign({ outDir, seed, config: { ...config, embeddings: inputs.embeddings ?? null, centres: inputs.centres ?? null } });

@@ -22,6 +22,7 @@ const BYO_FILES = ['items.parquet', 'impressions.parquet', 'images'];
 export const DATAGEN_STAGE: StageDefinition = {
   name: 'datagen',
   description: 'writes a synthetic world (items, impressions, images, ground truth) to a folder',
+  code: ['libs/world'],
   commands: {
     generate: stageCommand<Record<string, unknown>>({
       summary: 'generates a world from a preset and config keys',
@@ -29,6 +30,7 @@ export const DATAGEN_STAGE: StageDefinition = {
       options: [PRESET_OPTION],
       out: { doc: 'the world folder; default runs/<preset>-seed<seed>/world', default: ({ flags, seed }) => path.join('runs', `${presetOf(flags)}-seed${seed}`, 'world') },
       outputs: ['items.parquet', 'impressions.parquet', 'images/', 'world.json', 'ground truth', 'run.json'],
+      produces: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow', 'oracle-clusters.parquet', 'click-truth.parquet'],
       seed: true,
       async run({ flags, config, seed, outDir }) {
         const preset = presetOf(flags);
