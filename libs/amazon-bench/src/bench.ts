@@ -1,7 +1,8 @@
 /**
  * The whole benchmark as one function the app calls: (generate a synthetic dataset if asked)
  * -> load -> COURIER pre-training on label-3 rows -> image_feat_courier.npy -> grid x seeds for
- * BPR, BM3, BM3+ours, MMGCN, MMGCN+ours -> amazon-report.json (+ table.txt).
+ * the chosen models (BPR, BM3, BM3+ours, MMGCN, MMGCN+ours by default; the paper's Table 2: also
+ * SLMRec, DualGNN, LATTICE, MGCN) -> amazon-report.json (+ table.txt, table.md, runs.jsonl).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,9 +12,9 @@ import type { ConfigOf, ConfigSchema } from '@courier/runtime';
 import { COURIER_PRETRAIN_DEFAULTS, CourierLossFn, pretrainCourier, writeCourierFeatures } from './courier-plugin';
 import { MmrecDataset, featureWarnings, loadFeature, loadMmrecDataset, withFeatures } from './dataset';
 import { ModelParams, getModel } from './models';
-import { DEFAULT_SEEDS, GridResult, buildAmazonReport, formatTable, gridPoints, runGrid } from './protocol';
+import { DEFAULT_SEEDS, GridResult, REPORT_METRICS, buildAmazonReport, formatMarkdownTable, formatTable, gridPoints, runGrid } from './protocol';
 import { generateSynthetic, syntheticParams, syntheticParamsMismatch } from './synthetic';
-import { TrainOptions } from './train';
+import { RunResult, TrainOptions } from './train';
 
 export const AMAZON_BENCH_SCHEMA = {
   dataset: { default: 'synthetic-small', doc: 'dataset folder name under dataRoot (baby, sports, clothing or a synthetic name)' },
@@ -121,13 +122,23 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
 
   const train: TrainOptions = { maxEpochs: cfg.maxEpochs, patience: cfg.patience, batchSize: cfg.batchSize, evalBlockSize: cfg.evalBlockSize, log: (l) => env.log(l), logEvery: 10 };
   const rows: { label: string; model: string; features: 'original' | 'courier'; grid: GridResult }[] = [];
+  // One JSON line per finished run (every grid point and seed), so a long run leaves its results
+  // before the report is written.
+  const runsFile = path.join(env.outDir, 'runs.jsonl');
+  fs.mkdirSync(env.outDir, { recursive: true });
+  fs.writeFileSync(runsFile, '');
+  const onRun = (label: string) => (run: RunResult) => {
+    const seconds = run.epochs.reduce((a, e) => a + e.trainSeconds + e.evalSeconds, 0);
+    const line = { label, model: run.model, params: run.params, seed: run.seed, bestEpoch: run.bestEpoch, epochsRun: run.epochs.length, stopReason: run.stopReason, seconds: +seconds.toFixed(2), valid: run.valid, test: run.test };
+    fs.appendFileSync(runsFile, JSON.stringify(line) + '\n');
+  };
   for (const entry of models) {
     const overrides: ModelParams = entry.name === 'MMGCN' ? { paperMode: cfg.mmgcnPaperMode } : {};
     const points = gridPoints(entry, cfg.grid, overrides);
-    const g = await env.time(`train-${entry.name}`, () => runGrid(entry, base, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log }));
+    const g = await env.time(`train-${entry.name}`, () => runGrid(entry, base, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log, onRun: onRun(entry.name) }));
     rows.push({ label: entry.name, model: entry.name, features: 'original', grid: g });
     if (courierDs && withOurs(entry)) {
-      const gc = await env.time(`train-${entry.name}+ours`, () => runGrid(entry, courierDs!, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log }));
+      const gc = await env.time(`train-${entry.name}+ours`, () => runGrid(entry, courierDs!, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log, onRun: onRun(`${entry.name}+ours`) }));
       rows.push({ label: `${entry.name}+ours`, model: entry.name, features: 'courier', grid: gc });
     }
   }
@@ -145,13 +156,14 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
   writeJsonAtomic(path.join(env.outDir, 'amazon-report.json'), report);
   const table = formatTable(report);
   writeFileAtomicSync(path.join(env.outDir, 'table.txt'), `${table}\n`);
+  writeFileAtomicSync(path.join(env.outDir, 'table.md'), `${formatMarkdownTable(report)}\n`);
   env.log(`\n${table}`);
   return {
     report,
     summary: {
       report: path.join(env.outDir, 'amazon-report.json'),
       dataset: base.stats,
-      rows: report.rows.map((r) => ({ label: r.label, 'recall@20': r['recall@20'], 'recall@50': r['recall@50'], 'ndcg@50': r['ndcg@50'] })),
+      rows: report.rows.map((r) => ({ label: r.label, ...Object.fromEntries(REPORT_METRICS.map((m) => [m, r[m]])) })),
       courier: courierInfo,
     },
   };

@@ -2,8 +2,8 @@
  * Hyper-parameter search and seeds (spec amazon-benchmark.md, section 4.4): for every grid point
  * run every seed; select the point with the highest mean VALIDATION Recall@20 (MMRec's
  * select-by-test rule is available for parity only); report mean and std over the seeds of the
- * selected point's test Recall@20, Recall@50, NDCG@50. Also builds the amazon-report.json rows
- * and prints them like the paper's Table 2.
+ * selected point's test Recall and NDCG at 10, 20 and 50 (the paper's Table 2 columns). Also
+ * builds the amazon-report.json rows and prints them like the paper's Table 2 (text and Markdown).
  */
 import type { AmazonReport, AmazonReportRow } from '@courier/data-contracts';
 import { validateAmazonReport } from '@courier/data-contracts';
@@ -11,7 +11,16 @@ import type { MmrecDataset } from './dataset';
 import { ModelEntry, ModelParams } from './models';
 import { RunResult, TrainOptions, trainAndEvaluate } from './train';
 
-export const REPORT_METRICS = ['recall@20', 'recall@50', 'ndcg@50'] as const;
+/**
+ * Test metrics reported per row, per seed and per grid point: the paper's Table 2 columns
+ * (R@10, R@20, R@50, N@10, N@20, N@50). Early stopping and grid selection stay on validation
+ * Recall@20 (train.ts, `runGrid`); `evaluateSplits` computes every k of EVAL_KS anyway.
+ */
+export const REPORT_METRICS = ['recall@10', 'recall@20', 'recall@50', 'ndcg@10', 'ndcg@20', 'ndcg@50'] as const;
+export type ReportMetric = (typeof REPORT_METRICS)[number];
+
+/** Column headers of the tables (the paper's abbreviations). */
+export const METRIC_LABELS: Record<ReportMetric, string> = { 'recall@10': 'R@10', 'recall@20': 'R@20', 'recall@50': 'R@50', 'ndcg@10': 'N@10', 'ndcg@20': 'N@20', 'ndcg@50': 'N@50' };
 
 /** Seeds: MMRec's default 999 plus four fixed others. */
 export const DEFAULT_SEEDS = [999, 2024, 7, 42, 1234];
@@ -61,7 +70,7 @@ export async function runGrid(
   points: ModelParams[],
   seeds: number[],
   train: TrainOptions,
-  options: { selectBy?: 'valid' | 'test'; log?: (line: string) => void } = {},
+  options: { selectBy?: 'valid' | 'test'; log?: (line: string) => void; onRun?: (run: RunResult) => void } = {},
 ): Promise<GridResult> {
   const selectBy = options.selectBy ?? 'valid';
   const results: PointResult[] = [];
@@ -73,6 +82,7 @@ export async function runGrid(
     for (const seed of seeds) {
       const run = await trainAndEvaluate(entry, ds, params, seed, train);
       runs.push(run);
+      options.onRun?.(run);
       done++;
       const elapsed = (performance.now() - t0) / 1000;
       options.log?.(
@@ -95,6 +105,11 @@ export async function runGrid(
   return { model: entry.name, selectBy, points: results, selected };
 }
 
+/** Training + evaluation seconds of one run (sum over its epochs), 2 decimals. */
+function runSeconds(r: RunResult): number {
+  return Math.round(r.epochs.reduce((a, e) => a + e.trainSeconds + e.evalSeconds, 0) * 100) / 100;
+}
+
 export interface ReportInput {
   dataset: string;
   rows: { label: string; model: string; features: 'original' | 'courier'; grid: GridResult }[];
@@ -108,6 +123,7 @@ export function buildAmazonReport(input: ReportInput): AmazonReport {
       model,
       features,
       label,
+      ...Object.fromEntries(REPORT_METRICS.map((m) => [m, sel.testMean[m]])),
       'recall@20': sel.testMean['recall@20'],
       'recall@50': sel.testMean['recall@50'],
       'ndcg@50': sel.testMean['ndcg@50'],
@@ -117,7 +133,7 @@ export function buildAmazonReport(input: ReportInput): AmazonReport {
       selectedBy: grid.selectBy === 'valid' ? 'mean validation recall@20' : 'mean TEST recall@20 (MMRec parity rule)',
       validRecall20: sel.validMean,
       paramCount: sel.runs[0]?.paramCount,
-      perSeed: sel.runs.map((r) => ({ seed: r.seed, bestEpoch: r.bestEpoch, stopReason: r.stopReason, valid: r.valid['recall@20'], ...Object.fromEntries(REPORT_METRICS.map((m) => [m, r.test[m]])) })),
+      perSeed: sel.runs.map((r) => ({ seed: r.seed, bestEpoch: r.bestEpoch, epochsRun: r.epochs.length, seconds: runSeconds(r), stopReason: r.stopReason, valid: r.valid['recall@20'], ...Object.fromEntries(REPORT_METRICS.map((m) => [m, r.test[m]])) })),
       grid: grid.points.map((p) => ({ params: p.params, validRecall20: p.validMean, ...p.testMean })),
     };
   });
@@ -126,12 +142,29 @@ export function buildAmazonReport(input: ReportInput): AmazonReport {
   return report;
 }
 
-/** The report as the paper's Table 2 (one dataset block): Method, R@20, R@50, N@50 (mean +- std). */
+/** mean ± sd of one metric of a row; "-" when the row lacks it (reports written before R/N@10, N@20). */
+function cell(row: AmazonReportRow, m: ReportMetric, sep: string): string {
+  const v = row[m];
+  if (typeof v !== 'number') return '-';
+  return `${v.toFixed(4)}${sep}${(row.std[m] ?? 0).toFixed(4)}`;
+}
+
+/** The report as the paper's Table 2 (one dataset block): Method, R@10, R@20, R@50, N@10, N@20, N@50 (mean±std over seeds). */
 export function formatTable(report: AmazonReport): string {
-  const lines = [`Dataset ${report.dataset}`, `${'Method'.padEnd(14)}${'R@20'.padEnd(18)}${'R@50'.padEnd(18)}N@50`];
+  const lines = [`Dataset ${report.dataset}`, `${'Method'.padEnd(14)}${REPORT_METRICS.map((m) => METRIC_LABELS[m].padEnd(16)).join('').trimEnd()}`];
+  for (const row of report.rows) lines.push(`${String(row.label ?? row.model).padEnd(14)}${REPORT_METRICS.map((m) => cell(row, m, '±').padEnd(16)).join('').trimEnd()}`);
+  return lines.join('\n');
+}
+
+/** The same table in Markdown (mean ± sample sd over seeds), with the seeds and the selected epochs per row. */
+export function formatMarkdownTable(report: AmazonReport): string {
+  const lines = [
+    `| Method (${report.dataset}) | ${REPORT_METRICS.map((m) => METRIC_LABELS[m]).join(' | ')} | seeds | best epochs |`,
+    `|---|${REPORT_METRICS.map(() => '---|').join('')}---|---|`,
+  ];
   for (const row of report.rows) {
-    const cell = (m: (typeof REPORT_METRICS)[number]): string => `${row[m].toFixed(4)}±${(row.std[m] ?? 0).toFixed(4)}`.padEnd(18);
-    lines.push(`${String(row.label ?? row.model).padEnd(14)}${cell('recall@20')}${cell('recall@50')}${cell('ndcg@50').trimEnd()}`);
+    const perSeed = Array.isArray(row.perSeed) ? (row.perSeed as { bestEpoch?: number }[]) : [];
+    lines.push(`| ${String(row.label ?? row.model)} | ${REPORT_METRICS.map((m) => cell(row, m, ' ± ')).join(' | ')} | ${row.seeds.length} | ${perSeed.map((r) => r.bestEpoch ?? '-').join(', ')} |`);
   }
   return lines.join('\n');
 }

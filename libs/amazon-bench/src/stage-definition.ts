@@ -26,7 +26,7 @@ export function amazonBenchStage<O extends { tau: number }>(courier: CourierLoss
         summary: 'the benchmark (generates the synthetic dataset under <out>/data when it is missing)',
         config: AMAZON_BENCH_SCHEMA,
         out: { doc: 'the report folder; default runs/amazon-<dataset>-seed<seed>', default: ({ config, seed }) => path.join('runs', `amazon-${config.dataset}-seed${seed}`) },
-        outputs: ['amazon-report.json', 'table.txt', 'courier/', 'run.json', 'data/<name>/ (when generated)'],
+        outputs: ['amazon-report.json', 'table.txt', 'table.md', 'runs.jsonl', 'courier/', 'run.json', 'data/<name>/ (when generated)'],
         seed: true,
         async run({ config, seed, outDir }) {
           await initBackend();
