@@ -129,7 +129,20 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
   fs.writeFileSync(runsFile, '');
   const onRun = (label: string) => (run: RunResult) => {
     const seconds = run.epochs.reduce((a, e) => a + e.trainSeconds + e.evalSeconds, 0);
-    const line = { label, model: run.model, params: run.params, seed: run.seed, bestEpoch: run.bestEpoch, epochsRun: run.epochs.length, stopReason: run.stopReason, seconds: +seconds.toFixed(2), valid: run.valid, test: run.test };
+    const line = {
+      label,
+      model: run.model,
+      params: run.params,
+      seed: run.seed,
+      bestEpoch: run.bestEpoch,
+      epochsRun: run.epochs.length,
+      stopReason: run.stopReason,
+      seconds: +seconds.toFixed(2),
+      trainSeconds: run.epochs.map((e) => +e.trainSeconds.toFixed(3)),
+      evalSeconds: run.epochs.map((e) => +e.evalSeconds.toFixed(3)),
+      valid: run.valid,
+      test: run.test,
+    };
     fs.appendFileSync(runsFile, JSON.stringify(line) + '\n');
   };
   for (const entry of models) {
