@@ -17,8 +17,8 @@ import { RAW_ITEMS } from '@courier/data-contracts';
 import { buildSamples } from '@courier/data-builder';
 import { createLogger, initBackend, parseCliArgs } from '@courier/runtime';
 import { WorldPreset, generateWorld } from '@courier/world';
-import { imageItemsFromCatalogue, parquetSamples } from '@courier/courier';
-import { BaselineMethod, defaultBaselineConfig, readCatalogue, readPretrainScope, trainBaselineModel, trainingItemIds } from '@courier/courier';
+import { imageItemsFromCatalogue, parquetSamples } from '@courier/nn';
+import { BaselineMethod, defaultBaselineConfig, readCatalogue, readPretrainScope, trainBaselineModel, trainingItemIds } from '@courier/baselines';
 
 async function main(): Promise<void> {
   const { flags } = parseCliArgs(process.argv.slice(2));

@@ -18,7 +18,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, parseCliArgs } from '@courier/runtime';
 import { generateWorld } from '@courier/world';
 import { buildSamples } from '@courier/data-builder';
-import { defaultPretrainConfig, featureItems, imageItemsFromCatalogue, parquetSamples, saveLayersModelToDir, trainCourier, ItemInputs, PretrainConfig } from '@courier/courier';
+import { defaultPretrainConfig, trainCourier, PretrainConfig } from '@courier/courier';
+import { featureItems, imageItemsFromCatalogue, parquetSamples, saveLayersModelToDir, ItemInputs } from '@courier/nn';
 
 interface RunSpec {
   backend: string;

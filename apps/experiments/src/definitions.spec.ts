@@ -5,20 +5,24 @@ import { StageRunner, StageTask, createLogger } from '@courier/runtime';
 import type { StageDefinition } from '@courier/runtime';
 import { DATAGEN_STAGE } from '@courier/world';
 import { DATA_STAGE } from '@courier/data-builder';
-import { BASELINE_STAGE, PRETRAIN_STAGE } from '@courier/courier';
+import { PRETRAIN_STAGE } from '@courier/courier';
+import { BASELINE_STAGE } from '@courier/baselines';
 import { CLUSTER_STAGE } from '@courier/clustering';
 import { CTR_STAGE } from '@courier/ctr';
 
 /**
  * The pipeline and the experiments take every stage's code folders (and its outputs) from its
  * definition. These are the folders (and outputs) the two apps listed by hand before: equal
- * lists give equal fingerprints, so run folders of earlier versions are reused.
+ * lists give equal fingerprints, so run folders of earlier versions are reused. Pre-training and
+ * the baselines are the exceptions: since the baselines moved to libs/baselines and the backbones,
+ * optimiser, checkpoint and export to libs/nn, both also fingerprint libs/nn (a code move, so
+ * their folders were renamed once anyway).
  */
 const LISTED: { definition: StageDefinition; command: string; code: string[]; outputs?: string[] }[] = [
   { definition: DATAGEN_STAGE, command: 'generate', code: ['libs/world'], outputs: ['items.parquet', 'impressions.parquet', 'world.json', 'images', 'ground-truth.json', 'oracle-embeddings.arrow', 'oracle-clusters.parquet', 'click-truth.parquet'] },
   { definition: DATA_STAGE, command: 'build', code: ['libs/data-builder'] },
-  { definition: PRETRAIN_STAGE, command: 'train', code: ['libs/courier', 'libs/native-kernels'] },
-  { definition: BASELINE_STAGE, command: 'train', code: ['libs/courier', 'libs/native-kernels'] },
+  { definition: PRETRAIN_STAGE, command: 'train', code: ['libs/courier', 'libs/nn', 'libs/native-kernels'] },
+  { definition: BASELINE_STAGE, command: 'train', code: ['libs/baselines', 'libs/nn', 'libs/native-kernels'] },
   { definition: CLUSTER_STAGE, command: 'fit', code: ['libs/clustering'], outputs: ['centres.arrow', 'assignments.parquet'] },
   { definition: CTR_STAGE, command: 'evaluate', code: ['libs/ctr', 'libs/metrics'] },
 ];

@@ -7,7 +7,7 @@ import { evaluateChecks, validateSuiteReport } from '@courier/report';
 import { EXPERIMENTS_CONFIG_SCHEMA, ExperimentsConfig, stageBudgets } from './presets';
 import { ceilingFromCtrReport, rowsFromCtrReport, runSuite } from './runner';
 import { SUITES, getSuite, selectVariants, selectWorlds, variantsOn } from './suites';
-import { BASELINE_CONFIG_SCHEMA, BaselineConfig } from '@courier/courier';
+import { BASELINE_CONFIG_SCHEMA, BaselineConfig } from '@courier/baselines';
 import { resolveWorldConfig } from '@courier/world';
 import { evaluatePremise } from '@courier/report';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, validatePretrainConfig } from '@courier/courier';

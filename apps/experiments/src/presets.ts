@@ -94,7 +94,7 @@ export const EXPERIMENTS_CONFIG_SCHEMA = {
   baselineEpochs: { default: null, type: 'number', integer: true, min: 1, doc: 'shortcut: baseline epochs (overrides baseline.epochs)' },
   ctrEpochs: { default: null, type: 'number', integer: true, min: 1, doc: 'shortcut: CTR epochs (overrides ctr.epochs)' },
   pretrain: { default: {}, type: 'object', doc: 'COURIER trainer keys over the preset\'s (see `nx run pretrain:help`)' },
-  baseline: { default: {}, type: 'object', doc: 'baseline trainer keys over the preset\'s (libs/courier/src/baselines/README.md)' },
+  baseline: { default: {}, type: 'object', doc: 'baseline trainer keys over the preset\'s (libs/baselines/README.md)' },
   cluster: { default: {}, type: 'object', doc: 'clusterer keys over the preset\'s' },
   ctr: { default: {}, type: 'object', doc: 'CTR model keys over the preset\'s' },
   data: { default: {}, type: 'object', doc: 'data builder keys' },

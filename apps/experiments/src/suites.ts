@@ -4,7 +4,8 @@
  * orderings the paper reports, which the report checks automatically.
  */
 import type { CheckSpec, Metric, PremiseSpec, SuiteReport } from '@courier/report';
-import type { BaselineConfig, BaselineMethod, PretrainConfig } from '@courier/courier';
+import type { PretrainConfig } from '@courier/courier';
+import type { BaselineConfig, BaselineMethod } from '@courier/baselines';
 import { AUTHORS_CODE_PRESET } from '@courier/courier';
 
 export type VariantMethod = 'courier' | BaselineMethod | 'oracle';

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CLUSTER_CENTRES } from '@courier/data-contracts';
 import { Assigner, AssignRule } from '@courier/clustering';
-import { CHECKPOINT_FILE, PretrainConfig, loadBackboneFromCheckpoint, toInput } from '@courier/courier';
+import { CHECKPOINT_FILE, PretrainConfig, loadBackboneFromCheckpoint } from '@courier/courier';
+import { toInput } from '@courier/nn';
 import { DEFAULT_MAX_PIXELS, decodeImage, readVectorTable } from '@courier/io';
 
 export interface ServeModelFiles {

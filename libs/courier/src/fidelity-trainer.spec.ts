@@ -11,9 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createLogger, initBackend } from '@courier/runtime';
 import { AUTHORS_CODE_PRESET, PRETRAIN_CONFIG_SCHEMA, PretrainConfig, defaultPretrainConfig } from './config';
 import { makeSquaresFixture } from './fixture';
-import { arraySamples } from './samples';
+import { arraySamples, readCheckpoint, writeCheckpoint } from '@courier/nn';
 import { CHECKPOINT_FILE, StepInfo, createInitialBackbone, loadBackboneFromCheckpoint, trainCourier, whyNotResumable } from './trainer';
-import { readCheckpoint, writeCheckpoint } from './checkpoint';
 
 const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `courier-fidelity-${label}-`));
 const S = 12;

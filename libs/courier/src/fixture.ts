@@ -9,7 +9,7 @@
  */
 import type { PretrainSample } from '@courier/data-contracts';
 import { Rng } from '@courier/runtime';
-import { ItemInputs, inMemoryItems } from './items';
+import { ItemInputs, inMemoryItems } from '@courier/nn';
 
 export interface SquaresFixtureOptions {
   seed?: number;

@@ -1,14 +1,11 @@
-import type { StageCommand, StageDefinition } from '@courier/runtime';
+import type { StageDefinition } from '@courier/runtime';
 import { StageCliError, initBackend, slowBackendDecision, stageCommand } from '@courier/runtime';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig } from './config';
 import { pretrainResumeConfig, runPretrainExportStage, runPretrainTrainStage } from './stage';
 import type { TrainOptions } from './trainer';
-import { BASELINE_CONFIG_SCHEMA, BASELINE_METHODS, BaselineConfig, checkMethod } from './baselines/config';
-import { trainBaseline } from './baselines/stage';
-import type { BaselineStepInfo } from './baselines/train';
 
-/** The source a composition fingerprints for both definitions: this library and the native kernels its training runs on. */
-const COURIER_CODE = ['libs/courier', 'libs/native-kernels'];
+/** The source a composition fingerprints: this library, the neural-network parts it trains with (@courier/nn) and the native kernels its training runs on. */
+const COURIER_CODE = ['libs/courier', 'libs/nn', 'libs/native-kernels'];
 
 /** What a composition (pipeline, experiments) may give `pretrain train` besides its flags. */
 export interface PretrainTrainComposeOptions {
@@ -16,50 +13,16 @@ export interface PretrainTrainComposeOptions {
   onStep: TrainOptions['onStep'];
 }
 
-/** What a composition may give `baseline train` (`pretrain baseline`) besides its flags. */
-export interface BaselineTrainComposeOptions {
-  /** Called after every training step. */
-  onStep: (info: BaselineStepInfo) => void;
-}
-
-/**
- * A baseline's pre-training: the chosen method (SimCLR, SimSiam, CLIP, MaskCLIP or Supervised) on
- * COURIER's backbone and d, every catalogue item's embedding exported (`trainBaseline`).
- */
-const baselineTrain: StageCommand = stageCommand<BaselineConfig, BaselineTrainComposeOptions>({
-  summary: 'trains a pre-training baseline on the world\'s images (supervised: on the pre-training page views) and exports the item embeddings',
-  config: BASELINE_CONFIG_SCHEMA,
-  inputs: [
-    { name: 'world', doc: 'world folder: items.parquet, images/, world.json (pre-training categories and days)', kind: 'dir', required: true },
-    { name: 'samples', doc: 'pretrain-samples.parquet or its folder (data build); required by supervised', kind: 'dir' },
-  ],
-  options: [{ name: 'method', doc: `the baseline (required): ${BASELINE_METHODS.join(', ')}`, valueName: 'NAME' }],
-  out: { doc: 'the run folder' },
-  outputs: ['embeddings.arrow', 'backbone.ckpt', 'rejects.jsonl (when samples were rejected)', 'run.json'],
-  produces: ['embeddings.arrow', 'backbone.ckpt'],
-  seed: true,
-  check({ flags, inputs }) {
-    if (typeof flags.method !== 'string') throw new Error(`baseline: --method is required (one of ${BASELINE_METHODS.join(', ')})`);
-    const method = checkMethod(flags.method);
-    if (method === 'supervised' && !inputs.samples) throw new Error('baseline supervised: --samples DIR is required (the pre-training page views of `data build`)');
-  },
-  async run({ inputs, config, seed, outDir, flags, composed }) {
-    await trainBaseline({ method: checkMethod(flags.method as string), worldDir: inputs.world!, samplesDir: inputs.samples, outDir, seed, config, log: composed?.log, onStep: composed?.options.onStep });
-    return outDir;
-  },
-});
-
 /**
  * The pretrain app. `train` resumes from <out>/checkpoint.ckpt unless `--fresh` (or the
  * checkpoint belongs to other samples, catalogue or config: then it starts over and says why).
  * Run by a composition, `train` keys its checkpoint with the composition's fingerprint over the
  * keys that change the math (`pretrainResumeConfig`), starts over when the stage was forced,
  * reports each step to `onStep`, and leaves the slow-backend decision to the composition.
- * `baseline` is BASELINE_STAGE's `train`.
  */
 export const PRETRAIN_STAGE: StageDefinition = {
   name: 'pretrain',
-  description: 'COURIER image-embedding pre-training (and the pre-training baselines)',
+  description: 'COURIER image-embedding pre-training',
   code: COURIER_CODE,
   commands: {
     train: stageCommand<PretrainConfig, PretrainTrainComposeOptions>({
@@ -116,14 +79,5 @@ export const PRETRAIN_STAGE: StageDefinition = {
         return outDir;
       },
     }),
-    baseline: baselineTrain,
   },
-};
-
-/** The pre-training baselines as a stage definition of their own (the experiments runner composes it; `pretrain baseline` is the same command). */
-export const BASELINE_STAGE: StageDefinition = {
-  name: 'baseline',
-  description: 'the pre-training baselines (SimCLR, SimSiam, CLIP, MaskCLIP, Supervised) on COURIER\'s backbone',
-  code: COURIER_CODE,
-  commands: { train: baselineTrain },
 };

@@ -9,9 +9,7 @@ import { PRETRAIN_SAMPLES, RAW_ITEMS } from '@courier/data-contracts';
 import { contentHash, shortHash } from '@courier/io';
 import { Logger, RunMetadata, initBackend, runStage } from '@courier/runtime';
 import { PretrainConfig, validatePretrainConfig } from './config';
-import { exportEmbeddings } from './export';
-import { imageItemsFromCatalogue } from './items';
-import { parquetSamples } from './samples';
+import { exportEmbeddings, imageItemsFromCatalogue, parquetSamples } from '@courier/nn';
 import { CHECKPOINT_FILE, TrainOptions, loadBackboneFromCheckpoint, trainCourier } from './trainer';
 
 export const EMBEDDINGS_FILE = 'embeddings.arrow';

@@ -6,11 +6,9 @@ import { createLogger, initBackend } from '@courier/runtime';
 import { readVectorTable } from '@courier/io';
 import { PretrainConfig, defaultPretrainConfig } from './config';
 import { makeSquaresFixture } from './fixture';
-import { arraySamples, planBatch } from './samples';
+import { arraySamples, exportEmbeddings, planBatch, readCheckpoint } from '@courier/nn';
 import { CHECKPOINT_FILE, REJECTS_FILE, createInitialBackbone, loadBackboneFromCheckpoint, trainCourier } from './trainer';
-import { exportEmbeddings } from './export';
 import { chanceAgreement, embeddingSpread, neighbourAgreement } from './eval';
-import { readCheckpoint } from './checkpoint';
 
 const tmp = (label: string) => fs.mkdtempSync(path.join(os.tmpdir(), `courier-${label}-`));
 const S = 12;

@@ -17,19 +17,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { PretrainSample } from '@courier/data-contracts';
 import { contentHash, shortHash, writeFileAtomicSync } from '@courier/io';
 import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
-import { dense, gatherRows } from '@courier/nn';
-import { Backbone, NamedVariable, toInput, SeededVariableStore, createBackbone, denseLayer, getBackboneEntry, l2Normalize } from './backbones/backbone';
-import './backbones/register-all';
-import { Checkpoint, readCheckpoint, writeCheckpoint } from './checkpoint';
+import { Adam, BACKBONE_CHECKPOINT_FILE, Backbone, Checkpoint, EncodedBatchPlan, ItemInputs, NamedVariable, SampleSource, SeededVariableStore, createBackbone, dense, denseLayer, epochOrder, gatherRows, getBackboneEntry, itemInputSize, l2Normalize, planBatch, readCheckpoint, toInput, validSamples, writeCheckpoint } from '@courier/nn';
 import { PRETRAIN_CONFIG_SCHEMA, PretrainConfig, RESUMABLE_CONFIG_KEYS, lossOptionsOf, validatePretrainConfig } from './config';
-import { ItemInputs, itemInputSize } from './items';
 import { AttentionProjectionParams, CtrHeadParams, courierLoss } from './loss';
-import { Adam } from './optimizer';
-import { EncodedBatchPlan, SampleSource, epochOrder, planBatch, validSamples } from './samples';
 
 export const CHECKPOINT_FILE = 'checkpoint.ckpt';
-/** The backbone weights a baseline run leaves behind (same format, model/<name> tensors only): an `initFrom` source. */
-export const BACKBONE_CHECKPOINT_FILE = 'backbone.ckpt';
 export const REJECTS_FILE = 'rejects.jsonl';
 /** Steps averaged into `finalLoss`. */
 const FINAL_LOSS_WINDOW = 20;

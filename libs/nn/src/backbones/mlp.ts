@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { dense } from '@courier/nn';
+import { dense } from '../layers';
 import { Backbone, BackboneEntry, BackboneInput, SeededVariableStore, checkInput, denseLayer, intListParam, l2Normalize } from './backbone';
 
 function mlp(name: string, input: 'image' | 'features', inDim: number, dim: number, hidden: number[], seed: number, prepare: (x: BackboneInput) => tf.Tensor2D): Backbone {

@@ -13,7 +13,7 @@
  * - Masked binary cross-entropy with logits (Supervised).
  */
 import * as tf from '@tensorflow/tfjs';
-import { l2Normalize } from '../backbones/backbone';
+import { l2Normalize } from '@courier/nn';
 
 /**
  * Identity in the forward pass, zero gradient in the backward pass (tfjs has no stopGradient op).

@@ -23,7 +23,7 @@ describe('baseline config', () => {
   });
 
   it('the README documents every config key', () => {
-    const readme = fs.readFileSync(path.join(__dirname, 'README.md'), 'utf8');
+    const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
     const missing = Object.keys(BASELINE_CONFIG_SCHEMA).filter((k) => !readme.includes(`| \`${k}\` |`));
     expect(missing).toEqual([]);
   });

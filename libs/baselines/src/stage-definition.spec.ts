@@ -1,5 +1,5 @@
-import { BASELINE_STAGE, PRETRAIN_STAGE } from './stage-definition';
-import { defaultBaselineConfig } from './baselines/config';
+import { BASELINE_STAGE } from './stage-definition';
+import { defaultBaselineConfig } from './config';
 
 /** The arguments the CLI (or a StageRunner) gives `check`: only the ones these checks read vary. */
 const args = (flags: Record<string, string>, inputs: Record<string, string>) => ({
@@ -15,9 +15,9 @@ const args = (flags: Record<string, string>, inputs: Record<string, string>) => 
 describe('BASELINE_STAGE (the baselines as a stage definition)', () => {
   const train = BASELINE_STAGE.commands.train;
 
-  it('is the same command as `pretrain baseline`', () => {
-    expect(PRETRAIN_STAGE.commands.baseline).toBe(train);
-    expect(Object.keys(PRETRAIN_STAGE.commands)).toEqual(['train', 'export', 'baseline']);
+  it('fingerprints this library, @courier/nn and the native kernels', () => {
+    expect(BASELINE_STAGE.code).toEqual(['libs/baselines', 'libs/nn', 'libs/native-kernels']);
+    expect(train.produces).toEqual(['embeddings.arrow', 'backbone.ckpt']);
   });
 
   it('requires a known --method, and --samples for supervised, before anything runs', () => {

@@ -20,12 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PretrainSample } from '@courier/data-contracts';
 import { Logger, Progress, Rng, createLogger } from '@courier/runtime';
-import { dense, gatherRows } from '@courier/nn';
-import { Backbone, BackboneInput, NamedVariable, SeededVariableStore, createBackbone, denseLayer, getBackboneEntry, l2Normalize, toInput } from '../backbones/backbone';
-import '../backbones/register-all';
-import { ItemInputs } from '../items';
-import { Adam } from '../optimizer';
-import { EncodedBatchPlan, SampleSource, arraySamples, epochOrder, planBatch, validSamples } from '../samples';
+import { Adam, Backbone, BackboneInput, EncodedBatchPlan, ItemInputs, NamedVariable, SampleSource, SeededVariableStore, arraySamples, createBackbone, dense, denseLayer, epochOrder, gatherRows, getBackboneEntry, l2Normalize, planBatch, toInput, validSamples } from '@courier/nn';
 import { ImageAugmentOptions, applyView, augmentFeatures, backgroundMasks, randomBackground, sampleViewParams } from './augment';
 import { BaselineConfig, BaselineMethod, checkMethod, methodDefaults, usesTitles } from './config';
 import { makeMlpHead } from './heads';

@@ -10,9 +10,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { NamedVariable, RandomSource, VariableStore, addDense, glorotUniform, heUniform, l2NormalizeRows, uniform, zeros } from '@courier/nn';
+import { RandomSource, glorotUniform, heUniform, uniform, zeros } from '../init';
+import { addDense, l2NormalizeRows } from '../layers';
+import { NamedVariable, VariableStore } from '../store';
 
-export type { NamedVariable } from '@courier/nn';
+export type { NamedVariable } from '../store';
 
 /** [n, H, W, 3] images in [0, 1] (RGB, channels last) or [n, F] feature vectors. */
 export type BackboneInput = tf.Tensor4D | tf.Tensor2D;

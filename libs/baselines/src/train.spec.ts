@@ -8,12 +8,9 @@ import { readParquetAll, readVectorTable } from '@courier/io';
 import { Rng, createLogger, initBackend } from '@courier/runtime';
 import { readWorldInfo } from '@courier/world';
 import { makeTinyWorld } from '@courier/world/testing';
-import { ItemInputs, imageItemsFromCatalogue, inMemoryItems } from '../items';
+import { ItemInputs, imageItemsFromCatalogue, inMemoryItems } from '@courier/nn';
 import { BaselineConfig, BaselineMethod, defaultBaselineConfig } from './config';
-import { BASELINE_BACKBONE_FILE, trainBaseline } from './stage';
-import { defaultPretrainConfig } from '../config';
-import { exportEmbeddings } from '../export';
-import { createInitialBackbone, initBackboneFrom } from '../trainer';
+import { trainBaseline } from './stage';
 import { emaUpdate, trainBaselineModel } from './train';
 
 const S = 8;
@@ -104,28 +101,6 @@ describe('trainBaseline on a tiny world', () => {
     const c = await run(8, 'det-c');
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(Array.from(c)).not.toEqual(Array.from(a));
-  });
-
-  it('leaves backbone.ckpt, from which a COURIER backbone (initFrom, issue #18) reproduces the baseline\'s embeddings', async () => {
-    const outDir = path.join(root, 'init-source');
-    await trainBaseline({ method: 'simclr', worldDir: world, outDir, seed: 6, items, log: quiet, progress: false, config: { ...TINY, steps: 2, batchSize: 32 } });
-    expect(fs.existsSync(path.join(outDir, BASELINE_BACKBONE_FILE))).toBe(true);
-    const cfg = defaultPretrainConfig({ backbone: TINY.backbone, backboneParams: TINY.backboneParams, dim: D, imageSize: S, seed: 99 });
-    const backbone = await createInitialBackbone(cfg);
-    const before = (await exportEmbeddings({ backbone, items, progress: false })).vectors.slice();
-    initBackboneFrom(backbone, cfg, 0, outDir);
-    const mine = (await exportEmbeddings({ backbone, items, progress: false })).vectors;
-    backbone.dispose();
-    const theirs = readVectorTable(path.join(outDir, 'embeddings.arrow')).vectors;
-    let worst = 0;
-    let moved = 0;
-    mine.forEach((x, i) => {
-      worst = Math.max(worst, Math.abs(x - theirs[i]));
-      moved = Math.max(moved, Math.abs(x - before[i]));
-    });
-    expect(worst).toBeLessThan(1e-6);
-    expect(moved).toBeGreaterThan(1e-2);
-    expect(() => initBackboneFrom(backbone, { ...cfg, dim: 8 }, 0, outDir)).toThrow(/backbone.ckpt was trained with dim=16, this run has dim=8/);
   });
 
   it('errors: supervised without samples, unknown config key, backbone/input mismatch', async () => {

@@ -14,6 +14,9 @@ import type { RngState } from '@courier/runtime';
 
 const MAGIC = 'COURIER-CKPT1\n';
 
+/** The backbone weights a baseline run leaves behind (same format, model/<name> tensors only): an `initFrom` source of COURIER. */
+export const BACKBONE_CHECKPOINT_FILE = 'backbone.ckpt';
+
 export interface CheckpointHeader {
   version: 1;
   /** Fingerprint of the run that wrote it (config, seed, inputs, code); absent in older files. */

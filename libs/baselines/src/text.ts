@@ -10,8 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { dense } from '@courier/nn';
-import { NamedVariable, SeededVariableStore, denseLayer } from '../backbones/backbone';
+import { NamedVariable, SeededVariableStore, dense, denseLayer } from '@courier/nn';
 
 export function tokenize(title: string): string[] {
   return title

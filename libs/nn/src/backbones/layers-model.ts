@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import { writeFileAtomicSync } from '@courier/io';
-import { dense } from '@courier/nn';
+import { dense } from '../layers';
 import { Backbone, BackboneEntry, BackboneInput, NamedVariable, SeededVariableStore, denseLayer, l2Normalize } from './backbone';
 
 interface ModelJson {

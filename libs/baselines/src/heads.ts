@@ -5,8 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { dense } from '@courier/nn';
-import { NamedVariable, SeededVariableStore, denseLayer } from '../backbones/backbone';
+import { NamedVariable, SeededVariableStore, dense, denseLayer } from '@courier/nn';
 
 export interface Head {
   readonly variables: readonly NamedVariable[];

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
-import { dense } from '@courier/nn';
+import { dense } from '../layers';
 import { Backbone, BackboneEntry, BackboneInput, SeededVariableStore, checkInput, denseLayer, intListParam, l2Normalize } from './backbone';
 
 /** 3x3 'same' convolution via 9 shifted slices and one matMul. x [n, H, W, C], w [3, 3, C, O]. */
