@@ -1,6 +1,7 @@
 /**
- * "+ours" rerun with every test metric (issue #23): the app's report keeps only R@20, R@50 and
- * N@50 per seed, this records R@10/20/50 and N@10/20/50. Same training call as `amazon-bench run`
+ * "+ours" rerun with every test metric (issue #23): written when the app's report kept only R@20,
+ * R@50 and N@50 per seed; this records R@10/20/50 and N@10/20/50 (the app reports all six since
+ * commit 2809865; this tool still adds the paired ours - plain table). Same training call as `amazon-bench run`
  * (trainAndEvaluate with each model's `defaults` point, batches of 2048, early stopping on
  * validation Recall@20), on a dataset folder the app generated and the `image_feat_courier.npy`
  * an app run wrote (`<out>/courier/`). The +ours side reads a copy of the folder whose
