@@ -24,7 +24,7 @@ const LISTED: { definition: StageDefinition; command: string; code: string[]; ou
   { definition: PRETRAIN_STAGE, command: 'train', code: ['libs/courier', 'libs/nn', 'libs/native-kernels'] },
   { definition: BASELINE_STAGE, command: 'train', code: ['libs/baselines', 'libs/nn', 'libs/native-kernels'] },
   { definition: CLUSTER_STAGE, command: 'fit', code: ['libs/clustering'], outputs: ['centres.arrow', 'assignments.parquet'] },
-  { definition: CTR_STAGE, command: 'evaluate', code: ['libs/ctr', 'libs/metrics'] },
+  { definition: CTR_STAGE, command: 'evaluate', code: ['libs/ctr', 'libs/metrics', 'libs/nn', 'libs/native-kernels'] },
 ];
 
 describe('stage definitions declare the code and outputs the apps listed', () => {

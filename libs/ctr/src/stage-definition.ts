@@ -66,7 +66,8 @@ function ctrCommand(name: 'train' | 'evaluate'): StageCommand {
 export const CTR_STAGE: StageDefinition = {
   name: 'ctr',
   description: 'the downstream CTR evaluation of image features (AUC, GAUC against the no-image baseline)',
-  // The metrics compute every number of the report.
-  code: ['libs/ctr', 'libs/metrics'],
+  // The metrics compute every number of the report; the model's layers and embedding gathers
+  // (and their native kernels) come from @courier/nn, so a change there reruns the stage too.
+  code: ['libs/ctr', 'libs/metrics', 'libs/nn', 'libs/native-kernels'],
   commands: { train: ctrCommand('train'), evaluate: ctrCommand('evaluate') },
 };
