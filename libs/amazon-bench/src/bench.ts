@@ -12,7 +12,7 @@ import type { ConfigOf, ConfigSchema } from '@courier/runtime';
 import { COURIER_PRETRAIN_DEFAULTS, CourierLossFn, pretrainCourier, writeCourierFeatures } from './courier-plugin';
 import { MmrecDataset, featureWarnings, loadFeature, loadMmrecDataset, withFeatures } from './dataset';
 import { ModelParams, getModel } from './models';
-import { DEFAULT_SEEDS, GridResult, REPORT_METRICS, buildAmazonReport, formatMarkdownTable, formatTable, gridPoints, runGrid } from './protocol';
+import { DEFAULT_SEEDS, GridResult, REPORT_METRICS, buildAmazonReport, formatMarkdownTable, formatTable, gridPoints, runGrid, runSeconds } from './protocol';
 import { generateSynthetic, syntheticParams, syntheticParamsMismatch } from './synthetic';
 import { RunResult, TrainOptions } from './train';
 
@@ -128,7 +128,6 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
   fs.mkdirSync(env.outDir, { recursive: true });
   fs.writeFileSync(runsFile, '');
   const onRun = (label: string) => (run: RunResult) => {
-    const seconds = run.epochs.reduce((a, e) => a + e.trainSeconds + e.evalSeconds, 0);
     const line = {
       label,
       model: run.model,
@@ -137,7 +136,7 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
       bestEpoch: run.bestEpoch,
       epochsRun: run.epochs.length,
       stopReason: run.stopReason,
-      seconds: +seconds.toFixed(2),
+      seconds: runSeconds(run),
       trainSeconds: run.epochs.map((e) => +e.trainSeconds.toFixed(3)),
       evalSeconds: run.epochs.map((e) => +e.evalSeconds.toFixed(3)),
       valid: run.valid,

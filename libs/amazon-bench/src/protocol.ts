@@ -106,7 +106,7 @@ export async function runGrid(
 }
 
 /** Training + evaluation seconds of one run (sum over its epochs), 2 decimals. */
-function runSeconds(r: RunResult): number {
+export function runSeconds(r: RunResult): number {
   return Math.round(r.epochs.reduce((a, e) => a + e.trainSeconds + e.evalSeconds, 0) * 100) / 100;
 }
 
@@ -124,6 +124,7 @@ export function buildAmazonReport(input: ReportInput): AmazonReport {
       features,
       label,
       ...Object.fromEntries(REPORT_METRICS.map((m) => [m, sel.testMean[m]])),
+      // The contract's required keys, named again for the type checker (the spread above is untyped).
       'recall@20': sel.testMean['recall@20'],
       'recall@50': sel.testMean['recall@50'],
       'ndcg@50': sel.testMean['ndcg@50'],
