@@ -8,7 +8,7 @@ import { readParquetAll, readVectorTable } from '@courier/io';
 import { Rng, createLogger, initBackend } from '@courier/runtime';
 import { readWorldInfo } from '@courier/world';
 import { makeTinyWorld } from '@courier/world/testing';
-import { ItemInputs, imageItemsFromCatalogue, inMemoryItems } from '@courier/nn';
+import { BACKBONE_CHECKPOINT_FILE, ItemInputs, createBackbone, exportEmbeddings, imageItemsFromCatalogue, inMemoryItems, readCheckpoint } from '@courier/nn';
 import { BaselineConfig, BaselineMethod, defaultBaselineConfig } from './config';
 import { trainBaseline } from './stage';
 import { emaUpdate, trainBaselineModel } from './train';
@@ -101,6 +101,28 @@ describe('trainBaseline on a tiny world', () => {
     const c = await run(8, 'det-c');
     expect(Array.from(b)).toEqual(Array.from(a));
     expect(Array.from(c)).not.toEqual(Array.from(a));
+  });
+
+  it('backbone.ckpt holds the backbone alone, in the form a COURIER run starts from (initFrom, issue #18): loaded into a fresh backbone it reproduces embeddings.arrow', async () => {
+    // libs/courier's init-from-baseline.spec reads a fixture of this form (it may not import this stage).
+    const outDir = path.join(root, 'simclr');
+    const ckpt = readCheckpoint(path.join(outDir, BACKBONE_CHECKPOINT_FILE));
+    const config = ckpt.header.config as Record<string, unknown>;
+    expect({ backbone: config.backbone, backboneParams: config.backboneParams, dim: config.dim, imageSize: config.imageSize }).toEqual({ backbone: TINY.backbone, backboneParams: TINY.backboneParams, dim: D, imageSize: S });
+    expect(ckpt.header.model.featureDim).toBe(0);
+    const backbone = await createBackbone(String(config.backbone), { dim: D, imageSize: S, featureDim: 0, seed: 12345, params: config.backboneParams as Record<string, unknown> });
+    expect([...ckpt.tensors.keys()].sort()).toEqual(backbone.variables.map((v) => `model/${v.name}`).sort());
+    for (const { name, variable } of backbone.variables) {
+      const value = tf.tensor(ckpt.tensors.get(`model/${name}`)!.values, variable.shape);
+      variable.assign(value);
+      value.dispose();
+    }
+    const mine = (await exportEmbeddings({ backbone, items, progress: false })).vectors;
+    backbone.dispose();
+    const theirs = readVectorTable(path.join(outDir, 'embeddings.arrow')).vectors;
+    let worst = 0;
+    mine.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - theirs[i]))));
+    expect(worst).toBeLessThan(1e-6);
   });
 
   it('errors: supervised without samples, unknown config key, backbone/input mismatch', async () => {
