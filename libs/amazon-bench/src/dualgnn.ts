@@ -222,6 +222,10 @@ export class DualGnn implements RecModel {
     return [...this.unused.slice(0, 2), this.weightU, this.weightI, ...this.unused.slice(2), ...this.branches.flatMap((b) => [b.pref, ...b.mlp.variables(), ...b.mlp1.variables()])];
   }
 
+  rngs(): Record<string, Rng> {
+    return { userGraph: this.sampleRng };
+  }
+
   preEpoch(): void {
     this.userGraph = sampleUserGraph(this.neighbours, this.k, this.sampleRng);
     this.userDense?.dispose();

@@ -41,6 +41,12 @@ export interface RecModel {
    * resamples its user graph, LATTICE rebuilds its learned item graph on the next step).
    */
   preEpoch?(epoch: number): void;
+  /**
+   * The random streams the model draws from while training (BM3: dropout; DualGNN: the user
+   * graph), by a stable name: epoch checkpoints save and restore their states. A model that
+   * draws during training must list them here, or a resumed run differs (resume.spec.ts).
+   */
+  rngs?(): Record<string, Rng>;
   /** Called once after the epoch's training steps; returns a scorer valid until disposed. */
   scorer(): { score: BlockScorer; dispose(): void };
   dispose(): void;
@@ -401,6 +407,10 @@ export class Bm3 implements RecModel {
 
   trainable(): tf.Variable[] {
     return [this.Eu, this.Ei, ...this.predictor.variables(), ...this.modalities.flatMap((m) => [m.F, ...m.proj.variables()])];
+  }
+
+  rngs(): Record<string, Rng> {
+    return { dropout: this.dropRng };
   }
 
   /** LightGCN-style encoder: mean of H_0..H_L; item rows get E_i added again. */

@@ -4,12 +4,16 @@
  * evaluation after every epoch, early stopping on validation Recall@20 rounded to 4 decimals
  * (strict improvement; stop after `patience + 1` non-improving epochs), NaN loss ends the run.
  */
+import * as fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@courier/runtime';
 import { adamStep } from '@courier/native-kernels';
 import type { MmrecDataset } from './dataset';
 import { MetricRecord, evaluateSplits, round4 } from './evaluate';
 import { Batch, ModelEntry, ModelParams, RecModel, trainableParamCount } from './models';
+import { CheckpointPolicy, EpochRecord, TrainState, loadTrainState, saveTrainState, variableKeys } from './train-checkpoint';
+
+export type { CheckpointPolicy, EpochRecord, TrainState } from './train-checkpoint';
 
 export interface TrainOptions {
   maxEpochs: number;
@@ -23,14 +27,25 @@ export interface TrainOptions {
   epochLimit?: number;
   /** Skip evaluation (benchmarks timing training only). */
   skipEval?: boolean;
+  /**
+   * Epoch checkpoints (train-checkpoint.ts): an existing checkpoint of the same run is resumed,
+   * one is written every `everyEpochs` epochs or `everySeconds` seconds. The caller deletes it
+   * once the run's result is stored. Absent: no checkpoints.
+   */
+  checkpoint?: CheckpointPolicy;
+  /** Test hook: the state at the end (variables, Adam, Rng states, early stopping), before the model is disposed. */
+  onFinalState?: (state: TrainState) => void;
 }
 
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  trainSeconds: number;
-  evalSeconds: number;
-  validRecall20: number;
+/** Thrown by `trainAndEvaluate` when `checkpoint.stopAfterEpochs` stops a run (a simulated kill, after the checkpoint is written). */
+export class TrainingStopped extends Error {
+  constructor(
+    readonly epochsDone: number,
+    readonly file: string,
+  ) {
+    super(`training stopped after epoch ${epochsDone - 1} (checkpoint ${file})`);
+    this.name = 'TrainingStopped';
+  }
 }
 
 export interface RunResult {
@@ -46,6 +61,8 @@ export interface RunResult {
   epochs: EpochRecord[];
   stopReason: 'patience' | 'max-epochs' | 'nan-loss' | 'epoch-limit';
   firstEpochLoss: number;
+  /** Epochs restored from a checkpoint when this process started the run (absent: trained from epoch 0). */
+  resumedFromEpoch?: number;
 }
 
 /** Sorted-array membership. */
@@ -144,6 +161,24 @@ export class MmrecAdam {
     return value;
   }
 
+  /** Step count and the moments of `vars` (empty arrays for a variable that has had no step yet). */
+  getState(vars: readonly tf.Variable[]): { step: number; m: Float32Array[]; v: Float32Array[] } {
+    return { step: this.t, m: vars.map((x) => this.m.get(x)?.slice() ?? new Float32Array(0)), v: vars.map((x) => this.v.get(x)?.slice() ?? new Float32Array(0)) };
+  }
+
+  /** Restores `getState`'s output for the same variables (in the same order). */
+  setState(vars: readonly tf.Variable[], state: { step: number; m: Float32Array[]; v: Float32Array[] }): void {
+    this.t = state.step;
+    this.m.clear();
+    this.v.clear();
+    vars.forEach((x, i) => {
+      if (state.m[i].length === 0) return;
+      if (state.m[i].length !== x.size || state.v[i].length !== x.size) throw new Error(`MmrecAdam.setState: moments of ${x.name} have ${state.m[i].length}/${state.v[i].length} values, the variable ${x.size}`);
+      this.m.set(x, state.m[i].slice());
+      this.v.set(x, state.v[i].slice());
+    });
+  }
+
   dispose(): void {
     this.m.clear();
     this.v.clear();
@@ -184,7 +219,7 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
   const vars = model.trainable();
   const nRows = ds.train.users.length;
   const order = Array.from({ length: nRows }, (_, i) => i);
-  const epochs: EpochRecord[] = [];
+  let epochs: EpochRecord[] = [];
   let best = -Infinity;
   let bestEpoch = -1;
   let bestValid: MetricRecord = {};
@@ -193,8 +228,52 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
   let stopReason: RunResult['stopReason'] = 'max-epochs';
   let firstEpochLoss = NaN;
   const limit = Math.min(options.maxEpochs, options.epochLimit ?? Infinity);
+  // Every random stream that moves during training (train-checkpoint.ts).
+  const rngs: Record<string, Rng> = { shuffle: shuffleRng, negatives: negRng, ...Object.fromEntries(Object.entries(model.rngs?.() ?? {}).map(([k, r]) => [`model.${k}`, r])) };
+  const keys = variableKeys(vars);
+  const identity = { model: entry.name, params, seed, nRows };
+  const captureState = (epochsDone: number): TrainState => {
+    const adam = optimizer.getState(vars);
+    return {
+      epochsDone,
+      adamStep: adam.step,
+      variables: vars.map((x, i) => ({ key: keys[i], shape: x.shape.slice(), values: (x.dataSync() as Float32Array).slice(), m: adam.m[i], v: adam.v[i] })),
+      rngs: Object.fromEntries(Object.entries(rngs).map(([k, r]) => [k, r.getState()])),
+      order: Int32Array.from(order),
+      best,
+      bestEpoch,
+      bestValid,
+      bestTest,
+      sinceBest,
+      firstEpochLoss,
+      epochs: epochs.map((e) => ({ ...e })),
+    };
+  };
+  const ck = options.checkpoint;
+  let startEpoch = 0;
+  let resumedFromEpoch: number | undefined;
+  if (ck && fs.existsSync(ck.file)) {
+    const state = ck.fresh ? 'a fresh start was asked for' : loadTrainState(ck.file, identity, ck.fingerprint, { keys, shapes: vars.map((x) => x.shape.slice()), rngs: Object.keys(rngs) });
+    if (typeof state === 'string') {
+      options.log?.(`${entry.name} seed ${seed}: not resuming ${ck.file}: ${state}; training from epoch 0`);
+      fs.rmSync(ck.file, { force: true });
+    } else {
+      state.variables.forEach((v, i) => {
+        const t = tf.tensor(v.values, v.shape, 'float32');
+        vars[i].assign(t);
+        t.dispose();
+      });
+      optimizer.setState(vars, { step: state.adamStep, m: state.variables.map((v) => v.m), v: state.variables.map((v) => v.v) });
+      for (const [k, r] of Object.entries(rngs)) r.setState(state.rngs[k]);
+      for (let i = 0; i < nRows; i++) order[i] = state.order[i];
+      ({ best, bestEpoch, bestValid, bestTest, sinceBest, firstEpochLoss, epochs } = state);
+      startEpoch = resumedFromEpoch = state.epochsDone;
+      options.log?.(`${entry.name} seed ${seed}: resuming from ${ck.file} after epoch ${startEpoch - 1} (best valid R@20 ${Number.isFinite(best) ? best.toFixed(4) : '-'} @${bestEpoch}, ${sinceBest} epochs since)`);
+    }
+  }
+  let lastSave = performance.now();
   try {
-    for (let epoch = 0; epoch < limit; epoch++) {
+    for (let epoch = startEpoch; epoch < limit; epoch++) {
       const t0 = performance.now();
       if (entry.lrSchedule) optimizer.learningRate = lr * entry.lrSchedule.factor ** (epoch / entry.lrSchedule.every);
       model.preEpoch?.(epoch);
@@ -234,41 +313,67 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
       if (options.skipEval) {
         epochs.push({ epoch, loss: epochLoss, trainSeconds, evalSeconds: 0, validRecall20: NaN });
         options.log?.(`${entry.name} epoch ${epoch}: loss ${epochLoss.toFixed(4)} train ${trainSeconds.toFixed(2)}s`);
-        continue;
-      }
-      const t1 = performance.now();
-      const scorer = model.scorer();
-      let res: Record<string, MetricRecord>;
-      try {
-        res = await evaluateSplits(scorer.score, { valid: ds.valid, test: ds.test }, { nItems: ds.nItems, trainItemsByUser: ds.trainItemsByUser, blockSize: options.evalBlockSize });
-      } finally {
-        scorer.dispose();
-      }
-      const evalSeconds = (performance.now() - t1) / 1000;
-      const valid = roundAll(res.valid);
-      const test = roundAll(res.test);
-      const v = valid['recall@20'];
-      epochs.push({ epoch, loss: epochLoss, trainSeconds, evalSeconds, validRecall20: v });
-      if (v > best) {
-        best = v;
-        bestEpoch = epoch;
-        bestValid = valid;
-        bestTest = test;
-        sinceBest = 0;
       } else {
-        sinceBest++;
+        const t1 = performance.now();
+        const scorer = model.scorer();
+        let res: Record<string, MetricRecord>;
+        try {
+          res = await evaluateSplits(scorer.score, { valid: ds.valid, test: ds.test }, { nItems: ds.nItems, trainItemsByUser: ds.trainItemsByUser, blockSize: options.evalBlockSize });
+        } finally {
+          scorer.dispose();
+        }
+        const evalSeconds = (performance.now() - t1) / 1000;
+        const valid = roundAll(res.valid);
+        const test = roundAll(res.test);
+        const v = valid['recall@20'];
+        epochs.push({ epoch, loss: epochLoss, trainSeconds, evalSeconds, validRecall20: v });
+        if (v > best) {
+          best = v;
+          bestEpoch = epoch;
+          bestValid = valid;
+          bestTest = test;
+          sinceBest = 0;
+        } else {
+          sinceBest++;
+        }
+        if (epoch % (options.logEvery ?? 1) === 0) options.log?.(
+          `${entry.name} epoch ${epoch}: loss ${epochLoss.toFixed(4)} valid R@20 ${v.toFixed(4)} test R@20 ${test['recall@20'].toFixed(4)} ` +
+            `(best ${best.toFixed(4)} @${bestEpoch}) train ${trainSeconds.toFixed(2)}s eval ${evalSeconds.toFixed(2)}s`,
+        );
+        if (sinceBest > options.patience) {
+          stopReason = 'patience';
+          break;
+        }
+        if (epoch + 1 === limit && limit < options.maxEpochs) stopReason = 'epoch-limit';
       }
-      if (epoch % (options.logEvery ?? 1) === 0) options.log?.(
-        `${entry.name} epoch ${epoch}: loss ${epochLoss.toFixed(4)} valid R@20 ${v.toFixed(4)} test R@20 ${test['recall@20'].toFixed(4)} ` +
-          `(best ${best.toFixed(4)} @${bestEpoch}) train ${trainSeconds.toFixed(2)}s eval ${evalSeconds.toFixed(2)}s`,
-      );
-      if (sinceBest > options.patience) {
-        stopReason = 'patience';
-        break;
+      // The run goes on: checkpoint when due (the finished run's result is the caller's to store).
+      const done = epoch + 1;
+      if (ck && done < limit) {
+        const stop = ck.stopAfterEpochs !== undefined && done - startEpoch >= ck.stopAfterEpochs;
+        const due = (ck.everyEpochs > 0 && done % ck.everyEpochs === 0) || (ck.everySeconds > 0 && performance.now() - lastSave >= ck.everySeconds * 1000);
+        if (due || stop) {
+          const s0 = performance.now();
+          const bytes = saveTrainState(ck.file, captureState(done), identity, ck.fingerprint);
+          lastSave = performance.now();
+          options.log?.(`${entry.name} seed ${seed}: checkpoint after epoch ${epoch} (${(bytes / 1e6).toFixed(1)} MB, ${((lastSave - s0) / 1000).toFixed(2)} s)`);
+        }
+        if (stop) throw new TrainingStopped(done, ck.file);
       }
-      if (epoch + 1 === limit && limit < options.maxEpochs) stopReason = 'epoch-limit';
     }
-    return { model: entry.name, params, seed, paramCount: trainableParamCount(model), bestEpoch, valid: bestValid, test: bestTest, epochs, stopReason, firstEpochLoss };
+    options.onFinalState?.(captureState(epochs.length));
+    return {
+      model: entry.name,
+      params,
+      seed,
+      paramCount: trainableParamCount(model),
+      bestEpoch,
+      valid: bestValid,
+      test: bestTest,
+      epochs,
+      stopReason,
+      firstEpochLoss,
+      ...(resumedFromEpoch !== undefined ? { resumedFromEpoch } : {}),
+    };
   } finally {
     optimizer.dispose();
     model.dispose();
