@@ -3,18 +3,28 @@
  * -> load -> COURIER pre-training on label-3 rows -> image_feat_courier.npy -> grid x seeds for
  * the chosen models (BPR, BM3, BM3+ours, MMGCN, MMGCN+ours by default; the paper's Table 2: also
  * SLMRec, DualGNN, LATTICE, MGCN) -> amazon-report.json (+ table.txt, table.md, runs.jsonl).
+ *
+ * Resumable (issue #23): every finished (row, grid point, seed) run is stored under its
+ * fingerprint in <out>/runs/ (run-store.ts) and every run in progress checkpoints its epochs
+ * (train-checkpoint.ts); the same command with the same --out skips finished runs, resumes the
+ * interrupted one, reruns those whose settings changed, and reuses the COURIER features when
+ * their own fingerprint matches. One process per --out (a lock file).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { AmazonReport } from '@courier/data-contracts';
-import { writeFileAtomicSync, writeJsonAtomic } from '@courier/io';
+import { acquireRunLock, contentHash, removeTempEntries, shortHash, sourceHash, writeFileAtomicSync, writeJsonAtomic } from '@courier/io';
+import { currentBackend } from '@courier/runtime';
 import type { ConfigOf, ConfigSchema } from '@courier/runtime';
 import { COURIER_PRETRAIN_DEFAULTS, CourierLossFn, pretrainCourier, writeCourierFeatures } from './courier-plugin';
 import { MmrecDataset, featureWarnings, loadFeature, loadMmrecDataset, withFeatures } from './dataset';
-import { ModelParams, getModel } from './models';
+import { ModelEntry, ModelParams, getModel } from './models';
 import { DEFAULT_SEEDS, GridResult, REPORT_METRICS, buildAmazonReport, formatMarkdownTable, formatTable, gridPoints, runGrid, runSeconds } from './protocol';
 import { generateSynthetic, syntheticParams, syntheticParamsMismatch } from './synthetic';
-import { RunResult, TrainOptions } from './train';
+import { PlanProgress, PlannedRun, RunFingerprintParts, dataHash, planRun, runCodeHash, writeStoredRun } from './run-store';
+import { RunResult, TrainOptions, trainAndEvaluate } from './train';
+import { RUN_CHECKPOINT_FILE } from './train-checkpoint';
 
 export const AMAZON_BENCH_SCHEMA = {
   dataset: { default: 'synthetic-small', doc: 'dataset folder name under dataRoot (baby, sports, clothing or a synthetic name)' },
@@ -45,6 +55,8 @@ export const AMAZON_BENCH_SCHEMA = {
   courierTau: { default: 0.05, doc: 'COURIER softmax temperature' },
   courierFeatures: { default: null, type: 'string', doc: 'an existing image_feat_courier.npy to use instead of pre-training (e.g. from an earlier run with the same data)' },
   courierScale: { default: 'match-image', doc: 'scale of the appended COURIER rows (spec 11.3)', choices: ['match-image', 'unit', 'raw'] },
+  checkpointEvery: { default: 0, doc: 'write a training checkpoint every this many epochs (0 = by time only); no effect on results', integer: true, min: 0 },
+  checkpointMinutes: { default: 5, doc: 'also write one when this many minutes passed since the last (0 = off; default: at most ~5 min of a run is lost to a kill); no effect on results', min: 0 },
 } as const satisfies ConfigSchema;
 
 /** The benchmark's configuration (every key of AMAZON_BENCH_SCHEMA, typed by it). */
@@ -57,9 +69,29 @@ export interface BenchEnv {
   time<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
   /** `courierLoss` from @courier/courier bound to its options (injected by the app). */
   courierLoss: CourierLossFn;
+  /** The options `courierLoss` is bound to (part of the COURIER features' fingerprint). */
+  courierLossOptions?: unknown;
+  /** Ignore finished runs, checkpoints and COURIER features under outDir: everything is computed again (`--fresh`). */
+  fresh?: boolean;
+  /** Test hook: every training run stops (as if killed) after this many epochs of this process, right after a checkpoint. */
+  stopAfterEpochs?: number;
 }
 
+/** The workspace (libs/amazon-bench/src/../../..), for the code hash of the COURIER features. */
+const WORKSPACE = path.resolve(__dirname, '..', '..', '..');
+
 export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Promise<{ report: AmazonReport; summary: Record<string, unknown> }> {
+  fs.mkdirSync(env.outDir, { recursive: true });
+  const lock = acquireRunLock(env.outDir);
+  try {
+    return await runLocked(cfg, env);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(cfg: AmazonBenchConfig, env: BenchEnv): Promise<{ report: AmazonReport; summary: Record<string, unknown> }> {
+  removeTempEntries(env.outDir);
   const root = cfg.dataRoot ?? path.join(env.outDir, 'data');
   const dir = path.join(root, cfg.dataset);
   let generated: Record<string, unknown> | null = null;
@@ -90,8 +122,13 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
   for (const w of featureWarnings(base.features)) env.log(w);
   if (base.stats.labelCounts.pretrain === 0 && cfg.withCourier) throw new Error(`${dir}: no pre-training rows (x_label 3); relabel with the COURIER 50/30/10/10 split first (amazon-bench split)`);
 
+  const backend = `${currentBackend()?.name ?? tf.getBackend()} (tfjs ${tf.version_core})`;
+  const code = runCodeHash();
+  const baseData = dataHash(dir);
+
   let courierDs: MmrecDataset | null = null;
   let courierInfo: Record<string, unknown> | null = null;
+  let courierData: string | null = null;
   const withOurs = (m: { name: string; modalities: string[] }): boolean => cfg.withCourier && m.modalities.includes('image') && cfg.courierModels.some((n) => n.toLowerCase() === m.name.toLowerCase());
   if (cfg.courierFeatures && models.some(withOurs)) {
     const feat = loadFeature(cfg.courierFeatures, base.nItems, 'image');
@@ -99,37 +136,97 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
     if (feat.dim <= base.features.image!.dim) throw new Error(`${cfg.courierFeatures}: ${feat.dim} columns, expected more than the ${base.features.image!.dim} of image_feat.npy ([image | C])`);
     courierDs = withFeatures(base, { image: feat });
     courierInfo = { featureFile: feat.file, featureDim: feat.dim, reused: true };
+    courierData = dataHash(dir, [feat.file]);
   } else if (models.some(withOurs)) {
-    const pre = await env.time('courier-pretrain', () =>
-      pretrainCourier(base, {
-        dim: cfg.courierDim,
-        hidden: cfg.courierHidden,
-        epochs: cfg.courierEpochs,
-        batchUsers: cfg.courierBatchUsers,
-        lr: cfg.courierLr,
-        negatives: cfg.courierNegatives,
-        pvPositives: cfg.courierPvPositives,
-        clickLength: cfg.courierClickLength,
-        lossFn: env.courierLoss,
+    // The features are reused by a later invocation when their own fingerprint matches (pre-training
+    // options, seed, data, code); the +ours runs' fingerprints hash the feature file itself.
+    const courierDir = path.join(env.outDir, 'courier');
+    const fpFile = path.join(courierDir, 'fingerprint.json');
+    const infoFile = path.join(courierDir, 'info.json');
+    const featFile = path.join(courierDir, 'image_feat_courier.npy');
+    const options = {
+      dim: cfg.courierDim,
+      hidden: cfg.courierHidden,
+      epochs: cfg.courierEpochs,
+      batchUsers: cfg.courierBatchUsers,
+      lr: cfg.courierLr,
+      negatives: cfg.courierNegatives,
+      pvPositives: cfg.courierPvPositives,
+      clickLength: cfg.courierClickLength,
+    };
+    const fingerprint = shortHash(
+      {
+        options,
+        scale: cfg.courierScale,
+        lossOptions: env.courierLossOptions ?? { tau: cfg.courierTau },
         seed: env.seed,
-        log: env.log,
-      }),
+        data: baseData,
+        code,
+        courierCode: { plugin: contentHash(path.join(__dirname, 'courier-plugin.ts')), courier: sourceHash([path.join(WORKSPACE, 'libs', 'courier', 'src')]) },
+        backend,
+      },
+      64,
     );
-    const feat = writeCourierFeatures(path.join(env.outDir, 'courier'), base.features.image!, pre.embeddings, pre.dim, cfg.courierScale);
-    courierDs = withFeatures(base, { image: feat });
-    courierInfo = { usersUsed: pre.usersUsed, usersSkipped: pre.usersSkipped, epochLosses: pre.epochLosses, paramCount: pre.paramCount, seconds: pre.seconds, featureFile: feat.file, featureDim: feat.dim };
+    const recorded = !env.fresh && fs.existsSync(fpFile) ? (JSON.parse(fs.readFileSync(fpFile, 'utf8')) as { hash?: string }).hash : undefined;
+    if (recorded === fingerprint && fs.existsSync(featFile) && fs.existsSync(infoFile)) {
+      const feat = loadFeature(featFile, base.nItems, 'image');
+      courierDs = withFeatures(base, { image: feat });
+      courierInfo = { ...(JSON.parse(fs.readFileSync(infoFile, 'utf8')) as Record<string, unknown>), reusedFromEarlierRun: true };
+      env.log(`COURIER features: reusing ${featFile} (fingerprint ${fingerprint.slice(0, 12)} matches)`);
+    } else {
+      if (recorded !== undefined) env.log(`COURIER features: ${env.fresh ? 'fresh start asked for' : `recorded fingerprint ${String(recorded).slice(0, 12)} differs from ${fingerprint.slice(0, 12)} (options, seed, data or code changed)`}; pre-training again`);
+      fs.rmSync(fpFile, { force: true });
+      const pre = await env.time('courier-pretrain', () => pretrainCourier(base, { ...options, lossFn: env.courierLoss, seed: env.seed, log: env.log }));
+      const feat = writeCourierFeatures(courierDir, base.features.image!, pre.embeddings, pre.dim, cfg.courierScale);
+      courierDs = withFeatures(base, { image: feat });
+      courierInfo = { usersUsed: pre.usersUsed, usersSkipped: pre.usersSkipped, epochLosses: pre.epochLosses, paramCount: pre.paramCount, seconds: pre.seconds, featureFile: feat.file, featureDim: feat.dim };
+      writeJsonAtomic(infoFile, courierInfo);
+      writeJsonAtomic(fpFile, { hash: fingerprint });
+    }
+    courierData = dataHash(dir, [featFile]);
   }
 
   const train: TrainOptions = { maxEpochs: cfg.maxEpochs, patience: cfg.patience, batchSize: cfg.batchSize, evalBlockSize: cfg.evalBlockSize, log: (l) => env.log(l), logEvery: 10 };
-  const rows: { label: string; model: string; features: 'original' | 'courier'; grid: GridResult }[] = [];
-  // One JSON line per finished run (every grid point and seed), so a long run leaves its results
-  // before the report is written.
+  const protocol = { maxEpochs: cfg.maxEpochs, patience: cfg.patience, batchSize: cfg.batchSize };
+
+  // The plan: every (row, grid point, seed), classified from what <out>/runs holds.
+  interface Row {
+    label: string;
+    entry: ModelEntry;
+    features: 'original' | 'courier';
+    ds: MmrecDataset;
+    points: ModelParams[];
+  }
+  const rowsToRun: Row[] = [];
+  for (const entry of models) {
+    const overrides: ModelParams = entry.name === 'MMGCN' ? { paperMode: cfg.mmgcnPaperMode } : {};
+    const points = gridPoints(entry, cfg.grid, overrides);
+    rowsToRun.push({ label: entry.name, entry, features: 'original', ds: base, points });
+    if (courierDs && withOurs(entry)) rowsToRun.push({ label: `${entry.name}+ours`, entry, features: 'courier', ds: courierDs, points });
+  }
+  const plan: PlannedRun[] = [];
+  const planned = new Map<string, PlannedRun>();
+  const keyOf = (label: string, params: ModelParams, seed: number) => `${label}\0${JSON.stringify(params)}\0${seed}`;
+  for (const row of rowsToRun) {
+    for (const params of row.points) {
+      for (const seed of cfg.seeds) {
+        const parts: RunFingerprintParts = { model: row.entry.name, features: row.features, params, seed, protocol, data: row.features === 'courier' ? courierData! : baseData, code, backend };
+        const p = planRun(env.outDir, row.label, params, seed, parts, env.fresh === true);
+        plan.push(p);
+        planned.set(keyOf(row.label, params, seed), p);
+      }
+    }
+  }
+  const progress = new PlanProgress(plan);
+  for (const line of progress.summary()) env.log(line);
+  if (plan.some((p) => p.state === 'done')) env.log(progress.line());
+
+  // runs.jsonl: one line per finished run of this plan (rewritten from the stored results, so
+  // a torn last line of a killed process and results of other settings never stay in it).
   const runsFile = path.join(env.outDir, 'runs.jsonl');
-  fs.mkdirSync(env.outDir, { recursive: true });
-  fs.writeFileSync(runsFile, '');
-  const onRun = (label: string) => (run: RunResult) => {
-    const line = {
-      label,
+  const lineOf = (p: PlannedRun, run: RunResult) =>
+    JSON.stringify({
+      label: p.label,
       model: run.model,
       params: run.params,
       seed: run.seed,
@@ -141,19 +238,43 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
       evalSeconds: run.epochs.map((e) => +e.evalSeconds.toFixed(3)),
       valid: run.valid,
       test: run.test,
-    };
-    fs.appendFileSync(runsFile, JSON.stringify(line) + '\n');
+      fingerprint: p.fingerprint.slice(0, 16),
+      ...(run.resumedFromEpoch !== undefined ? { resumedFromEpoch: run.resumedFromEpoch } : {}),
+    });
+  const finished = new Map<PlannedRun, RunResult>();
+  for (const p of plan) if (p.stored) finished.set(p, p.stored.run);
+  const rewriteRunsFile = () => writeFileAtomicSync(runsFile, plan.filter((p) => finished.has(p)).map((p) => `${lineOf(p, finished.get(p)!)}\n`).join(''));
+  rewriteRunsFile();
+
+  const checkpointPolicy = (p: PlannedRun) => ({
+    file: path.join(p.dir, RUN_CHECKPOINT_FILE),
+    fingerprint: p.fingerprint,
+    everyEpochs: cfg.checkpointEvery,
+    everySeconds: cfg.checkpointMinutes * 60,
+    ...(env.stopAfterEpochs !== undefined ? { stopAfterEpochs: env.stopAfterEpochs } : {}),
+  });
+  const runOne = (row: Row) => async (params: ModelParams, seed: number): Promise<RunResult> => {
+    const p = planned.get(keyOf(row.label, params, seed))!;
+    if (p.stored) return p.stored.run;
+    fs.mkdirSync(p.dir, { recursive: true });
+    env.log(`${row.label} ${JSON.stringify(params)} seed ${seed}: ${p.state === 'resume' ? `resuming (${p.reason})` : p.state === 'rerun' ? `rerunning: ${p.reason}` : 'starting'}`);
+    const run = await trainAndEvaluate(row.entry, row.ds, params, seed, { ...train, checkpoint: checkpointPolicy(p) });
+    writeStoredRun(p.dir, row.label, p.parts, run);
+    finished.set(p, run);
+    fs.appendFileSync(runsFile, `${lineOf(p, run)}\n`);
+    progress.finish(p, run);
+    env.log(`${row.label} ${JSON.stringify(params)} seed ${seed}: best epoch ${run.bestEpoch} (${run.stopReason}), valid R@20 ${run.valid['recall@20']}, test R@20 ${run.test['recall@20']}, ${runSeconds(run).toFixed(0)} s${run.resumedFromEpoch !== undefined ? ` (resumed after epoch ${run.resumedFromEpoch - 1})` : ''}`);
+    env.log(progress.line());
+    return run;
   };
-  for (const entry of models) {
-    const overrides: ModelParams = entry.name === 'MMGCN' ? { paperMode: cfg.mmgcnPaperMode } : {};
-    const points = gridPoints(entry, cfg.grid, overrides);
-    const g = await env.time(`train-${entry.name}`, () => runGrid(entry, base, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log, onRun: onRun(entry.name) }));
-    rows.push({ label: entry.name, model: entry.name, features: 'original', grid: g });
-    if (courierDs && withOurs(entry)) {
-      const gc = await env.time(`train-${entry.name}+ours`, () => runGrid(entry, courierDs!, points, cfg.seeds, train, { selectBy: cfg.selectBy, log: env.log, onRun: onRun(`${entry.name}+ours`) }));
-      rows.push({ label: `${entry.name}+ours`, model: entry.name, features: 'courier', grid: gc });
-    }
+
+  const rows: { label: string; model: string; features: 'original' | 'courier'; grid: GridResult }[] = [];
+  for (const row of rowsToRun) {
+    const g = await env.time(`train-${row.label}`, () => runGrid(row.entry, row.ds, row.points, cfg.seeds, train, { selectBy: cfg.selectBy, run: runOne(row) }));
+    rows.push({ label: row.label, model: row.entry.name, features: row.features, grid: g });
   }
+  rewriteRunsFile();
+  const counts = { runs: plan.length, skipped: plan.filter((p) => p.state === 'done').length, resumed: plan.filter((p) => p.state === 'resume').length, rerun: plan.filter((p) => p.state === 'rerun').length };
   const report = buildAmazonReport({
     dataset: cfg.dataset,
     rows,
@@ -163,6 +284,7 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
       datasetStats: base.stats,
       courier: courierInfo,
       synthetic: generated,
+      runRecords: `${path.join('runs', '<label>', '<params hash>-seed<seed>', 'result.json')} (fingerprinted; this invocation: ${counts.skipped} of ${counts.runs} reused)`,
     },
   });
   writeJsonAtomic(path.join(env.outDir, 'amazon-report.json'), report);
@@ -177,6 +299,7 @@ export async function runAmazonBench(cfg: AmazonBenchConfig, env: BenchEnv): Pro
       dataset: base.stats,
       rows: report.rows.map((r) => ({ label: r.label, ...Object.fromEntries(REPORT_METRICS.map((m) => [m, r[m]])) })),
       courier: courierInfo,
+      runs: counts,
     },
   };
 }

@@ -70,7 +70,13 @@ export async function runGrid(
   points: ModelParams[],
   seeds: number[],
   train: TrainOptions,
-  options: { selectBy?: 'valid' | 'test'; log?: (line: string) => void; onRun?: (run: RunResult) => void } = {},
+  options: {
+    selectBy?: 'valid' | 'test';
+    log?: (line: string) => void;
+    onRun?: (run: RunResult) => void;
+    /** Produces one run instead of `trainAndEvaluate` (the benchmark's: a stored result, or a resumable training run). */
+    run?: (params: ModelParams, seed: number) => Promise<RunResult>;
+  } = {},
 ): Promise<GridResult> {
   const selectBy = options.selectBy ?? 'valid';
   const results: PointResult[] = [];
@@ -80,7 +86,7 @@ export async function runGrid(
   for (const params of points) {
     const runs: RunResult[] = [];
     for (const seed of seeds) {
-      const run = await trainAndEvaluate(entry, ds, params, seed, train);
+      const run = options.run ? await options.run(params, seed) : await trainAndEvaluate(entry, ds, params, seed, train);
       runs.push(run);
       options.onRun?.(run);
       done++;

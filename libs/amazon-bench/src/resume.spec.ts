@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initBackend } from '@courier/runtime';
+import { AMAZON_BENCH_SCHEMA, AmazonBenchConfig, BenchEnv, runAmazonBench } from './bench';
 import { loadMmrecDataset } from './dataset';
 import { getModel } from './models';
 import { makeSyntheticDataset } from './testing';
@@ -137,5 +138,98 @@ describe('trainAndEvaluate resumes from epoch checkpoints bit for bit', () => {
     expect(h.step).toBe(5 * stepsPerEpoch);
     expect(h.lossHistory).toHaveLength(5);
     expect(Object.keys((h.model as { rngs: object }).rngs).sort()).toEqual(['model.dropout', 'negatives', 'shuffle']);
+  });
+});
+
+describe('runAmazonBench continues across kills with the same --out', () => {
+  const cfgFor = (root: string, name: string, over: Partial<AmazonBenchConfig> = {}): AmazonBenchConfig =>
+    ({
+      ...Object.fromEntries(Object.entries(AMAZON_BENCH_SCHEMA).map(([k, v]) => [k, (v as { default: unknown }).default])),
+      dataset: name,
+      dataRoot: root,
+      generate: 'none',
+      models: ['BPR', 'BM3'],
+      withCourier: false,
+      seeds: [1, 2],
+      maxEpochs: 6,
+      patience: 100,
+      batchSize: 256,
+      evalBlockSize: 128,
+      checkpointEvery: 1,
+      ...over,
+    }) as AmazonBenchConfig;
+  const envFor = (outDir: string, lines: string[], extra: Partial<BenchEnv> = {}): BenchEnv => ({
+    outDir,
+    seed: 1,
+    log: (l) => lines.push(l),
+    time: async (_n, fn) => fn(),
+    courierLoss: () => {
+      throw new Error('not used');
+    },
+    ...extra,
+  });
+  /** Report rows and runs.jsonl lines without seconds. */
+  const view = (dir: string) => {
+    const report = JSON.parse(fs.readFileSync(path.join(dir, 'amazon-report.json'), 'utf8')) as { rows: { perSeed: Record<string, unknown>[] }[] };
+    const rows = report.rows.map((r) => ({ ...r, perSeed: r.perSeed.map(({ seconds: _s, ...rest }) => rest) }));
+    const runs = fs
+      .readFileSync(path.join(dir, 'runs.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => {
+        const { seconds: _s, trainSeconds: _t, evalSeconds: _e, resumedFromEpoch: _r, ...rest } = JSON.parse(l) as Record<string, unknown>;
+        return rest;
+      });
+    return { rows, runs };
+  };
+
+  it('killed twice mid-run, then continued: the same report and runs.jsonl as one uninterrupted run; a rerun skips all; changed settings rerun and say why', async () => {
+    const { root, name } = makeSyntheticDataset('tiny');
+    const cfg = cfgFor(root, name);
+    const a = tmpDir();
+    await runAmazonBench(cfg, envFor(a, []));
+
+    const b = tmpDir();
+    const log1: string[] = [];
+    await expect(runAmazonBench(cfg, envFor(b, log1, { stopAfterEpochs: 2 }))).rejects.toBeInstanceOf(TrainingStopped);
+    const log2: string[] = [];
+    await expect(runAmazonBench(cfg, envFor(b, log2, { stopAfterEpochs: 4 }))).rejects.toBeInstanceOf(TrainingStopped);
+    expect(log2.some((l) => l.includes('plan: 4 runs: 0 finished (skipped), 1 to resume, 0 to rerun, 3 to start'))).toBe(true);
+    expect(fs.existsSync(path.join(b, '.run.lock'))).toBe(false);
+    // The first run finished in the second process (resumed after epoch 1, 4 more epochs); the second stopped after 4.
+    const log3: string[] = [];
+    await runAmazonBench(cfg, envFor(b, log3));
+    expect(log3.some((l) => l.includes('plan: 4 runs: 1 finished (skipped), 1 to resume, 0 to rerun, 2 to start'))).toBe(true);
+    expect(log3.some((l) => /resuming from .*BPR.*seed2.*after epoch 3/.test(l))).toBe(true);
+    expect(log3.some((l) => /4\/4 runs finished \(1 skipped as done, 3 trained in this process\); 0 remaining/.test(l))).toBe(true);
+    expect(view(b)).toEqual(view(a));
+    const resumed = fs
+      .readFileSync(path.join(b, 'runs.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { resumedFromEpoch?: number }).resumedFromEpoch);
+    expect(resumed).toEqual([2, 4, undefined, undefined]);
+    // No checkpoint is left once its run is stored.
+    const ckpts = fs.readdirSync(path.join(b, 'runs'), { recursive: true }).filter((f) => String(f).endsWith('.ckpt'));
+    expect(ckpts).toEqual([]);
+
+    const log4: string[] = [];
+    await runAmazonBench(cfg, envFor(b, log4));
+    expect(log4.some((l) => l.includes('plan: 4 runs: 4 finished (skipped), 0 to resume, 0 to rerun, 0 to start'))).toBe(true);
+    expect(log4.some((l) => l.includes('epoch 0:'))).toBe(false);
+    expect(view(b)).toEqual(view(a));
+
+    // Another patience reruns every run, naming the change; the table holds only the new results.
+    const log5: string[] = [];
+    const { report } = await runAmazonBench({ ...cfg, patience: 1, models: ['BPR'] }, envFor(b, log5));
+    expect(log5.some((l) => l.includes('plan: 2 runs: 0 finished (skipped), 0 to resume, 2 to rerun, 0 to start'))).toBe(true);
+    expect(log5.some((l) => /rerun BPR .* seed 1: finished under other settings \(protocol patience 100 -> 1\)/.test(l))).toBe(true);
+    expect(report.rows.map((r) => r.label)).toEqual(['BPR']);
+    expect(view(b).runs).toHaveLength(2);
+    // --fresh: everything again, nothing skipped.
+    const log6: string[] = [];
+    await runAmazonBench(cfg, envFor(b, log6, { fresh: true }));
+    expect(log6.some((l) => l.includes('plan: 4 runs: 0 finished (skipped), 0 to resume, 0 to rerun, 4 to start'))).toBe(true);
+    expect(view(b)).toEqual(view(a));
   });
 });

@@ -26,9 +26,10 @@ export function amazonBenchStage<O extends { tau: number }>(courier: CourierLoss
         summary: 'the benchmark (generates the synthetic dataset under <out>/data when it is missing)',
         config: AMAZON_BENCH_SCHEMA,
         out: { doc: 'the report folder; default runs/amazon-<dataset>-seed<seed>', default: ({ config, seed }) => path.join('runs', `amazon-${config.dataset}-seed${seed}`) },
-        outputs: ['amazon-report.json', 'table.txt', 'table.md', 'runs.jsonl', 'courier/', 'run.json', 'data/<name>/ (when generated)'],
+        options: [{ name: 'fresh', doc: 'ignore finished runs, checkpoints and COURIER features under --out and compute everything again (default: continue: skip finished runs, resume the interrupted one, rerun those whose settings changed)', boolean: true }],
+        outputs: ['amazon-report.json', 'table.txt', 'table.md', 'runs.jsonl', 'runs/<label>/<params>-seed<seed>/result.json (+ checkpoint.ckpt while training)', 'courier/', 'run.json', 'data/<name>/ (when generated)'],
         seed: true,
-        async run({ config, seed, outDir }) {
+        async run({ config, seed, outDir, flags }) {
           await initBackend();
           const lossOptions: O = { ...courier.defaultOptions, tau: config.courierTau };
           await runStage({ stage: 'amazon-bench', outDir, seed, config: { ...config, courierLossOptions: lossOptions }, log }, async (ctx) => {
@@ -38,6 +39,8 @@ export function amazonBenchStage<O extends { tau: number }>(courier: CourierLoss
               log: (line) => ctx.log.info(line),
               time: (name, fn) => ctx.time(name, fn),
               courierLoss: (inputs) => courier.loss(inputs, lossOptions),
+              courierLossOptions: lossOptions,
+              fresh: flags.fresh === true,
             });
             return summary;
           });
