@@ -7,10 +7,10 @@ export { VariableStore, type NamedVariable, type VariableValues } from './store'
 // Backbones (image or feature vector -> embedding), the seeded variable store and layers they are
 // built from, Adam, the checkpoint format, item inputs, pre-training sample streams and the
 // embedding export: what the COURIER trainer and the pre-training baselines both train with.
-// Importing @courier/nn registers the built-in backbones (cnn, mlp-pixels, mlp-features,
-// layers-model, layers-model-features).
-import './backbones/register-all';
-export { SeededVariableStore, checkInput, createBackbone, denseLayer, getBackboneEntry, l2Normalize, toInput, type Backbone, type BackboneEntry, type BackboneInput, type BackboneInputKind, type Dense } from './backbones/backbone';
+// The registry starts with the built-in backbones (cnn, mlp-pixels, mlp-features, layers-model,
+// layers-model-features) on its first lookup; importing @courier/nn registers nothing.
+export { SeededVariableStore, checkInput, denseLayer, l2Normalize, toInput, type Backbone, type BackboneEntry, type BackboneInput, type BackboneInputKind, type Dense } from './backbones/backbone';
+export { createBackbone, getBackboneEntry } from './backbones/registry';
 export { saveLayersModelToDir } from './backbones/layers-model';
 export { Adam, type AdamOptions, type AdamState } from './optimizer';
 export { BACKBONE_CHECKPOINT_FILE, readCheckpoint, writeCheckpoint, type Checkpoint, type CheckpointHeader } from './checkpoint';

@@ -1,8 +1,8 @@
 /**
- * Image backbones: image (or precomputed feature vector) -> embedding. One interface, one
- * registry (STYLE guideline 4): each backend registers `{ name, input, defaults, create }`;
- * `createBackbone` looks it up (unknown name -> error listing the known ones), builds it and
- * checks it yields [n, dim] on a probe input.
+ * Image backbones: image (or precomputed feature vector) -> embedding. One interface (here), one
+ * registry (registry.ts, STYLE guideline 4): each backend registers `{ name, input, defaults,
+ * create }`; `createBackbone` looks it up (unknown name -> error listing the known ones), builds
+ * it and checks it yields [n, dim] on a probe input.
  *
  * Every backbone ends in a linear head to `dim` (paper: d = 256). `forward` returns the head's raw
  * output (what the COURIER loss sees, see trainer.ts); `embed` returns it L2-normalised (what is
@@ -55,50 +55,6 @@ export interface BackboneEntry {
   /** Backbone-specific parameters with their defaults (config key `backboneParams`). */
   defaults: Record<string, unknown>;
   create(options: BackboneCreateOptions): Backbone | Promise<Backbone>;
-}
-
-const registry = new Map<string, BackboneEntry>();
-
-/** Registers a backbone; a second entry with the same name is an error (no silent override). */
-export function registerBackbone(entry: BackboneEntry): void {
-  if (!/^[a-z][a-z0-9-]*$/.test(entry.name)) throw new Error(`registerBackbone: name "${entry.name}" must be lower-case kebab-case`);
-  if (registry.has(entry.name)) throw new Error(`registerBackbone: a backbone named "${entry.name}" is already registered`);
-  if (entry.input !== 'image' && entry.input !== 'features') throw new Error(`registerBackbone("${entry.name}"): input must be "image" or "features"`);
-  registry.set(entry.name, entry);
-}
-
-export function backboneNames(): string[] {
-  return [...registry.keys()].sort();
-}
-
-export function getBackboneEntry(name: string): BackboneEntry {
-  const entry = registry.get(name);
-  if (!entry) throw new Error(`Unknown backbone "${name}"; known: ${backboneNames().join(', ') || '(none registered: import register-all)'}`);
-  return entry;
-}
-
-/**
- * Builds a registered backbone and checks it: a probe batch of 2 must give [2, dim].
- * Unknown `params` keys are an error naming the key and the valid ones.
- */
-export async function createBackbone(name: string, options: Omit<BackboneCreateOptions, 'params'> & { params?: Record<string, unknown> }): Promise<Backbone> {
-  const entry = getBackboneEntry(name);
-  const params = { ...entry.defaults };
-  for (const [k, v] of Object.entries(options.params ?? {})) {
-    if (!(k in entry.defaults)) throw new Error(`backbone "${name}": unknown parameter "${k}"; known: ${Object.keys(entry.defaults).join(', ') || '(none)'}`);
-    params[k] = v;
-  }
-  if (!Number.isInteger(options.dim) || options.dim < 1) throw new Error(`backbone "${name}": dim must be a positive integer, got ${options.dim}`);
-  const backbone = await entry.create({ ...options, params });
-  const probe = tf.tidy(() => {
-    const x = entry.input === 'image' ? tf.zeros([2, options.imageSize, options.imageSize, 3]) : tf.zeros([2, options.featureDim]);
-    return { shape: backbone.embed(x as BackboneInput).shape };
-  });
-  if (probe.shape[0] !== 2 || probe.shape[1] !== options.dim) {
-    backbone.dispose();
-    throw new Error(`backbone "${name}": a probe batch gave shape [${probe.shape.join(', ')}], expected [2, ${options.dim}]`);
-  }
-  return backbone;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,8 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@courier/runtime';
-import { BackboneInput, backboneNames, createBackbone, registerBackbone } from './backbone';
-import { BUILTIN_BACKBONES } from './register-all';
+import { BackboneInput } from './backbone';
+import { BUILTIN_BACKBONES } from './builtin';
+import { backboneNames, createBackbone, registerBackbone } from './registry';
 import { CNN_BACKBONE, conv3x3Im2col } from './cnn';
 import { loadLayersModelFromDir, saveLayersModelToDir } from './layers-model';
 
@@ -41,6 +42,12 @@ describe('backbone registry', () => {
   beforeAll(async () => {
     await initBackend({ log: () => {} });
     await saveTinyModels();
+  });
+
+  it('@courier/nn\'s index only re-exports: importing it registers nothing (the registry registers the built-in backbones on first use)', () => {
+    const code = fs.readFileSync(path.join(__dirname, '..', 'index.ts'), 'utf8').split('\n').filter((l) => l.trim() !== '' && !l.trim().startsWith('//'));
+    expect(code.filter((l) => !l.startsWith('export '))).toEqual([]);
+    expect(fs.readFileSync(path.join(__dirname, 'registry.ts'), 'utf8')).not.toMatch(/^registerBuiltinBackbones\(\);/m);
   });
 
   it('registers every built-in backbone and rejects unknown names and duplicates', async () => {
