@@ -266,3 +266,60 @@ describe('stageCli: failures of the stage itself', () => {
     expect(r.stderr).toBe('toy train: stopped before a slow run\n');
   });
 });
+
+describe('stageCli: commands without an output folder, and an input given as the argument after the command', () => {
+  const calls: StageRunArgs<unknown>[] = [];
+  const definition: StageDefinition = {
+    name: 'tool',
+    description: 'a listing and a re-render',
+    commands: {
+      list: stageCommand<null>({ summary: 'lists things', config: null, out: null, outputs: [], seed: false, async run(args) {
+        calls.push(args);
+        return 'a\nb';
+      } }),
+      render: stageCommand<null>({
+        summary: 're-renders a folder in place',
+        config: null,
+        inputs: [{ name: 'dir', doc: 'the folder holding results.json', kind: 'dir', required: true, positional: true }],
+        out: null,
+        outputs: [],
+        seed: false,
+        async run(args) {
+          calls.push(args);
+        },
+      }),
+    },
+  };
+  const run = async (argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    calls.length = 0;
+    const code = await stageCli(definition, argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr, calls: [...calls] };
+  };
+
+  it('out: null takes no --out (an unknown flag), run gets outDir "", and the usage lists no --out', async () => {
+    const r = await run(['list']);
+    expect(r).toMatchObject({ code: 0, stdout: 'a\nb\n', stderr: '' });
+    expect(r.calls[0].outDir).toBe('');
+    const bad = await run(['list', '--out', 'o']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^tool list: unknown flag --out/);
+    expect((await run(['help', 'list'])).stdout).not.toContain('--out');
+    expect((await run(['help', 'render'])).stdout).toContain('--dir DIR');
+  });
+
+  it('a positional input: `render DIR` equals `render --dir DIR`; both at once, a second argument or neither are usage errors', async () => {
+    expect((await run(['render', 'rel/r'])).calls[0].inputs.dir).toBe(path.resolve('rel/r'));
+    expect((await run(['render', '--dir', 'rel/r'])).calls[0].inputs.dir).toBe(path.resolve('rel/r'));
+    const twice = await run(['render', 'a', '--dir', 'b']);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/--dir is given twice/);
+    const extra = await run(['render', 'a', 'b']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toMatch(/unexpected argument "b"/);
+    const none = await run(['render']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^tool render: --dir DIR is required/);
+  });
+});

@@ -21,7 +21,10 @@ import { ConfigError, ConfigSchema, kebabToCamel, nearestKey, overridesFromFlags
  * - `--seed N` (commands that take one): default 1, a safe integer. A schema that declares `seed`
  *   itself gets 1 as that key's default, so the flag, a config file and `run`'s seed agree.
  * - `--out`: required, unless the command gives a default (`out.default`). Paths are resolved
- *   against the working directory.
+ *   against the working directory. A command that writes no folder of its own (a server, a
+ *   listing) declares `out: null` and takes no `--out`.
+ * - Inputs are flags (`--world DIR`); one input of a command may also be the argument after the
+ *   command (`render DIR`, `positional`).
  * - `--config FILE` and `--<kebab-key> VALUE` go through `resolveConfig`: defaults, file, flags.
  * - Repeatable inputs (`--embeddings A --embeddings B`, or `--embeddings A,B`) keep every value,
  *   as written (they may be specs like NAME=FILE, so they are not resolved).
@@ -46,6 +49,8 @@ export interface StageInput {
   repeatable?: boolean;
   /** Shown in the usage instead of DIR/FILE, e.g. `NAME=FILE[:mode]`. */
   valueName?: string;
+  /** May also be given as the argument after the command (`render DIR`); one per command, not repeatable. */
+  positional?: boolean;
 }
 
 /** A flag that is neither an input nor a config key (e.g. `--fresh`, `--preset`). */
@@ -88,7 +93,7 @@ export interface StageRunArgs<C, O = Record<string, unknown>> {
   seed: number;
   /** The declared options as given (booleans parsed); absent when not given. */
   flags: Readonly<Record<string, string | boolean | undefined>>;
-  /** Absolute path of `--out` (or its default). */
+  /** Absolute path of `--out` (or its default); '' for a command with `out: null`. */
   outDir: string;
   /** Set when a composition (a StageRunner) runs the command; absent on the command line. */
   composed?: StageComposition<O>;
@@ -111,7 +116,8 @@ export interface StageCommand<C = unknown, O = Record<string, unknown>> {
   options?: readonly StageOption[];
   /** Flags that set a config key under another name, e.g. `{ seed: 'seeds' }`. */
   aliases?: Readonly<Record<string, string>>;
-  out: StageOut<C>;
+  /** The output folder (or file); null: the command writes none of its own and takes no `--out`. */
+  out: StageOut<C> | null;
   /** Files (or folders) written under `--out`, for the usage text. */
   outputs: readonly string[];
   /**
@@ -234,11 +240,13 @@ function commandUsage(app: string, name: string, command: StageCommand): string 
   let text = `${app} ${name}: ${command.summary}\n`;
   for (const input of command.inputs ?? []) {
     const value = input.valueName ?? (input.kind === 'dir' ? 'DIR' : 'FILE');
-    const notes = [input.required ? 'required' : 'optional', ...(input.repeatable ? ['repeatable'] : [])];
+    const notes = [input.required ? 'required' : 'optional', ...(input.repeatable ? ['repeatable'] : []), ...(input.positional ? [`or ${app} ${name} ${value}`] : [])];
     text += flagLine(`--${input.name} ${value}`, `(${notes.join(', ')}) ${input.doc}`);
   }
-  const outValue = command.out.kind === 'file' ? 'FILE' : 'DIR';
-  text += flagLine(`--out ${outValue}`, `(${command.out.default ? 'optional' : 'required'}) ${command.out.doc}`);
+  if (command.out) {
+    const outValue = command.out.kind === 'file' ? 'FILE' : 'DIR';
+    text += flagLine(`--out ${outValue}`, `(${command.out.default ? 'optional' : 'required'}) ${command.out.doc}`);
+  }
   if (command.seed) text += flagLine('--seed N', 'random seed, an integer (default 1)');
   for (const option of command.options ?? []) text += flagLine(`--${option.name}${option.boolean ? '' : ` ${option.valueName ?? 'VALUE'}`}`, option.doc);
   for (const [alias, key] of Object.entries(command.aliases ?? {})) text += flagLine(`--${alias} VALUE`, `same as --${camelToKebab(key)}`);
@@ -296,7 +304,14 @@ export async function stageCli(definition: StageDefinition, argv: readonly strin
     }
     if (!definition.commands[name]) throw new StageCliError(`unknown command "${name}"; commands: ${known.join(', ')}, help`);
     command = definition.commands[name];
-    if (positionals.length > 1) throw new StageCliError(`${app} ${name}: unexpected argument "${positionals[1]}" (flags are --name value)`);
+    // One input may be the argument after the command (`render DIR`), unless its flag is given too.
+    const positional = (command.inputs ?? []).find((i) => i.positional && !i.repeatable);
+    const extra = positionals.slice(1);
+    if (positional && extra.length > 0) {
+      if (flags[positional.name] !== undefined) throw new StageCliError(`${app} ${name}: --${positional.name} is given twice (as "${extra[0]}" and as the flag)`);
+      flags[positional.name] = extra.shift()!;
+    }
+    if (extra.length > 0) throw new StageCliError(`${app} ${name}: unexpected argument "${extra[0]}" (flags are --name value)`);
 
     // Sort the flags: inputs, options, aliases, run flags; the rest must be config keys.
     const inputs: Record<string, string | undefined> = {};
@@ -306,7 +321,7 @@ export async function stageCli(definition: StageDefinition, argv: readonly strin
     const inputByName = new Map((command.inputs ?? []).map((i) => [i.name, i]));
     const optionByName = new Map((command.options ?? []).map((o) => [o.name, o]));
     const aliases = command.aliases ?? {};
-    const runFlags = ['out', ...(command.config ? ['config'] : []), ...(command.seed ? ['seed'] : []), ...HELP_FLAGS];
+    const runFlags = [...(command.out ? ['out'] : []), ...(command.config ? ['config'] : []), ...(command.seed ? ['seed'] : []), ...HELP_FLAGS];
     for (const input of command.inputs ?? []) if (input.repeatable) lists[input.name] = values[input.name] ?? [];
     for (const [flag, given] of Object.entries(values)) if (given.length && !(flag in lists)) throw new StageCliError(`${app} ${name}: unknown flag --${flag} (${app} help ${name} lists them)`);
     const schema = schemaOf(command, flags);
@@ -343,7 +358,8 @@ export async function stageCli(definition: StageDefinition, argv: readonly strin
       throw err instanceof StageCliError ? err : new StageCliError(err instanceof Error ? err.message : String(err));
     }
     let outDir: string;
-    if (flags.out !== undefined) outDir = pathValue('out', flags.out);
+    if (!command.out) outDir = '';
+    else if (flags.out !== undefined) outDir = pathValue('out', flags.out);
     else if (command.out.default) outDir = path.resolve(command.out.default(partial));
     else throw new StageCliError(`${app} ${name}: --out ${command.out.kind === 'file' ? 'FILE' : 'DIR'} is required (${command.out.doc})`);
     args = { ...partial, outDir };

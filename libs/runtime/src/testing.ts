@@ -9,3 +9,9 @@ export function resetBackendChoiceForTests(): void {
   backendState.current = null;
   backendState.pending = null;
 }
+
+/**
+ * Runs a stage definition's command line in-process and returns its exit status, writing only
+ * through `io` (what `runStageCli` does, without process.exit): for an app's CLI specs.
+ */
+export { stageCli } from './stage-cli';
