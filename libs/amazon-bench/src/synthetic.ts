@@ -244,7 +244,6 @@ export function generateSynthetic(outRoot: string, name: string, params: Synthet
   if (p.split === 'courier') labels = courierRelabel(usersArr, labels, U, rng.fork('split-courier'));
   const dir = path.join(outRoot, name);
   fs.mkdirSync(dir, { recursive: true });
-  writeInter(path.join(dir, `${name}.inter`), { users: usersArr, items: Int32Array.from(items), labels, ratings: Float64Array.from(ratings), timestamps: Float64Array.from(stamps) });
   writeNpy(path.join(dir, 'image_feat.npy'), image, [I, p.imageDim]);
   writeNpy(path.join(dir, 'text_feat.npy'), text, [I, p.textDim]);
   writeNpy(path.join(dir, 'latent_items.npy'), z, [I, k]);
@@ -262,6 +261,9 @@ export function generateSynthetic(outRoot: string, name: string, params: Synthet
     params: p,
   };
   writeJsonAtomic(path.join(dir, 'stats.json'), stats);
+  // The .inter file last: a run treats the folder as present when it exists, so a generation
+  // killed half way (the first minutes of a Table 2 run) is regenerated, not half read.
+  writeInter(path.join(dir, `${name}.inter`), { users: usersArr, items: Int32Array.from(items), labels, ratings: Float64Array.from(ratings), timestamps: Float64Array.from(stamps) });
   log(`[amazon-bench] synthetic ${name}: ${U} users, ${I} items, ${users.length} rows, labels ${JSON.stringify(counts)}`);
   return { dir, name, params: p, stats };
 }
