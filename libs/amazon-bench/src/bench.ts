@@ -167,8 +167,13 @@ async function runLocked(cfg: AmazonBenchConfig, env: BenchEnv): Promise<{ repor
       },
       64,
     );
-    const recorded = !env.fresh && fs.existsSync(fpFile) ? (JSON.parse(fs.readFileSync(fpFile, 'utf8')) as { hash?: string }).hash : undefined;
-    if (recorded === fingerprint && fs.existsSync(featFile) && fs.existsSync(infoFile)) {
+    let recorded: string | undefined;
+    try {
+      recorded = fs.existsSync(fpFile) ? (JSON.parse(fs.readFileSync(fpFile, 'utf8')) as { hash?: string }).hash : undefined;
+    } catch {
+      recorded = 'unreadable';
+    }
+    if (!env.fresh && recorded === fingerprint && fs.existsSync(featFile) && fs.existsSync(infoFile)) {
       const feat = loadFeature(featFile, base.nItems, 'image');
       courierDs = withFeatures(base, { image: feat });
       courierInfo = { ...(JSON.parse(fs.readFileSync(infoFile, 'utf8')) as Record<string, unknown>), reusedFromEarlierRun: true };
