@@ -263,7 +263,7 @@ async function runLocked(cfg: AmazonBenchConfig, env: BenchEnv): Promise<{ repor
     if (p.stored) return p.stored.run;
     fs.mkdirSync(p.dir, { recursive: true });
     env.log(`${row.label} ${JSON.stringify(params)} seed ${seed}: ${p.state === 'resume' ? `resuming (${p.reason})` : p.state === 'rerun' ? `rerunning: ${p.reason}` : 'starting'}`);
-    const run = await trainAndEvaluate(row.entry, row.ds, params, seed, { ...train, checkpoint: checkpointPolicy(p) });
+    const run = await trainAndEvaluate(row.entry, row.ds, params, seed, { ...train, label: row.label, checkpoint: checkpointPolicy(p) });
     writeStoredRun(p.dir, row.label, p.parts, run);
     finished.set(p, run);
     fs.appendFileSync(runsFile, `${lineOf(p, run)}\n`);

@@ -200,6 +200,8 @@ describe('runAmazonBench continues across kills with the same --out', () => {
     const log3: string[] = [];
     await runAmazonBench(cfg, envFor(b, log3));
     expect(log3.some((l) => l.includes('plan: 4 runs: 1 finished (skipped), 1 to resume, 0 to rerun, 2 to start'))).toBe(true);
+    expect(log3).toContain('  BPR: seeds finished 1; resume 2 (after epoch 3)');
+    expect(log3).toContain('  BM3: seeds to start 1, 2');
     expect(log3.some((l) => /resuming from .*BPR.*seed2.*after epoch 3/.test(l))).toBe(true);
     expect(log3.some((l) => /4\/4 runs finished \(1 skipped as done, 3 trained in this process\); 0 remaining/.test(l))).toBe(true);
     expect(view(b)).toEqual(view(a));

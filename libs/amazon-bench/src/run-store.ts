@@ -228,10 +228,29 @@ export class PlanProgress {
     return `${finished}/${this.plan.length} runs finished (${this.skipped} skipped as done, ${this.doneNow} trained in this process); ${this.remaining.length} remaining; ETA ${eta === null ? 'unknown until a run finishes' : this.remaining.length === 0 ? '0 s' : `~${fmt(eta)} (mean run time per row; rows without a finished run at the mean of all)`}`;
   }
 
-  /** The plan in one line per state, and one line per run that reruns or resumes. */
+  /**
+   * The plan: one line of counts; per row (and grid point, when a row has several) the seeds
+   * finished / to resume / to rerun / to start; one line per run that reruns or resumes, with why.
+   */
   summary(): string[] {
     const count = (s: PlannedState) => this.plan.filter((p) => p.state === s).length;
     const lines = [`plan: ${this.plan.length} runs: ${count('done')} finished (skipped), ${count('resume')} to resume, ${count('rerun')} to rerun, ${count('new')} to start`];
+    const groups = new Map<string, PlannedRun[]>();
+    for (const p of this.plan) {
+      const key = `${p.label}\0${stableJson(p.params)}`;
+      groups.set(key, [...(groups.get(key) ?? []), p]);
+    }
+    const pointsPerLabel = new Map<string, number>();
+    for (const runs of groups.values()) pointsPerLabel.set(runs[0].label, (pointsPerLabel.get(runs[0].label) ?? 0) + 1);
+    const names: Record<PlannedState, string> = { done: 'finished', resume: 'resume', rerun: 'rerun', new: 'to start' };
+    for (const runs of groups.values()) {
+      const head = pointsPerLabel.get(runs[0].label)! > 1 ? `${runs[0].label} ${JSON.stringify(runs[0].params)}` : runs[0].label;
+      const parts = (['done', 'resume', 'rerun', 'new'] as const)
+        .map((s) => [s, runs.filter((p) => p.state === s)] as const)
+        .filter(([, ps]) => ps.length)
+        .map(([s, ps]) => `${names[s]} ${ps.map((p) => (s === 'resume' ? `${p.seed} (after epoch ${(p.checkpointEpochs ?? 1) - 1})` : p.seed)).join(', ')}`);
+      lines.push(`  ${head}: seeds ${parts.join('; ')}`);
+    }
     for (const p of this.plan) {
       if (p.state === 'resume' || p.state === 'rerun') lines.push(`  ${p.state} ${p.label} ${JSON.stringify(p.params)} seed ${p.seed}: ${p.reason}`);
     }

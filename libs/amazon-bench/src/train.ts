@@ -33,6 +33,8 @@ export interface TrainOptions {
    * once the run's result is stored. Absent: no checkpoints.
    */
   checkpoint?: CheckpointPolicy;
+  /** The run's name in the checkpoint and resume log lines (default the model's; the benchmark passes its row label, e.g. BM3+ours). */
+  label?: string;
   /** Test hook: the state at the end (variables, Adam, Rng states, early stopping), before the model is disposed. */
   onFinalState?: (state: TrainState) => void;
 }
@@ -255,7 +257,7 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
   if (ck && fs.existsSync(ck.file)) {
     const state = ck.fresh ? 'a fresh start was asked for' : loadTrainState(ck.file, identity, ck.fingerprint, { keys, shapes: vars.map((x) => x.shape.slice()), rngs: Object.keys(rngs) });
     if (typeof state === 'string') {
-      options.log?.(`${entry.name} seed ${seed}: not resuming ${ck.file}: ${state}; training from epoch 0`);
+      options.log?.(`${options.label ?? entry.name} seed ${seed}: not resuming ${ck.file}: ${state}; training from epoch 0`);
       fs.rmSync(ck.file, { force: true });
     } else {
       state.variables.forEach((v, i) => {
@@ -268,7 +270,7 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
       for (let i = 0; i < nRows; i++) order[i] = state.order[i];
       ({ best, bestEpoch, bestValid, bestTest, sinceBest, firstEpochLoss, epochs } = state);
       startEpoch = resumedFromEpoch = state.epochsDone;
-      options.log?.(`${entry.name} seed ${seed}: resuming from ${ck.file} after epoch ${startEpoch - 1} (best valid R@20 ${Number.isFinite(best) ? best.toFixed(4) : '-'} @${bestEpoch}, ${sinceBest} epochs since)`);
+      options.log?.(`${options.label ?? entry.name} seed ${seed}: resuming from ${ck.file} after epoch ${startEpoch - 1} (best valid R@20 ${Number.isFinite(best) ? best.toFixed(4) : '-'} @${bestEpoch}, ${sinceBest} epochs since)`);
     }
   }
   let lastSave = performance.now();
@@ -355,7 +357,7 @@ export async function trainAndEvaluate(entry: ModelEntry, ds: MmrecDataset, para
           const s0 = performance.now();
           const bytes = saveTrainState(ck.file, captureState(done), identity, ck.fingerprint);
           lastSave = performance.now();
-          options.log?.(`${entry.name} seed ${seed}: checkpoint after epoch ${epoch} (${(bytes / 1e6).toFixed(1)} MB, ${((lastSave - s0) / 1000).toFixed(2)} s)`);
+          options.log?.(`${options.label ?? entry.name} seed ${seed}: checkpoint after epoch ${epoch} (${(bytes / 1e6).toFixed(1)} MB, ${((lastSave - s0) / 1000).toFixed(2)} s)`);
         }
         if (stop) throw new TrainingStopped(done, ck.file);
       }
