@@ -1,17 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { stageCli } from '@courier/runtime/testing';
+import { runCliForTest } from '@courier/runtime/testing';
 import { EXPERIMENTS_CLI } from './definition';
 import { SUITES } from './suites';
 
 /** The experiments command line (EXPERIMENTS_CLI through runStageCli's convention), without running a suite. */
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await stageCli(EXPERIMENTS_CLI, argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => runCliForTest(EXPERIMENTS_CLI, argv);
 
 describe('experiments command line (issue #20)', () => {
   it.each([[[]], [['help']], [['run', '--help']]])('%j prints the commands, flags and every config key; exit 0', async (argv) => {

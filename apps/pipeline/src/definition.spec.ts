@@ -1,16 +1,11 @@
 import * as path from 'node:path';
 import { configDefaults } from '@courier/runtime';
-import { stageCli } from '@courier/runtime/testing';
+import { runCliForTest } from '@courier/runtime/testing';
 import { PIPELINE_CLI } from './definition';
 import { PIPELINE_CONFIG_SCHEMA, PipelineConfig } from './pipeline';
 
 /** The pipeline command line (PIPELINE_CLI through runStageCli's convention), without running a stage. */
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await stageCli(PIPELINE_CLI, argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => runCliForTest(PIPELINE_CLI, argv);
 
 describe('pipeline command line (issue #20)', () => {
   it.each([[[]], [['help']], [['run', '-h']]])('%j prints the flags and every config key; exit 0', async (argv) => {

@@ -1,15 +1,10 @@
 import { configDefaults } from '@courier/runtime';
-import { stageCli } from '@courier/runtime/testing';
+import { runCliForTest } from '@courier/runtime/testing';
 import { SERVE_CLI, SERVE_CONFIG_SCHEMA } from './definition';
 import { DEFAULT_LIMITS } from './server';
 
 /** The serve command line (SERVE_CLI through runStageCli's convention), without loading a model. */
-async function cli(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await stageCli(SERVE_CLI, argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+const cli = (argv: string[]) => runCliForTest(SERVE_CLI, argv);
 
 describe('serve command line (issue #20)', () => {
   it('no command or help: usage of start and batch with the limits as config keys; exit 0', async () => {
