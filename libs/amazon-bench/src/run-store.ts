@@ -74,15 +74,9 @@ const WORKSPACE = path.resolve(__dirname, '..', '..', '..');
  * the Rng (libs/runtime/src/random.ts). Spec files are never hashed.
  */
 export function runCodeHash(): Record<string, string> {
-  const h = crypto.createHash('sha256');
-  const files = fs
-    .readdirSync(LIB_SRC)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts') && !RUN_CODE_EXCLUDED.includes(f))
-    .sort();
-  for (const f of files) h.update(`${f}\0`).update(fs.readFileSync(path.join(LIB_SRC, f))).update('\0');
   const rng = path.join(WORKSPACE, 'libs', 'runtime', 'src', 'random.ts');
   return {
-    'libs/amazon-bench': h.digest('hex'),
+    'libs/amazon-bench': sourceHash([LIB_SRC], RUN_CODE_EXCLUDED),
     'libs/nn': sourceHash([path.join(WORKSPACE, 'libs', 'nn', 'src')]),
     'libs/native-kernels': sourceHash([path.join(WORKSPACE, 'libs', 'native-kernels', 'src'), path.join(WORKSPACE, 'libs', 'native-kernels', 'csrc')]),
     'libs/runtime/src/random.ts': fs.existsSync(rng) ? contentHash(rng) : 'missing',

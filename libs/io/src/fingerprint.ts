@@ -19,8 +19,9 @@ export const FINGERPRINT_FILE = 'fingerprint.json';
 /**
  * Hash of every non-spec .ts (and .cc) file under the given folders, in sorted order. Paths are
  * hashed relative to the parent of the first folder, so moving the checkout changes nothing.
+ * `exclude`: file names (any folder) left out, for code known not to change a result.
  */
-export function sourceHash(dirs: string[]): string {
+export function sourceHash(dirs: string[], exclude: readonly string[] = []): string {
   const hash = crypto.createHash('sha256');
   const files: string[] = [];
   const walk = (dir: string) => {
@@ -29,7 +30,7 @@ export function sourceHash(dirs: string[]): string {
       const p = path.join(dir, entry.name);
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules' && entry.name !== 'build') walk(p);
-      } else if ((entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) || entry.name.endsWith('.cc')) files.push(p);
+      } else if (((entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) || entry.name.endsWith('.cc')) && !exclude.includes(entry.name)) files.push(p);
     }
   };
   dirs.forEach(walk);
