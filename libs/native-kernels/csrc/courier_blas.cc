@@ -6,6 +6,11 @@
 // Layouts are tfjs's: row-major, NHWC for images, HWIO ([fh, fw, in, out]) for filters.
 #include <napi.h>
 #include <cblas.h>
+#if defined(_OPENMP)
+// OpenMP (libgomp): oneDNN's threads, and the large elementwise and reduction kernels below.
+// binding.gyp passes -fopenmp with oneDNN; without it the kernels run on the calling thread.
+#include <omp.h>
+#endif
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -13,7 +18,6 @@
 // oneDNN (Debian libdnnl-dev), found by probe-dnnl.js at build time: convolutions and their
 // gradients run on it when present; the im2col + sgemm path below stays the fallback.
 #include <oneapi/dnnl/dnnl.hpp>
-#include <omp.h>
 #include <map>
 #include <memory>
 #endif
@@ -193,6 +197,47 @@ void UseThreads(int n) {
     openblas_set_num_threads(n);
     g_activeThreads = n;
   }
+}
+
+// Elementwise, broadcast-binary and reduction kernels (issue #21): with more than one thread
+// configured and at least g_parallelElems elements to touch, they split their OUTPUTS into
+// contiguous pieces, one per OpenMP thread (the same libgomp pool and count as oneDNN). Every
+// output is still computed by one thread in the same order as on the serial path (a reduction
+// never splits one output's sum), so results are bit-identical for every thread count. With one
+// thread, below the threshold, or in a build without OpenMP, the serial loops run unchanged.
+int64_t g_parallelElems = int64_t(1) << 16;
+
+// The thread count for a kernel touching `work` elements whose outputs split into `parts` pieces.
+int KernelThreads(int64_t work, int64_t parts) {
+#if defined(_OPENMP)
+  if (g_threads > 1 && work >= g_parallelElems && parts > 1) return static_cast<int>(std::min<int64_t>(g_threads, parts));
+#else
+  (void)work;
+  (void)parts;
+#endif
+  return 1;
+}
+
+// f(begin, end) on nt disjoint contiguous pieces covering [0, n), in parallel. Inner piece
+// boundaries are rounded down to multiples of `align` (whole cache lines for float outputs).
+template <typename F>
+void ForPieces(int64_t n, int nt, int64_t align, F f) {
+#if defined(_OPENMP)
+  if (nt > 1) {
+#pragma omp parallel num_threads(nt)
+    {
+      const int64_t k = omp_get_num_threads(), t = omp_get_thread_num();
+      const int64_t b = t == 0 ? 0 : (n * t / k) / align * align;
+      const int64_t e = t == k - 1 ? n : (n * (t + 1) / k) / align * align;
+      if (b < e) f(b, e);
+    }
+    return;
+  }
+#else
+  (void)nt;
+  (void)align;
+#endif
+  f(int64_t(0), n);
 }
 
 void Sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
@@ -724,6 +769,25 @@ Napi::Value ReluBiasGrad(const Napi::CallbackInfo& info) {
   ExpectLength(env, fn, "db", db, cols);
   ExpectDisjoint(env, fn, dm, {y, dy, db});
   ExpectDisjoint(env, fn, db, {y, dy});
+  const int nt = KernelThreads(rows * cols, cols);
+  if (nt > 1) {
+    // Columns split across threads: each db[j] sums its column in row order, as below.
+    ForPieces(cols, nt, 1, [&](int64_t j0, int64_t j1) {
+      std::vector<double> acc(static_cast<size_t>(j1 - j0), 0.0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const float* yr = y.data + r * cols;
+        const float* dr = dy.data + r * cols;
+        float* mr = dm.data + r * cols;
+        for (int64_t j = j0; j < j1; ++j) {
+          const float v = yr[j] > 0.f ? dr[j] : 0.f;
+          mr[j] = v;
+          acc[j - j0] += v;
+        }
+      }
+      for (int64_t j = j0; j < j1; ++j) db.data[j] = static_cast<float>(acc[j - j0]);
+    });
+    return env.Undefined();
+  }
   std::vector<double> acc(static_cast<size_t>(cols), 0.0);
   for (int64_t r = 0; r < rows; ++r) {
     const float* yr = y.data + r * cols;
@@ -739,6 +803,24 @@ Napi::Value ReluBiasGrad(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Softmax over the last axis of rows [r0, r1) (softmax below).
+void SoftmaxRows(const float* x, float* out, int64_t r0, int64_t r1, int64_t cols) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * cols;
+    float* o = out + r * cols;
+    float mx = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, xr[j]);
+    double sum = 0;
+    for (int64_t j = 0; j < cols; ++j) {
+      const float e = std::exp(xr[j] - mx);
+      o[j] = e;
+      sum += e;
+    }
+    const double inv = 1.0 / sum;
+    for (int64_t j = 0; j < cols; ++j) o[j] = static_cast<float>(o[j] * inv);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // softmax(x, out, rows, cols): softmax over the last axis, max-shifted like tfjs's kernel.
 Napi::Value Softmax(const Napi::CallbackInfo& info) {
@@ -752,20 +834,8 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   ExpectLength(env, fn, "out", out, rows * cols);
   // In place (out == x) is fine: each row is read before it is written.
   if (out.data != x.data) ExpectDisjoint(env, fn, out, {x});
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* xr = x.data + r * cols;
-    float* o = out.data + r * cols;
-    float mx = -std::numeric_limits<float>::infinity();
-    for (int64_t j = 0; j < cols; ++j) mx = std::max(mx, xr[j]);
-    double sum = 0;
-    for (int64_t j = 0; j < cols; ++j) {
-      const float e = std::exp(xr[j] - mx);
-      o[j] = e;
-      sum += e;
-    }
-    const double inv = 1.0 / sum;
-    for (int64_t j = 0; j < cols; ++j) o[j] = static_cast<float>(o[j] * inv);
-  }
+  const int nt = KernelThreads(rows * cols, rows);
+  ForPieces(rows, nt, 1, [&](int64_t r0, int64_t r1) { SoftmaxRows(x.data, out.data, r0, r1, cols); });
   return env.Undefined();
 }
 
@@ -855,6 +925,51 @@ void BinaryStrided(const float* a, const float* b, float* out, const std::vector
   }
 }
 
+// BinaryStrided restricted to the flat output range [begin, end) (a piece of a parallel run):
+// starts inside a row where the piece does, then walks the same odometer.
+template <int OP>
+void BinaryStridedRange(const float* a, const float* b, float* out, const std::vector<int64_t>& shape,
+                        const std::vector<int64_t>& sa, const std::vector<int64_t>& sb, int64_t begin, int64_t end) {
+  const int rank = static_cast<int>(shape.size());
+  const int64_t inner = shape[rank - 1];
+  std::vector<int64_t> idx(rank, 0);
+  int64_t oa = 0, ob = 0, rem = begin / inner, i = begin % inner;
+  for (int d = rank - 2; d >= 0; --d) {
+    idx[d] = rem % shape[d];
+    rem /= shape[d];
+    oa += idx[d] * sa[d];
+    ob += idx[d] * sb[d];
+  }
+  for (int64_t pos = begin; pos < end; i = 0) {
+    const int64_t len = std::min(inner - i, end - pos);
+    BinaryRow<OP>(a + oa + i * sa[rank - 1], sa[rank - 1], b + ob + i * sb[rank - 1], sb[rank - 1], out + pos, len);
+    pos += len;
+    for (int d = rank - 2; d >= 0; --d) {
+      if (++idx[d] < shape[d]) {
+        oa += sa[d];
+        ob += sb[d];
+        break;
+      }
+      oa -= sa[d] * (shape[d] - 1);
+      ob -= sb[d] * (shape[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+// Serial (one thread, or a small output): BinaryStrided as it always was; else pieces of the
+// flat output on KernelThreads threads (elementwise, so the same values).
+template <int OP>
+void BinaryRun(const float* a, const float* b, float* out, int64_t n, const std::vector<int64_t>& shape,
+               const std::vector<int64_t>& sa, const std::vector<int64_t>& sb) {
+  const int nt = KernelThreads(n, n / 4096);
+  if (nt <= 1) {
+    BinaryStrided<OP>(a, b, out, shape, sa, sb);
+    return;
+  }
+  ForPieces(n, nt, 16, [&](int64_t b0, int64_t b1) { BinaryStridedRange<OP>(a, b, out, shape, sa, sb, b0, b1); });
+}
+
 // binary(op, a, aShape, b, bShape, out): numpy broadcasting, out has the broadcast size.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -912,14 +1027,15 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
     if (!bb[d]) stB *= shape[d];
   }
   // The inner loop needs unit (or zero) strides; after collapsing the last dim always has them.
+  const int64_t n = out.length;
   switch (op) {
-    case kAdd: BinaryStrided<kAdd>(a.data, b.data, out.data, shape, sa, sb); break;
-    case kSub: BinaryStrided<kSub>(a.data, b.data, out.data, shape, sa, sb); break;
-    case kMul: BinaryStrided<kMul>(a.data, b.data, out.data, shape, sa, sb); break;
-    case kDiv: BinaryStrided<kDiv>(a.data, b.data, out.data, shape, sa, sb); break;
-    case kMax: BinaryStrided<kMax>(a.data, b.data, out.data, shape, sa, sb); break;
-    case kMin: BinaryStrided<kMin>(a.data, b.data, out.data, shape, sa, sb); break;
-    default: BinaryStrided<kSquaredDiff>(a.data, b.data, out.data, shape, sa, sb); break;
+    case kAdd: BinaryRun<kAdd>(a.data, b.data, out.data, n, shape, sa, sb); break;
+    case kSub: BinaryRun<kSub>(a.data, b.data, out.data, n, shape, sa, sb); break;
+    case kMul: BinaryRun<kMul>(a.data, b.data, out.data, n, shape, sa, sb); break;
+    case kDiv: BinaryRun<kDiv>(a.data, b.data, out.data, n, shape, sa, sb); break;
+    case kMax: BinaryRun<kMax>(a.data, b.data, out.data, n, shape, sa, sb); break;
+    case kMin: BinaryRun<kMin>(a.data, b.data, out.data, n, shape, sa, sb); break;
+    default: BinaryRun<kSquaredDiff>(a.data, b.data, out.data, n, shape, sa, sb); break;
   }
   return env.Undefined();
 }
@@ -931,7 +1047,14 @@ enum UnaryOp {
 
 template <typename F>
 void Map(const float* x, float* out, int64_t n, F f) {
-  for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+  const int nt = KernelThreads(n, n / 4096);
+  if (nt <= 1) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
+    return;
+  }
+  ForPieces(n, nt, 16, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) out[i] = f(x[i]);
+  });
 }
 
 // unary(op, x, out, alpha): alpha is Step's value for x <= 0 and LeakyRelu's slope.
@@ -973,8 +1096,47 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 
 enum ReduceOp { kRSum = 0, kRMean = 1, kRMax = 2, kRMin = 3 };
 
+// The reduction below over outputs [o0, o1) x [i0, i1) of [outer, inner]: each output
+// accumulates over r = 0 .. red-1 in order, exactly as the serial loop does.
+void ReduceBlock(int op, const float* x, float* out, int64_t o0, int64_t o1, int64_t red, int64_t inner, int64_t i0,
+                 int64_t i1) {
+  std::vector<double> acc(static_cast<size_t>(i1 - i0));
+  for (int64_t o = o0; o < o1; ++o) {
+    const float* xo = x + o * red * inner;
+    float* dst = out + o * inner;
+    if (op == kRSum || op == kRMean) {
+      if (inner == 1) {
+        double s = 0;
+        for (int64_t r = 0; r < red; ++r) s += xo[r];
+        dst[0] = static_cast<float>(op == kRMean ? s / double(red) : s);
+        continue;
+      }
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t r = 0; r < red; ++r) {
+        const float* row = xo + r * inner;
+        for (int64_t i = i0; i < i1; ++i) acc[i - i0] += row[i];
+      }
+      for (int64_t i = i0; i < i1; ++i) dst[i] = static_cast<float>(op == kRMean ? acc[i - i0] / double(red) : acc[i - i0]);
+    } else {
+      const bool isMax = op == kRMax;
+      for (int64_t i = i0; i < i1; ++i) dst[i] = xo[i];
+      for (int64_t r = 1; r < red; ++r) {
+        const float* row = xo + r * inner;
+        for (int64_t i = i0; i < i1; ++i) {
+          const float v = row[i];
+          const float c = dst[i];
+          if (c != c) continue;
+          if (v != v || (isMax ? v > c : v < c)) dst[i] = v;
+        }
+      }
+    }
+  }
+}
+
 // reduce(op, x, out, outer, reduce, inner): x viewed as [outer, reduce, inner], out as
 // [outer, inner]. Sums accumulate in double (as the JS kernels do); max/min propagate NaN.
+// Large ones split their outputs across threads (the outer rows, or the inner columns when
+// there are fewer rows than threads); a single output (outer = inner = 1) stays on one thread.
 Napi::Value Reduce(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* fn = "reduce";
@@ -987,6 +1149,16 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   ExpectLength(env, fn, "x", x, outer * red * inner);
   ExpectLength(env, fn, "out", out, outer * inner);
   ExpectDisjoint(env, fn, out, {x});
+  const bool byRows = outer >= g_threads || outer >= inner;
+  const int nt = KernelThreads(outer * red * inner, byRows ? outer : inner);
+  if (nt > 1) {
+    if (byRows) {
+      ForPieces(outer, nt, 1, [&](int64_t o0, int64_t o1) { ReduceBlock(op, x.data, out.data, o0, o1, red, inner, 0, inner); });
+    } else {
+      ForPieces(inner, nt, 1, [&](int64_t i0, int64_t i1) { ReduceBlock(op, x.data, out.data, 0, outer, red, inner, i0, i1); });
+    }
+    return env.Undefined();
+  }
   std::vector<double> acc(static_cast<size_t>(inner));
   for (int64_t o = 0; o < outer; ++o) {
     const float* xo = x.data + o * red * inner;
@@ -1115,6 +1287,26 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
 Napi::Value SetParallelMacs(const Napi::CallbackInfo& info) {
   g_parallelMacs = ArgInt(info, 0, "setParallelMacs", "macs", 0, int64_t(1) << 50);
   return info.Env().Undefined();
+}
+
+// setParallelElems(elems) -> the previous value: elementwise and reduction kernels touching
+// fewer elements run on the calling thread (default 2^16; benchmarking and test knob).
+// parallelKernels() -> { openmp, minElems }: whether this build can run them on threads at all.
+Napi::Value SetParallelElems(const Napi::CallbackInfo& info) {
+  const int64_t before = g_parallelElems;
+  g_parallelElems = ArgInt(info, 0, "setParallelElems", "elems", 1, int64_t(1) << 50);
+  return Napi::Number::New(info.Env(), static_cast<double>(before));
+}
+
+Napi::Value ParallelKernels(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+#if defined(_OPENMP)
+  o.Set("openmp", true);
+#else
+  o.Set("openmp", false);
+#endif
+  o.Set("minElems", static_cast<double>(g_parallelElems));
+  return o;
 }
 
 // tuneMalloc(mmapThresholdBytes, trimThresholdBytes) -> boolean (false where not glibc).
@@ -1598,6 +1790,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("setConvChunk", Napi::Function::New(env, SetConvChunk, "setConvChunk"));
   exports.Set("setParallelMacs", Napi::Function::New(env, SetParallelMacs, "setParallelMacs"));
+  exports.Set("setParallelElems", Napi::Function::New(env, SetParallelElems, "setParallelElems"));
+  exports.Set("parallelKernels", Napi::Function::New(env, ParallelKernels, "parallelKernels"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));
   exports.Set("dnnl", Napi::Function::New(env, Dnnl, "dnnl"));

@@ -103,6 +103,15 @@ export interface CourierBlasAddon {
   setConvChunk(floats: number): void;
   /** Benchmarking knob: GEMMs with fewer multiply-adds run single-threaded (default 2^24). */
   setParallelMacs(macs: number): void;
+  /**
+   * Elementwise, broadcast-binary, reduction, softmax and reluBiasGrad calls touching fewer
+   * elements run on the calling thread (default 2^16); bigger ones split their outputs across
+   * the configured threads (OpenMP builds only). Returns the previous value. Optional: older
+   * builds lack it.
+   */
+  setParallelElems?(elems: number): number;
+  /** Whether this build can run those kernels on threads (OpenMP), and the current threshold. */
+  parallelKernels?(): { openmp: boolean; minElems: number };
   /** OpenBLAS build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH Zen MAX_THREADS=64". */
   config(): string;
   /** glibc mallopt(M_MMAP_THRESHOLD / M_TRIM_THRESHOLD); false where unsupported or refused. */
