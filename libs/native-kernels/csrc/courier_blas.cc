@@ -6,11 +6,6 @@
 // Layouts are tfjs's: row-major, NHWC for images, HWIO ([fh, fw, in, out]) for filters.
 #include <napi.h>
 #include <cblas.h>
-#if defined(_OPENMP)
-// OpenMP (libgomp): oneDNN's threads, and the large elementwise and reduction kernels below.
-// binding.gyp passes -fopenmp with oneDNN; without it the kernels run on the calling thread.
-#include <omp.h>
-#endif
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -18,16 +13,24 @@
 // oneDNN (Debian libdnnl-dev), found by probe-dnnl.js at build time: convolutions and their
 // gradients run on it when present; the im2col + sgemm path below stays the fallback.
 #include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
 #include <map>
 #include <memory>
 #endif
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -201,43 +204,125 @@ void UseThreads(int n) {
 
 // Elementwise, broadcast-binary and reduction kernels (issue #21): with more than one thread
 // configured and at least g_parallelElems elements to touch, they split their OUTPUTS into
-// contiguous pieces, one per OpenMP thread (the same libgomp pool and count as oneDNN). Every
-// output is still computed by one thread in the same order as on the serial path (a reduction
-// never splits one output's sum), so results are bit-identical for every thread count. With one
-// thread, below the threshold, or in a build without OpenMP, the serial loops run unchanged.
+// contiguous pieces that the calling thread and g_threads - 1 helper threads (KernelPool) take
+// in turn. Every output is still computed by one thread in the same order as on the serial path
+// (a reduction never splits one output's sum), so results are bit-identical for every thread
+// count. With one thread or below the threshold the serial loops run unchanged.
 int64_t g_parallelElems = int64_t(1) << 16;
+std::atomic<int64_t> g_spinMicros{1000};  // how long an idle helper polls for the next piece of work before it sleeps
+constexpr int64_t kPieceElems = int64_t(1) << 15;
 
 // The thread count for a kernel touching `work` elements whose outputs split into `parts` pieces.
 int KernelThreads(int64_t work, int64_t parts) {
-#if defined(_OPENMP)
   if (g_threads > 1 && work >= g_parallelElems && parts > 1) return static_cast<int>(std::min<int64_t>(g_threads, parts));
-#else
-  (void)work;
-  (void)parts;
-#endif
   return 1;
 }
 
-// f(begin, end) on nt disjoint contiguous pieces covering [0, n), in parallel. Inner piece
-// boundaries are rounded down to multiples of `align` (whole cache lines for float outputs).
-template <typename F>
-void ForPieces(int64_t n, int nt, int64_t align, F f) {
-#if defined(_OPENMP)
-  if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-    {
-      const int64_t k = omp_get_num_threads(), t = omp_get_thread_num();
-      const int64_t b = t == 0 ? 0 : (n * t / k) / align * align;
-      const int64_t e = t == k - 1 ? n : (n * (t + 1) / k) / align * align;
-      if (b < e) f(b, e);
+// How many pieces to cut `work` elements into (at most maxPieces): about 2^15 elements each, at
+// least one per thread. More pieces than threads let the caller take a helper's share when the
+// helper starts late (a sleeping thread can take a millisecond to run on a virtual machine).
+int64_t PiecesFor(int64_t work, int64_t maxPieces, int nt) {
+  return std::max<int64_t>(1, std::min<int64_t>({maxPieces, int64_t(256), std::max<int64_t>(nt, work / kPieceElems)}));
+}
+
+// Helper threads for the kernels above (OpenMP's join would make the caller wait for a helper
+// that is still waking up; here the caller never waits for one that has not started a piece).
+// Run() publishes a job; the caller and the helpers claim its pieces with an atomic counter
+// until none are left, then the caller waits for the pieces in progress. A helper that wakes
+// after the job is done finds no piece left. Helpers are started on first use, never stopped
+// (detached; the pool is never freed, so process exit cannot destroy what they wait on), and
+// poll for g_spinMicros after each job (yielding the core) before they sleep.
+class KernelPool {
+ public:
+  void Run(int threads, int64_t pieces, const std::function<void(int64_t)>& body) {
+    std::unique_lock<std::mutex> busy(runMu_, std::try_to_lock);
+    if (!busy || threads <= 1) {  // another JS thread's job is running: do this one alone
+      for (int64_t p = 0; p < pieces; ++p) body(p);
+      return;
     }
+    while (started_ < threads - 1 && started_ < 63) {
+      std::thread([this] { Loop(); }).detach();
+      ++started_;
+    }
+    auto job = std::make_shared<Job>();
+    job->body = &body;
+    job->pieces = pieces;
+    job->slots.store(threads - 1);
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      job_ = job;
+      gen_.fetch_add(1, std::memory_order_release);
+    }
+    cv_.notify_all();
+    Work(*job);
+    while (job->done.load(std::memory_order_acquire) < pieces) std::this_thread::yield();
+  }
+  int Started() const { return started_; }
+
+ private:
+  struct Job {
+    const std::function<void(int64_t)>* body = nullptr;
+    int64_t pieces = 0;
+    std::atomic<int64_t> next{0};
+    std::atomic<int64_t> done{0};
+    std::atomic<int> slots{0};
+  };
+
+  static void Work(Job& j) {
+    for (;;) {
+      const int64_t p = j.next.fetch_add(1, std::memory_order_relaxed);
+      if (p >= j.pieces) return;
+      (*j.body)(p);
+      j.done.fetch_add(1, std::memory_order_release);
+    }
+  }
+
+  void Loop() {
+    uint64_t seen = 0;
+    for (;;) {
+      const auto t0 = std::chrono::steady_clock::now();
+      while (gen_.load(std::memory_order_acquire) == seen &&
+             std::chrono::steady_clock::now() - t0 < std::chrono::microseconds(g_spinMicros.load(std::memory_order_relaxed))) {
+        std::this_thread::yield();
+      }
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return gen_.load(std::memory_order_relaxed) != seen; });
+        seen = gen_.load(std::memory_order_relaxed);
+        job = job_;
+      }
+      if (job && job->slots.fetch_sub(1) > 0) Work(*job);
+    }
+  }
+
+  std::mutex runMu_;  // one job at a time
+  std::mutex mu_;     // job_ and gen_ changes, the helpers' sleep
+  std::condition_variable cv_;
+  std::shared_ptr<Job> job_;
+  std::atomic<uint64_t> gen_{0};
+  int started_ = 0;
+};
+
+KernelPool& Pool() {
+  static KernelPool* pool = new KernelPool();  // never freed: detached helpers wait on it
+  return *pool;
+}
+
+// f(begin, end) on `pieces` disjoint contiguous pieces covering [0, n) (inner boundaries rounded
+// down to multiples of `align`: whole cache lines for float outputs), on nt threads.
+template <typename F>
+void ForPieces(int64_t n, int nt, int64_t pieces, int64_t align, F f) {
+  if (nt <= 1 || pieces <= 1) {
+    f(int64_t(0), n);
     return;
   }
-#else
-  (void)nt;
-  (void)align;
-#endif
-  f(int64_t(0), n);
+  const std::function<void(int64_t)> body = [&](int64_t p) {
+    const int64_t b = p == 0 ? 0 : (n * p / pieces) / align * align;
+    const int64_t e = p == pieces - 1 ? n : (n * (p + 1) / pieces) / align * align;
+    if (b < e) f(b, e);
+  };
+  Pool().Run(nt, pieces, body);
 }
 
 void Sgemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
@@ -772,7 +857,7 @@ Napi::Value ReluBiasGrad(const Napi::CallbackInfo& info) {
   const int nt = KernelThreads(rows * cols, cols);
   if (nt > 1) {
     // Columns split across threads: each db[j] sums its column in row order, as below.
-    ForPieces(cols, nt, 1, [&](int64_t j0, int64_t j1) {
+    ForPieces(cols, nt, nt, 1, [&](int64_t j0, int64_t j1) {
       std::vector<double> acc(static_cast<size_t>(j1 - j0), 0.0);
       for (int64_t r = 0; r < rows; ++r) {
         const float* yr = y.data + r * cols;
@@ -835,7 +920,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   // In place (out == x) is fine: each row is read before it is written.
   if (out.data != x.data) ExpectDisjoint(env, fn, out, {x});
   const int nt = KernelThreads(rows * cols, rows);
-  ForPieces(rows, nt, 1, [&](int64_t r0, int64_t r1) { SoftmaxRows(x.data, out.data, r0, r1, cols); });
+  ForPieces(rows, nt, PiecesFor(rows * cols, rows, nt), 1, [&](int64_t r0, int64_t r1) { SoftmaxRows(x.data, out.data, r0, r1, cols); });
   return env.Undefined();
 }
 
@@ -967,7 +1052,7 @@ void BinaryRun(const float* a, const float* b, float* out, int64_t n, const std:
     BinaryStrided<OP>(a, b, out, shape, sa, sb);
     return;
   }
-  ForPieces(n, nt, 16, [&](int64_t b0, int64_t b1) { BinaryStridedRange<OP>(a, b, out, shape, sa, sb, b0, b1); });
+  ForPieces(n, nt, PiecesFor(n, n / 16, nt), 16, [&](int64_t b0, int64_t b1) { BinaryStridedRange<OP>(a, b, out, shape, sa, sb, b0, b1); });
 }
 
 // binary(op, a, aShape, b, bShape, out): numpy broadcasting, out has the broadcast size.
@@ -1052,7 +1137,7 @@ void Map(const float* x, float* out, int64_t n, F f) {
     for (int64_t i = 0; i < n; ++i) out[i] = f(x[i]);
     return;
   }
-  ForPieces(n, nt, 16, [&](int64_t b, int64_t e) {
+  ForPieces(n, nt, PiecesFor(n, n / 16, nt), 16, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) out[i] = f(x[i]);
   });
 }
@@ -1153,9 +1238,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   const int nt = KernelThreads(outer * red * inner, byRows ? outer : inner);
   if (nt > 1) {
     if (byRows) {
-      ForPieces(outer, nt, 1, [&](int64_t o0, int64_t o1) { ReduceBlock(op, x.data, out.data, o0, o1, red, inner, 0, inner); });
+      ForPieces(outer, nt, PiecesFor(outer * red * inner, outer, nt), 1, [&](int64_t o0, int64_t o1) { ReduceBlock(op, x.data, out.data, o0, o1, red, inner, 0, inner); });
     } else {
-      ForPieces(inner, nt, 1, [&](int64_t i0, int64_t i1) { ReduceBlock(op, x.data, out.data, 0, outer, red, inner, i0, i1); });
+      // One piece per thread: each piece reads all of x (strided), so more would cost memory passes.
+      ForPieces(inner, nt, nt, 1, [&](int64_t i0, int64_t i1) { ReduceBlock(op, x.data, out.data, 0, outer, red, inner, i0, i1); });
     }
     return env.Undefined();
   }
@@ -1291,21 +1377,25 @@ Napi::Value SetParallelMacs(const Napi::CallbackInfo& info) {
 
 // setParallelElems(elems) -> the previous value: elementwise and reduction kernels touching
 // fewer elements run on the calling thread (default 2^16; benchmarking and test knob).
-// parallelKernels() -> { openmp, minElems }: whether this build can run them on threads at all.
+// setParallelSpin(micros) -> the previous value: how long an idle helper polls before it sleeps.
+// parallelKernels() -> { minElems, spinMicros, helpers (started so far) }.
 Napi::Value SetParallelElems(const Napi::CallbackInfo& info) {
   const int64_t before = g_parallelElems;
   g_parallelElems = ArgInt(info, 0, "setParallelElems", "elems", 1, int64_t(1) << 50);
   return Napi::Number::New(info.Env(), static_cast<double>(before));
 }
 
+Napi::Value SetParallelSpin(const Napi::CallbackInfo& info) {
+  const int64_t before = g_spinMicros.load();
+  g_spinMicros.store(ArgInt(info, 0, "setParallelSpin", "micros", 0, int64_t(1) << 30));
+  return Napi::Number::New(info.Env(), static_cast<double>(before));
+}
+
 Napi::Value ParallelKernels(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
-#if defined(_OPENMP)
-  o.Set("openmp", true);
-#else
-  o.Set("openmp", false);
-#endif
   o.Set("minElems", static_cast<double>(g_parallelElems));
+  o.Set("spinMicros", static_cast<double>(g_spinMicros.load()));
+  o.Set("helpers", Pool().Started());
   return o;
 }
 
@@ -1791,6 +1881,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setConvChunk", Napi::Function::New(env, SetConvChunk, "setConvChunk"));
   exports.Set("setParallelMacs", Napi::Function::New(env, SetParallelMacs, "setParallelMacs"));
   exports.Set("setParallelElems", Napi::Function::New(env, SetParallelElems, "setParallelElems"));
+  exports.Set("setParallelSpin", Napi::Function::New(env, SetParallelSpin, "setParallelSpin"));
   exports.Set("parallelKernels", Napi::Function::New(env, ParallelKernels, "parallelKernels"));
   exports.Set("config", Napi::Function::New(env, Config, "config"));
   exports.Set("tuneMalloc", Napi::Function::New(env, TuneMalloc, "tuneMalloc"));

@@ -106,12 +106,14 @@ export interface CourierBlasAddon {
   /**
    * Elementwise, broadcast-binary, reduction, softmax and reluBiasGrad calls touching fewer
    * elements run on the calling thread (default 2^16); bigger ones split their outputs across
-   * the configured threads (OpenMP builds only). Returns the previous value. Optional: older
-   * builds lack it.
+   * the configured threads (the caller and helper threads). Returns the previous value.
+   * Optional: older builds lack it.
    */
   setParallelElems?(elems: number): number;
-  /** Whether this build can run those kernels on threads (OpenMP), and the current threshold. */
-  parallelKernels?(): { openmp: boolean; minElems: number };
+  /** How long an idle helper thread polls for work before it sleeps (default 1000 µs); returns the previous value. */
+  setParallelSpin?(micros: number): number;
+  /** The threshold, the helpers' polling time, and how many helper threads have been started. */
+  parallelKernels?(): { minElems: number; spinMicros: number; helpers: number };
   /** OpenBLAS build string, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH Zen MAX_THREADS=64". */
   config(): string;
   /** glibc mallopt(M_MMAP_THRESHOLD / M_TRIM_THRESHOLD); false where unsupported or refused. */

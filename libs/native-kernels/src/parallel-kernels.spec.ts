@@ -121,11 +121,22 @@ describeNative('large kernels on several threads (issue #21)', () => {
   });
   afterAll(() => setNativeThreads(1));
 
-  it('the build runs them on OpenMP threads above 2^16 elements', () => {
+  it('runs them on helper threads above 2^16 elements, and starts none at one thread', async () => {
     expect(parallel).toBeDefined();
     expect(parallel?.minElems).toBe(MIN_ELEMS);
-    // -fopenmp comes with the oneDNN build (binding.gyp); a BLAS-only build runs them serially.
-    if (status.dnnl) expect(parallel?.openmp).toBe(true);
+    expect(parallel?.spinMicros).toBe(1000);
+    // Every experiment runs COURIER_THREADS=1: no helper thread may start there. (Jest runs each
+    // spec file in its own process, so nothing before this test started any.)
+    setNativeThreads(1);
+    await runOn('native', () => tf.relu(tf.tensor(seededFloats(70, 1 << 17))));
+    expect(addon.parallelKernels?.().helpers).toBe(0);
+    setNativeThreads(3);
+    try {
+      await runOn('native', () => tf.relu(tf.tensor(seededFloats(70, 1 << 17))));
+    } finally {
+      setNativeThreads(1);
+    }
+    expect(addon.parallelKernels?.().helpers).toBe(2);
   });
 
   // [name, op on seeded inputs, tolerance against the CPU backend]: float32 arithmetic gives
