@@ -51,6 +51,20 @@ export function resolveMallocTuning(option: boolean | undefined, env: NodeJS.Pro
   throw new Error(`COURIER_MALLOC_TUNE: expected 0 or 1, got "${value}"`);
 }
 
+/**
+ * $COURIER_PARALLEL_SPIN_US: how long (µs) the addon's idle helper threads poll for the next
+ * large elementwise/reduction kernel before they sleep (default 1000; only with threads > 1).
+ * For A/B runs on a given host; undefined when unset.
+ */
+export function resolveParallelSpin(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env.COURIER_PARALLEL_SPIN_US;
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d+$/.test(value) || Number(value) > 1_000_000) {
+    throw new Error(`COURIER_PARALLEL_SPIN_US: expected microseconds from 0 to 1000000, got "${value}"`);
+  }
+  return Number(value);
+}
+
 export interface NativeKernelsStatus {
   available: boolean;
   /** Why the addon cannot be used (missing build, load error), with the fix. */
@@ -121,6 +135,8 @@ export function registerNativeBackendWith(load: AddonLoad, options: NativeBacken
   addon.setThreads(resolveThreads(options.threads));
   if (resolveMallocTuning(options.tuneMalloc)) addon.tuneMalloc(MALLOC_TUNING.mmapThresholdBytes, MALLOC_TUNING.trimThresholdBytes);
   addon.setDnnl?.(resolveDnnl(options.dnnl));
+  const spin = resolveParallelSpin();
+  if (spin !== undefined) addon.setParallelSpin?.(spin);
   const name = NATIVE_BACKEND_NAME;
   if (!tf.findBackendFactory(name)) {
     const cpuFactory = tf.findBackendFactory('cpu');

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
+import { resolveParallelSpin } from './backend';
 import { nativeKernelsStatus, registerNativeBackend, setNativeThreads } from './index';
 import { type BackendResult, kernelCounts, relativeMaxDiff, requireAddon, runOn, seededFloats } from './testing';
 
@@ -111,6 +112,17 @@ function expectSameBits(runs: BackendResult[][]): void {
 
 /** Largest output size among the results: every case must be above the threading threshold. */
 const largest = (runs: BackendResult[][]) => Math.max(...runs[0].map((r) => r.values.length));
+
+describe('COURIER_PARALLEL_SPIN_US', () => {
+  it('is unset, a number of microseconds, or an error', () => {
+    expect(resolveParallelSpin({})).toBeUndefined();
+    expect(resolveParallelSpin({ COURIER_PARALLEL_SPIN_US: '0' })).toBe(0);
+    expect(resolveParallelSpin({ COURIER_PARALLEL_SPIN_US: '250' })).toBe(250);
+    expect(() => resolveParallelSpin({ COURIER_PARALLEL_SPIN_US: '-1' })).toThrow('COURIER_PARALLEL_SPIN_US');
+    expect(() => resolveParallelSpin({ COURIER_PARALLEL_SPIN_US: '1ms' })).toThrow('COURIER_PARALLEL_SPIN_US');
+    expect(() => resolveParallelSpin({ COURIER_PARALLEL_SPIN_US: '2000000' })).toThrow('COURIER_PARALLEL_SPIN_US');
+  });
+});
 
 describeNative('large kernels on several threads (issue #21)', () => {
   const addon = requireAddon();
