@@ -28,6 +28,14 @@ export interface NativeBackendOptions {
    * Default: on, unless $COURIER_DNNL is "0".
    */
   dnnl?: boolean;
+  /**
+   * Split large elementwise, broadcast-binary and reduction kernels (>= 2^16 elements) across
+   * the threads (same bits at every thread count). Default: off, unless
+   * $COURIER_PARALLEL_KERNELS is "1". Off because on the 2-vCPU development host they made the
+   * cnn training step slower at 2 threads (same-process A/B, median 46.9 vs 39.6 ms; README
+   * "Threads"); turn them on where a host's cores are real and idle.
+   */
+  parallelKernels?: boolean;
 }
 
 /** Whether to use oneDNN for convolutions: the option, else $COURIER_DNNL ("0" = off), else on. */
@@ -38,6 +46,18 @@ export function resolveDnnl(option: boolean | undefined, env: NodeJS.ProcessEnv 
   if (value === '0' || value === '1') return value === '1';
   throw new Error(`COURIER_DNNL: expected 0 or 1, got "${value}"`);
 }
+
+/** Whether large elementwise/reduction kernels use the threads: the option, else $COURIER_PARALLEL_KERNELS ("0"/"1"), else off. */
+export function resolveParallelKernels(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (option !== undefined) return option;
+  const value = env.COURIER_PARALLEL_KERNELS;
+  if (value === undefined || value === '' || value === '0') return false;
+  if (value === '1') return true;
+  throw new Error(`COURIER_PARALLEL_KERNELS: expected 0 or 1, got "${value}"`);
+}
+
+/** Size threshold of the parallel kernels when on (elements touched by one call), and the value that switches them off. */
+export const PARALLEL_KERNEL_MIN_ELEMS = { on: 2 ** 16, off: 2 ** 50 } as const;
 
 /** The glibc thresholds set when tuneMalloc is on (32 MiB is glibc's largest mmap threshold). */
 export const MALLOC_TUNING = { mmapThresholdBytes: 32 * 1024 * 1024, trimThresholdBytes: 256 * 1024 * 1024 } as const;
@@ -135,6 +155,7 @@ export function registerNativeBackendWith(load: AddonLoad, options: NativeBacken
   addon.setThreads(resolveThreads(options.threads));
   if (resolveMallocTuning(options.tuneMalloc)) addon.tuneMalloc(MALLOC_TUNING.mmapThresholdBytes, MALLOC_TUNING.trimThresholdBytes);
   addon.setDnnl?.(resolveDnnl(options.dnnl));
+  addon.setParallelElems?.(resolveParallelKernels(options.parallelKernels) ? PARALLEL_KERNEL_MIN_ELEMS.on : PARALLEL_KERNEL_MIN_ELEMS.off);
   const spin = resolveParallelSpin();
   if (spin !== undefined) addon.setParallelSpin?.(spin);
   const name = NATIVE_BACKEND_NAME;

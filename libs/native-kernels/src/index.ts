@@ -9,6 +9,8 @@ export {
   setNativeThreads,
   setNativeDnnl,
   resolveDnnl,
+  resolveParallelKernels,
+  PARALLEL_KERNEL_MIN_ELEMS,
   type NativeBackendOptions,
   type NativeKernelsStatus,
 } from './backend';

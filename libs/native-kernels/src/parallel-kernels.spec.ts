@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { resolveParallelSpin } from './backend';
+import { PARALLEL_KERNEL_MIN_ELEMS, resolveParallelKernels, resolveParallelSpin } from './backend';
 import { nativeKernelsStatus, registerNativeBackend, setNativeThreads } from './index';
 import { type BackendResult, kernelCounts, relativeMaxDiff, requireAddon, runOn, seededFloats } from './testing';
 
@@ -129,9 +129,26 @@ describeNative('large kernels on several threads (issue #21)', () => {
   const parallel = addon.parallelKernels?.();
 
   beforeAll(() => {
-    expect(registerNativeBackend({ threads: 1 })).toBe('native');
+    expect(registerNativeBackend({ threads: 1, parallelKernels: true })).toBe('native');
   });
   afterAll(() => setNativeThreads(1));
+
+  it('are off unless asked for (option or COURIER_PARALLEL_KERNELS=1), and on at 2^16 elements when asked', () => {
+    expect(resolveParallelKernels(undefined, {})).toBe(false);
+    expect(resolveParallelKernels(undefined, { COURIER_PARALLEL_KERNELS: '1' })).toBe(true);
+    expect(resolveParallelKernels(false, { COURIER_PARALLEL_KERNELS: '1' })).toBe(false);
+    expect(() => resolveParallelKernels(undefined, { COURIER_PARALLEL_KERNELS: 'yes' })).toThrow('COURIER_PARALLEL_KERNELS: expected 0 or 1, got "yes"');
+    const saved = process.env.COURIER_PARALLEL_KERNELS;
+    delete process.env.COURIER_PARALLEL_KERNELS;
+    try {
+      registerNativeBackend({ threads: 1 });
+      expect(addon.parallelKernels?.().minElems).toBe(PARALLEL_KERNEL_MIN_ELEMS.off);
+    } finally {
+      if (saved !== undefined) process.env.COURIER_PARALLEL_KERNELS = saved;
+      registerNativeBackend({ threads: 1, parallelKernels: true });
+    }
+    expect(addon.parallelKernels?.().minElems).toBe(MIN_ELEMS);
+  });
 
   it('runs them on helper threads above 2^16 elements, and starts none at one thread', async () => {
     expect(parallel).toBeDefined();
