@@ -986,32 +986,9 @@ void BinaryRow(const float* a, int64_t sa, const float* b, int64_t sb, float* ou
   }
 }
 
-template <int OP>
-void BinaryStrided(const float* a, const float* b, float* out, const std::vector<int64_t>& shape,
-                   const std::vector<int64_t>& sa, const std::vector<int64_t>& sb) {
-  const int rank = static_cast<int>(shape.size());
-  const int64_t inner = shape[rank - 1];
-  const int64_t rows = Product(shape) / std::max<int64_t>(1, inner);
-  std::vector<int64_t> idx(rank, 0);
-  int64_t oa = 0, ob = 0;
-  for (int64_t r = 0; r < rows; ++r) {
-    BinaryRow<OP>(a + oa, sa[rank - 1], b + ob, sb[rank - 1], out + r * inner, inner);
-    // Advance the multi-index over the outer dims (odometer), updating the input offsets.
-    for (int d = rank - 2; d >= 0; --d) {
-      if (++idx[d] < shape[d]) {
-        oa += sa[d];
-        ob += sb[d];
-        break;
-      }
-      oa -= sa[d] * (shape[d] - 1);
-      ob -= sb[d] * (shape[d] - 1);
-      idx[d] = 0;
-    }
-  }
-}
-
-// BinaryStrided restricted to the flat output range [begin, end) (a piece of a parallel run):
-// starts inside a row where the piece does, then walks the same odometer.
+// Broadcast binary op over the flat output range [begin, end): rows of the innermost dim, the
+// outer dims walked as an odometer that updates the input offsets. A piece of a parallel run
+// starts inside a row where the piece does.
 template <int OP>
 void BinaryStridedRange(const float* a, const float* b, float* out, const std::vector<int64_t>& shape,
                         const std::vector<int64_t>& sa, const std::vector<int64_t>& sb, int64_t begin, int64_t end) {
@@ -1042,14 +1019,15 @@ void BinaryStridedRange(const float* a, const float* b, float* out, const std::v
   }
 }
 
-// Serial (one thread, or a small output): BinaryStrided as it always was; else pieces of the
+// Serial (one thread, or a small output): the whole output in one range; else pieces of the
 // flat output on KernelThreads threads (elementwise, so the same values).
 template <int OP>
 void BinaryRun(const float* a, const float* b, float* out, int64_t n, const std::vector<int64_t>& shape,
                const std::vector<int64_t>& sa, const std::vector<int64_t>& sb) {
   const int nt = KernelThreads(n, n / 4096);
+  if (n == 0) return;
   if (nt <= 1) {
-    BinaryStrided<OP>(a, b, out, shape, sa, sb);
+    BinaryStridedRange<OP>(a, b, out, shape, sa, sb, 0, n);
     return;
   }
   ForPieces(n, nt, PiecesFor(n, n / 16, nt), 16, [&](int64_t b0, int64_t b1) { BinaryStridedRange<OP>(a, b, out, shape, sa, sb, b0, b1); });
