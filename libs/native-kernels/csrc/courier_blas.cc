@@ -1223,37 +1223,7 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     }
     return env.Undefined();
   }
-  std::vector<double> acc(static_cast<size_t>(inner));
-  for (int64_t o = 0; o < outer; ++o) {
-    const float* xo = x.data + o * red * inner;
-    float* dst = out.data + o * inner;
-    if (op == kRSum || op == kRMean) {
-      if (inner == 1) {
-        double s = 0;
-        for (int64_t r = 0; r < red; ++r) s += xo[r];
-        dst[0] = static_cast<float>(op == kRMean ? s / double(red) : s);
-        continue;
-      }
-      std::fill(acc.begin(), acc.end(), 0.0);
-      for (int64_t r = 0; r < red; ++r) {
-        const float* row = xo + r * inner;
-        for (int64_t i = 0; i < inner; ++i) acc[i] += row[i];
-      }
-      for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<float>(op == kRMean ? acc[i] / double(red) : acc[i]);
-    } else {
-      const bool isMax = op == kRMax;
-      for (int64_t i = 0; i < inner; ++i) dst[i] = xo[i];
-      for (int64_t r = 1; r < red; ++r) {
-        const float* row = xo + r * inner;
-        for (int64_t i = 0; i < inner; ++i) {
-          const float v = row[i];
-          const float c = dst[i];
-          if (c != c) continue;
-          if (v != v || (isMax ? v > c : v < c)) dst[i] = v;
-        }
-      }
-    }
-  }
+  ReduceBlock(op, x.data, out.data, 0, outer, red, inner, 0, inner);
   return env.Undefined();
 }
 
