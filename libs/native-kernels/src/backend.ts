@@ -32,28 +32,21 @@ export interface NativeBackendOptions {
    * Split large elementwise, broadcast-binary and reduction kernels (>= 2^16 elements) across
    * the threads (same bits at every thread count). Default: off, unless
    * $COURIER_PARALLEL_KERNELS is "1". Off because on the 2-vCPU development host they made the
-   * cnn training step slower at 2 threads (same-process A/B, median 46.9 vs 39.6 ms; README
-   * "Threads"); turn them on where a host's cores are real and idle.
+   * cnn training step 5-8% slower at 2 threads (tools/bench/parallel-kernels-ab.ts, net of its
+   * 1-thread control; README "Replaced kernels"); turn them on where a host's cores are real
+   * and idle.
    */
   parallelKernels?: boolean;
 }
 
 /** Whether to use oneDNN for convolutions: the option, else $COURIER_DNNL ("0" = off), else on. */
 export function resolveDnnl(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (option !== undefined) return option;
-  const value = env.COURIER_DNNL;
-  if (value === undefined || value === '') return true;
-  if (value === '0' || value === '1') return value === '1';
-  throw new Error(`COURIER_DNNL: expected 0 or 1, got "${value}"`);
+  return resolveSwitch(option, env, 'COURIER_DNNL', true);
 }
 
 /** Whether large elementwise/reduction kernels use the threads: the option, else $COURIER_PARALLEL_KERNELS ("0"/"1"), else off. */
 export function resolveParallelKernels(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
-  if (option !== undefined) return option;
-  const value = env.COURIER_PARALLEL_KERNELS;
-  if (value === undefined || value === '' || value === '0') return false;
-  if (value === '1') return true;
-  throw new Error(`COURIER_PARALLEL_KERNELS: expected 0 or 1, got "${value}"`);
+  return resolveSwitch(option, env, 'COURIER_PARALLEL_KERNELS', false);
 }
 
 /** Size threshold of the parallel kernels when on (elements touched by one call), and the value that switches them off. */
@@ -64,11 +57,16 @@ export const MALLOC_TUNING = { mmapThresholdBytes: 32 * 1024 * 1024, trimThresho
 
 /** Whether to tune malloc: the option, else $COURIER_MALLOC_TUNE ("0" = off, "1" = on), else on. */
 export function resolveMallocTuning(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return resolveSwitch(option, env, 'COURIER_MALLOC_TUNE', true);
+}
+
+/** An on/off setting: the option when given, else the environment variable ("0" or "1"), else the default. */
+function resolveSwitch(option: boolean | undefined, env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   if (option !== undefined) return option;
-  const value = env.COURIER_MALLOC_TUNE;
-  if (value === undefined || value === '') return true;
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
   if (value === '0' || value === '1') return value === '1';
-  throw new Error(`COURIER_MALLOC_TUNE: expected 0 or 1, got "${value}"`);
+  throw new Error(`${name}: expected 0 or 1, got "${value}"`);
 }
 
 /**
