@@ -47,7 +47,7 @@ export interface BuildSamplesOptions {
    * is the TypeScript engine's).
    */
   engine?: 'duckdb' | 'js';
-  /** DuckDB settings (engine 'duckdb'): worker threads (default: all cores) and memory limit (default 256MB; DuckDB spills to a temporary folder beyond it, so memory stays flat in the log length). */
+  /** DuckDB settings (engine 'duckdb'): worker threads (default: all cores) and memory limit (default 160MB; DuckDB spills to a temporary folder beyond it, so memory stays flat in the log length). */
   duckdbThreads?: number;
   duckdbMemoryLimit?: string;
   log?: Logger;

@@ -13,7 +13,7 @@ export const DATA_BUILDER_SCHEMA = {
   ctrTrainDays: { default: null, type: 'array', doc: 'CTR training days; null = from world.json' },
   evalDay: { default: null, type: 'number', doc: 'evaluation day; null = from world.json' },
   validateOutput: { default: true, doc: 'validate every output row against its contract before writing (js engine; the duckdb engine checks its input instead)' },
-  duckdbMemoryLimit: { default: '256MB', doc: "duckdb engine: DuckDB's memory limit; beyond it DuckDB spills to a temporary folder (outputs do not depend on it)" },
+  duckdbMemoryLimit: { default: '160MB', doc: "duckdb engine: DuckDB's memory limit; beyond it DuckDB spills to a temporary folder (outputs do not depend on it)" },
   engine: { default: 'duckdb', doc: "'duckdb' (SQL in embedded DuckDB, falls back to js when the binding cannot load) or 'js' (streaming TypeScript core); identical outputs", choices: ['duckdb', 'js'] },
 } as const satisfies ConfigSchema;
 

@@ -7,7 +7,7 @@ import { parquetInfo, readParquetAll, writeParquetRows } from '@courier/io';
 import { createLogger } from '@courier/runtime';
 import { makeTinyWorld } from '@courier/world/testing';
 import { BuildSamplesOptions, DUCKDB_DIALECT, buildSamples, keepCoin, keepCoinBase, keepHashSteps } from './index';
-import { explainOutOfMemory } from './duckdb-engine';
+import { explainOutOfMemory, inputCheckQueries } from './duckdb-engine';
 
 /*
  * The duckdb engine (sql.ts) and the js engine (core.ts) must give identical outputs: every row
@@ -192,9 +192,15 @@ describe('duckdb engine = js engine', () => {
     expect(fs.existsSync(path.join(dir, 'duckdb', PRETRAIN_SAMPLES.fileName))).toBe(false);
   });
 
-  it.each([16384, 20001])('timestamps going back at row %i (the check runs in blocks of 16,384 rows): the js engine reports it', async (badRow) => {
+  /** 24,000 sorted rows, with the timestamp of `badRow` (if any) below its predecessor's. */
+  const unsortedRows = (badRow: number | null): Impression[] => {
     const rows: Impression[] = Array.from({ length: 24000 }, (_, i) => imp(Math.floor(i / 10), Math.floor(i / 10) % 7, 1000 + Math.floor(i / 10), i % 10, i % 10, i % 3 === 0 ? 1 : 0));
-    rows[badRow] = { ...rows[badRow], timestamp: rows[badRow - 1].timestamp - 1 };
+    if (badRow !== null) rows[badRow] = { ...rows[badRow], timestamp: rows[badRow - 1].timestamp - 1 };
+    return rows;
+  };
+
+  it.each([16384, 20001])('timestamps going back at row %i (the windowed check runs in blocks of 16,384 rows): the js engine reports it', async (badRow) => {
+    const rows = unsortedRows(badRow);
     const dir = path.join(tmp, `unsorted-${badRow}`);
     const f = { itemsFile: files.itemsFile, impressionsFile: path.join(dir, 'impressions.parquet') };
     await writeParquetRows(f.impressionsFile, RAW_IMPRESSIONS, rows.map(impressionToRow), { validate: false });
@@ -202,6 +208,33 @@ describe('duckdb engine = js engine', () => {
     const log = createLogger('data-builder', { level: 'info', write: (l: string) => lines.push(l) });
     await expect(buildSamples({ ...f, ...base, outDir: path.join(dir, 'out'), log })).rejects.toThrow(new RegExp(`row ${badRow}, column "timestamp": expected non-decreasing timestamps \\(row ${badRow - 1} has`));
     expect(lines.join('\n')).toMatch(new RegExp(`row ${badRow} fails the input check`));
+  });
+
+  it('input check: the streaming pass and the windowed one find the same row; the streaming pass notices rows out of file order', async () => {
+    const inst = await DuckDBInstance.create(':memory:');
+    const con = await inst.connect();
+    const first = async (sql: string) => {
+      const r = (await con.runAndReadAll(sql)).getRowObjects()[0];
+      return { row: r.row === null ? null : Number(r.row), misordered: Number(r.misordered ?? 0) };
+    };
+    try {
+      for (const badRow of [16384, 20001, null]) {
+        const file = path.join(tmp, `check-${badRow}`, 'impressions.parquet');
+        await writeParquetRows(file, RAW_IMPRESSIONS, unsortedRows(badRow).map(impressionToRow), { validate: false });
+        const scan = `SELECT timestamp, file_row_number AS rn FROM read_parquet('${file}', file_row_number = true)`;
+        const checks = inputCheckQueries('NULL');
+        await con.run(`CREATE OR REPLACE VIEW impressions AS ${scan}`);
+        expect(await first(checks.streamed)).toEqual({ row: badRow, misordered: 0 });
+        expect(await first(checks.windowed)).toEqual({ row: badRow, misordered: 0 });
+        // Rows reaching the streaming window in another order: it says so, and the windowed check still finds the row.
+        await con.run(`CREATE OR REPLACE VIEW impressions AS SELECT * FROM (${scan}) ORDER BY rn DESC`);
+        expect((await first(checks.streamed)).misordered).toBeGreaterThan(0);
+        expect(await first(checks.windowed)).toEqual({ row: badRow, misordered: 0 });
+      }
+    } finally {
+      con.closeSync();
+      inst.closeSync();
+    }
   });
 
   it('COURIER_DUCKDB=0 (binding unavailable): the js engine builds, with a log line', async () => {
