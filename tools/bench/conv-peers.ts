@@ -11,11 +11,19 @@
  *
  *   npx tsx tools/bench/conv-peers.ts [--batch 361] [--size 32] [--steps 10] [--rounds 3] [--threads 1,2]
  *       [--ompWait PASSIVE|active] [--python /usr/bin/python3] [--out tools/bench/results/conv-peers.json]
+ *       [--pairs N]
  *
  * 361 = the image slots of a batch of 64 page views in the demo world (issue #21). Each side and
  * thread count runs in its own process; BLAS/OpenMP threads are set on both sides alike. Each
  * figure is the fastest of `rounds` interleaved rounds of `steps` steps (both sides), since
  * other processes on a shared machine only add time.
+ *
+ * `--pairs N` (N >= 2) is for a host whose speed drifts between runs (a shared VM): per thread
+ * count it alternates N short runs of each side (ours: the backbone as it is, on oneDNN; the
+ * order flips every pair), and prints the median, lowest and highest of the N ours / PyTorch
+ * ratios of adjacent runs, in wall time (images/s) and in CPU time per step. At one thread
+ * the CPU-time ratio is the figure least moved by other processes (they take the core away,
+ * which wall time counts and CPU time does not); at two it measures efficiency, not speed.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -34,7 +42,7 @@ const FORM_NAMES = {
 };
 const DIM = 256;
 
-async function childOurs(batch: number, size: number, steps: number, rounds: number): Promise<void> {
+async function childOurs(batch: number, size: number, steps: number, rounds: number, only: 'unfused' | null): Promise<void> {
   const info = await initBackend({ log: () => undefined });
   if (tf.getBackend() !== 'native') throw new Error(`the native backend is not available (got ${tf.getBackend()}): npm run build:native`);
   const x = tf.tensor4d(seededFloats(1, batch * size * size * 3), [batch, size, size, 3]);
@@ -61,11 +69,13 @@ async function childOurs(batch: number, size: number, steps: number, rounds: num
   };
   const results: Record<string, unknown>[] = [];
   const status = nativeKernelsStatus();
-  const engines = status.dnnl !== undefined && status.dnnl !== null ? [true, false] : [false];
+  const hasDnnl = status.dnnl !== undefined && status.dnnl !== null;
+  // --pairs runs only the backbone as it is, on the engine the backbone uses.
+  const engines = only ? [hasDnnl] : hasDnnl ? [true, false] : [false];
   // Every configuration is timed in each of `rounds` interleaved rounds and keeps its fastest
   // round: on a shared machine other processes only ever add time.
-  const forms: Form[] = ['unfused', 'fused', 'block'];
-  const configs = engines.flatMap((dnnl) => forms.map((form) => ({ dnnl, form, step: Infinity, fwd: Infinity })));
+  const forms: Form[] = only ? [only] : ['unfused', 'fused', 'block'];
+  const configs = engines.flatMap((dnnl) => forms.map((form) => ({ dnnl, form, step: Infinity, cpu: Infinity, fwd: Infinity })));
   for (let round = 0; round < rounds; round++) {
     for (const c of configs) {
       setNativeDnnl(c.dnnl);
@@ -77,8 +87,11 @@ async function childOurs(batch: number, size: number, steps: number, rounds: num
       };
       for (let i = 0; i < 2; i++) step();
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       for (let i = 0; i < steps; i++) step();
       c.step = Math.min(c.step, (performance.now() - t0) / 1000 / steps);
+      const cpu = process.cpuUsage(cpu0);
+      c.cpu = Math.min(c.cpu, (cpu.user + cpu.system) / 1e6 / steps);
       const t1 = performance.now();
       for (let i = 0; i < steps; i++) {
         tf.tidy(() => {
@@ -91,8 +104,9 @@ async function childOurs(batch: number, size: number, steps: number, rounds: num
   for (const dnnl of engines) {
     setNativeDnnl(dnnl);
     for (const c of configs.filter((x) => x.dnnl === dnnl)) {
-      results.push({ conv: dnnl ? `oneDNN ${status.dnnl}` : 'im2col+sgemm', formulation: FORM_NAMES[c.form], imagesPerSecond: batch / c.step, stepSeconds: c.step, forwardSeconds: c.fwd });
+      results.push({ conv: dnnl ? `oneDNN ${status.dnnl}` : 'im2col+sgemm', formulation: FORM_NAMES[c.form], imagesPerSecond: batch / c.step, stepSeconds: c.step, cpuSecondsPerStep: c.cpu, forwardSeconds: c.fwd });
     }
+    if (only) continue;
     // The convolution kernels alone (addon calls, no tfjs): where the step's time goes.
     const addon = requireAddon();
     // Fastest of rounds·steps calls per kernel and layer, summed over the layers.
@@ -157,6 +171,85 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Record<string
   }
 }
 
+function sideEnv(threads: number, ompWait: string): NodeJS.ProcessEnv {
+  return { ...process.env, COURIER_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OMP_WAIT_POLICY: ompWait, COURIER_LOG: 'warn' };
+}
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+interface PairOptions {
+  batch: number;
+  size: number;
+  steps: number;
+  rounds: number;
+  threadList: number[];
+  pairs: number;
+  py: string;
+  outFile: string;
+  ompWait: string;
+}
+
+/** `--pairs`: alternate short runs of the two sides so that drift of the host hits both alike. */
+async function runPairs(o: PairOptions): Promise<void> {
+  const lines = [
+    `COURIER cnn backbone as it is (conv2d, add, relu on oneDNN) against PyTorch, batch ${o.batch} images of ${o.size} px, forward + backward; ${os.cpus().length} cores, load at start ${os.loadavg()[0].toFixed(1)}; ${o.pairs} alternating pairs of runs per thread count, each run the fastest of ${o.rounds} rounds of ${o.steps} steps`,
+    '',
+    '| threads | pairs | ours / PyTorch, images/s: median (lowest-highest) | ours / PyTorch, CPU s per step: median (lowest-highest) | ours images/s, median | PyTorch images/s, median |',
+    '|---|---|---|---|---|---|',
+  ];
+  const report: Record<string, unknown>[] = [];
+  for (const threads of o.threadList) {
+    const env = sideEnv(threads, o.ompWait);
+    const runs: { ours: Record<string, number>; torch: Record<string, number> }[] = [];
+    for (let p = 0; p < o.pairs; p++) {
+      const oursRun = () => {
+        const r = run(process.execPath, [...process.execArgv, __filename, '--child', '1', '--only', 'unfused', '--batch', String(o.batch), '--size', String(o.size), '--steps', String(o.steps), '--rounds', String(o.rounds)], env);
+        const row = ((r?.results as Record<string, number>[]) ?? [])[0];
+        if (!row) throw new Error(`conv-peers --pairs: our side gave no result (threads ${threads}, pair ${p + 1})`);
+        return row;
+      };
+      const torchRun = () => {
+        const r = run(o.py, [path.join(__dirname, 'peers', 'torch_cnn.py'), String(o.batch), String(o.size), CHANNELS.join(','), String(DIM), String(o.steps), String(threads), String(o.rounds)], env);
+        if (!r) throw new Error(`conv-peers --pairs: the PyTorch side gave no result (threads ${threads}, pair ${p + 1})`);
+        return r as Record<string, number>;
+      };
+      // Flip the order every pair: a run right after another process can start colder or warmer.
+      let ours: Record<string, number>;
+      let torch: Record<string, number>;
+      if (p % 2 === 0) {
+        ours = oursRun();
+        torch = torchRun();
+      } else {
+        torch = torchRun();
+        ours = oursRun();
+      }
+      runs.push({ ours, torch });
+      process.stderr.write(`[conv-peers] threads ${threads} pair ${p + 1}/${o.pairs}: ours ${f(ours.imagesPerSecond, 0)} images/s, PyTorch ${f(torch.imagesPerSecond, 0)}, ratio ${f(ours.imagesPerSecond / torch.imagesPerSecond, 2)}x (CPU ${f(torch.cpuSecondsPerStep / ours.cpuSecondsPerStep, 2)}x)\n`);
+    }
+    const wall = runs.map((r) => r.ours.imagesPerSecond / r.torch.imagesPerSecond);
+    const cpu = runs.map((r) => r.torch.cpuSecondsPerStep / r.ours.cpuSecondsPerStep);
+    const summary = {
+      threads,
+      pairs: o.pairs,
+      wallRatio: { median: median(wall), min: Math.min(...wall), max: Math.max(...wall), all: wall },
+      cpuRatio: { median: median(cpu), min: Math.min(...cpu), max: Math.max(...cpu), all: cpu },
+      oursImagesPerSecond: median(runs.map((r) => r.ours.imagesPerSecond)),
+      torchImagesPerSecond: median(runs.map((r) => r.torch.imagesPerSecond)),
+    };
+    report.push({ ...summary, runs });
+    lines.push(`| ${threads} | ${o.pairs} | ${f(summary.wallRatio.median, 2)}x (${f(summary.wallRatio.min, 2)}-${f(summary.wallRatio.max, 2)}) | ${f(summary.cpuRatio.median, 2)}x (${f(summary.cpuRatio.min, 2)}-${f(summary.cpuRatio.max, 2)}) | ${f(summary.oursImagesPerSecond, 0)} | ${f(summary.torchImagesPerSecond, 0)} |`);
+  }
+  lines.push('', 'Ratios above 1 mean ours is faster (more images/s; less CPU per step).');
+  const text = lines.join('\n');
+  process.stdout.write(`${text}\n`);
+  fs.mkdirSync(path.dirname(o.outFile), { recursive: true });
+  fs.writeFileSync(o.outFile, `${JSON.stringify({ date: new Date().toISOString(), mode: 'pairs', batch: o.batch, size: o.size, steps: o.steps, rounds: o.rounds, cpus: os.cpus().length, load: os.loadavg(), runs: report, table: text }, null, 2)}\n`);
+  process.stderr.write(`[conv-peers] wrote ${o.outFile}\n`);
+}
+
 const f = (v: unknown, d = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '—');
 
 async function main(): Promise<void> {
@@ -166,13 +259,20 @@ async function main(): Promise<void> {
   const steps = Number(flags.steps ?? 10);
   const rounds = Number(flags.rounds ?? 3);
   if (flags.child) {
-    await childOurs(batch, size, steps, rounds);
+    await childOurs(batch, size, steps, rounds, flags.only === 'unfused' ? 'unfused' : null);
     return;
   }
   const threadList = String(flags.threads ?? '1,2').split(',').map(Number);
   const outFile = String(flags.out ?? 'tools/bench/results/conv-peers.json');
   const py = findPython(flags.python ? String(flags.python) : undefined);
   if (!py) process.stderr.write('[conv-peers] PyTorch not found (optional peer): apt-get install -y python3-torch\n');
+  const pairs = Number(flags.pairs ?? 0);
+  if (pairs) {
+    if (!py) throw new Error('--pairs needs the PyTorch peer (python3 with torch): apt-get install -y python3-torch');
+    if (!Number.isInteger(pairs) || pairs < 2) throw new Error(`--pairs: expected an integer >= 2, got ${String(flags.pairs)}`);
+    await runPairs({ batch, size, steps, rounds, threadList, pairs, py, outFile, ompWait: String(flags.ompWait ?? 'PASSIVE') });
+    return;
+  }
   const lines = [
     `COURIER cnn backbone (3x3 stride-2 convs ${CHANNELS.join('/')}, bias + ReLU, mean pool, head to ${DIM}), batch ${batch} images of ${size} px, forward + backward, no optimiser; ${os.cpus().length} cores, load at start ${os.loadavg()[0].toFixed(1)}; fastest of ${rounds} rounds of ${steps} steps; OMP_WAIT_POLICY ${String(flags.ompWait ?? 'PASSIVE')} on both sides`,
     '',
@@ -184,7 +284,7 @@ async function main(): Promise<void> {
     // OpenMP waits passively on both sides (our addon's default; PyTorch's is to spin, which on a
     // busy 2-core machine collapses at 2 threads). --ompWait active gives both the spinning default.
     const ompWait = String(flags.ompWait ?? 'PASSIVE');
-    const env = { ...process.env, COURIER_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OMP_WAIT_POLICY: ompWait, COURIER_LOG: 'warn' };
+    const env = sideEnv(threads, ompWait);
     const ours = run(process.execPath, [...process.execArgv, __filename, '--child', '1', '--batch', String(batch), '--size', String(size), '--steps', String(steps), '--rounds', String(rounds)], env);
     const torch = py ? run(py, [path.join(__dirname, 'peers', 'torch_cnn.py'), String(batch), String(size), CHANNELS.join(','), String(DIM), String(steps), String(threads), String(rounds)], env) : null;
     report.push({ threads, ours, torch });
