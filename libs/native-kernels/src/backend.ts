@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { type AddonLoad, type CourierBlasAddon, DEFAULT_ADDON_PATH, loadAddon } from './addon';
 import { registerConvBlockGradient } from './conv-block';
+import { type BufferPoolStats, OutputBufferPool, attachBufferPool, setActiveBufferPool } from './buffer-pool';
 import { nativeKernelConfigs } from './kernels';
 
 /** The tfjs backend name registered by registerNativeBackend. */
@@ -37,6 +38,29 @@ export interface NativeBackendOptions {
    * and idle.
    */
   parallelKernels?: boolean;
+  /**
+   * Reuse the buffers of disposed kernel outputs for new outputs of the same size instead of
+   * allocating (buffer-pool.ts: only buffers nothing can still read). Removes most of the
+   * garbage a training step leaves for V8. Default: off, unless $COURIER_BUFFER_POOL is "1".
+   * Read when the backend instance is created (the first tf.setBackend('native')).
+   */
+  bufferPool?: boolean;
+}
+
+/** Whether the native kernels reuse disposed outputs' buffers: the option, else $COURIER_BUFFER_POOL ("0"/"1"), else off. */
+export function resolveBufferPool(option: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  return resolveSwitch(option, env, 'COURIER_BUFFER_POOL', false);
+}
+
+/** Most bytes of disposed outputs the buffer pool keeps for reuse (more are left to the GC). */
+export const BUFFER_POOL_MAX_FREE_BYTES = 256 * 1024 * 1024;
+
+let bufferPoolWanted = false;
+let currentPool: OutputBufferPool | null = null;
+
+/** Counters of the native backend's buffer pool; null when it is off. */
+export function nativeBufferPoolStats(): BufferPoolStats | null {
+  return currentPool ? currentPool.stats() : null;
 }
 
 /** Whether to use oneDNN for convolutions: the option, else $COURIER_DNNL ("0" = off), else on. */
@@ -157,6 +181,7 @@ export function registerNativeBackendWith(load: AddonLoad, options: NativeBacken
   const spin = resolveParallelSpin();
   if (spin !== undefined) addon.setParallelSpin?.(spin);
   const name = NATIVE_BACKEND_NAME;
+  bufferPoolWanted = resolveBufferPool(options.bufferPool);
   if (!tf.findBackendFactory(name)) {
     const cpuFactory = tf.findBackendFactory('cpu');
     if (!cpuFactory) throw new Error('native-kernels: the tfjs cpu backend is not registered (import @tensorflow/tfjs first)');
@@ -167,6 +192,9 @@ export function registerNativeBackendWith(load: AddonLoad, options: NativeBacken
         // MathBackendCPU prints "looks like you are running TensorFlow.js in Node.js ... install
         // the node backend" on first use; this backend is the answer to that, so skip it.
         if (typeof backend.firstUse === 'boolean') backend.firstUse = false;
+        currentPool = bufferPoolWanted ? new OutputBufferPool(BUFFER_POOL_MAX_FREE_BYTES) : null;
+        if (currentPool) attachBufferPool(backend as unknown as Parameters<typeof attachBufferPool>[0], currentPool);
+        setActiveBufferPool(currentPool);
         return backend;
       },
       1,

@@ -11,6 +11,7 @@ import {
   UNARY_OPS,
 } from './addon';
 import { gatherNd, gatherV2, scatterNd, unsortedSegmentSum } from './gather';
+import { activeBufferPool } from './buffer-pool';
 
 /**
  * The parts of tfjs-backend-cpu's MathBackendCPU the kernels use (the native backend *is* a
@@ -60,9 +61,12 @@ const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * 
 /**
  * An output array for the addon. Every native entry point writes all of its output, so large
  * outputs skip the zero-fill of `new Float32Array` (one memory pass less per op) by taking
- * uninitialised memory with an ArrayBuffer of their own (Buffer.allocUnsafeSlow: unpooled).
+ * uninitialised memory with an ArrayBuffer of their own (Buffer.allocUnsafeSlow: unpooled), or
+ * reuse a disposed output's buffer when the opt-in buffer pool is on (buffer-pool.ts).
  */
 function outputBuffer(length: number): Float32Array {
+  const pool = activeBufferPool();
+  if (pool) return pool.take(length);
   if (length < 1024) return new Float32Array(length);
   const bytes = Buffer.allocUnsafeSlow(length * 4);
   return new Float32Array(bytes.buffer, bytes.byteOffset, length);
