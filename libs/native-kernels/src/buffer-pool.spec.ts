@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { BUFFER_POOL_MIN_ELEMENTS, OutputBufferPool } from './buffer-pool';
+import { BUFFER_POOL_MIN_ELEMENTS, OutputBufferPool, bucketBytes } from './buffer-pool';
 import { nativeBufferPoolStats, nativeKernelsStatus, registerNativeBackend, resolveBufferPool } from './index';
 import { seededFloats } from './testing';
 
@@ -38,7 +38,7 @@ describe('OutputBufferPool', () => {
     expect(pool.stats()).toMatchObject({ hits: 0, recycled: 0, skippedExposed: 1 });
   });
 
-  it('keeps at most maxFreeBytes on the free list and serves sizes exactly', () => {
+  it('keeps at most maxFreeBytes on the free list and serves by size class', () => {
     const pool = new OutputBufferPool(N * 4);
     const a = pool.take(N);
     const b = pool.take(N);
@@ -46,9 +46,22 @@ describe('OutputBufferPool', () => {
     for (const x of [a, b, small]) pool.stored(x);
     for (const x of [a, b, small]) pool.deleted(x);
     expect(pool.stats()).toMatchObject({ recycled: 1, dropped: 1, freeBytes: N * 4 });
-    expect(pool.take(N + 1).buffer).not.toBe(a.buffer); // another size: fresh
-    expect(pool.take(N).buffer).toBe(a.buffer);
+    expect(pool.take(2 * N).buffer).not.toBe(a.buffer); // another size class: fresh
+    const again = pool.take(N - 5); // same size class: the freed buffer, viewed at the asked length
+    expect(again.buffer).toBe(a.buffer);
+    expect(again.length).toBe(N - 5);
     expect(() => new OutputBufferPool(-1)).toThrow(/maxFreeBytes/);
+  });
+
+  it('rounds sizes up by at most an eighth', () => {
+    for (const bytes of [4096, 4100, 5000, 65535, 1 << 20, (1 << 20) + 1, 123456789]) {
+      const b = bucketBytes(bytes);
+      expect(b).toBeGreaterThanOrEqual(bytes);
+      expect(b).toBeLessThanOrEqual(bytes * 1.125);
+      expect(b % 4).toBe(0);
+    }
+    expect(bucketBytes(4096)).toBe(4096);
+    expect(bucketBytes(4097)).toBe(4096 + 512);
   });
 
   it('is off unless asked for', () => {

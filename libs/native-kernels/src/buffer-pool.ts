@@ -35,6 +35,16 @@ export interface BufferPoolStats {
 /** Outputs below this many elements are not pooled (small arrays are cheap for V8). */
 export const BUFFER_POOL_MIN_ELEMENTS = 1024;
 
+/**
+ * The buffer size serving a request: rounded up to one of 8 steps per power of two (at most
+ * 12.5% more), so that outputs whose size varies a little from batch to batch (page views
+ * with more or fewer items) still find a buffer.
+ */
+export function bucketBytes(bytes: number): number {
+  const step = 2 ** Math.max(2, Math.floor(Math.log2(bytes)) - 3);
+  return Math.ceil(bytes / step) * step;
+}
+
 export class OutputBufferPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   /** Buffers handed out by take(). */
@@ -52,7 +62,7 @@ export class OutputBufferPool {
   /** An output array of `length` floats with unspecified contents (the kernels write all of it). */
   take(length: number): Float32Array {
     if (length < BUFFER_POOL_MIN_ELEMENTS) return new Float32Array(length);
-    const bytes = length * 4;
+    const bytes = bucketBytes(length * 4);
     const list = this.free.get(bytes);
     const reused = list?.pop();
     if (reused) {
