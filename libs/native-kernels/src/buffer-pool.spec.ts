@@ -4,7 +4,7 @@ import { BUFFER_POOL_MIN_ELEMENTS, OutputBufferPool, bucketBytes } from './buffe
 import { nativeBufferPoolStats, nativeKernelsStatus, registerNativeBackend, resolveBufferPool } from './index';
 import { seededFloats } from './testing';
 
-// Issue #21: the opt-in pool that reuses disposed kernel outputs' buffers. A reused buffer that
+// Issue #21: the pool (on by default) that reuses disposed kernel outputs' buffers. A reused buffer that
 // something can still read would corrupt results silently, so most of these tests plant a
 // reader (a dataSync array, a slice view) and check it still sees its own values.
 
@@ -64,10 +64,11 @@ describe('OutputBufferPool', () => {
     expect(bucketBytes(4097)).toBe(4096 + 512);
   });
 
-  it('is off unless asked for', () => {
-    expect(resolveBufferPool(undefined, {})).toBe(false);
-    expect(resolveBufferPool(undefined, { COURIER_BUFFER_POOL: '1' })).toBe(true);
-    expect(resolveBufferPool(false, { COURIER_BUFFER_POOL: '1' })).toBe(false);
+  it('is on unless switched off (option or COURIER_BUFFER_POOL=0)', () => {
+    expect(resolveBufferPool(undefined, {})).toBe(true);
+    expect(resolveBufferPool(undefined, { COURIER_BUFFER_POOL: '0' })).toBe(false);
+    expect(resolveBufferPool(true, { COURIER_BUFFER_POOL: '0' })).toBe(true);
+    expect(resolveBufferPool(false, {})).toBe(false);
     expect(() => resolveBufferPool(undefined, { COURIER_BUFFER_POOL: 'yes' })).toThrow(/COURIER_BUFFER_POOL: expected 0 or 1/);
   });
 });
@@ -114,10 +115,7 @@ describeNative('the buffer pool on the native backend', () => {
     await freshNative(false);
   });
 
-  // Same values as plain allocation, to 1e-5 rather than bit for bit: oneDNN may take another
-  // code path for another buffer alignment. A reader of a reused buffer would be off by far
-  // more (the tests below plant such readers).
-  it('gives the same values as plain allocation over several training steps, and is used', async () => {
+  it('gives the same bits as plain allocation over several training steps, and is used', async () => {
     await freshNative(false);
     const plain = train(4);
     expect(nativeBufferPoolStats()).toBeNull();
@@ -126,11 +124,7 @@ describeNative('the buffer pool on the native backend', () => {
     const stats = nativeBufferPoolStats();
     expect(stats?.hits).toBeGreaterThan(20); // steps 2-4 run on recycled buffers
     expect(pooled).toHaveLength(plain.length);
-    pooled.forEach((p, i) => {
-      const scale = Math.max(1, ...Array.from(plain[i], Math.abs));
-      const diff = Math.max(...Array.from(p, (v, k) => Math.abs(v - plain[i][k])));
-      expect(diff / scale).toBeLessThan(1e-5);
-    });
+    pooled.forEach((p, i) => expect(Buffer.from(p.buffer, p.byteOffset, p.byteLength).equals(Buffer.from(plain[i].buffer, plain[i].byteOffset, plain[i].byteLength))).toBe(true));
   });
 
   it('an array read with dataSync keeps its values after its tensor is disposed and the size is reused', async () => {

@@ -1,5 +1,6 @@
 /**
- * A free list for the native kernels' large float32 outputs (issue #21, opt-in).
+ * A free list for the native kernels' large float32 outputs (issue #21; on by default,
+ * COURIER_BUFFER_POOL=0 turns it off).
  *
  * Why: every tfjs op on the CPU backend allocates its output as a fresh ArrayBuffer, and a cnn
  * training step frees ~100 MB of them. V8 counts them as external memory and answers with about

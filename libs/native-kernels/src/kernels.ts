@@ -62,7 +62,7 @@ const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * 
  * An output array for the addon. Every native entry point writes all of its output, so large
  * outputs skip the zero-fill of `new Float32Array` (one memory pass less per op) by taking
  * uninitialised memory with an ArrayBuffer of their own (Buffer.allocUnsafeSlow: unpooled), or
- * reuse a disposed output's buffer when the opt-in buffer pool is on (buffer-pool.ts).
+ * reuse a disposed output's buffer when the buffer pool is on (the default; buffer-pool.ts).
  */
 function outputBuffer(length: number): Float32Array {
   const pool = activeBufferPool();
