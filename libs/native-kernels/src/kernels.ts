@@ -12,6 +12,7 @@ import {
 } from './addon';
 import { gatherNd, gatherV2, scatterNd, unsortedSegmentSum } from './gather';
 import { activeBufferPool } from './buffer-pool';
+import { outputArray } from './typed-kernels';
 
 /**
  * The parts of tfjs-backend-cpu's MathBackendCPU the kernels use (the native backend *is* a
@@ -65,11 +66,7 @@ const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * 
  * reuse a disposed output's buffer when the buffer pool is on (the default; buffer-pool.ts).
  */
 function outputBuffer(length: number): Float32Array {
-  const pool = activeBufferPool();
-  if (pool) return pool.take(length);
-  if (length < 1024) return new Float32Array(length);
-  const bytes = Buffer.allocUnsafeSlow(length * 4);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+  return activeBufferPool()?.take(length) ?? outputArray(length);
 }
 
 /** The tensor's float32 values, or null when it is not a plain float32 CPU tensor. */
