@@ -207,8 +207,10 @@ void UseThreads(int n) {
 // contiguous pieces that the calling thread and g_threads - 1 helper threads (KernelPool) take
 // in turn. Every output is still computed by one thread in the same order as on the serial path
 // (a reduction never splits one output's sum), so results are bit-identical for every thread
-// count. With one thread or below the threshold the serial loops run unchanged.
-int64_t g_parallelElems = int64_t(1) << 16;
+// count. With one thread or below the threshold the serial loops run unchanged. Off (2^50) until
+// setParallelElems lowers it: registerNativeBackend sets 2^16 when parallelKernels is on, the
+// same default as there, so raw addon calls and the backend agree.
+int64_t g_parallelElems = int64_t(1) << 50;
 std::atomic<int64_t> g_spinMicros{1000};  // how long an idle helper polls for the next piece of work before it sleeps
 constexpr int64_t kPieceElems = int64_t(1) << 15;
 
