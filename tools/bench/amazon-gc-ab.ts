@@ -16,12 +16,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseCliArgs } from '@courier/runtime';
+import { median } from './stats';
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 function runOnce(flag: boolean, model: string, epochs: number, preset: string, data: string): { perEpoch: number[]; median: number; wall: number } {
   const args = [...(flag ? ['--single-threaded-gc'] : []), '--import', 'tsx', 'tools/bench/amazon.ts', '--preset', preset, '--epochs', String(epochs), '--models', model, '--data', data];

@@ -22,13 +22,9 @@ import { spawnSync } from 'node:child_process';
 import { SyntheticPreset, generateSynthetic, getModel, loadMmrecDataset, syntheticParams, trainAndEvaluate } from '@courier/amazon-bench';
 import { initBackend, parseCliArgs } from '@courier/runtime';
 import { MMREC_KEYS } from './amazon-mmrec-keys';
+import { median } from './stats';
 
 
-const median = (xs: number[]): number => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const fmt = (xs: number[], d = 3): string => (xs.length ? `${median(xs).toFixed(d)} (min ${Math.min(...xs).toFixed(d)})` : '-');
 
 async function main(): Promise<void> {

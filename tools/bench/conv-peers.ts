@@ -33,6 +33,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, parseCliArgs } from '@courier/runtime';
 import { convBiasRelu, nativeKernelsStatus, setNativeDnnl } from '@courier/native-kernels';
 import { requireAddon, seededFloats } from '@courier/native-kernels/testing';
+import { median } from './stats';
 
 const CHANNELS = [16, 32, 64];
 const FORM_NAMES = {
@@ -175,16 +176,25 @@ function sideEnv(threads: number, ompWait: string): NodeJS.ProcessEnv {
   return { ...process.env, COURIER_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), OMP_WAIT_POLICY: ompWait, COURIER_LOG: 'warn' };
 }
 
-const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-interface PairOptions {
+interface RunShape {
   batch: number;
   size: number;
   steps: number;
   rounds: number;
+}
+
+/** Our side in its own process (`only`: just the backbone as it is, no kernel timings). */
+function runOurs(r: RunShape, env: NodeJS.ProcessEnv, only = false): Record<string, unknown> | null {
+  return run(process.execPath, [...process.execArgv, __filename, '--child', '1', ...(only ? ['--only', 'unfused'] : []), '--batch', String(r.batch), '--size', String(r.size), '--steps', String(r.steps), '--rounds', String(r.rounds)], env);
+}
+
+/** The PyTorch peer in its own process. */
+function runTorch(py: string, r: RunShape, threads: number, env: NodeJS.ProcessEnv): Record<string, unknown> | null {
+  return run(py, [path.join(__dirname, 'peers', 'torch_cnn.py'), String(r.batch), String(r.size), CHANNELS.join(','), String(DIM), String(r.steps), String(threads), String(r.rounds)], env);
+}
+
+
+interface PairOptions extends RunShape {
   threadList: number[];
   pairs: number;
   py: string;
@@ -206,13 +216,13 @@ async function runPairs(o: PairOptions): Promise<void> {
     const runs: { ours: Record<string, number>; torch: Record<string, number> }[] = [];
     for (let p = 0; p < o.pairs; p++) {
       const oursRun = () => {
-        const r = run(process.execPath, [...process.execArgv, __filename, '--child', '1', '--only', 'unfused', '--batch', String(o.batch), '--size', String(o.size), '--steps', String(o.steps), '--rounds', String(o.rounds)], env);
+        const r = runOurs(o, env, true);
         const row = ((r?.results as Record<string, number>[]) ?? [])[0];
         if (!row) throw new Error(`conv-peers --pairs: our side gave no result (threads ${threads}, pair ${p + 1})`);
         return row;
       };
       const torchRun = () => {
-        const r = run(o.py, [path.join(__dirname, 'peers', 'torch_cnn.py'), String(o.batch), String(o.size), CHANNELS.join(','), String(DIM), String(o.steps), String(threads), String(o.rounds)], env);
+        const r = runTorch(o.py, o, threads, env);
         if (!r) throw new Error(`conv-peers --pairs: the PyTorch side gave no result (threads ${threads}, pair ${p + 1})`);
         return r as Record<string, number>;
       };
@@ -285,8 +295,9 @@ async function main(): Promise<void> {
     // busy 2-core machine collapses at 2 threads). --ompWait active gives both the spinning default.
     const ompWait = String(flags.ompWait ?? 'PASSIVE');
     const env = sideEnv(threads, ompWait);
-    const ours = run(process.execPath, [...process.execArgv, __filename, '--child', '1', '--batch', String(batch), '--size', String(size), '--steps', String(steps), '--rounds', String(rounds)], env);
-    const torch = py ? run(py, [path.join(__dirname, 'peers', 'torch_cnn.py'), String(batch), String(size), CHANNELS.join(','), String(DIM), String(steps), String(threads), String(rounds)], env) : null;
+    const shape = { batch, size, steps, rounds };
+    const ours = runOurs(shape, env);
+    const torch = py ? runTorch(py, shape, threads, env) : null;
     report.push({ threads, ours, torch });
     const ref = torch ? (torch.imagesPerSecond as number) : null;
     for (const r of (ours?.results as Record<string, unknown>[]) ?? []) {

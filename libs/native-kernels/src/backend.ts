@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { type AddonLoad, type CourierBlasAddon, DEFAULT_ADDON_PATH, loadAddon } from './addon';
 import { registerConvBlockGradient } from './conv-block';
-import { type BufferPoolStats, OutputBufferPool, attachBufferPool, setActiveBufferPool } from './buffer-pool';
+import { type BufferPoolStats, OutputBufferPool, activeBufferPool, attachBufferPool, setActiveBufferPool } from './buffer-pool';
 import { nativeKernelConfigs } from './kernels';
 
 /** The tfjs backend name registered by registerNativeBackend. */
@@ -58,11 +58,10 @@ export function resolveBufferPool(option: boolean | undefined, env: NodeJS.Proce
 export const BUFFER_POOL_MAX_FREE_BYTES = 256 * 1024 * 1024;
 
 let bufferPoolWanted = false;
-let currentPool: OutputBufferPool | null = null;
 
 /** Counters of the native backend's buffer pool; null when it is off. */
 export function nativeBufferPoolStats(): BufferPoolStats | null {
-  return currentPool ? currentPool.stats() : null;
+  return activeBufferPool()?.stats() ?? null;
 }
 
 /** Whether to use oneDNN for convolutions: the option, else $COURIER_DNNL ("0" = off), else on. */
@@ -194,9 +193,9 @@ export function registerNativeBackendWith(load: AddonLoad, options: NativeBacken
         // MathBackendCPU prints "looks like you are running TensorFlow.js in Node.js ... install
         // the node backend" on first use; this backend is the answer to that, so skip it.
         if (typeof backend.firstUse === 'boolean') backend.firstUse = false;
-        currentPool = bufferPoolWanted ? new OutputBufferPool(BUFFER_POOL_MAX_FREE_BYTES) : null;
-        if (currentPool) attachBufferPool(backend as unknown as Parameters<typeof attachBufferPool>[0], currentPool);
-        setActiveBufferPool(currentPool);
+        const pool = bufferPoolWanted ? new OutputBufferPool(BUFFER_POOL_MAX_FREE_BYTES) : null;
+        if (pool) attachBufferPool(backend as unknown as Parameters<typeof attachBufferPool>[0], pool);
+        setActiveBufferPool(pool);
         return backend;
       },
       1,

@@ -127,7 +127,7 @@ function ourBuffer(ours: WeakSet<ArrayBuffer>, values: unknown): ArrayBuffer | n
 }
 
 interface PoolableBackend {
-  data: { get(dataId: object): { values?: unknown; refCount?: number } | undefined; has(dataId: object): boolean };
+  data: { get(dataId: object): { values?: unknown } | undefined; has(dataId: object): boolean };
   write(values: unknown, shape: number[], dtype: string): object;
   move(dataId: object, values: unknown, shape: number[], dtype: string, refCount: number): void;
   readSync(dataId: object): unknown;
@@ -158,9 +158,11 @@ export function attachBufferPool(backend: PoolableBackend, pool: OutputBufferPoo
     return readSync(dataId);
   };
   backend.disposeData = (dataId, force) => {
+    // has() first: tfjs's DataStorage.get of an unknown id tries to move the data from another backend.
     const values = backend.data.has(dataId) ? backend.data.get(dataId)?.values : undefined;
+    // true with values: the entry was there and is gone (false: still referenced).
     const deleted = disposeData(dataId, force);
-    if (deleted && values !== undefined && !backend.data.has(dataId)) pool.deleted(values);
+    if (deleted && values !== undefined) pool.deleted(values);
     return deleted;
   };
 }
