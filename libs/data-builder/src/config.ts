@@ -1,5 +1,11 @@
 import type { ConfigOf, ConfigSchema } from '@courier/runtime';
 
+/**
+ * DuckDB's default memory limit: below what a 1e6-row log's steps take (~200 MiB), so peak RSS is
+ * the same at 1e6 and 4e6 rows (about Node + the limit + ~60 MiB DuckDB keeps outside it).
+ */
+export const DEFAULT_DUCKDB_MEMORY_LIMIT = '160MB';
+
 /** Config keys of `nx run data:build` (flat camelCase; --seed, --out, --world are flags). */
 export const DATA_BUILDER_SCHEMA = {
   lPv: { default: 5, doc: 'PV items kept per pre-training sample, positives first (paper l_pv)', integer: true, min: 1 },
@@ -13,7 +19,7 @@ export const DATA_BUILDER_SCHEMA = {
   ctrTrainDays: { default: null, type: 'array', doc: 'CTR training days; null = from world.json' },
   evalDay: { default: null, type: 'number', doc: 'evaluation day; null = from world.json' },
   validateOutput: { default: true, doc: 'validate every output row against its contract before writing (js engine; the duckdb engine checks its input instead)' },
-  duckdbMemoryLimit: { default: '160MB', doc: "duckdb engine: DuckDB's memory limit; beyond it DuckDB spills to a temporary folder (outputs do not depend on it)" },
+  duckdbMemoryLimit: { default: DEFAULT_DUCKDB_MEMORY_LIMIT, doc: "duckdb engine: DuckDB's memory limit; beyond it DuckDB spills to a temporary folder (outputs do not depend on it)" },
   engine: { default: 'duckdb', doc: "'duckdb' (SQL in embedded DuckDB, falls back to js when the binding cannot load) or 'js' (streaming TypeScript core); identical outputs", choices: ['duckdb', 'js'] },
 } as const satisfies ConfigSchema;
 

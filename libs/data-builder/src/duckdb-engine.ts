@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Impression, impressionFromRow } from '@courier/data-contracts';
 import { CoreStats, ctrSplitStats } from './core';
+import { DEFAULT_DUCKDB_MEMORY_LIMIT } from './config';
 import { DUCKDB_DIALECT, SamplesSqlParams, outputQueries, samplesSteps, statsQueries } from './sql';
 
 type DuckDbModule = typeof import('@duckdb/node-api');
@@ -99,11 +100,6 @@ export function inputCheckQueries(rowChecks: string): { streamed: string; window
   };
 }
 
-/**
- * DuckDB's default memory limit: below what a 1e6-row log's steps take (~200 MiB), so peak RSS is
- * the same at 1e6 and 4e6 rows (about Node + the limit + ~60 MiB DuckDB keeps outside it).
- */
-export const DEFAULT_DUCKDB_MEMORY_LIMIT = '160MB';
 
 /** One embedded DuckDB (in memory, spilling to a temporary folder beyond its memory limit). */
 export class DuckDbSession {
